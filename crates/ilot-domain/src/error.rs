@@ -1,0 +1,47 @@
+use thiserror::Error;
+
+/// Why a medical value could not be built. Messages are meant for the person who typed the value.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum DomainError {
+    #[error("unknown glucose unit {0:?}: use g/L, mg/dL or mmol/L")]
+    UnknownUnit(String),
+    #[error(
+        "{value} {unit} is {mg_dl:.1} mg/dL, outside the plausible range 10–600 mg/dL; check the value and its unit (a meter reading outside its range is entered as LO or HI)"
+    )]
+    ImplausibleGlucose {
+        value: f64,
+        unit: String,
+        mg_dl: f64,
+    },
+    #[error("{what} must be a number, got {got:?}")]
+    NotANumber { what: &'static str, got: String },
+    #[error("{what} {value} is outside the plausible range {min}–{max} {unit}")]
+    OutOfRange {
+        what: &'static str,
+        value: f64,
+        min: f64,
+        max: f64,
+        unit: &'static str,
+    },
+    #[error("{what} has more precision than {step} {unit}: {value}")]
+    TooPrecise {
+        what: &'static str,
+        value: f64,
+        step: f64,
+        unit: &'static str,
+    },
+    #[error("the time {at} is in the future (now is {now}); check the date and the device clock")]
+    FutureTime { at: String, now: String },
+    #[error("unknown {what} {got:?}; expected one of: {expected}")]
+    UnknownName {
+        what: &'static str,
+        got: String,
+        expected: &'static str,
+    },
+    #[error("invalid prescription: {0}")]
+    InvalidPrescription(String),
+    #[error("{0} must not be empty")]
+    Empty(&'static str),
+}
+
+pub type Result<T, E = DomainError> = std::result::Result<T, E>;
