@@ -6,13 +6,9 @@ pub enum DomainError {
     #[error("unknown glucose unit {0:?}: use g/L, mg/dL or mmol/L")]
     UnknownUnit(String),
     #[error(
-        "{value} {unit} is {mg_dl:.1} mg/dL, outside the plausible range 10–600 mg/dL; check the value and its unit (a meter reading outside its range is entered as LO or HI)"
+        "glucose {given} is outside the plausible range 10–600 mg/dL; check the value and its unit (a meter reading beyond its range is entered as LO or HI)"
     )]
-    ImplausibleGlucose {
-        value: f64,
-        unit: String,
-        mg_dl: f64,
-    },
+    ImplausibleGlucose { given: String },
     #[error("{what} must be a number, got {got:?}")]
     NotANumber { what: &'static str, got: String },
     #[error("{what} {value} is outside the plausible range {min}–{max} {unit}")]

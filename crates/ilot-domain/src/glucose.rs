@@ -112,11 +112,12 @@ impl Glucose {
         let g = Self { value, unit };
         let mg_dl = g.mg_dl();
         if !(PLAUSIBLE_MG_DL.0..=PLAUSIBLE_MG_DL.1).contains(&mg_dl) {
-            return Err(DomainError::ImplausibleGlucose {
-                value,
-                unit: unit.symbol().into(),
-                mg_dl,
-            });
+            let given = if unit == GlucoseUnit::MgPerDl {
+                format!("{value} mg/dL")
+            } else {
+                format!("{value} {unit} ({mg_dl} mg/dL)")
+            };
+            return Err(DomainError::ImplausibleGlucose { given });
         }
         Ok(g)
     }
@@ -283,7 +284,7 @@ mod tests {
         let e = Glucose::new(126.0, GlucoseUnit::GramsPerLitre)
             .unwrap_err()
             .to_string();
-        assert!(e.contains("126 g/L") && e.contains("10–600 mg/dL"), "{e}");
+        assert!(e.starts_with("glucose 126 g/L (12600 mg/dL) is outside the plausible range 10–600 mg/dL"), "{e}");
     }
 
     #[rstest]

@@ -1,0 +1,126 @@
+//! `ilot`: the headless front door to Ilot. Logs entries, imports CSV recordings, prints the
+//! consensus report, alerts and observance of a local encrypted database. All business rules
+//! live in the crates; this binary only parses arguments, opens the store and prints.
+
+mod context;
+mod entries;
+mod import;
+mod log;
+mod prescription;
+mod report;
+mod show;
+mod status;
+mod timearg;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use ilot_store::KeyMode;
+
+use crate::context::Ctx;
+
+#[derive(Debug, Parser)]
+#[command(name = "ilot", version, about = "Ilot: diabetes telemonitoring, from the command line")]
+struct Cli {
+    /// Database file (default: the platform's data folder, ilot/ilot.db)
+    #[arg(long, env = "ILOT_DB", global = true)]
+    db: Option<PathBuf>,
+    /// Where the database key lives: auto (OS keyring, else a 0600 key file), keyring, file
+    #[arg(long, env = "ILOT_KEYSTORE", default_value = "auto", global = true)]
+    keystore: KeyMode,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Record an entry: glucose, insulin, carbs, hypo, ketones, weight, hba1c, activity, note
+    Log(log::LogArgs),
+    /// Import a recording
+    #[command(subcommand)]
+    Import(ImportCmd),
+    /// Glucose metrics (TIR, GMI, CV…) and AGP over a window
+    Report(report::ReportArgs),
+    /// Alerts raised by the prescription's rules
+    Alerts(status::AlertArgs),
+    /// 30-day observance periods and what is billable
+    Observance(status::ObservanceArgs),
+    /// List entries
+    Entries(entries::ListArgs),
+    /// Every version of an entry
+    History {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Correct an entry (the previous version is kept)
+    Correct(entries::CorrectArgs),
+    /// Delete an entry (kept as a tombstone with its history)
+    Delete {
+        id: i64,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// The prescription: targets, thresholds, expected data
+    #[command(subcommand)]
+    Prescription(prescription::PrescriptionCmd),
+    /// The patient's profile: time zone, unit
+    #[command(subcommand)]
+    Profile(prescription::ProfileCmd),
+    /// Database, entry count, what waits to be sent
+    Status(status::StatusArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCmd {
+    /// A CSV file with `time` and `glucose` (or `gl`) columns
+    Csv(import::ImportArgs),
+}
+
+fn main() -> ExitCode {
+    restore_sigpipe();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ILOT_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .without_time()
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ilot: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Rust ignores SIGPIPE, so `ilot report | head` would panic on the closed pipe; a command-line
+/// tool should end quietly like any Unix filter.
+#[allow(unsafe_code)]
+fn restore_sigpipe() {
+    // SAFETY: called first thing in main, before any thread exists; SIG_DFL is a valid handler.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut ctx = Ctx::open(cli.db, cli.keystore)?;
+    match cli.cmd {
+        Cmd::Log(args) => log::run(&mut ctx, args),
+        Cmd::Import(ImportCmd::Csv(args)) => import::run(&mut ctx, &args),
+        Cmd::Report(args) => report::run(&ctx, &args),
+        Cmd::Alerts(args) => status::alerts(&ctx, &args),
+        Cmd::Observance(args) => status::observance(&ctx, &args),
+        Cmd::Entries(args) => entries::list(&ctx, &args),
+        Cmd::History { id, json } => entries::history(&ctx, id, json),
+        Cmd::Correct(args) => entries::correct(&mut ctx, args),
+        Cmd::Delete { id, reason } => entries::delete(&mut ctx, id, reason.as_deref()),
+        Cmd::Prescription(cmd) => prescription::run(&mut ctx, cmd),
+        Cmd::Profile(cmd) => prescription::profile(&mut ctx, cmd),
+        Cmd::Status(args) => status::status(&ctx, &args),
+    }
+}

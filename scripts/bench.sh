@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Runs every benchmark (release). Each prints our number, a baseline measured in the same run and
+# the ratio; BENCHMARKS.md records them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+cargo bench --locked -p ilot-store --bench ingest
+cargo bench --locked -p ilot-rules --bench metrics
+cargo bench --locked -p ilot-rules --bench observance

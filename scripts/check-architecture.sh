@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Architecture invariant (ARCHITECTURE.md): the pure crates depend on no I/O crate.
+set -euo pipefail
+status=0
+for crate in ilot-domain ilot-rules; do
+  for io in rusqlite tokio reqwest btleplug keyring; do
+    if cargo tree -p "$crate" -e normal,build --prefix none 2>/dev/null | grep -q "^$io v"; then
+      echo "architecture: $crate depends on $io (an I/O crate); pure crates must not" >&2
+      status=1
+    fi
+  done
+done
+[ $status -eq 0 ] && echo "architecture: ilot-domain and ilot-rules depend on no I/O crate"
+exit $status

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Sets everything up and runs Ilot on a demo database: a real CGM recording of a child with
+# type 1 diabetes (DirecNet, Tsalikian 2005, ../shared/data/cgm; subject 24, whose file has rows
+# without a time) imported into a fresh encrypted store, then the
+# consensus report with its AGP, the alerts and the observance periods. The README's run command.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+echo "building ilot (release)…"
+cargo build --release --locked -p ilot-cli --quiet
+ilot=target/release/ilot
+
+demo=target/demo
+rm -rf "$demo" && mkdir -p "$demo"
+export ILOT_DB="$demo/ilot-demo.db"
+data=../shared/data/cgm/Tsalikian2005_processed.csv
+[ -f "$data" ] || { echo "run: $data not found (the shared data sits beside the project)" >&2; exit 1; }
+
+say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+say $ilot profile set --pseudonym demo-001 --tz Europe/Paris --unit g/L
+say $ilot prescription set --type type1 --monitoring cgm --injections 4 --start 2000-03-18 --basal 22:00=18
+say $ilot import csv "$data" --unit mg/dL --subject 24 --tz Europe/Paris
+say $ilot import csv "$data" --unit mg/dL --subject 24 --tz Europe/Paris
+say $ilot log glucose 0,62 g/L --context before-meal --at "2000-03-25 11:40"
+say $ilot log hypo --treatment "3 morceaux de sucre" --at "2000-03-25 11:45"
+say $ilot log insulin 18 --kind basal --at "2000-03-25 22:05"
+say $ilot report --from 2000-03-18 --to 2000-04-02
+say $ilot alerts --from 2000-03-18 --to 2000-04-02
+say $ilot observance
+echo
+echo "Demo database: $ILOT_DB (try: ILOT_DB=$ILOT_DB $ilot --help)"

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what building and testing Ilot needs on Debian 12 (and derivatives), then checks the
+# toolchain. Safe to run again: apt is skipped when every package is already there.
+# Other systems: install the equivalents of the packages below (a C compiler, pkg-config, the
+# D-Bus development headers, gnome-keyring + libsecret tools for the keyring tests, python3) and
+# run scripts/test.sh.
+set -euo pipefail
+
+packages=(
+  build-essential pkg-config   # C parts: SQLCipher and its vendored OpenSSL
+  libdbus-1-dev                # keyring's Secret Service backend
+  dbus gnome-keyring libsecret-tools  # a real Secret Service for the keyring tests
+  python3                      # independent reference implementation of the metrics
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  case "$p" in \#*) continue ;; esac
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "setup: missing system packages: ${missing[*]}" >&2
+    echo "setup: this script knows apt (Debian/Ubuntu); install their equivalents and rerun" >&2
+    exit 1
+  fi
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "setup: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+command -v cargo >/dev/null || { echo "setup: cargo not found: install Rust with rustup" >&2; exit 1; }
+echo "setup: system ready ($(cargo --version))"
