@@ -2,6 +2,11 @@
 # Architecture invariant (ARCHITECTURE.md): the pure crates depend on no I/O crate.
 set -euo pipefail
 status=0
+# The check itself must be able to fail: the store does depend on rusqlite.
+if ! cargo tree -p ilot-store -e normal --prefix none 2>/dev/null | grep -q "^rusqlite v"; then
+  echo "architecture: the dependency check is broken (ilot-store shows no rusqlite)" >&2
+  exit 1
+fi
 for crate in ilot-domain ilot-rules; do
   for io in rusqlite tokio reqwest btleplug keyring; do
     if cargo tree -p "$crate" -e normal,build --prefix none 2>/dev/null | grep -q "^$io v"; then

@@ -11,6 +11,9 @@ packages=(
   libdbus-1-dev                # keyring's Secret Service backend
   dbus gnome-keyring libsecret-tools  # a real Secret Service for the keyring tests
   python3                      # independent reference implementation of the metrics
+  libwebkit2gtk-4.1-dev libsoup-3.0-dev libayatana-appindicator3-dev librsvg2-dev
+  libssl-dev libxdo-dev        # the Tauri app (WebKitGTK)
+  xvfb xauth webkit2gtk-driver # the app's window under a virtual display, driven by WebDriver
 )
 
 missing=()
@@ -33,4 +36,17 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 command -v cargo >/dev/null || { echo "setup: cargo not found: install Rust with rustup" >&2; exit 1; }
+command -v npm >/dev/null || { echo "setup: npm not found: install Node.js 20+" >&2; exit 1; }
+
+# The front end's packages, exactly as locked.
+if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
+  echo "setup: installing the front end's packages"
+  (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# tauri-driver (WebDriver for the app's window); pinned to 2.x, as 3.0 alphas exist.
+if ! command -v tauri-driver >/dev/null 2>&1; then
+  echo "setup: installing tauri-driver"
+  cargo install tauri-driver --version '^2' --locked --quiet
+fi
 echo "setup: system ready ($(cargo --version))"
