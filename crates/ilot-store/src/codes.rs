@@ -245,7 +245,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_kind_name_has_a_code_matching_the_domain() {
+    fn kind_names_resolve_and_unknown_ones_are_refused() {
         for (code, name) in KIND_NAMES {
             assert_eq!(kind_code_by_name(name).unwrap(), code);
         }

@@ -44,7 +44,10 @@ pub enum StoreError {
     #[error(
         "a correction must keep the kind of entry ({was}, not {now}); delete the entry and add a new one instead"
     )]
-    KindMismatch { was: &'static str, now: &'static str },
+    KindMismatch {
+        was: &'static str,
+        now: &'static str,
+    },
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("database migration failed: {0}")]

@@ -306,9 +306,8 @@ fn key_file_error(path: &Path, reason: impl Into<String>) -> StoreError {
 fn read_key_file(path: &Path) -> Result<DbKey> {
     let meta = fs::metadata(path).map_err(|e| key_file_error(path, e.to_string()))?;
     check_private(path, &meta)?;
-    let text = Zeroizing::new(
-        fs::read_to_string(path).map_err(|e| key_file_error(path, e.to_string()))?,
-    );
+    let text =
+        Zeroizing::new(fs::read_to_string(path).map_err(|e| key_file_error(path, e.to_string()))?);
     DbKey::from_hex(&text).ok_or_else(|| {
         key_file_error(
             path,

@@ -1,6 +1,7 @@
 //! The outbox: every change to entries, the profile and the prescription, in commit order, for the
-//! sync engine. Rows are appended by triggers in the transaction of the change itself, so a
-//! committed change always has its outbox row; this module only reads them and records sending.
+//! sync engine. Rows are appended in the transaction of the change itself (by the write path or
+//! by triggers), so a committed change always has its outbox row; this module only reads them and
+//! records sending.
 
 use chrono::{DateTime, Utc};
 use rusqlite::params;
@@ -40,9 +41,9 @@ impl Store {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let mut stmt = self.conn.prepare_cached(
             "SELECT seq, entity, entity_id, version, op, created_ms FROM outbox
-             WHERE sent_ms IS NULL ORDER BY seq LIMIT ?1",
+             WHERE seq >= ?1 AND sent_ms IS NULL ORDER BY seq LIMIT ?2",
         )?;
-        let rows = stmt.query_map([limit], |r| {
+        let rows = stmt.query_map([outbox_floor(&self.conn)?, limit], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, u8>(1)?,
@@ -89,17 +90,43 @@ impl Store {
                 stmt.execute(params![seq, ms(now)])?;
             }
         }
+        // Raise the floor past the rows now sent; it only ever scans what was just marked.
+        let floor = outbox_floor(&tx)?;
+        let next: i64 = tx
+            .prepare_cached(
+                "SELECT coalesce(
+                    (SELECT seq FROM outbox WHERE seq >= ?1 AND sent_ms IS NULL ORDER BY seq LIMIT 1),
+                    (SELECT coalesce(max(seq), 0) + 1 FROM outbox))",
+            )?
+            .query_row([floor], |r| r.get(0))?;
+        if next != floor {
+            tx.prepare_cached("UPDATE meta SET value = ?1 WHERE key = 'outbox_floor'")?
+                .execute([next.to_string()])?;
+        }
         tx.commit()?;
         Ok(())
     }
 
     /// Number of changes not yet sent.
     pub fn outbox_len(&self) -> Result<u64> {
-        count(&self.conn, "SELECT count(*) FROM outbox WHERE sent_ms IS NULL")
+        let n: i64 = self
+            .conn
+            .prepare_cached("SELECT count(*) FROM outbox WHERE seq >= ?1 AND sent_ms IS NULL")?
+            .query_row([outbox_floor(&self.conn)?], |r| r.get(0))?;
+        u64::try_from(n).map_err(|_| StoreError::Codec(format!("negative count {n}")))
     }
 }
 
 pub(crate) fn count(conn: &rusqlite::Connection, sql: &str) -> Result<u64> {
     let n: i64 = conn.prepare_cached(sql)?.query_row([], |r| r.get(0))?;
     u64::try_from(n).map_err(|_| StoreError::Codec(format!("negative count {n}")))
+}
+
+/// Every outbox row below this sequence number was sent (see `schema.rs`).
+fn outbox_floor(conn: &rusqlite::Connection) -> Result<i64> {
+    let text: String = conn
+        .prepare_cached("SELECT value FROM meta WHERE key = 'outbox_floor'")?
+        .query_row([], |r| r.get(0))?;
+    text.parse()
+        .map_err(|_| StoreError::Codec(format!("invalid outbox floor {text:?}")))
 }

@@ -1,9 +1,10 @@
-//! Adding, correcting and deleting entries. Each call is one transaction; the schema's triggers
-//! add the history and outbox rows inside it.
+//! Adding, correcting and deleting entries. Each call is one transaction, with its outbox rows
+//! (new entries: written here; corrections and deletions: by the schema's triggers, which also
+//! keep the history).
 
 use chrono::{DateTime, Utc};
 use ilot_domain::{DomainError, Entry, EntryKind, MAX_FUTURE_SKEW, SourceKind};
-use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{CachedStatement, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use crate::codes::{self, GlucoseCols};
 use crate::error::{Result, StoreError};
@@ -15,11 +16,15 @@ const INSERT_ENTRY: &str = "INSERT INTO entries (kind, at_ms, utc_offset_s, sour
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
     ON CONFLICT (source_id, dedup_no, kind) WHERE dedup_no IS NOT NULL DO NOTHING";
 
+/// The outbox row of a new entry (version 1, op insert), written in the entry's transaction.
+const INSERT_OUTBOX: &str = "INSERT INTO outbox (entity, entity_id, version, op, created_ms)
+    VALUES (1, ?1, 1, 1, ?2)";
+
 impl Store {
     /// Stores one entry, unless the same device record or import row is already there.
     pub fn add(&mut self, entry: &Entry, now: DateTime<Utc>) -> Result<AddOutcome> {
         let tx = self.write_tx()?;
-        let outcome = Writer::new(&tx, now).add(entry)?;
+        let outcome = Writer::new(&tx, now)?.add(entry)?;
         tx.commit()?;
         Ok(outcome)
     }
@@ -27,7 +32,7 @@ impl Store {
     /// Stores many entries in one transaction: all of them are handled, or none is stored.
     pub fn add_batch(&mut self, entries: &[Entry], now: DateTime<Utc>) -> Result<BatchReport> {
         let tx = self.write_tx()?;
-        let mut w = Writer::new(&tx, now);
+        let mut w = Writer::new(&tx, now)?;
         let mut report = BatchReport {
             ids: Vec::with_capacity(entries.len()),
             ..BatchReport::default()
@@ -139,7 +144,11 @@ fn current_state(tx: &Transaction<'_>, id: EntryId) -> Result<Current> {
     let row = tx
         .prepare_cached("SELECT kind, version, deleted FROM entries WHERE id = ?1")?
         .query_row([id], |r| {
-            Ok((r.get::<_, u8>(0)?, r.get::<_, u32>(1)?, r.get::<_, bool>(2)?))
+            Ok((
+                r.get::<_, u8>(0)?,
+                r.get::<_, u32>(1)?,
+                r.get::<_, bool>(2)?,
+            ))
         })
         .optional()?;
     match row {
@@ -189,23 +198,29 @@ fn dedup_no(entry: &Entry) -> Option<i64> {
     }
 }
 
-/// The per-transaction write path: cached statements and a cache of source ids, so that the
-/// common case (many readings from one device) costs one INSERT per entry.
-struct Writer<'t, 'c> {
-    tx: &'t Transaction<'c>,
+/// The per-transaction write path: statements prepared once per transaction and a cache of
+/// source ids, so that the common case (many readings from one device) costs one entry INSERT
+/// and one outbox INSERT, with parameters bound directly (no per-row allocation on the glucose
+/// path).
+struct Writer<'t> {
+    tx: &'t Transaction<'t>,
+    insert: CachedStatement<'t>,
+    outbox: CachedStatement<'t>,
     now_ms: i64,
     now: DateTime<Utc>,
     sources: Vec<(u8, String, i64)>,
 }
 
-impl<'t, 'c> Writer<'t, 'c> {
-    fn new(tx: &'t Transaction<'c>, now: DateTime<Utc>) -> Self {
-        Self {
+impl<'t> Writer<'t> {
+    fn new(tx: &'t Transaction<'t>, now: DateTime<Utc>) -> Result<Self> {
+        Ok(Self {
             tx,
+            insert: tx.prepare_cached(INSERT_ENTRY)?,
+            outbox: tx.prepare_cached(INSERT_OUTBOX)?,
             now_ms: ms(now),
             now,
             sources: Vec::new(),
-        }
+        })
     }
 
     fn add(&mut self, entry: &Entry) -> Result<AddOutcome> {
@@ -217,25 +232,28 @@ impl<'t, 'c> Writer<'t, 'c> {
         let dedup = dedup_no(entry);
         let g = glucose_cols(&entry.kind);
         let detail = detail_json(&entry.kind)?;
-        let inserted = self.tx.prepare_cached(INSERT_ENTRY)?.execute(params![
-            kind,
-            entry.at.timestamp_millis(),
-            entry.at.offset().local_minus_utc(),
-            source_kind,
-            source_id,
-            entry.source.record_number,
-            dedup,
-            g.and_then(|g| g.value),
-            g.and_then(|g| g.unit),
-            g.and_then(|g| g.mg_dl),
-            g.map(|g| g.flag),
-            g.map(|g| g.reading_type),
-            g.map(|g| g.context),
-            detail,
-            self.now_ms,
-        ])?;
-        if inserted == 1 {
-            return Ok(AddOutcome::Added(self.tx.last_insert_rowid()));
+        let st = &mut self.insert;
+        st.raw_bind_parameter(1, kind)?;
+        st.raw_bind_parameter(2, entry.at.timestamp_millis())?;
+        st.raw_bind_parameter(3, entry.at.offset().local_minus_utc())?;
+        st.raw_bind_parameter(4, source_kind)?;
+        st.raw_bind_parameter(5, source_id)?;
+        st.raw_bind_parameter(6, entry.source.record_number)?;
+        st.raw_bind_parameter(7, dedup)?;
+        st.raw_bind_parameter(8, g.and_then(|g| g.value))?;
+        st.raw_bind_parameter(9, g.and_then(|g| g.unit))?;
+        st.raw_bind_parameter(10, g.and_then(|g| g.mg_dl))?;
+        st.raw_bind_parameter(11, g.map(|g| g.flag))?;
+        st.raw_bind_parameter(12, g.map(|g| g.reading_type))?;
+        st.raw_bind_parameter(13, g.map(|g| g.context))?;
+        st.raw_bind_parameter(14, detail)?;
+        st.raw_bind_parameter(15, self.now_ms)?;
+        if st.raw_execute()? == 1 {
+            let id = self.tx.last_insert_rowid();
+            self.outbox.raw_bind_parameter(1, id)?;
+            self.outbox.raw_bind_parameter(2, self.now_ms)?;
+            self.outbox.raw_execute()?;
+            return Ok(AddOutcome::Added(id));
         }
         // Only the dedup key can make the upsert skip a row, so `dedup` is set here.
         let existing: EntryId = self

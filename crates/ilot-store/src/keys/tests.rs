@@ -109,7 +109,10 @@ fn keyring_mode_never_falls_back() {
     let dir = tempfile::tempdir().unwrap();
     let db = db_in(&dir);
     let e = resolve_with(&db, KeyMode::Keyring, &FakeKeyring::unreachable(), "u").unwrap_err();
-    assert!(matches!(e, StoreError::Keyring(ref m) if m.contains("Secret Service")), "{e}");
+    assert!(
+        matches!(e, StoreError::Keyring(ref m) if m.contains("Secret Service")),
+        "{e}"
+    );
     assert!(!key_file_path(&db).exists());
 }
 

@@ -71,7 +71,12 @@ fn every_kind_round_trips_with_its_source_and_offset() {
         assert_eq!((back.version, back.deleted, back.reason), (1, false, None));
         assert_eq!(back.recorded_at, now());
         let by_name = codes::kind_code_by_name(entry.kind.name()).unwrap();
-        assert_eq!(by_name, codes::kind_code(&entry.kind), "{}", entry.kind.name());
+        assert_eq!(
+            by_name,
+            codes::kind_code(&entry.kind),
+            "{}",
+            entry.kind.name()
+        );
     }
     assert_eq!(s.count_entries().unwrap(), 12);
     // Glucose needs no JSON; every other kind has it.
@@ -91,7 +96,10 @@ fn times_are_kept_to_the_millisecond() {
     let AddOutcome::Added(id) = s.add(&e, now()).unwrap() else {
         panic!()
     };
-    assert_eq!(s.get(id).unwrap().unwrap().entry.at, t("2026-03-01T08:00:00.123+01:00"));
+    assert_eq!(
+        s.get(id).unwrap().unwrap().entry.at,
+        t("2026-03-01T08:00:00.123+01:00")
+    );
     // The same record again, nanoseconds included, is still the same record.
     assert_eq!(s.add(&e, now()).unwrap(), AddOutcome::Duplicate(id));
 }
@@ -116,12 +124,25 @@ fn the_same_device_record_twice_is_a_duplicate() {
 fn same_import_origin_and_time_with_another_value_is_a_conflict() {
     let mut s = store();
     let origin = Source::import(dev("csv:libreview:anne"));
-    let a = glucose("2026-03-01T08:00:00+01:00", 1.26, GlucoseUnit::GramsPerLitre, origin.clone());
-    let b = glucose("2026-03-01T08:00:00+01:00", 1.62, GlucoseUnit::GramsPerLitre, origin);
+    let a = glucose(
+        "2026-03-01T08:00:00+01:00",
+        1.26,
+        GlucoseUnit::GramsPerLitre,
+        origin.clone(),
+    );
+    let b = glucose(
+        "2026-03-01T08:00:00+01:00",
+        1.62,
+        GlucoseUnit::GramsPerLitre,
+        origin,
+    );
     let AddOutcome::Added(id) = s.add(&a, now()).unwrap() else {
         panic!()
     };
-    assert_eq!(s.add(&b, now()).unwrap(), AddOutcome::Conflict { existing: id });
+    assert_eq!(
+        s.add(&b, now()).unwrap(),
+        AddOutcome::Conflict { existing: id }
+    );
     let report = s.add_batch(&[a.clone(), b], now()).unwrap();
     assert_eq!(report.conflicts, vec![(1, id)]);
     assert_eq!(report.ids, vec![Some(id), None]);
@@ -134,7 +155,12 @@ fn same_import_origin_and_time_with_another_value_is_a_conflict() {
 fn one_device_record_may_carry_a_glucose_and_carbs() {
     let mut s = store();
     let src = Source::device(SourceKind::Meter, dev("roche:guide:123"), 9);
-    let g = glucose("2026-03-01T12:00:00+01:00", 1.10, GlucoseUnit::GramsPerLitre, src.clone());
+    let g = glucose(
+        "2026-03-01T12:00:00+01:00",
+        1.10,
+        GlucoseUnit::GramsPerLitre,
+        src.clone(),
+    );
     let carbs = Entry {
         kind: EntryKind::Carbs(Carbs::new(60.0, None).unwrap()),
         ..g.clone()
@@ -146,7 +172,12 @@ fn one_device_record_may_carry_a_glucose_and_carbs() {
 #[test]
 fn manual_entries_are_never_deduplicated() {
     let mut s = store();
-    let e = glucose("2026-03-01T08:00:00+01:00", 1.0, GlucoseUnit::GramsPerLitre, Source::manual());
+    let e = glucose(
+        "2026-03-01T08:00:00+01:00",
+        1.0,
+        GlucoseUnit::GramsPerLitre,
+        Source::manual(),
+    );
     assert!(matches!(s.add(&e, now()).unwrap(), AddOutcome::Added(_)));
     assert!(matches!(s.add(&e, now()).unwrap(), AddOutcome::Added(_)));
     assert_eq!(s.count_entries().unwrap(), 2);
@@ -155,21 +186,40 @@ fn manual_entries_are_never_deduplicated() {
 #[test]
 fn a_correction_keeps_the_previous_version() {
     let mut s = store();
-    let e = glucose("2026-03-01T08:00:00+01:00", 1.26, GlucoseUnit::GramsPerLitre, Source::manual());
+    let e = glucose(
+        "2026-03-01T08:00:00+01:00",
+        1.26,
+        GlucoseUnit::GramsPerLitre,
+        Source::manual(),
+    );
     let AddOutcome::Added(id) = s.add(&e, now()).unwrap() else {
         panic!()
     };
-    let fixed = glucose("2026-03-01T08:05:00+01:00", 1.62, GlucoseUnit::GramsPerLitre, Source::manual());
+    let fixed = glucose(
+        "2026-03-01T08:05:00+01:00",
+        1.62,
+        GlucoseUnit::GramsPerLitre,
+        Source::manual(),
+    );
     assert_eq!(s.correct(id, &fixed, Some("typo"), later(10)).unwrap(), 2);
 
     let h = s.history(id).unwrap();
     assert_eq!(h.len(), 2);
-    assert_eq!((h[0].version, &h[0].entry, h[0].recorded_at), (1, &e, now()));
+    assert_eq!(
+        (h[0].version, &h[0].entry, h[0].recorded_at),
+        (1, &e, now())
+    );
     assert_eq!((h[1].version, &h[1].entry), (2, &fixed));
-    assert_eq!((h[1].reason.as_deref(), h[1].recorded_at), (Some("typo"), later(10)));
+    assert_eq!(
+        (h[1].reason.as_deref(), h[1].recorded_at),
+        (Some("typo"), later(10))
+    );
     assert_eq!(s.get(id).unwrap().unwrap(), h[1]);
     assert_eq!(
-        rows(&s, "SELECT count(*) FROM entry_history WHERE superseded_ms IS NOT NULL"),
+        rows(
+            &s,
+            "SELECT count(*) FROM entry_history WHERE superseded_ms IS NOT NULL"
+        ),
         1
     );
     let points = s.glucose_points(None, None).unwrap();
@@ -185,7 +235,8 @@ fn a_corrected_device_reading_downloaded_again_is_a_duplicate() {
         panic!()
     };
     let fixed = cgm("2026-03-01T09:00:00Z", 112.0, 5);
-    s.correct(id, &fixed, Some("meter clock was an hour behind"), now()).unwrap();
+    s.correct(id, &fixed, Some("meter clock was an hour behind"), now())
+        .unwrap();
     assert_eq!(s.add(&e, later(1)).unwrap(), AddOutcome::Duplicate(id));
     s.delete(id, None, later(2)).unwrap();
     assert_eq!(s.add(&e, later(3)).unwrap(), AddOutcome::Duplicate(id));
@@ -209,8 +260,20 @@ fn a_correction_keeps_source_and_kind() {
         ..e
     };
     let err = s.correct(id, &note, None, now()).unwrap_err();
-    assert!(matches!(err, StoreError::KindMismatch { was: "glucose", now: "note" }), "{err}");
-    assert!(matches!(s.correct(99, &note, None, now()), Err(StoreError::NotFound(99))));
+    assert!(
+        matches!(
+            err,
+            StoreError::KindMismatch {
+                was: "glucose",
+                now: "note"
+            }
+        ),
+        "{err}"
+    );
+    assert!(matches!(
+        s.correct(99, &note, None, now()),
+        Err(StoreError::NotFound(99))
+    ));
     assert_eq!(s.history(id).unwrap().len(), 1);
 }
 
@@ -221,7 +284,10 @@ fn a_deletion_is_a_tombstone() {
     let gone = cgm("2026-03-01T08:05:00Z", 45.0, 2);
     let report = s.add_batch(&[keep, gone.clone()], now()).unwrap();
     let id = report.ids[1].unwrap();
-    assert_eq!(s.delete(id, Some("sensor compression"), later(5)).unwrap(), 2);
+    assert_eq!(
+        s.delete(id, Some("sensor compression"), later(5)).unwrap(),
+        2
+    );
 
     let points = s.glucose_points(None, None).unwrap();
     assert_eq!(points.len(), 1);
@@ -237,8 +303,14 @@ fn a_deletion_is_a_tombstone() {
     assert_eq!(h[1].reason.as_deref(), Some("sensor compression"));
 
     assert!(matches!(s.delete(id, None, later(6)), Err(StoreError::Deleted(i)) if i == id));
-    assert!(matches!(s.correct(id, &gone, None, later(6)), Err(StoreError::Deleted(_))));
-    assert!(matches!(s.delete(1234, None, later(6)), Err(StoreError::NotFound(1234))));
+    assert!(matches!(
+        s.correct(id, &gone, None, later(6)),
+        Err(StoreError::Deleted(_))
+    ));
+    assert!(matches!(
+        s.delete(1234, None, later(6)),
+        Err(StoreError::NotFound(1234))
+    ));
 }
 
 #[test]
@@ -252,11 +324,14 @@ fn future_entries_are_refused() {
 #[test]
 fn the_schema_refuses_overwrites_and_erasure() {
     let mut s = store();
-    let AddOutcome::Added(id) = s.add(&cgm("2026-03-01T08:00:00Z", 100.0, 1), now()).unwrap()
+    let AddOutcome::Added(id) = s
+        .add(&cgm("2026-03-01T08:00:00Z", 100.0, 1), now())
+        .unwrap()
     else {
         panic!()
     };
-    s.correct(id, &cgm("2026-03-01T08:00:00Z", 101.0, 1), None, now()).unwrap();
+    s.correct(id, &cgm("2026-03-01T08:00:00Z", 101.0, 1), None, now())
+        .unwrap();
     for sql in [
         "UPDATE entries SET g_value = 50, g_mg_dl = 50",
         "UPDATE entries SET version = version + 1, dedup_no = 99",
@@ -264,6 +339,8 @@ fn the_schema_refuses_overwrites_and_erasure() {
         "DELETE FROM entry_history",
         "UPDATE entry_history SET g_value = 1",
         "UPDATE outbox SET op = 3",
+        "UPDATE sources SET device = 'other'",
+        "DELETE FROM sources",
     ] {
         assert!(s.conn.execute(sql, []).is_err(), "{sql} was allowed");
     }

@@ -76,7 +76,9 @@ fn memory_store_runs_the_migrations() {
     ] {
         let n = rows(
             &s,
-            &format!("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '{table}'"),
+            &format!(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '{table}'"
+            ),
         );
         assert_eq!(n, 1, "{table}");
     }

@@ -39,7 +39,8 @@ fn every_change_appends_one_outbox_row() {
     assert!(items.windows(2).all(|w| w[0].seq < w[1].seq));
     assert_eq!(s.outbox_pending(2).unwrap(), items[..2].to_vec());
 
-    s.mark_sent(&[items[0].seq, items[1].seq], later(3)).unwrap();
+    s.mark_sent(&[items[0].seq, items[1].seq], later(3))
+        .unwrap();
     s.mark_sent(&[items[0].seq], later(4)).unwrap();
     assert_eq!(s.outbox_len().unwrap(), 2);
     assert_eq!(s.outbox_pending(10).unwrap(), items[2..].to_vec());
@@ -86,13 +87,48 @@ fn a_failing_batch_leaves_neither_entries_nor_outbox_rows() {
 #[test]
 fn a_future_entry_fails_the_whole_batch() {
     let mut s = store();
-    let future = cgm(
-        &(now() + TimeDelta::hours(1)).to_rfc3339(),
-        100.0,
-        2,
-    );
+    let future = cgm(&(now() + TimeDelta::hours(1)).to_rfc3339(), 100.0, 2);
     let r = s.add_batch(&[cgm("2026-03-01T08:00:00Z", 100.0, 1), future], now());
     assert!(matches!(r, Err(StoreError::Invalid(_))));
     assert_eq!(rows(&s, "SELECT count(*) FROM entries"), 0);
     assert_eq!(s.outbox_len().unwrap(), 0);
+}
+
+#[test]
+fn sending_out_of_order_never_hides_an_unsent_change() {
+    let mut s = store();
+    let batch: Vec<Entry> = (0..6)
+        .map(|i| cgm(&format!("2026-03-01T08:0{i}:00Z"), 100.0, i))
+        .collect();
+    s.add_batch(&batch, now()).unwrap();
+    let seqs: Vec<i64> = s
+        .outbox_pending(10)
+        .unwrap()
+        .iter()
+        .map(|i| i.seq)
+        .collect();
+    s.mark_sent(&[seqs[2], seqs[3]], later(1)).unwrap();
+    let pending: Vec<i64> = s
+        .outbox_pending(10)
+        .unwrap()
+        .iter()
+        .map(|i| i.seq)
+        .collect();
+    assert_eq!(pending, vec![seqs[0], seqs[1], seqs[4], seqs[5]]);
+    s.mark_sent(&[seqs[0], seqs[1]], later(2)).unwrap();
+    assert_eq!(s.outbox_len().unwrap(), 2);
+    s.mark_sent(&[seqs[4], seqs[5]], later(3)).unwrap();
+    assert_eq!(s.outbox_len().unwrap(), 0);
+    assert!(s.outbox_pending(10).unwrap().is_empty());
+    // New changes after everything was sent are seen.
+    s.delete(
+        s.entries(None, None, None, false).unwrap()[0].id,
+        None,
+        later(4),
+    )
+    .unwrap();
+    let items = s.outbox_pending(10).unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].op, OutboxOp::Delete);
+    assert_eq!(s.outbox_len().unwrap(), 1);
 }

@@ -38,7 +38,12 @@ fn glucose_points_are_sorted_typed_and_windowed() {
         .add_batch(
             &[
                 cgm("2026-03-01T06:10:00Z", 150.0, 2),
-                glucose("2026-03-01T07:00:00+01:00", 0.95, GlucoseUnit::GramsPerLitre, Source::manual()),
+                glucose(
+                    "2026-03-01T07:00:00+01:00",
+                    0.95,
+                    GlucoseUnit::GramsPerLitre,
+                    Source::manual(),
+                ),
                 cgm("2026-03-01T06:05:00Z", 140.0, 1),
                 lo,
             ],
@@ -47,8 +52,10 @@ fn glucose_points_are_sorted_typed_and_windowed() {
         .unwrap();
     let ids: Vec<u64> = report.ids.iter().map(|i| i.unwrap() as u64).collect();
     let all = s.glucose_points(None, None).unwrap();
-    let got: Vec<(u64, Level, bool, MealContext)> =
-        all.iter().map(|p| (p.id, p.level, p.cgm, p.context)).collect();
+    let got: Vec<(u64, Level, bool, MealContext)> = all
+        .iter()
+        .map(|p| (p.id, p.level, p.cgm, p.context))
+        .collect();
     assert_eq!(
         got,
         vec![
@@ -61,7 +68,10 @@ fn glucose_points_are_sorted_typed_and_windowed() {
     assert_eq!(all[2].at, utc("2026-03-01T06:05:00Z"));
     // [from, to): the reading at `to` is left out, the one at `from` is in.
     let window = s
-        .glucose_points(Some(utc("2026-03-01T06:00:00Z")), Some(utc("2026-03-01T06:10:00Z")))
+        .glucose_points(
+            Some(utc("2026-03-01T06:00:00Z")),
+            Some(utc("2026-03-01T06:10:00Z")),
+        )
         .unwrap();
     let window: Vec<u64> = window.iter().map(|p| p.id).collect();
     assert_eq!(window, vec![ids[1], ids[3], ids[2]]);
@@ -82,8 +92,14 @@ fn insulin_hypos_and_other_entries_feed_the_rules() {
                         ..HypoEvent::default()
                     }),
                 ),
-                manual("2026-03-01T12:00:00+01:00", EntryKind::Carbs(Carbs::new(60.0, None).unwrap())),
-                manual("2026-03-02T09:00:00+01:00", EntryKind::Note(Note::new("sick day").unwrap())),
+                manual(
+                    "2026-03-01T12:00:00+01:00",
+                    EntryKind::Carbs(Carbs::new(60.0, None).unwrap()),
+                ),
+                manual(
+                    "2026-03-02T09:00:00+01:00",
+                    EntryKind::Note(Note::new("sick day").unwrap()),
+                ),
                 cgm("2026-03-02T10:00:00Z", 100.0, 1),
             ],
             now(),
@@ -94,8 +110,18 @@ fn insulin_hypos_and_other_entries_feed_the_rules() {
     let insulin = s.insulin_points(None, None).unwrap();
     assert_eq!(insulin.len(), 1);
     assert_eq!(
-        (insulin[0].id, insulin[0].at, insulin[0].kind, insulin[0].units),
-        (ids[0], utc("2026-03-01T20:00:00Z"), InsulinKind::Basal, 12.0)
+        (
+            insulin[0].id,
+            insulin[0].at,
+            insulin[0].kind,
+            insulin[0].units
+        ),
+        (
+            ids[0],
+            utc("2026-03-01T20:00:00Z"),
+            InsulinKind::Basal,
+            12.0
+        )
     );
     let hypos = s.hypo_reports(None, None).unwrap();
     assert_eq!(hypos.len(), 1);
@@ -105,12 +131,19 @@ fn insulin_hypos_and_other_entries_feed_the_rules() {
         vec![utc("2026-03-01T11:00:00Z"), utc("2026-03-02T08:00:00Z")]
     );
     assert_eq!(
-        s.other_entry_times(Some(utc("2026-03-02T00:00:00Z")), None).unwrap(),
+        s.other_entry_times(Some(utc("2026-03-02T00:00:00Z")), None)
+            .unwrap(),
         vec![utc("2026-03-02T08:00:00Z")]
     );
-    assert_eq!(s.last_entry_at().unwrap(), Some(utc("2026-03-02T10:00:00Z")));
+    assert_eq!(
+        s.last_entry_at().unwrap(),
+        Some(utc("2026-03-02T10:00:00Z"))
+    );
     s.delete(report.ids[4].unwrap(), None, now()).unwrap();
-    assert_eq!(s.last_entry_at().unwrap(), Some(utc("2026-03-02T08:00:00Z")));
+    assert_eq!(
+        s.last_entry_at().unwrap(),
+        Some(utc("2026-03-02T08:00:00Z"))
+    );
     s.delete(report.ids[0].unwrap(), None, now()).unwrap();
     assert!(s.insulin_points(None, None).unwrap().is_empty());
 }
@@ -121,13 +154,19 @@ fn entries_filter_by_kind_and_window() {
     s.add_batch(
         &[
             cgm("2026-03-01T06:00:00Z", 100.0, 1),
-            manual("2026-03-01T07:00:00Z", EntryKind::Note(Note::new("a").unwrap())),
+            manual(
+                "2026-03-01T07:00:00Z",
+                EntryKind::Note(Note::new("a").unwrap()),
+            ),
             cgm("2026-03-01T08:00:00Z", 110.0, 2),
         ],
         now(),
     )
     .unwrap();
-    assert_eq!(s.entries(None, None, Some("glucose"), false).unwrap().len(), 2);
+    assert_eq!(
+        s.entries(None, None, Some("glucose"), false).unwrap().len(),
+        2
+    );
     assert_eq!(s.entries(None, None, Some("Note"), false).unwrap().len(), 1);
     let w = s
         .entries(Some(utc("2026-03-01T07:00:00Z")), None, None, false)
@@ -136,7 +175,10 @@ fn entries_filter_by_kind_and_window() {
     assert!(w[0].entry.at <= w[1].entry.at);
     let e = s.entries(None, None, Some("sugar"), false).unwrap_err();
     assert!(e.to_string().contains("glucose insulin carbs"), "{e}");
-    assert_eq!(s.last_entry_at().unwrap(), Some(utc("2026-03-01T08:00:00Z")));
+    assert_eq!(
+        s.last_entry_at().unwrap(),
+        Some(utc("2026-03-01T08:00:00Z"))
+    );
     assert_eq!(store().last_entry_at().unwrap(), None);
 }
 

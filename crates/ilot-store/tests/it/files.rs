@@ -61,7 +61,13 @@ fn a_wrong_key_is_refused_and_the_file_left_untouched() {
     assert_eq!(fs::read(&path).unwrap(), before);
     assert_eq!(fs::read(dir.path().join("ilot.db-wal")).ok(), wal_before);
     // The right key still opens it.
-    assert_eq!(Store::open(&path, &key(1)).unwrap().count_entries().unwrap(), 10);
+    assert_eq!(
+        Store::open(&path, &key(1))
+            .unwrap()
+            .count_entries()
+            .unwrap(),
+        10
+    );
 }
 
 #[test]

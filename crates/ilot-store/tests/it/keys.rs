@@ -17,7 +17,10 @@ fn a_key_file_opens_the_database_it_was_made_for() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = fs::metadata(key_file_path(&path)).unwrap().permissions().mode();
+        let mode = fs::metadata(key_file_path(&path))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
     Store::open(&path, &key)
@@ -26,7 +29,10 @@ fn a_key_file_opens_the_database_it_was_made_for() {
         .unwrap();
     drop(key);
     let (key, _) = resolve_key(&path, KeyMode::File).unwrap();
-    assert_eq!(Store::open(&path, &key).unwrap().count_entries().unwrap(), 3);
+    assert_eq!(
+        Store::open(&path, &key).unwrap().count_entries().unwrap(),
+        3
+    );
 }
 
 #[test]
@@ -38,7 +44,11 @@ fn an_existing_database_without_its_key_is_key_missing() {
     fs::remove_file(key_file_path(&path)).unwrap();
     let e = resolve_key(&path, KeyMode::File).unwrap_err();
     assert!(matches!(e, StoreError::KeyMissing), "{e}");
-    assert!(e.to_string().contains("never made for an existing database"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("never made for an existing database"),
+        "{e}"
+    );
     assert!(!key_file_path(&path).exists());
 }
 
@@ -81,7 +91,11 @@ fn keyring_mode_stores_the_key_in_the_os_keyring() {
     assert_eq!(service, "ilot");
     assert_eq!(
         user,
-        dir.path().canonicalize().unwrap().join("ilot.db").to_string_lossy()
+        dir.path()
+            .canonicalize()
+            .unwrap()
+            .join("ilot.db")
+            .to_string_lossy()
     );
     assert!(!key_file_path(&path).exists());
 
@@ -95,10 +109,50 @@ fn keyring_mode_stores_the_key_in_the_os_keyring() {
     }
     let (again, loc) = resolve_key(&path, KeyMode::Auto).unwrap();
     assert!(matches!(loc, KeyLocation::Keyring { .. }), "{loc}");
-    assert_eq!(Store::open(&path, &again).unwrap().count_entries().unwrap(), 2);
+    assert_eq!(
+        Store::open(&path, &again).unwrap().count_entries().unwrap(),
+        2
+    );
     assert!(!key_file_path(&path).exists());
 
     entry.delete_credential().unwrap();
     let e = resolve_key(&path, KeyMode::Keyring).unwrap_err();
     assert!(matches!(e, StoreError::KeyMissing), "{e}");
+}
+
+/// Wherever this runs (plain shell: no keyring reachable; CI session: Secret Service), Auto mode
+/// finds a home for a new key, and the same key comes back for the existing database.
+#[test]
+fn auto_mode_keeps_the_key_in_the_keyring_or_a_private_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ilot.db");
+    let (key, loc) = resolve_key(&path, KeyMode::Auto).unwrap();
+    Store::open(&path, &key)
+        .unwrap()
+        .add_batch(&cgm_series(1), now())
+        .unwrap();
+    let (again, loc2) = resolve_key(&path, KeyMode::Auto).unwrap();
+    assert_eq!(loc2, loc);
+    assert_eq!(
+        Store::open(&path, &again).unwrap().count_entries().unwrap(),
+        1
+    );
+    match loc {
+        KeyLocation::File(file) => {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = fs::metadata(&file).unwrap().permissions().mode();
+                assert_eq!(mode & 0o777, 0o600);
+            }
+            assert_eq!(file, key_file_path(&path));
+        }
+        KeyLocation::Keyring { service, user } => {
+            assert!(!key_file_path(&path).exists());
+            keyring::Entry::new(&service, &user)
+                .unwrap()
+                .delete_credential()
+                .unwrap();
+        }
+    }
 }

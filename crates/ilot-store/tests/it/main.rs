@@ -14,7 +14,8 @@ pub fn now() -> DateTime<Utc> {
 
 /// `n` one-minute CGM readings from one sensor, record numbers from 1.
 pub fn cgm_series(n: u32) -> Vec<Entry> {
-    let start: DateTime<FixedOffset> = DateTime::parse_from_rfc3339("2026-03-01T00:00:00+01:00").unwrap();
+    let start: DateTime<FixedOffset> =
+        DateTime::parse_from_rfc3339("2026-03-01T00:00:00+01:00").unwrap();
     let device = DeviceId::new("dexcom:g7:it").unwrap();
     (0..n)
         .map(|i| Entry {
