@@ -67,17 +67,23 @@ pub enum BleError {
     NoAdapter(String),
     #[error("the Bluetooth radio is off; switch Bluetooth on and try again")]
     RadioOff,
-    #[error("no device {0} was found nearby; wake the meter (open its Bluetooth menu) and try again")]
+    #[error(
+        "no device {0} was found nearby; wake the meter (open its Bluetooth menu) and try again"
+    )]
     NotFound(String),
     #[error(
         "the device does not offer {what} ({uuid}); it is not a standard Bluetooth glucose meter or CGM"
     )]
     MissingCharacteristic { what: &'static str, uuid: String },
-    #[error("the device refused the request ({0}); if it asks for a PIN, pair it first with `ilot ble pair`")]
+    #[error(
+        "the device refused the request ({0}); if it asks for a PIN, pair it first with `ilot ble pair`"
+    )]
     Refused(String),
     #[error("the device disconnected ({0})")]
     Disconnected(String),
-    #[error("the device stopped answering for {secs} s during {during}; bring it closer and try again")]
+    #[error(
+        "the device stopped answering for {secs} s during {during}; bring it closer and try again"
+    )]
     Timeout { secs: u64, during: &'static str },
     #[error("the device answered `{code}` to {request}; {advice}")]
     ControlPoint {

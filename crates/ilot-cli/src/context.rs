@@ -26,16 +26,26 @@ impl Ctx {
             None => default_db()?,
         };
         if let Some(dir) = db_path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
         }
         let (key, location) = ilot_store::resolve_key(&db_path, mode)
             .with_context(|| format!("cannot get the key of {}", db_path.display()))?;
         tracing::debug!(?location, "database key");
-        let store = Store::open(&db_path, &key).with_context(|| format!("cannot open {}", db_path.display()))?;
+        let store = Store::open(&db_path, &key)
+            .with_context(|| format!("cannot open {}", db_path.display()))?;
         let profile = store.profile()?;
         let tz = profile.as_ref().map_or(chrono_tz::Europe::Paris, |p| p.tz);
-        let unit = profile.as_ref().map_or(GlucoseUnit::GramsPerLitre, |p| p.preferred_unit);
-        Ok(Self { store, db_path, now: Utc::now(), tz, unit })
+        let unit = profile
+            .as_ref()
+            .map_or(GlucoseUnit::GramsPerLitre, |p| p.preferred_unit);
+        Ok(Self {
+            store,
+            db_path,
+            now: Utc::now(),
+            tz,
+            unit,
+        })
     }
 
     pub fn db(&self) -> &Path {
@@ -49,6 +59,7 @@ impl Ctx {
 
 /// `$XDG_DATA_HOME/ilot/ilot.db` (or the platform's data folder).
 fn default_db() -> Result<PathBuf> {
-    let dir = dirs::data_dir().context("no data folder on this system: give --db PATH or ILOT_DB")?;
+    let dir =
+        dirs::data_dir().context("no data folder on this system: give --db PATH or ILOT_DB")?;
     Ok(dir.join("ilot").join("ilot.db"))
 }

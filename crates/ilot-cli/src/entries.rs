@@ -41,9 +41,22 @@ pub struct CorrectArgs {
 }
 
 pub fn list(ctx: &Ctx, args: &ListArgs) -> Result<()> {
-    let from = args.from.as_deref().map(|t| timearg::parse_at(t, ctx.tz, ctx.now)).transpose()?;
-    let to = args.to.as_deref().map(|t| timearg::parse_at(t, ctx.tz, ctx.now)).transpose()?;
-    let rows = ctx.store.entries(from.map(|t| t.to_utc()), to.map(|t| t.to_utc()), args.kind.as_deref(), args.deleted)?;
+    let from = args
+        .from
+        .as_deref()
+        .map(|t| timearg::parse_at(t, ctx.tz, ctx.now))
+        .transpose()?;
+    let to = args
+        .to
+        .as_deref()
+        .map(|t| timearg::parse_at(t, ctx.tz, ctx.now))
+        .transpose()?;
+    let rows = ctx.store.entries(
+        from.map(|t| t.to_utc()),
+        to.map(|t| t.to_utc()),
+        args.kind.as_deref(),
+        args.deleted,
+    )?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());
@@ -65,24 +78,43 @@ pub fn history(ctx: &Ctx, id: i64, json: bool) -> Result<()> {
         return Ok(());
     }
     for v in &versions {
-        let when = v.recorded_at.with_timezone(&ctx.tz).format("%Y-%m-%d %H:%M");
-        let reason = v.reason.as_deref().map(|r| format!(" — {r}")).unwrap_or_default();
+        let when = v
+            .recorded_at
+            .with_timezone(&ctx.tz)
+            .format("%Y-%m-%d %H:%M");
+        let reason = v
+            .reason
+            .as_deref()
+            .map(|r| format!(" — {r}"))
+            .unwrap_or_default();
         let state = if v.deleted { "deleted" } else { "recorded" };
-        println!("v{} {state} {when}{reason}: {}", v.version, show::local_line(&v.entry, ctx.unit, ctx.tz));
+        println!(
+            "v{} {state} {when}{reason}: {}",
+            v.version,
+            show::local_line(&v.entry, ctx.unit, ctx.tz)
+        );
     }
     Ok(())
 }
 
 pub fn correct(ctx: &mut Ctx, args: CorrectArgs) -> Result<()> {
-    let Some(current) = ctx.store.get(args.id)? else { bail!("no entry #{}", args.id) };
+    let Some(current) = ctx.store.get(args.id)? else {
+        bail!("no entry #{}", args.id)
+    };
     let at = match &args.at {
         Some(t) => timearg::parse_at(t, ctx.tz, ctx.now)?,
         None => current.entry.at,
     };
     let kind = build(args.what, at.time())?;
     let entry = ilot_domain::Entry::new(at, current.entry.source.clone(), kind, ctx.now)?;
-    let version = ctx.store.correct(args.id, &entry, args.reason.as_deref(), ctx.now)?;
-    println!("entry #{} corrected (version {version}; the previous version is kept): {}", args.id, show::entry_line(&entry, ctx.unit));
+    let version = ctx
+        .store
+        .correct(args.id, &entry, args.reason.as_deref(), ctx.now)?;
+    println!(
+        "entry #{} corrected (version {version}; the previous version is kept): {}",
+        args.id,
+        show::entry_line(&entry, ctx.unit)
+    );
     Ok(())
 }
 
@@ -100,5 +132,9 @@ fn line(ctx: &Ctx, row: &StoredEntry) -> String {
     if row.deleted {
         flags.push_str(" [deleted]");
     }
-    format!("#{:<7} {}{flags}", row.id, show::local_line(&row.entry, ctx.unit, ctx.tz))
+    format!(
+        "#{:<7} {}{flags}",
+        row.id,
+        show::local_line(&row.entry, ctx.unit, ctx.tz)
+    )
 }

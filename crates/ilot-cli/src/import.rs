@@ -10,7 +10,10 @@ use anyhow::{Context, Result, bail};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use clap::Args;
-use ilot_domain::{DeviceId, Entry, EntryKind, GlucoseLevel, GlucoseReading, GlucoseUnit, MealContext, ReadingType, Source};
+use ilot_domain::{
+    DeviceId, Entry, EntryKind, GlucoseLevel, GlucoseReading, GlucoseUnit, MealContext,
+    ReadingType, Source,
+};
 use serde::Serialize;
 
 use crate::context::Ctx;
@@ -75,12 +78,17 @@ pub struct Options {
 }
 
 pub fn run(ctx: &mut Ctx, args: &ImportArgs) -> Result<()> {
-    let file = std::fs::File::open(&args.file).with_context(|| format!("cannot open {}", args.file.display()))?;
+    let file = std::fs::File::open(&args.file)
+        .with_context(|| format!("cannot open {}", args.file.display()))?;
     let tz = match &args.tz {
         Some(name) => timearg::parse_tz(name)?,
         None => timearg::system_tz(),
     };
-    let stem = args.file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "csv".into());
+    let stem = args
+        .file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "csv".into());
     let opts = Options {
         unit: args.unit,
         tz,
@@ -88,7 +96,8 @@ pub fn run(ctx: &mut Ctx, args: &ImportArgs) -> Result<()> {
         reading_type: args.reading_type,
         fallback_origin: stem,
     };
-    let parsed = parse(file, &opts, ctx.now).with_context(|| format!("cannot import {}", args.file.display()))?;
+    let parsed = parse(file, &opts, ctx.now)
+        .with_context(|| format!("cannot import {}", args.file.display()))?;
 
     let (mut added, mut duplicates, mut conflicts) = (0, 0, Vec::new());
     for chunk in parsed.entries.chunks(CHUNK) {
@@ -121,11 +130,17 @@ pub fn run(ctx: &mut Ctx, args: &ImportArgs) -> Result<()> {
 }
 
 fn print_outcome(o: &Outcome) {
-    println!("{}: {} readings imported, {} already present (origin {})", o.file, o.added, o.duplicates, o.origin);
+    println!(
+        "{}: {} readings imported, {} already present (origin {})",
+        o.file, o.added, o.duplicates, o.origin
+    );
     if o.other_subject_rows > 0 {
         println!("{} rows of other subjects left aside", o.other_subject_rows);
     }
-    for (title, rows) in [("rows not imported", o.rejected), ("conflicting rows", &o.conflicts[..])] {
+    for (title, rows) in [
+        ("rows not imported", o.rejected),
+        ("conflicting rows", &o.conflicts[..]),
+    ] {
         if rows.is_empty() {
             continue;
         }
@@ -134,21 +149,37 @@ fn print_outcome(o: &Outcome) {
             println!("  line {}: {}", r.line, r.reason);
         }
         if rows.len() > 50 {
-            println!("  … and {} more (use --json for the full list)", rows.len() - 50);
+            println!(
+                "  … and {} more (use --json for the full list)",
+                rows.len() - 50
+            );
         }
     }
 }
 
 /// Reads the whole file and decides, row by row, what becomes an entry. Pure but for the reader.
 pub fn parse(reader: impl Read, opts: &Options, now: DateTime<Utc>) -> Result<Parsed> {
-    let mut csv = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(reader);
+    let mut csv = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(reader);
     let headers = csv.headers().context("the file has no header row")?.clone();
-    let find = |names: &[&str]| headers.iter().position(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)));
+    let find = |names: &[&str]| {
+        headers
+            .iter()
+            .position(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)))
+    };
     let Some(time_col) = find(&["time", "timestamp"]) else {
-        bail!("no `time` column in the header ({}); the file needs `time` and `glucose` (or `gl`)", headers.iter().collect::<Vec<_>>().join(", "));
+        bail!(
+            "no `time` column in the header ({}); the file needs `time` and `glucose` (or `gl`)",
+            headers.iter().collect::<Vec<_>>().join(", ")
+        );
     };
     let Some(gl_col) = find(&["glucose", "gl"]) else {
-        bail!("no `glucose` (or `gl`) column in the header ({})", headers.iter().collect::<Vec<_>>().join(", "));
+        bail!(
+            "no `glucose` (or `gl`) column in the header ({})",
+            headers.iter().collect::<Vec<_>>().join(", ")
+        );
     };
     let id_col = find(&["id", "subject"]);
 
@@ -163,7 +194,10 @@ pub fn parse(reader: impl Read, opts: &Options, now: DateTime<Utc>) -> Result<Pa
             }
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
-                rejected.push(Rejected { line, reason: format!("unreadable CSV row: {e}") });
+                rejected.push(Rejected {
+                    line,
+                    reason: format!("unreadable CSV row: {e}"),
+                });
             }
         }
     }
@@ -171,24 +205,43 @@ pub fn parse(reader: impl Read, opts: &Options, now: DateTime<Utc>) -> Result<Pa
     let subject = match (&opts.subject, id_col) {
         (Some(s), Some(_)) => {
             if !rows.iter().any(|(_, id, _, _)| id.as_deref() == Some(s)) {
-                bail!("subject {s:?} is not in the file; subjects: {}", list_subjects(&rows));
+                bail!(
+                    "subject {s:?} is not in the file; subjects: {}",
+                    list_subjects(&rows)
+                );
             }
             Some(s.clone())
         }
         (Some(s), None) => bail!("--subject {s} given but the file has no `id` column"),
         (None, Some(_)) => {
-            let ids: BTreeSet<_> = rows.iter().filter_map(|(_, id, _, _)| id.as_deref()).collect();
+            let ids: BTreeSet<_> = rows
+                .iter()
+                .filter_map(|(_, id, _, _)| id.as_deref())
+                .collect();
             if ids.len() > 1 {
-                bail!("the file holds {} subjects ({}); choose one with --subject", ids.len(), list_subjects(&rows));
+                bail!(
+                    "the file holds {} subjects ({}); choose one with --subject",
+                    ids.len(),
+                    list_subjects(&rows)
+                );
             }
             ids.into_iter().next().map(str::to_string)
         }
         (None, None) => None,
     };
-    let origin = format!("import:{}", subject.clone().unwrap_or_else(|| opts.fallback_origin.clone()));
+    let origin = format!(
+        "import:{}",
+        subject
+            .clone()
+            .unwrap_or_else(|| opts.fallback_origin.clone())
+    );
     let device = DeviceId::new(origin.clone())?;
 
-    let mut parsed = Parsed { origin, rejected, ..Parsed::default() };
+    let mut parsed = Parsed {
+        origin,
+        rejected,
+        ..Parsed::default()
+    };
     for (line, id, time, value) in rows {
         if subject.is_some() && id != subject {
             parsed.other_subjects += 1;
@@ -203,17 +256,28 @@ pub fn parse(reader: impl Read, opts: &Options, now: DateTime<Utc>) -> Result<Pa
     Ok(parsed)
 }
 
-fn row_entry(time: &str, value: &str, opts: &Options, device: &DeviceId, now: DateTime<Utc>) -> Result<Entry, String> {
+fn row_entry(
+    time: &str,
+    value: &str,
+    opts: &Options,
+    device: &DeviceId,
+    now: DateTime<Utc>,
+) -> Result<Entry, String> {
     if time.is_empty() || time.eq_ignore_ascii_case("na") {
         return Err(format!("no time ({:?})", time));
     }
     let at = match chrono::DateTime::parse_from_rfc3339(time) {
         Ok(at) => at,
         Err(_) => {
-            let naive = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"]
-                .iter()
-                .find_map(|f| NaiveDateTime::parse_from_str(time, f).ok())
-                .ok_or_else(|| format!("cannot read the time {time:?} (ISO 8601 expected)"))?;
+            let naive = [
+                "%Y-%m-%d %H:%M:%S",
+                "%Y-%m-%dT%H:%M:%S",
+                "%Y-%m-%d %H:%M",
+                "%Y-%m-%dT%H:%M",
+            ]
+            .iter()
+            .find_map(|f| NaiveDateTime::parse_from_str(time, f).ok())
+            .ok_or_else(|| format!("cannot read the time {time:?} (ISO 8601 expected)"))?;
             timearg::local(naive, opts.tz).map_err(|e| e.to_string())?
         }
     };
@@ -222,11 +286,20 @@ fn row_entry(time: &str, value: &str, opts: &Options, device: &DeviceId, now: Da
     }
     let level = GlucoseLevel::parse(value, opts.unit).map_err(|e| e.to_string())?;
     let reading = GlucoseReading::new(level, opts.reading_type, MealContext::Other);
-    Entry::new(at, Source::import(device.clone()), EntryKind::Glucose(reading), now).map_err(|e| e.to_string())
+    Entry::new(
+        at,
+        Source::import(device.clone()),
+        EntryKind::Glucose(reading),
+        now,
+    )
+    .map_err(|e| e.to_string())
 }
 
 fn list_subjects(rows: &[(u64, Option<String>, String, String)]) -> String {
-    let ids: BTreeSet<_> = rows.iter().filter_map(|(_, id, _, _)| id.as_deref()).collect();
+    let ids: BTreeSet<_> = rows
+        .iter()
+        .filter_map(|(_, id, _, _)| id.as_deref())
+        .collect();
     let mut shown: Vec<&str> = ids.iter().take(5).copied().collect();
     if ids.len() > 5 {
         shown.push("…");
@@ -256,8 +329,13 @@ mod tests {
 
     #[test]
     fn several_subjects_need_a_choice() {
-        let e = parse(FILE.as_bytes(), &opts(None), now()).unwrap_err().to_string();
-        assert_eq!(e, "the file holds 2 subjects (a, b); choose one with --subject");
+        let e = parse(FILE.as_bytes(), &opts(None), now())
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "the file holds 2 subjects (a, b); choose one with --subject"
+        );
     }
 
     #[test]
@@ -267,13 +345,26 @@ mod tests {
         assert_eq!(p.other_subjects, 1);
         let lines: Vec<u64> = p.entries.iter().map(|(l, _)| *l).collect();
         assert_eq!(lines, vec![2, 9]);
-        let rejected: Vec<(u64, &str)> = p.rejected.iter().map(|r| (r.line, r.reason.as_str())).collect();
+        let rejected: Vec<(u64, &str)> = p
+            .rejected
+            .iter()
+            .map(|r| (r.line, r.reason.as_str()))
+            .collect();
         assert_eq!(rejected[0], (3, "no time (\"NA\")"));
-        assert!(rejected[1].1.contains("glucose must be a number"), "{rejected:?}");
-        assert!(rejected[2].1.contains("outside the plausible range"), "{rejected:?}");
+        assert!(
+            rejected[1].1.contains("glucose must be a number"),
+            "{rejected:?}"
+        );
+        assert!(
+            rejected[2].1.contains("outside the plausible range"),
+            "{rejected:?}"
+        );
         assert!(rejected[3].1.contains("in the future"), "{rejected:?}");
         assert!(rejected[4].1.contains("does not exist"), "{rejected:?}");
-        assert_eq!(rejected.iter().map(|r| r.0).collect::<Vec<_>>(), vec![3, 4, 6, 7, 8]);
+        assert_eq!(
+            rejected.iter().map(|r| r.0).collect::<Vec<_>>(),
+            vec![3, 4, 6, 7, 8]
+        );
     }
 
     #[test]
@@ -284,15 +375,21 @@ mod tests {
 
     #[test]
     fn missing_columns_are_named() {
-        let e = parse("when,gl\n".as_bytes(), &opts(None), now()).unwrap_err().to_string();
+        let e = parse("when,gl\n".as_bytes(), &opts(None), now())
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("no `time` column"), "{e}");
-        let e = parse("time,value\n".as_bytes(), &opts(None), now()).unwrap_err().to_string();
+        let e = parse("time,value\n".as_bytes(), &opts(None), now())
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("no `glucose`"), "{e}");
     }
 
     #[test]
     fn unknown_subject_lists_the_known_ones() {
-        let e = parse(FILE.as_bytes(), &opts(Some("z")), now()).unwrap_err().to_string();
+        let e = parse(FILE.as_bytes(), &opts(Some("z")), now())
+            .unwrap_err()
+            .to_string();
         assert_eq!(e, "subject \"z\" is not in the file; subjects: a, b");
     }
 }

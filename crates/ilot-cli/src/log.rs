@@ -3,9 +3,9 @@
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use ilot_domain::{
-    Activity, ActivityIntensity, Carbs, Entry, EntryKind, Glucose, GlucoseLevel, GlucoseReading, GlucoseUnit, HbA1c,
-    HypoEvent, InsulinDelivery, InsulinDose, InsulinKind, KetoneSource, Ketones, MealContext, Note, ReadingType,
-    Source, Weight,
+    Activity, ActivityIntensity, Carbs, EducationSession, Entry, EntryKind, Glucose, GlucoseLevel,
+    GlucoseReading, GlucoseUnit, HbA1c, HypoEvent, InsulinDelivery, InsulinDose, InsulinKind,
+    KetoneSource, Ketones, MealContext, Note, ReadingType, Source, Weight,
 };
 use ilot_store::AddOutcome;
 
@@ -88,6 +88,25 @@ pub enum What {
     },
     /// A free note
     Note { text: String },
+    /// A therapeutic-education session held with the patient (nurse)
+    Education {
+        /// Topic covered (repeat): hypo, hyper, insulin-technique, meter, meals, sick-days, when-to-call…
+        #[arg(long = "topic", required = true)]
+        topics: Vec<String>,
+        /// The patient's understanding: good, partial, to-review
+        #[arg(long)]
+        understanding: Option<String>,
+        #[arg(long)]
+        notes: Option<String>,
+        #[arg(long)]
+        next_goals: Option<String>,
+        /// Who led the session
+        #[arg(long)]
+        educator: Option<String>,
+        /// Held remotely (video or phone)
+        #[arg(long)]
+        remote: bool,
+    },
 }
 
 pub fn run(ctx: &mut Ctx, args: LogArgs) -> Result<()> {
@@ -98,39 +117,83 @@ pub fn run(ctx: &mut Ctx, args: LogArgs) -> Result<()> {
     let kind = build(args.what, at.time())?;
     let entry = Entry::new(at, Source::manual(), kind, ctx.now)?;
     match ctx.store.add(&entry, ctx.now)? {
-        AddOutcome::Added(id) => println!("saved entry #{id}: {}", show::entry_line(&entry, ctx.preferred_unit())),
+        AddOutcome::Added(id) => println!(
+            "saved entry #{id}: {}",
+            show::entry_line(&entry, ctx.preferred_unit())
+        ),
         AddOutcome::Duplicate(id) => println!("already saved as entry #{id}"),
-        AddOutcome::Conflict { existing } => println!("not saved: entry #{existing} holds a different value for the same record"),
+        AddOutcome::Conflict { existing } => {
+            println!("not saved: entry #{existing} holds a different value for the same record")
+        }
     }
     Ok(())
 }
 
 pub fn build(what: What, local_time: chrono::NaiveTime) -> Result<EntryKind> {
     Ok(match what {
-        What::Glucose { value, unit, context, reading_type } => {
+        What::Glucose {
+            value,
+            unit,
+            context,
+            reading_type,
+        } => {
             let level = GlucoseLevel::parse(&value, unit)?;
             let context = context.unwrap_or_else(|| MealContext::suggest(local_time));
             EntryKind::Glucose(GlucoseReading::new(level, reading_type, context))
         }
-        What::Insulin { units, kind, delivery, name } => {
+        What::Insulin {
+            units,
+            kind,
+            delivery,
+            name,
+        } => {
             let mut dose = InsulinDose::parse(&units, kind, delivery)?;
             dose.insulin_name = name;
             EntryKind::Insulin(dose)
         }
         What::Carbs { grams, label } => EntryKind::Carbs(Carbs::new(grams, label)?),
-        What::Hypo { symptoms, treatment, needed_help, glucose, unit } => {
+        What::Hypo {
+            symptoms,
+            treatment,
+            needed_help,
+            glucose,
+            unit,
+        } => {
             let glucose = match (glucose, unit) {
                 (Some(v), Some(u)) => Some(Glucose::parse(&v, u)?),
                 _ => None,
             };
-            EntryKind::Hypo(HypoEvent { symptoms, treatment, needed_help, glucose })
+            EntryKind::Hypo(HypoEvent {
+                symptoms,
+                treatment,
+                needed_help,
+                glucose,
+            })
         }
         What::Ketones { value, source } => EntryKind::Ketones(Ketones::new(value, source)?),
         What::Weight { kg } => EntryKind::Weight(Weight::new(kg)?),
         What::Hba1c { percent } => EntryKind::Hba1c(HbA1c::new(percent)?),
-        What::Activity { minutes, intensity, description } => {
-            EntryKind::Activity(Activity::new(minutes, intensity, description)?)
-        }
+        What::Activity {
+            minutes,
+            intensity,
+            description,
+        } => EntryKind::Activity(Activity::new(minutes, intensity, description)?),
         What::Note { text } => EntryKind::Note(Note::new(text)?),
+        What::Education {
+            topics,
+            understanding,
+            notes,
+            next_goals,
+            educator,
+            remote,
+        } => {
+            let mut session = EducationSession::new(topics)?;
+            session.understanding = understanding;
+            session.notes = notes;
+            session.next_goals = next_goals;
+            session.educator = educator;
+            session.remote = remote;
+            EntryKind::Education(session)
+        }
     })
 }

@@ -21,7 +21,11 @@ use ilot_store::KeyMode;
 use crate::context::Ctx;
 
 #[derive(Debug, Parser)]
-#[command(name = "ilot", version, about = "Ilot: diabetes telemonitoring, from the command line")]
+#[command(
+    name = "ilot",
+    version,
+    about = "Ilot: diabetes telemonitoring, from the command line"
+)]
 struct Cli {
     /// Database file (default: the platform's data folder, ilot/ilot.db)
     #[arg(long, env = "ILOT_DB", global = true)]
@@ -82,7 +86,8 @@ fn main() -> ExitCode {
     restore_sigpipe();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("ILOT_LOG").unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("ILOT_LOG")
+                .unwrap_or_else(|_| "warn".into()),
         )
         .with_writer(std::io::stderr)
         .without_time()

@@ -4,7 +4,9 @@
 use anyhow::{Context, Result, bail};
 use chrono::{NaiveDate, NaiveTime};
 use clap::{Args, Subcommand};
-use ilot_domain::{BasalSchedule, DiabetesType, GlucoseUnit, Monitoring, PatientProfile, Prescription};
+use ilot_domain::{
+    BasalSchedule, DiabetesType, GlucoseUnit, Monitoring, PatientProfile, Prescription,
+};
 
 use crate::context::Ctx;
 use crate::timearg;
@@ -130,16 +132,31 @@ fn build(a: SetArgs) -> Result<Prescription> {
         p.expected_insulin_per_day = n;
     }
     for b in &a.basal {
-        let (time, units) = b.split_once('=').with_context(|| format!("--basal {b}: write TIME=UNITS, e.g. 22:00=18"))?;
-        let time = NaiveTime::parse_from_str(time.trim(), "%H:%M").with_context(|| format!("--basal {b}: time as HH:MM"))?;
-        let units: f64 = units.trim().replace(',', ".").parse().with_context(|| format!("--basal {b}: units must be a number"))?;
+        let (time, units) = b
+            .split_once('=')
+            .with_context(|| format!("--basal {b}: write TIME=UNITS, e.g. 22:00=18"))?;
+        let time = NaiveTime::parse_from_str(time.trim(), "%H:%M")
+            .with_context(|| format!("--basal {b}: time as HH:MM"))?;
+        let units: f64 = units
+            .trim()
+            .replace(',', ".")
+            .parse()
+            .with_context(|| format!("--basal {b}: units must be a number"))?;
         p.basal.push(BasalSchedule { time, units });
     }
     let policy = &mut p.policy;
     if let Some(t) = a.target {
-        let (lo, hi) = t.split_once('-').with_context(|| format!("--target {t}: write LOW-HIGH in mg/dL, e.g. 70-180"))?;
-        policy.target.low_mg_dl = lo.trim().parse().with_context(|| format!("--target {t}: low bound"))?;
-        policy.target.high_mg_dl = hi.trim().parse().with_context(|| format!("--target {t}: high bound"))?;
+        let (lo, hi) = t
+            .split_once('-')
+            .with_context(|| format!("--target {t}: write LOW-HIGH in mg/dL, e.g. 70-180"))?;
+        policy.target.low_mg_dl = lo
+            .trim()
+            .parse()
+            .with_context(|| format!("--target {t}: low bound"))?;
+        policy.target.high_mg_dl = hi
+            .trim()
+            .parse()
+            .with_context(|| format!("--target {t}: high bound"))?;
     }
     if let Some(v) = a.hypo {
         policy.hypo_l1_mg_dl = v;
@@ -159,13 +176,38 @@ fn build(a: SetArgs) -> Result<Prescription> {
 }
 
 fn print(p: &Prescription) {
-    println!("  {} , {:?} monitoring, {} injection(s) a day{}", p.diabetes_type, p.monitoring, p.injections_per_day, if p.pump { ", pump" } else { "" });
-    println!("  from {} to {} (inclusion until {}{})", p.start, p.end, p.inclusion_end, p.trial_end.map(|t| format!(", trial until {t}")).unwrap_or_default());
-    println!("  expected a day: {:.1} glucose data, {} insulin entries", p.expected_readings_per_day, p.expected_insulin_per_day);
+    println!(
+        "  {} , {:?} monitoring, {} injection(s) a day{}",
+        p.diabetes_type,
+        p.monitoring,
+        p.injections_per_day,
+        if p.pump { ", pump" } else { "" }
+    );
+    println!(
+        "  from {} to {} (inclusion until {}{})",
+        p.start,
+        p.end,
+        p.inclusion_end,
+        p.trial_end
+            .map(|t| format!(", trial until {t}"))
+            .unwrap_or_default()
+    );
+    println!(
+        "  expected a day: {:.1} glucose data, {} insulin entries",
+        p.expected_readings_per_day, p.expected_insulin_per_day
+    );
     let a = &p.policy;
     println!(
         "  alerts (policy v{}): target {}–{} mg/dL, hypo < {} (CGM < {}), level 2 < {}, severe < {}, hyper > {}, no data after {} h",
-        a.version, a.target.low_mg_dl, a.target.high_mg_dl, a.hypo_l1_mg_dl, a.hypo_l1_cgm_mg_dl, a.hypo_l2_mg_dl, a.severe_mg_dl, a.hyper_mg_dl, a.no_data_hours
+        a.version,
+        a.target.low_mg_dl,
+        a.target.high_mg_dl,
+        a.hypo_l1_mg_dl,
+        a.hypo_l1_cgm_mg_dl,
+        a.hypo_l2_mg_dl,
+        a.severe_mg_dl,
+        a.hyper_mg_dl,
+        a.no_data_hours
     );
     for b in &p.basal {
         println!("  basal {} U at {}", b.units, b.time.format("%H:%M"));
@@ -173,10 +215,18 @@ fn print(p: &Prescription) {
 }
 
 pub fn profile(ctx: &mut Ctx, cmd: ProfileCmd) -> Result<()> {
-    let mut p = ctx.store.profile()?.unwrap_or_else(|| PatientProfile::new("local"));
+    let mut p = ctx
+        .store
+        .profile()?
+        .unwrap_or_else(|| PatientProfile::new("local"));
     match cmd {
         ProfileCmd::Show => {}
-        ProfileCmd::Set { pseudonym, tz, unit, death } => {
+        ProfileCmd::Set {
+            pseudonym,
+            tz,
+            unit,
+            death,
+        } => {
             if let Some(s) = pseudonym {
                 p.pseudonym = s;
             }

@@ -45,11 +45,20 @@ pub fn run(ctx: &Ctx, args: &ReportArgs) -> Result<()> {
     let points = ctx.store.glucose_points(None, None)?;
     let window = window(ctx, args, &points)?;
     let pregnancy = ctx.store.prescription()?.is_some_and(|p| p.pregnancy);
-    let ranges = if pregnancy { Ranges::pregnancy() } else { Ranges::consensus() };
+    let ranges = if pregnancy {
+        Ranges::pregnancy()
+    } else {
+        Ranges::consensus()
+    };
     let m = metrics(&points, window, &ranges);
     let profile = agp(&points, window, ctx.tz, AGP_BIN_MINUTES);
     if args.json {
-        let report = Report { from: window.from, to: window.to, metrics: &m, agp: &profile };
+        let report = Report {
+            from: window.from,
+            to: window.to,
+            metrics: &m,
+            agp: &profile,
+        };
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print_metrics(ctx, window, &m);
@@ -61,11 +70,15 @@ pub fn run(ctx: &Ctx, args: &ReportArgs) -> Result<()> {
 fn window(ctx: &Ctx, args: &ReportArgs, points: &[ilot_rules::GlucosePoint]) -> Result<Window> {
     let after_last = points.last().map(|p| p.at + TimeDelta::seconds(1));
     if args.all {
-        let (Some(first), Some(to)) = (points.first(), after_last) else { bail!("no glucose reading stored yet") };
+        let (Some(first), Some(to)) = (points.first(), after_last) else {
+            bail!("no glucose reading stored yet")
+        };
         return Ok(Window::new(first.at, to));
     }
     let parse = |t: &Option<String>| -> Result<Option<DateTime<Utc>>> {
-        t.as_deref().map(|t| timearg::parse_at(t, ctx.tz, ctx.now).map(|t| t.to_utc())).transpose()
+        t.as_deref()
+            .map(|t| timearg::parse_at(t, ctx.tz, ctx.now).map(|t| t.to_utc()))
+            .transpose()
     };
     let to = parse(&args.to)?.or(after_last).unwrap_or(ctx.now);
     let from = parse(&args.from)?.unwrap_or(to - TimeDelta::days(14));
@@ -81,7 +94,9 @@ fn pct(v: Option<f64>) -> String {
 
 fn glucose(unit: GlucoseUnit, mg_dl: Option<f64>) -> String {
     match mg_dl.map(Glucose::from_mg_dl) {
-        Some(Ok(g)) if unit != GlucoseUnit::MgPerDl => format!("{} {unit} ({:.0} mg/dL)", g.format(unit, false), g.mg_dl()),
+        Some(Ok(g)) if unit != GlucoseUnit::MgPerDl => {
+            format!("{} {unit} ({:.0} mg/dL)", g.format(unit, false), g.mg_dl())
+        }
         Some(Ok(g)) => format!("{:.0} mg/dL", g.mg_dl()),
         Some(Err(_)) => format!("{:.0} mg/dL", mg_dl.unwrap_or_default()),
         None => "—".into(),
@@ -89,26 +104,52 @@ fn glucose(unit: GlucoseUnit, mg_dl: Option<f64>) -> String {
 }
 
 fn print_metrics(ctx: &Ctx, w: Window, m: &Metrics) {
-    let local = |t: DateTime<Utc>| t.with_timezone(&ctx.tz).format("%Y-%m-%d %H:%M").to_string();
-    println!("Glucose report, {} → {} ({:.1} days, {} readings)", local(w.from), local(w.to), m.window_days, m.n_readings);
+    let local = |t: DateTime<Utc>| {
+        t.with_timezone(&ctx.tz)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    };
+    println!(
+        "Glucose report, {} → {} ({:.1} days, {} readings)",
+        local(w.from),
+        local(w.to),
+        m.window_days,
+        m.n_readings
+    );
     if !m.sufficient {
-        println!("INSUFFICIENT DATA for a consensus report: {}", m.insufficient_reasons.join("; "));
+        println!(
+            "INSUFFICIENT DATA for a consensus report: {}",
+            m.insufficient_reasons.join("; ")
+        );
     }
     let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED).set_header(["metric", "value", "consensus target"]);
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_header(["metric", "value", "consensus target"]);
     let rows: [(&str, String, &str); 12] = [
         ("time in range 70–180", pct(m.tir_percent), "> 70 %"),
         ("below 54 (level 2)", pct(m.below_54_percent), "< 1 %"),
         ("54–69 (level 1)", pct(m.between_54_69_percent), "< 4 %"),
         ("below 70", pct(m.below_70_percent), "< 4 %"),
-        ("181–250 (level 1)", pct(m.between_181_250_percent), "< 25 %"),
+        (
+            "181–250 (level 1)",
+            pct(m.between_181_250_percent),
+            "< 25 %",
+        ),
         ("above 250 (level 2)", pct(m.above_250_percent), "< 5 %"),
         ("mean glucose", glucose(ctx.unit, m.mean_mg_dl), ""),
-        ("SD", m.sd_mg_dl.map_or("—".into(), |v| format!("{v:.1} mg/dL")), ""),
+        (
+            "SD",
+            m.sd_mg_dl.map_or("—".into(), |v| format!("{v:.1} mg/dL")),
+            "",
+        ),
         ("CV", pct(m.cv_percent), "≤ 36 %"),
         ("GMI", pct(m.gmi_percent), ""),
         ("CGM active time", pct(m.active_percent), "≥ 70 %"),
-        ("hypo episodes (<70 / <54)", format!("{} / {}", m.hypo_level1_episodes, m.hypo_level2_episodes), ""),
+        (
+            "hypo episodes (<70 / <54)",
+            format!("{} / {}", m.hypo_level1_episodes, m.hypo_level2_episodes),
+            "",
+        ),
     ];
     for (name, value, target) in rows {
         t.add_row([name, &value, target]);
@@ -119,7 +160,11 @@ fn print_metrics(ctx: &Ctx, w: Window, m: &Metrics) {
         t.add_row(["pregnancy: above 140", &pct(p.above_140_percent), "< 25 %"]);
     }
     if m.n_lo + m.n_hi > 0 {
-        t.add_row(["LO / HI readings", &format!("{} / {}", m.n_lo, m.n_hi), "counted in the ranges, not in the mean"]);
+        t.add_row([
+            "LO / HI readings",
+            &format!("{} / {}", m.n_lo, m.n_hi),
+            "counted in the ranges, not in the mean",
+        ]);
     }
     println!("{t}");
 }
@@ -129,13 +174,16 @@ fn print_agp(unit: GlucoseUnit, agp: &Agp) {
     const LO: f64 = 40.0;
     const HI: f64 = 320.0;
     const WIDTH: usize = 56;
-    let col = |mg: f64| (((mg.clamp(LO, HI) - LO) / (HI - LO)) * (WIDTH - 1) as f64).round() as usize;
+    let col =
+        |mg: f64| (((mg.clamp(LO, HI) - LO) / (HI - LO)) * (WIDTH - 1) as f64).round() as usize;
     let value = |l: Level| match l {
         Level::MgDl(v) => v,
         Level::Lo => LO,
         Level::Hi => HI,
     };
-    println!("AGP by hour (5–95 % ░, 25–75 % ▒, median █, target 70–180 mg/dL |; scale {LO}–{HI} mg/dL)");
+    println!(
+        "AGP by hour (5–95 % ░, 25–75 % ▒, median █, target 70–180 mg/dL |; scale {LO}–{HI} mg/dL)"
+    );
     for bin in &agp.bins {
         let hour = bin.start_minute / 60;
         let Some(p) = bin.percentiles else {
@@ -153,10 +201,15 @@ fn print_agp(unit: GlucoseUnit, agp: &Agp) {
         }
         row[col(value(p.p50))] = '█';
         let median = match p.p50 {
-            Level::MgDl(v) => Glucose::from_mg_dl(v).map(|g| g.format(unit, false)).unwrap_or_else(|_| format!("{v:.0}")),
+            Level::MgDl(v) => Glucose::from_mg_dl(v)
+                .map(|g| g.format(unit, false))
+                .unwrap_or_else(|_| format!("{v:.0}")),
             Level::Lo => "LO".into(),
             Level::Hi => "HI".into(),
         };
-        println!("{hour:02}h {} {median} {unit}", row.into_iter().collect::<String>());
+        println!(
+            "{hour:02}h {} {median} {unit}",
+            row.into_iter().collect::<String>()
+        );
     }
 }

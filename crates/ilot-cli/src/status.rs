@@ -64,9 +64,20 @@ pub fn status(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
         println!("database      {}", s.database);
         println!("entries       {}", s.entries);
         println!("waiting to be sent  {}", s.outbox_pending);
-        let last = s.last_entry_at.map(|t| t.with_timezone(&ctx.tz).format("%Y-%m-%d %H:%M").to_string());
+        let last = s.last_entry_at.map(|t| {
+            t.with_timezone(&ctx.tz)
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        });
         println!("last entry    {}", last.unwrap_or_else(|| "none".into()));
-        println!("prescription  {}", if s.prescription { "recorded" } else { "none (ilot prescription set)" });
+        println!(
+            "prescription  {}",
+            if s.prescription {
+                "recorded"
+            } else {
+                "none (ilot prescription set)"
+            }
+        );
     }
     Ok(())
 }
@@ -77,6 +88,7 @@ pub struct Loaded {
     pub insulin: Vec<ilot_rules::InsulinPoint>,
     pub hypo: Vec<ilot_rules::HypoReport>,
     pub other: Vec<DateTime<Utc>>,
+    pub education: Vec<DateTime<Utc>>,
 }
 
 impl Loaded {
@@ -86,6 +98,7 @@ impl Loaded {
             insulin: ctx.store.insulin_points(None, to)?,
             hypo: ctx.store.hypo_reports(None, to)?,
             other: ctx.store.other_entry_times(None, to)?,
+            education: ctx.store.education_session_times(None, to)?,
         })
     }
 
@@ -94,7 +107,7 @@ impl Loaded {
             glucose: &self.glucose,
             insulin: &self.insulin,
             hypo_reports: &self.hypo,
-            education_sessions: &[],
+            education_sessions: &self.education,
             other_entries: &self.other,
         }
     }
@@ -105,18 +118,30 @@ pub fn prescription_or_default(ctx: &Ctx) -> Result<Prescription> {
     if let Some(p) = ctx.store.prescription()? {
         return Ok(p);
     }
-    eprintln!("no prescription recorded: using the SPEC defaults for type 1 on CGM (ilot prescription set …)");
+    eprintln!(
+        "no prescription recorded: using the SPEC defaults for type 1 on CGM (ilot prescription set …)"
+    );
     let start = ctx.now.with_timezone(&ctx.tz).date_naive();
-    Ok(Prescription::new(DiabetesType::Type1, Monitoring::Cgm, 4, start))
+    Ok(Prescription::new(
+        DiabetesType::Type1,
+        Monitoring::Cgm,
+        4,
+        start,
+    ))
 }
 
 fn profile(ctx: &Ctx) -> Result<PatientProfile> {
-    Ok(ctx.store.profile()?.unwrap_or_else(|| PatientProfile::new("local")))
+    Ok(ctx
+        .store
+        .profile()?
+        .unwrap_or_else(|| PatientProfile::new("local")))
 }
 
 pub fn observance(ctx: &Ctx, args: &ObservanceArgs) -> Result<()> {
     let Some(prescription) = ctx.store.prescription()? else {
-        bail!("observance counts from the prescription's start: record it with `ilot prescription set`")
+        bail!(
+            "observance counts from the prescription's start: record it with `ilot prescription set`"
+        )
     };
     let now = match &args.at {
         Some(t) => timearg::parse_at(t, ctx.tz, ctx.now)?.to_utc(),
@@ -157,9 +182,15 @@ pub fn observance(ctx: &Ctx, args: &ObservanceArgs) -> Result<()> {
         ]);
     }
     println!("{table}");
-    println!("first-month accompaniment: {}", serde_json::to_string(&obs.accompaniment)?);
+    println!(
+        "first-month accompaniment: {}",
+        serde_json::to_string(&obs.accompaniment)?
+    );
     for s in &obs.series {
-        println!("billing series: periods {}–{} ({} to {})", s.first_period, s.last_period, s.from, s.to);
+        println!(
+            "billing series: periods {}–{} ({} to {})",
+            s.first_period, s.last_period, s.from, s.to
+        );
     }
     Ok(())
 }
@@ -167,14 +198,25 @@ pub fn observance(ctx: &Ctx, args: &ObservanceArgs) -> Result<()> {
 pub fn alerts(ctx: &Ctx, args: &AlertArgs) -> Result<()> {
     let prescription = prescription_or_default(ctx)?;
     let parse = |t: &Option<String>| -> Result<Option<DateTime<Utc>>> {
-        t.as_deref().map(|t| timearg::parse_at(t, ctx.tz, ctx.now).map(|t| t.to_utc())).transpose()
+        t.as_deref()
+            .map(|t| timearg::parse_at(t, ctx.tz, ctx.now).map(|t| t.to_utc()))
+            .transpose()
     };
     let now = parse(&args.to)?.unwrap_or(ctx.now);
     let from = parse(&args.from)?;
     let loaded = Loaded::all(ctx, Some(now))?;
     let last_data_at = ctx.store.last_entry_at()?.filter(|t| *t <= now);
-    let days_from = from.map_or(prescription.start, |f| f.with_timezone(&ctx.tz).date_naive());
-    let mut alerts = ilot_rules::alerts::evaluate(&prescription, ctx.tz, &loaded.data(), last_data_at, days_from, now);
+    let days_from = from.map_or(prescription.start, |f| {
+        f.with_timezone(&ctx.tz).date_naive()
+    });
+    let mut alerts = ilot_rules::alerts::evaluate(
+        &prescription,
+        ctx.tz,
+        &loaded.data(),
+        last_data_at,
+        days_from,
+        now,
+    );
     if let Some(from) = from {
         alerts.retain(|a| a.ended_at.is_none_or(|end| end >= from));
     }
@@ -189,9 +231,17 @@ pub fn alerts(ctx: &Ctx, args: &AlertArgs) -> Result<()> {
         let when = a.started_at.with_timezone(&ctx.tz).format("%Y-%m-%d %H:%M");
         let until = a.ended_at.map_or_else(
             || "ongoing".to_string(),
-            |t| format!("until {}", t.with_timezone(&ctx.tz).format("%Y-%m-%d %H:%M")),
+            |t| {
+                format!(
+                    "until {}",
+                    t.with_timezone(&ctx.tz).format("%Y-%m-%d %H:%M")
+                )
+            },
         );
-        let extreme = a.extreme.map(|l| format!(", {}", show::level(l, ctx.unit))).unwrap_or_default();
+        let extreme = a
+            .extreme
+            .map(|l| format!(", {}", show::level(l, ctx.unit)))
+            .unwrap_or_default();
         let severity = serde_json::to_value(a.severity)?;
         let kind = serde_json::to_value(a.kind)?;
         println!(

@@ -1,7 +1,9 @@
 //! Times as people type them on the command line, read in the patient's time zone.
 
 use anyhow::{Context, Result, anyhow, bail};
-use chrono::{DateTime, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono::{
+    DateTime, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc,
+};
 use chrono_tz::Tz;
 
 /// Reads `2026-03-01T08:00:00+01:00` (with offset), `2026-03-01 08:00` (local in `tz`),
@@ -11,7 +13,12 @@ pub fn parse_at(text: &str, tz: Tz, now: DateTime<Utc>) -> Result<DateTime<Fixed
     if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
         return Ok(dt);
     }
-    for fmt in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"] {
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ] {
         if let Ok(naive) = NaiveDateTime::parse_from_str(t, fmt) {
             return local(naive, tz);
         }
@@ -25,7 +32,9 @@ pub fn parse_at(text: &str, tz: Tz, now: DateTime<Utc>) -> Result<DateTime<Fixed
             return local(today.and_time(time), tz);
         }
     }
-    bail!("cannot read the time {t:?}: use 2026-03-01T08:00:00+01:00, 2026-03-01 08:00, 2026-03-01 or 08:00")
+    bail!(
+        "cannot read the time {t:?}: use 2026-03-01T08:00:00+01:00, 2026-03-01 08:00, 2026-03-01 or 08:00"
+    )
 }
 
 /// A local wall-clock time in `tz`. In the autumn DST overlap the earlier instant is taken (the
@@ -66,15 +75,33 @@ mod tests {
 
     #[test]
     fn reads_every_form() {
-        assert_eq!(parse_at("2026-03-01T08:00:00+01:00", Paris, now()).unwrap().to_rfc3339(), "2026-03-01T08:00:00+01:00");
-        assert_eq!(parse_at("2026-07-01 08:00", Paris, now()).unwrap().to_rfc3339(), "2026-07-01T08:00:00+02:00");
-        assert_eq!(parse_at("08:30", Paris, now()).unwrap().to_rfc3339(), "2026-03-10T08:30:00+01:00");
-        assert_eq!(parse_at("2026-03-02", Paris, now()).unwrap().to_rfc3339(), "2026-03-02T00:00:00+01:00");
+        assert_eq!(
+            parse_at("2026-03-01T08:00:00+01:00", Paris, now())
+                .unwrap()
+                .to_rfc3339(),
+            "2026-03-01T08:00:00+01:00"
+        );
+        assert_eq!(
+            parse_at("2026-07-01 08:00", Paris, now())
+                .unwrap()
+                .to_rfc3339(),
+            "2026-07-01T08:00:00+02:00"
+        );
+        assert_eq!(
+            parse_at("08:30", Paris, now()).unwrap().to_rfc3339(),
+            "2026-03-10T08:30:00+01:00"
+        );
+        assert_eq!(
+            parse_at("2026-03-02", Paris, now()).unwrap().to_rfc3339(),
+            "2026-03-02T00:00:00+01:00"
+        );
     }
 
     #[test]
     fn dst_gap_is_refused_and_overlap_takes_the_first_pass() {
-        let e = parse_at("2026-03-29 02:30", Paris, now()).unwrap_err().to_string();
+        let e = parse_at("2026-03-29 02:30", Paris, now())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("does not exist"), "{e}");
         let t = parse_at("2026-10-25 02:30", Paris, now()).unwrap();
         assert_eq!(t.to_rfc3339(), "2026-10-25T02:30:00+02:00");

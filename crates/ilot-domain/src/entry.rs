@@ -234,6 +234,7 @@ pub enum EntryKind {
     Hba1c(HbA1c),
     Activity(Activity),
     Note(Note),
+    Education(EducationSession),
 }
 
 impl EntryKind {
@@ -248,6 +249,7 @@ impl EntryKind {
             Self::Hba1c(_) => "hba1c",
             Self::Activity(_) => "activity",
             Self::Note(_) => "note",
+            Self::Education(_) => "education",
         }
     }
 }
@@ -431,6 +433,45 @@ impl Activity {
 
     pub fn minutes(&self) -> u32 {
         self.minutes
+    }
+}
+
+/// A therapeutic-education session (SPEC §2: mandatory during the first month), recorded by the
+/// nurse with the patient: topics covered, how well the patient understood, notes, next goals.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EducationSession {
+    topics: Vec<String>,
+    /// The patient's understanding as the nurse judged it, e.g. "good", "partial", "to review".
+    pub understanding: Option<String>,
+    pub notes: Option<String>,
+    pub next_goals: Option<String>,
+    pub educator: Option<String>,
+    /// Held remotely (video or phone) rather than face to face.
+    pub remote: bool,
+}
+
+impl EducationSession {
+    pub fn new(topics: Vec<String>) -> Result<Self> {
+        let topics: Vec<String> = topics
+            .into_iter()
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect();
+        if topics.is_empty() {
+            return Err(DomainError::Empty("education session topics"));
+        }
+        Ok(Self {
+            topics,
+            understanding: None,
+            notes: None,
+            next_goals: None,
+            educator: None,
+            remote: false,
+        })
+    }
+
+    pub fn topics(&self) -> &[String] {
+        &self.topics
     }
 }
 

@@ -284,7 +284,12 @@ mod tests {
         let e = Glucose::new(126.0, GlucoseUnit::GramsPerLitre)
             .unwrap_err()
             .to_string();
-        assert!(e.starts_with("glucose 126 g/L (12600 mg/dL) is outside the plausible range 10–600 mg/dL"), "{e}");
+        assert!(
+            e.starts_with(
+                "glucose 126 g/L (12600 mg/dL) is outside the plausible range 10–600 mg/dL"
+            ),
+            "{e}"
+        );
     }
 
     #[rstest]

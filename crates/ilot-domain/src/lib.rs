@@ -14,9 +14,9 @@ mod glucose;
 mod prescription;
 
 pub use entry::{
-    Activity, ActivityIntensity, Carbs, DeviceId, Entry, EntryKind, GlucoseReading, HbA1c,
-    HypoEvent, InsulinDelivery, InsulinDose, InsulinKind, KetoneSource, Ketones, MAX_FUTURE_SKEW,
-    MealContext, Note, ReadingType, Source, SourceKind, Weight,
+    Activity, ActivityIntensity, Carbs, DeviceId, EducationSession, Entry, EntryKind,
+    GlucoseReading, HbA1c, HypoEvent, InsulinDelivery, InsulinDose, InsulinKind, KetoneSource,
+    Ketones, MAX_FUTURE_SKEW, MealContext, Note, ReadingType, Source, SourceKind, Weight,
 };
 pub use error::{DomainError, Result};
 pub use glucose::{Glucose, GlucoseLevel, GlucoseUnit, MG_DL_PER_G_L, MG_DL_PER_MMOL_L};

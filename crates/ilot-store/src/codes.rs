@@ -14,7 +14,9 @@ pub(crate) const KIND_GLUCOSE: u8 = 1;
 pub(crate) const KIND_INSULIN: u8 = 2;
 pub(crate) const KIND_HYPO: u8 = 4;
 
-const KIND_NAMES: [(u8, &str); 9] = [
+pub(crate) const KIND_EDUCATION: u8 = 10;
+
+const KIND_NAMES: [(u8, &str); 10] = [
     (KIND_GLUCOSE, "glucose"),
     (KIND_INSULIN, "insulin"),
     (3, "carbs"),
@@ -24,6 +26,7 @@ const KIND_NAMES: [(u8, &str); 9] = [
     (7, "hba1c"),
     (8, "activity"),
     (9, "note"),
+    (KIND_EDUCATION, "education"),
 ];
 
 pub(crate) fn kind_code(kind: &EntryKind) -> u8 {
@@ -37,6 +40,7 @@ pub(crate) fn kind_code(kind: &EntryKind) -> u8 {
         EntryKind::Hba1c(_) => 7,
         EntryKind::Activity(_) => 8,
         EntryKind::Note(_) => 9,
+        EntryKind::Education(_) => KIND_EDUCATION,
     }
 }
 
@@ -51,7 +55,7 @@ pub(crate) fn kind_code_by_name(name: &str) -> Result<u8> {
             StoreError::Invalid(DomainError::UnknownName {
                 what: "entry kind",
                 got: name.to_string(),
-                expected: "glucose insulin carbs hypo ketones weight hba1c activity note",
+                expected: "glucose insulin carbs hypo ketones weight hba1c activity note education",
             })
         })
 }

@@ -246,7 +246,23 @@ impl Store {
         let (from, to) = bounds(from, to);
         let mut stmt = self.conn.prepare_cached(
             "SELECT at_ms FROM entries
-             WHERE kind NOT IN (1, 2, 4) AND deleted = 0 AND at_ms >= ?1 AND at_ms < ?2
+             WHERE kind NOT IN (1, 2, 4, 10) AND deleted = 0 AND at_ms >= ?1 AND at_ms < ?2
+             ORDER BY at_ms, id",
+        )?;
+        let rows = stmt.query_map(params![from, to], |r| r.get::<_, i64>(0))?;
+        rows.map(|r| utc_from_ms(r?)).collect()
+    }
+
+    /// Times of the therapeutic-education sessions recorded (first-month accompaniment).
+    pub fn education_session_times(
+        &self,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+    ) -> Result<Vec<DateTime<Utc>>> {
+        let (from, to) = bounds(from, to);
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT at_ms FROM entries
+             WHERE kind = 10 AND deleted = 0 AND at_ms >= ?1 AND at_ms < ?2
              ORDER BY at_ms, id",
         )?;
         let rows = stmt.query_map(params![from, to], |r| r.get::<_, i64>(0))?;

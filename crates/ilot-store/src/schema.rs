@@ -36,7 +36,7 @@ CREATE TABLE sources (
 -- columns; every other kind is the JSON of its payload in `detail`.
 CREATE TABLE entries (
     id INTEGER PRIMARY KEY,
-    kind INTEGER NOT NULL CHECK (kind BETWEEN 1 AND 9),
+    kind INTEGER NOT NULL CHECK (kind BETWEEN 1 AND 10),
     -- UTC milliseconds, within 1900..2200 so that a broken clock cannot slip in
     at_ms INTEGER NOT NULL CHECK (at_ms BETWEEN -2208988800000 AND 7258118400000),
     utc_offset_s INTEGER NOT NULL CHECK (utc_offset_s BETWEEN -86399 AND 86399),

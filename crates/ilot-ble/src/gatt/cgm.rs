@@ -154,11 +154,20 @@ impl CgmMeasurement {
 /// of the CGM Feature when known: a record without its CRC is then an error; `None` infers the
 /// CRC from the Size field. A CRC that does not match is kept in [`CgmMeasurement::crc`] (the
 /// record must not be stored; the download checks it).
-pub fn decode_cgm_measurements(bytes: &[u8], e2e: Option<bool>) -> Result<Vec<CgmMeasurement>, DecodeError> {
+pub fn decode_cgm_measurements(
+    bytes: &[u8],
+    e2e: Option<bool>,
+) -> Result<Vec<CgmMeasurement>, DecodeError> {
     let mut out = Vec::new();
     let mut start = 0;
     if bytes.is_empty() {
-        return Err(DecodeError::Truncated { frame: CM, field: "size", offset: 0, needed: 1, len: 0 });
+        return Err(DecodeError::Truncated {
+            frame: CM,
+            field: "size",
+            offset: 0,
+            needed: 1,
+            len: 0,
+        });
     }
     while start < bytes.len() {
         let size = usize::from(bytes[start]);
@@ -181,10 +190,18 @@ pub fn decode_cgm_measurements(bytes: &[u8], e2e: Option<bool>) -> Result<Vec<Cg
             (None, s) if s == body => false,
             (None, s) if s == body + 2 => true,
             (Some(true), _) => {
-                return Err(bad_size(start, size, format!("the flags and the E2E-CRC feature need {}", body + 2)));
+                return Err(bad_size(
+                    start,
+                    size,
+                    format!("the flags and the E2E-CRC feature need {}", body + 2),
+                ));
             }
             _ => {
-                return Err(bad_size(start, size, format!("the flags need {body} (or {} with an E2E-CRC)", body + 2)));
+                return Err(bad_size(
+                    start,
+                    size,
+                    format!("the flags need {body} (or {} with an E2E-CRC)", body + 2),
+                ));
             }
         };
         if start + size > bytes.len() {
@@ -202,11 +219,31 @@ pub fn decode_cgm_measurements(bytes: &[u8], e2e: Option<bool>) -> Result<Vec<Cg
         r.u8("flags")?;
         let glucose = r.sfloat("glucose concentration")?;
         let time_offset_min = r.u16("time offset")?;
-        let status_octet = if flags & 0x80 != 0 { Some(r.u8("status octet")?) } else { None };
-        let cal_temp_octet = if flags & 0x40 != 0 { Some(r.u8("cal/temp octet")?) } else { None };
-        let warning_octet = if flags & 0x20 != 0 { Some(r.u8("warning octet")?) } else { None };
-        let trend = if flags & 0x01 != 0 { Some(r.sfloat("trend")?) } else { None };
-        let quality = if flags & 0x02 != 0 { Some(r.sfloat("quality")?) } else { None };
+        let status_octet = if flags & 0x80 != 0 {
+            Some(r.u8("status octet")?)
+        } else {
+            None
+        };
+        let cal_temp_octet = if flags & 0x40 != 0 {
+            Some(r.u8("cal/temp octet")?)
+        } else {
+            None
+        };
+        let warning_octet = if flags & 0x20 != 0 {
+            Some(r.u8("warning octet")?)
+        } else {
+            None
+        };
+        let trend = if flags & 0x01 != 0 {
+            Some(r.sfloat("trend")?)
+        } else {
+            None
+        };
+        let quality = if flags & 0x02 != 0 {
+            Some(r.sfloat("quality")?)
+        } else {
+            None
+        };
         let crc = if with_crc {
             let at = r.pos();
             Some(CrcCheck::of(&rec[..at], r.u16("e2e-crc")?))
@@ -281,7 +318,9 @@ impl CgmFeature {
         let at = r.pos();
         let carried = r.u16("e2e-crc")?;
         r.finish()?;
-        let crc = features.has(CgmFeatures::E2E_CRC).then(|| CrcCheck::of(&bytes[..at], carried));
+        let crc = features
+            .has(CgmFeatures::E2E_CRC)
+            .then(|| CrcCheck::of(&bytes[..at], carried));
         Ok(Self {
             features,
             sample_type: SampleType::from_code(tl & 0x0F),
@@ -320,7 +359,11 @@ impl CgmStatus {
         let time_offset_min = r.u16("time offset")?;
         let status = CgmStatusFlags(r.u24("cgm status")?);
         let crc = trailing_crc(&mut r, bytes)?;
-        Ok(Self { time_offset_min, status, crc })
+        Ok(Self {
+            time_offset_min,
+            status,
+            crc,
+        })
     }
 
     pub fn encode(&self, e2e: bool) -> Vec<u8> {
@@ -370,11 +413,21 @@ impl CgmSessionStartTime {
         let tz_at = r.pos();
         let time_zone = r.u8("time zone")? as i8;
         if time_zone != -128 && !(-48..=56).contains(&time_zone) {
-            return Err(r.bad("time zone", tz_at, u32::from(time_zone as u8), "is outside −48…+56 quarter hours (−128 = unknown)"));
+            return Err(r.bad(
+                "time zone",
+                tz_at,
+                u32::from(time_zone as u8),
+                "is outside −48…+56 quarter hours (−128 = unknown)",
+            ));
         }
         let dst = DstOffset::from_code(r.u8("dst offset")?);
         let crc = trailing_crc(&mut r, bytes)?;
-        Ok(Self { start, time_zone, dst, crc })
+        Ok(Self {
+            start,
+            time_zone,
+            dst,
+            crc,
+        })
     }
 
     pub fn encode(&self, e2e: bool) -> Vec<u8> {
@@ -468,8 +521,14 @@ pub enum SocpRequest {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SocpResponse {
     CommunicationInterval(u8),
-    Code { request: SocpOpCode, code: SocpResponseCode },
-    Other { op: SocpOpCode, operand: Vec<u8> },
+    Code {
+        request: SocpOpCode,
+        code: SocpResponseCode,
+    },
+    Other {
+        op: SocpOpCode,
+        operand: Vec<u8>,
+    },
 }
 
 const SOCP: &str = "CGM Specific Ops Control Point (0x2AAC)";
@@ -477,7 +536,9 @@ const SOCP: &str = "CGM Specific Ops Control Point (0x2AAC)";
 impl SocpRequest {
     pub fn encode(&self, e2e: bool) -> Vec<u8> {
         let v = match self {
-            Self::SetCommunicationInterval(m) => vec![SocpOpCode::SetCommunicationInterval.code(), *m],
+            Self::SetCommunicationInterval(m) => {
+                vec![SocpOpCode::SetCommunicationInterval.code(), *m]
+            }
             Self::GetCommunicationInterval => vec![SocpOpCode::GetCommunicationInterval.code()],
             Self::StartSession => vec![SocpOpCode::StartSession.code()],
             Self::StopSession => vec![SocpOpCode::StopSession.code()],
@@ -496,12 +557,17 @@ impl SocpRequest {
         let mut r = Reader::new(SOCP, body);
         let op = SocpOpCode::from_code(r.u8("op code")?);
         let req = match op {
-            SocpOpCode::SetCommunicationInterval => Self::SetCommunicationInterval(r.u8("communication interval")?),
+            SocpOpCode::SetCommunicationInterval => {
+                Self::SetCommunicationInterval(r.u8("communication interval")?)
+            }
             SocpOpCode::GetCommunicationInterval => Self::GetCommunicationInterval,
             SocpOpCode::StartSession => Self::StartSession,
             SocpOpCode::StopSession => Self::StopSession,
             SocpOpCode::ResetDeviceSpecificAlert => Self::ResetDeviceSpecificAlert,
-            other => Self::Other { op: other, operand: r.bytes("operand", r.remaining())?.to_vec() },
+            other => Self::Other {
+                op: other,
+                operand: r.bytes("operand", r.remaining())?.to_vec(),
+            },
         };
         r.finish()?;
         Ok((req, crc))
@@ -511,8 +577,12 @@ impl SocpRequest {
 impl SocpResponse {
     pub fn encode(&self, e2e: bool) -> Vec<u8> {
         let v = match self {
-            Self::CommunicationInterval(m) => vec![SocpOpCode::CommunicationIntervalResponse.code(), *m],
-            Self::Code { request, code } => vec![SocpOpCode::ResponseCode.code(), request.code(), code.code()],
+            Self::CommunicationInterval(m) => {
+                vec![SocpOpCode::CommunicationIntervalResponse.code(), *m]
+            }
+            Self::Code { request, code } => {
+                vec![SocpOpCode::ResponseCode.code(), request.code(), code.code()]
+            }
             Self::Other { op, operand } => {
                 let mut v = vec![op.code()];
                 v.extend_from_slice(operand);
@@ -527,12 +597,17 @@ impl SocpResponse {
         let mut r = Reader::new(SOCP, body);
         let op = SocpOpCode::from_code(r.u8("op code")?);
         let resp = match op {
-            SocpOpCode::CommunicationIntervalResponse => Self::CommunicationInterval(r.u8("communication interval")?),
+            SocpOpCode::CommunicationIntervalResponse => {
+                Self::CommunicationInterval(r.u8("communication interval")?)
+            }
             SocpOpCode::ResponseCode => Self::Code {
                 request: SocpOpCode::from_code(r.u8("request op code")?),
                 code: SocpResponseCode::from_code(r.u8("response code value")?),
             },
-            other => Self::Other { op: other, operand: r.bytes("operand", r.remaining())?.to_vec() },
+            other => Self::Other {
+                op: other,
+                operand: r.bytes("operand", r.remaining())?.to_vec(),
+            },
         };
         r.finish()?;
         Ok((resp, crc))

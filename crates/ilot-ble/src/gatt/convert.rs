@@ -21,7 +21,9 @@ use ilot_domain::{
     Carbs, EntryKind, Glucose, GlucoseLevel, GlucoseReading, HbA1c, MealContext, ReadingType,
 };
 
-use super::glucose::{GlucoseMeasurement, GlucoseStatus, Meal, MeasurementContext, SampleLocation, SampleType};
+use super::glucose::{
+    GlucoseMeasurement, GlucoseStatus, Meal, MeasurementContext, SampleLocation, SampleType,
+};
 use super::{CgmMeasurement, CgmStatusFlags, SFloat, Special, TimeFieldError};
 
 /// Why a device record gives no glucose reading. Data, not an error: the download keeps a note
@@ -30,7 +32,10 @@ use super::{CgmMeasurement, CgmStatusFlags, SFloat, Special, TimeFieldError};
 pub enum RecordIssue {
     NoConcentration,
     ControlSolution,
-    CrcMismatch { carried: u16, computed: u16 },
+    CrcMismatch {
+        carried: u16,
+        computed: u16,
+    },
     /// Status bits that make the result invalid, by name.
     InvalidatingStatus(Vec<String>),
     /// NaN, NRes or reserved.
@@ -47,10 +52,21 @@ impl fmt::Display for RecordIssue {
             Self::NoConcentration => f.write_str("the record carries no glucose value"),
             Self::ControlSolution => f.write_str("control-solution test, not a patient reading"),
             Self::CrcMismatch { carried, computed } => {
-                write!(f, "E2E-CRC mismatch (carried {carried:#06x}, computed {computed:#06x})")
+                write!(
+                    f,
+                    "E2E-CRC mismatch (carried {carried:#06x}, computed {computed:#06x})"
+                )
             }
-            Self::InvalidatingStatus(names) => write!(f, "the device flagged the result as invalid: {}", names.join(", ")),
-            Self::Special(s) => write!(f, "the device sent the special value {} instead of a number", s.name()),
+            Self::InvalidatingStatus(names) => write!(
+                f,
+                "the device flagged the result as invalid: {}",
+                names.join(", ")
+            ),
+            Self::Special(s) => write!(
+                f,
+                "the device sent the special value {} instead of a number",
+                s.name()
+            ),
             Self::Implausible(e) => f.write_str(e),
             Self::InvalidTime(e) => write!(f, "the record's time is invalid: {e}"),
             Self::ImplausibleTime(e) => write!(f, "the record's time is implausible: {e}"),
@@ -115,9 +131,13 @@ fn level(
 }
 
 /// A GLS record (with its context record, when one came) as a reading.
-pub fn meter_reading(m: &GlucoseMeasurement, ctx: Option<&MeasurementContext>) -> Result<MeterReading, RecordIssue> {
+pub fn meter_reading(
+    m: &GlucoseMeasurement,
+    ctx: Option<&MeasurementContext>,
+) -> Result<MeterReading, RecordIssue> {
     let c = m.concentration.ok_or(RecordIssue::NoConcentration)?;
-    if c.sample_type == SampleType::ControlSolution || c.location == SampleLocation::ControlSolution {
+    if c.sample_type == SampleType::ControlSolution || c.location == SampleLocation::ControlSolution
+    {
         return Err(RecordIssue::ControlSolution);
     }
     let status = m.status.unwrap_or_default();
@@ -140,7 +160,9 @@ pub fn meter_reading(m: &GlucoseMeasurement, ctx: Option<&MeasurementContext>) -
     let mut remarks = Vec::new();
     let meal = ctx.and_then(|c| c.meal);
     if meal == Some(Meal::Postprandial) {
-        remarks.push("the meter marked this reading \"after meal\" (it does not say 1 h or 2 h)".to_string());
+        remarks.push(
+            "the meter marked this reading \"after meal\" (it does not say 1 h or 2 h)".to_string(),
+        );
     }
     if let Some(ctx) = ctx {
         context_extras(ctx, &mut extras, &mut remarks);
@@ -152,7 +174,11 @@ pub fn meter_reading(m: &GlucoseMeasurement, ctx: Option<&MeasurementContext>) -
     })
 }
 
-fn context_extras(ctx: &MeasurementContext, extras: &mut Vec<EntryKind>, remarks: &mut Vec<String>) {
+fn context_extras(
+    ctx: &MeasurementContext,
+    extras: &mut Vec<EntryKind>,
+    remarks: &mut Vec<String>,
+) {
     if let Some((id, kg)) = ctx.carbohydrate {
         match kg.scaled(3).map(|g| Carbs::new(g, Some(id.name()))) {
             Some(Ok(c)) => extras.push(EntryKind::Carbs(c)),
@@ -171,11 +197,17 @@ fn context_extras(ctx: &MeasurementContext, extras: &mut Vec<EntryKind>, remarks
         remarks.push(format!("tester: {}, health: {}", t.name(), h.name()));
     }
     if let Some((secs, pct)) = ctx.exercise {
-        let d = if secs == u16::MAX { "more than 18 h".to_string() } else { format!("{secs} s") };
+        let d = if secs == u16::MAX {
+            "more than 18 h".to_string()
+        } else {
+            format!("{secs} s")
+        };
         remarks.push(format!("exercise: {d} at {pct} % intensity"));
     }
     if let Some(m) = ctx.medication {
-        let amount = m.human().map_or_else(|| m.amount.to_string(), |(v, u)| format!("{v} {u}"));
+        let amount = m
+            .human()
+            .map_or_else(|| m.amount.to_string(), |(v, u)| format!("{v} {u}"));
         remarks.push(format!("medication: {} {amount}", m.id.name()));
     }
 }
@@ -207,7 +239,15 @@ pub fn cgm_reading(m: &CgmMeasurement) -> Result<GlucoseReading, RecordIssue> {
         m.glucose,
         status.has(CgmStatusFlags::RESULT_TOO_HIGH),
         status.has(CgmStatusFlags::RESULT_TOO_LOW),
-        || m.glucose.value().map(|v| (v, ilot_domain::GlucoseUnit::MgPerDl)),
+        || {
+            m.glucose
+                .value()
+                .map(|v| (v, ilot_domain::GlucoseUnit::MgPerDl))
+        },
     )?;
-    Ok(GlucoseReading::new(lvl, ReadingType::Interstitial, MealContext::Other))
+    Ok(GlucoseReading::new(
+        lvl,
+        ReadingType::Interstitial,
+        MealContext::Other,
+    ))
 }

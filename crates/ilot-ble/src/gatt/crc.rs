@@ -8,7 +8,11 @@ pub fn crc16_mcrf4xx(bytes: &[u8]) -> u16 {
     for &b in bytes {
         crc ^= u16::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0x8408 } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0x8408
+            } else {
+                crc >> 1
+            };
         }
     }
     crc

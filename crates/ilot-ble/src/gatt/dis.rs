@@ -35,7 +35,9 @@ impl DeviceInfo {
 /// to something it can justify (the link layer uses the Bluetooth address).
 pub fn device_id(info: &DeviceInfo) -> Result<DeviceId, DecodeError> {
     let part = |s: &Option<String>, lower: bool| -> Option<String> {
-        let s = s.as_deref()?.trim_matches(|c: char| c.is_whitespace() || c.is_control());
+        let s = s
+            .as_deref()?
+            .trim_matches(|c: char| c.is_whitespace() || c.is_control());
         if s.is_empty() {
             return None;
         }
@@ -44,14 +46,19 @@ pub fn device_id(info: &DeviceInfo) -> Result<DeviceId, DecodeError> {
             .filter(|p| !p.is_empty())
             .collect::<Vec<_>>()
             .join("-");
-        Some(if lower { cleaned.to_lowercase() } else { cleaned })
+        Some(if lower {
+            cleaned.to_lowercase()
+        } else {
+            cleaned
+        })
     };
     let serial = part(&info.serial, false).ok_or_else(|| {
         DecodeError::Input("the device gives no serial number (0x2A25); it cannot be told apart from another of its model".into())
     })?;
     let manufacturer = part(&info.manufacturer, true).unwrap_or_else(|| "unknown".into());
     let model = part(&info.model, true).unwrap_or_else(|| "unknown".into());
-    DeviceId::new(format!("{manufacturer}:{model}:{serial}")).map_err(|e| DecodeError::Input(e.to_string()))
+    DeviceId::new(format!("{manufacturer}:{model}:{serial}"))
+        .map_err(|e| DecodeError::Input(e.to_string()))
 }
 
 #[cfg(test)]
@@ -65,12 +72,18 @@ mod tests {
             model: Some("Accu-Chek Guide".into()),
             serial: Some(" 92301234\u{0}".into()),
         };
-        assert_eq!(device_id(&info).unwrap().as_str(), "roche-diabetes-care:accu-chek-guide:92301234");
+        assert_eq!(
+            device_id(&info).unwrap().as_str(),
+            "roche-diabetes-care:accu-chek-guide:92301234"
+        );
     }
 
     #[test]
     fn strings_drop_nul_padding() {
-        assert_eq!(DeviceInfo::decode_string("x", b"Contour\0\0").unwrap(), "Contour");
+        assert_eq!(
+            DeviceInfo::decode_string("x", b"Contour\0\0").unwrap(),
+            "Contour"
+        );
         assert!(DeviceInfo::decode_string("x", &[0xff, 0x41]).is_err());
     }
 

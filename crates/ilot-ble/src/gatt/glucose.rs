@@ -130,8 +130,14 @@ impl GlucoseConcentration {
     /// 10³ = mmol/L. `None` for a special SFLOAT.
     pub fn clinical(&self) -> Option<(f64, ilot_domain::GlucoseUnit)> {
         match self.unit {
-            GlucoseUnitCode::KgPerLitre => self.value.scaled(5).map(|v| (v, ilot_domain::GlucoseUnit::MgPerDl)),
-            GlucoseUnitCode::MolPerLitre => self.value.scaled(3).map(|v| (v, ilot_domain::GlucoseUnit::MmolPerLitre)),
+            GlucoseUnitCode::KgPerLitre => self
+                .value
+                .scaled(5)
+                .map(|v| (v, ilot_domain::GlucoseUnit::MgPerDl)),
+            GlucoseUnitCode::MolPerLitre => self
+                .value
+                .scaled(3)
+                .map(|v| (v, ilot_domain::GlucoseUnit::MmolPerLitre)),
         }
     }
 
@@ -245,7 +251,11 @@ impl GlucoseMeasurement {
         let flags = r.u8("flags")?;
         let sequence = r.u16("sequence number")?;
         let base_time = DateTime::read(&mut r, "base time")?;
-        let time_offset_min = if flags & 0x01 != 0 { Some(r.i16("time offset")?) } else { None };
+        let time_offset_min = if flags & 0x01 != 0 {
+            Some(r.i16("time offset")?)
+        } else {
+            None
+        };
         let unit = if flags & 0x04 != 0 {
             GlucoseUnitCode::MolPerLitre
         } else {
@@ -378,14 +388,22 @@ impl MeasurementContext {
         let mut r = Reader::new(MC, bytes);
         let flags = r.u8("flags")?;
         let sequence = r.u16("sequence number")?;
-        let extended_flags = if flags & 0x80 != 0 { Some(r.u8("extended flags")?) } else { None };
+        let extended_flags = if flags & 0x80 != 0 {
+            Some(r.u8("extended flags")?)
+        } else {
+            None
+        };
         let carbohydrate = if flags & 0x01 != 0 {
             let id = CarbohydrateId::from_code(r.u8("carbohydrate id")?);
             Some((id, r.sfloat("carbohydrate")?))
         } else {
             None
         };
-        let meal = if flags & 0x02 != 0 { Some(Meal::from_code(r.u8("meal")?)) } else { None };
+        let meal = if flags & 0x02 != 0 {
+            Some(Meal::from_code(r.u8("meal")?))
+        } else {
+            None
+        };
         let tester_health = if flags & 0x04 != 0 {
             let b = r.u8("tester-health")?;
             Some((Tester::from_code(b & 0x0F), Health::from_code(b >> 4)))
@@ -401,12 +419,20 @@ impl MeasurementContext {
         let medication = if flags & 0x10 != 0 {
             let id = MedicationId::from_code(r.u8("medication id")?);
             let amount = r.sfloat("medication")?;
-            let unit = if litres { MedicationUnit::Litres } else { MedicationUnit::Kilograms };
+            let unit = if litres {
+                MedicationUnit::Litres
+            } else {
+                MedicationUnit::Kilograms
+            };
             Some(Medication { id, amount, unit })
         } else {
             None
         };
-        let hba1c = if flags & 0x40 != 0 { Some(r.sfloat("hba1c")?) } else { None };
+        let hba1c = if flags & 0x40 != 0 {
+            Some(r.sfloat("hba1c")?)
+        } else {
+            None
+        };
         r.finish()?;
         Ok(Self {
             sequence,
@@ -417,7 +443,11 @@ impl MeasurementContext {
             exercise,
             medication,
             hba1c,
-            free_flags: if medication.is_none() { flags & 0x20 } else { 0 },
+            free_flags: if medication.is_none() {
+                flags & 0x20
+            } else {
+                0
+            },
         })
     }
 
@@ -433,7 +463,12 @@ impl MeasurementContext {
         set(&mut f, self.tester_health.is_some(), 0x04);
         set(&mut f, self.exercise.is_some(), 0x08);
         set(&mut f, self.medication.is_some(), 0x10);
-        set(&mut f, self.medication.is_some_and(|m| m.unit == MedicationUnit::Litres), 0x20);
+        set(
+            &mut f,
+            self.medication
+                .is_some_and(|m| m.unit == MedicationUnit::Litres),
+            0x20,
+        );
         set(&mut f, self.hba1c.is_some(), 0x40);
         set(&mut f, self.extended_flags.is_some(), 0x80);
         f

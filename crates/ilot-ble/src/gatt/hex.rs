@@ -18,7 +18,7 @@ pub fn parse_hex(text: &str) -> Result<Vec<u8>, DecodeError> {
             }
         }
     }
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err(DecodeError::Input(format!(
             "odd number of hex digits ({}); every byte needs two digits",
             digits.len()

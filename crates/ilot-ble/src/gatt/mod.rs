@@ -11,6 +11,7 @@
 mod cgm;
 mod convert;
 mod crc;
+mod describe;
 mod dis;
 mod glucose;
 mod hex;
@@ -25,6 +26,7 @@ pub use cgm::{
 };
 pub use convert::{MeterReading, RecordIssue, cgm_reading, meal_context, meter_reading};
 pub use crc::crc16_mcrf4xx;
+pub use describe::{Field, Fields, decode_to_json, describe, to_json};
 pub use dis::{DeviceInfo, device_id};
 pub use glucose::{
     CarbohydrateId, GlucoseConcentration, GlucoseFeatures, GlucoseMeasurement, GlucoseStatus,
@@ -102,10 +104,6 @@ impl<'a> Reader<'a> {
         self.pos
     }
 
-    pub fn frame(&self) -> &'static str {
-        self.frame
-    }
-
     pub fn remaining(&self) -> usize {
         self.buf.len() - self.pos
     }
@@ -144,11 +142,6 @@ impl<'a> Reader<'a> {
         Ok(u32::from_le_bytes([b[0], b[1], b[2], 0]))
     }
 
-    pub fn u32(&mut self, field: &'static str) -> Result<u32, DecodeError> {
-        let b = self.bytes(field, 4)?;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    }
-
     pub fn sfloat(&mut self, field: &'static str) -> Result<SFloat, DecodeError> {
         Ok(SFloat::from_raw(self.u16(field)?))
     }
@@ -165,7 +158,13 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    pub fn bad(&self, field: &'static str, offset: usize, value: u32, reason: &'static str) -> DecodeError {
+    pub fn bad(
+        &self,
+        field: &'static str,
+        offset: usize,
+        value: u32,
+        reason: &'static str,
+    ) -> DecodeError {
         DecodeError::BadValue {
             frame: self.frame,
             field,

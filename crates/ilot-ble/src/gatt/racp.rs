@@ -134,7 +134,12 @@ impl RacpRequest {
         let operator = RacpOperator::from_code(r.u8("operator")?);
         if op == RacpOpCode::AbortOperation {
             if operator != RacpOperator::Null {
-                return Err(r.bad("operator", operator_at, u32::from(operator.code()), "must be null (0) for abort"));
+                return Err(r.bad(
+                    "operator",
+                    operator_at,
+                    u32::from(operator.code()),
+                    "must be null (0) for abort",
+                ));
             }
             r.finish()?;
             return Ok(Self::Abort);
@@ -143,14 +148,21 @@ impl RacpRequest {
             RacpOperator::AllRecords => Selection::All,
             RacpOperator::FirstRecord => Selection::First,
             RacpOperator::LastRecord => Selection::Last,
-            RacpOperator::LessOrEqual | RacpOperator::GreaterOrEqual | RacpOperator::WithinRange => {
+            RacpOperator::LessOrEqual
+            | RacpOperator::GreaterOrEqual
+            | RacpOperator::WithinRange => {
                 let type_at = r.pos();
                 let ftype = r.u8("filter type")?;
                 let read = |r: &mut Reader<'_>| -> Result<Filter, DecodeError> {
                     match ftype {
                         0x01 => Ok(Filter::Number(r.u16("filter value")?)),
                         0x02 => Ok(Filter::UserFacingTime(DateTime::read(r, "filter value")?)),
-                        t => Err(r.bad("filter type", type_at, u32::from(t), "is not 1 (sequence number / time offset) or 2 (user facing time)")),
+                        t => Err(r.bad(
+                            "filter type",
+                            type_at,
+                            u32::from(t),
+                            "is not 1 (sequence number / time offset) or 2 (user facing time)",
+                        )),
                     }
                 };
                 let a = read(&mut r)?;
@@ -161,7 +173,12 @@ impl RacpRequest {
                 }
             }
             other => {
-                return Err(r.bad("operator", operator_at, u32::from(other.code()), "is not a record selection operator"));
+                return Err(r.bad(
+                    "operator",
+                    operator_at,
+                    u32::from(other.code()),
+                    "is not a record selection operator",
+                ));
             }
         };
         r.finish()?;
@@ -169,7 +186,12 @@ impl RacpRequest {
             RacpOpCode::ReportStoredRecords => Ok(Self::Report(sel)),
             RacpOpCode::DeleteStoredRecords => Ok(Self::Delete(sel)),
             RacpOpCode::ReportNumberOfRecords => Ok(Self::ReportNumber(sel)),
-            other => Err(r.bad("op code", op_at - 1, u32::from(other.code()), "is not a request op code")),
+            other => Err(r.bad(
+                "op code",
+                op_at - 1,
+                u32::from(other.code()),
+                "is not a request op code",
+            )),
         }
     }
 
@@ -192,7 +214,12 @@ impl RacpResponse {
                 v
             }
             Self::Code { request, code } => {
-                vec![RacpOpCode::ResponseCode.code(), 0, request.code(), code.code()]
+                vec![
+                    RacpOpCode::ResponseCode.code(),
+                    0,
+                    request.code(),
+                    code.code(),
+                ]
             }
         }
     }
@@ -202,15 +229,29 @@ impl RacpResponse {
         let op = r.u8("op code")?;
         let operator = r.u8("operator")?;
         if operator != 0 {
-            return Err(r.bad("operator", 1, u32::from(operator), "must be null (0) in a response"));
+            return Err(r.bad(
+                "operator",
+                1,
+                u32::from(operator),
+                "must be null (0) in a response",
+            ));
         }
         let out = match RacpOpCode::from_code(op) {
-            RacpOpCode::NumberOfRecordsResponse => Self::NumberOfRecords(r.u16("number of records")?),
+            RacpOpCode::NumberOfRecordsResponse => {
+                Self::NumberOfRecords(r.u16("number of records")?)
+            }
             RacpOpCode::ResponseCode => Self::Code {
                 request: RacpOpCode::from_code(r.u8("request op code")?),
                 code: RacpResponseCode::from_code(r.u8("response code value")?),
             },
-            _ => return Err(r.bad("op code", 0, u32::from(op), "is not a response op code (5 or 6)")),
+            _ => {
+                return Err(r.bad(
+                    "op code",
+                    0,
+                    u32::from(op),
+                    "is not a response op code (5 or 6)",
+                ));
+            }
         };
         r.finish()?;
         Ok(out)

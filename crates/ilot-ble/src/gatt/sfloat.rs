@@ -66,7 +66,10 @@ impl SFloat {
             Self::Value { mantissa, exponent } => {
                 ((exponent as u16 & 0x0F) << 12) | (mantissa as u16 & 0x0FFF)
             }
-            Self::Special(s) => SPECIALS_16.iter().find(|(_, x)| *x == s).map_or(0x07FF, |(r, _)| *r),
+            Self::Special(s) => SPECIALS_16
+                .iter()
+                .find(|(_, x)| *x == s)
+                .map_or(0x07FF, |(r, _)| *r),
         }
     }
 
@@ -150,13 +153,18 @@ impl Float32 {
             Self::Value { mantissa, exponent } => {
                 (u32::from(exponent as u8) << 24) | (mantissa as u32 & 0x00FF_FFFF)
             }
-            Self::Special(s) => SPECIALS_32.iter().find(|(_, x)| *x == s).map_or(0x007F_FFFF, |(r, _)| *r),
+            Self::Special(s) => SPECIALS_32
+                .iter()
+                .find(|(_, x)| *x == s)
+                .map_or(0x007F_FFFF, |(r, _)| *r),
         }
     }
 
     pub fn value(self) -> Option<f64> {
         match self {
-            Self::Value { mantissa, exponent } => Some(decimal(i64::from(mantissa), i32::from(exponent))),
+            Self::Value { mantissa, exponent } => {
+                Some(decimal(i64::from(mantissa), i32::from(exponent)))
+            }
             Self::Special(_) => None,
         }
     }

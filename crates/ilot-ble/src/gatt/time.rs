@@ -106,12 +106,16 @@ impl DateTime {
         check("hours", u16::from(self.hours), 0, 23)?;
         check("minutes", u16::from(self.minutes), 0, 59)?;
         check("seconds", u16::from(self.seconds), 0, 59)?;
-        let date = NaiveDate::from_ymd_opt(i32::from(self.year), u32::from(self.month), u32::from(self.day))
-            .ok_or(TimeFieldError::NoSuchDate {
-                year: self.year,
-                month: self.month,
-                day: self.day,
-            })?;
+        let date = NaiveDate::from_ymd_opt(
+            i32::from(self.year),
+            u32::from(self.month),
+            u32::from(self.day),
+        )
+        .ok_or(TimeFieldError::NoSuchDate {
+            year: self.year,
+            month: self.month,
+            day: self.day,
+        })?;
         let time = NaiveTime::from_hms_opt(
             u32::from(self.hours),
             u32::from(self.minutes),
@@ -192,6 +196,9 @@ impl CurrentTime {
             "change of time zone",
             "change of DST",
         ];
-        (0..4).filter(|b| self.adjust_reason & (1 << b) != 0).map(|b| NAMES[b]).collect()
+        (0..4)
+            .filter(|b| self.adjust_reason & (1 << b) != 0)
+            .map(|b| NAMES[b])
+            .collect()
     }
 }

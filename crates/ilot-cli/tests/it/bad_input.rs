@@ -28,11 +28,32 @@ use crate::support::Env;
 #[case(&["delete", "999"], "999")]
 fn bad_input_is_explained_and_changes_nothing(#[case] args: &[&str], #[case] message: &str) {
     let env = Env::new();
-    env.ok(&["log", "glucose", "1,10", "g/L", "--context", "fasting", "--at", "2026-01-05 07:30"]);
+    env.ok(&[
+        "log",
+        "glucose",
+        "1,10",
+        "g/L",
+        "--context",
+        "fasting",
+        "--at",
+        "2026-01-05 07:30",
+    ]);
     let before = env.ok(&["entries", "--deleted", "--json"]);
-    let err = env.cmd().current_dir(env!("CARGO_MANIFEST_DIR")).args(args).output().unwrap();
+    let err = env
+        .cmd()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .output()
+        .unwrap();
     assert!(!err.status.success(), "{args:?} was accepted");
     let stderr = String::from_utf8_lossy(&err.stderr);
-    assert!(stderr.contains(message), "{args:?}: expected {message:?} in {stderr:?}");
-    assert_eq!(env.ok(&["entries", "--deleted", "--json"]), before, "{args:?} changed the database");
+    assert!(
+        stderr.contains(message),
+        "{args:?}: expected {message:?} in {stderr:?}"
+    );
+    assert_eq!(
+        env.ok(&["entries", "--deleted", "--json"]),
+        before,
+        "{args:?} changed the database"
+    );
 }

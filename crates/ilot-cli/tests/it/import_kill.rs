@@ -26,7 +26,10 @@ fn big_csv(env: &Env) -> std::path::PathBuf {
 
 fn status(env: &Env) -> (u64, u64) {
     let s = env.json(&["status", "--json"]);
-    (s["entries"].as_u64().unwrap(), s["outbox_pending"].as_u64().unwrap())
+    (
+        s["entries"].as_u64().unwrap(),
+        s["outbox_pending"].as_u64().unwrap(),
+    )
 }
 
 #[test]
@@ -42,7 +45,10 @@ fn killed_imports_lose_no_committed_chunk_and_resume_without_duplicates() {
     probe.ok(&import);
     let full = t0.elapsed();
 
-    let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
     eprintln!("kill test seed {seed}, full import {full:?}");
     let mut rng = seed | 1;
     let mut saw_partial = false;
@@ -51,20 +57,38 @@ fn killed_imports_lose_no_committed_chunk_and_resume_without_duplicates() {
         rng ^= rng >> 7;
         rng ^= rng << 17;
         let fraction = (f64::from(round) + (rng % 1000) as f64 / 1000.0) / 8.0;
-        let mut child = env.cmd().args(import).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        let mut child = env
+            .cmd()
+            .args(import)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
         std::thread::sleep(full.mul_f64(fraction.max(0.02)));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
 
         let (entries, outbox) = status(&env);
-        assert!(entries % CHUNK == 0 || entries == ROWS as u64, "round {round}: {entries} entries is not whole chunks");
-        assert_eq!(outbox, entries, "round {round}: every stored entry has its outbox row");
+        assert!(
+            entries % CHUNK == 0 || entries == ROWS as u64,
+            "round {round}: {entries} entries is not whole chunks"
+        );
+        assert_eq!(
+            outbox, entries,
+            "round {round}: every stored entry has its outbox row"
+        );
         saw_partial |= entries > 0 && entries < ROWS as u64;
     }
     let last = env.json(&import);
     let (entries, outbox) = status(&env);
     assert_eq!(entries, ROWS as u64, "{last}");
     assert_eq!(outbox, ROWS as u64);
-    assert_eq!(last["added"].as_u64().unwrap() + last["duplicates"].as_u64().unwrap(), ROWS as u64);
-    assert!(saw_partial, "no kill landed mid-import (seed {seed}); the kill points need retuning");
+    assert_eq!(
+        last["added"].as_u64().unwrap() + last["duplicates"].as_u64().unwrap(),
+        ROWS as u64
+    );
+    assert!(
+        saw_partial,
+        "no kill landed mid-import (seed {seed}); the kill points need retuning"
+    );
 }

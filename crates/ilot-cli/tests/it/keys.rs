@@ -17,14 +17,28 @@ fn without_a_keyring_the_key_falls_back_to_a_private_file_with_a_warning() {
     let out = env
         .cmd()
         .env("ILOT_KEYSTORE", "auto")
-        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/ilot-test-bus")
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/ilot-test-bus",
+        )
         .args(["log", "glucose", "1,10", "g/L", "--at", "2026-01-05 07:30"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("keyring") && stderr.contains(".key"), "the fallback must be logged: {stderr}");
-    let mode = std::fs::metadata(key_file(&env)).unwrap().permissions().mode() & 0o777;
+    assert!(
+        stderr.contains("keyring") && stderr.contains(".key"),
+        "the fallback must be logged: {stderr}"
+    );
+    let mode = std::fs::metadata(key_file(&env))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(mode, 0o600);
 }
 
@@ -46,7 +60,10 @@ fn an_existing_database_without_its_key_is_not_given_a_new_one() {
     std::fs::remove_file(key_file(&env)).unwrap();
     let err = env.fails(&["entries"]);
     assert!(err.to_lowercase().contains("key"), "{err}");
-    assert!(!key_file(&env).exists(), "no fresh key may be made for an existing database");
+    assert!(
+        !key_file(&env).exists(),
+        "no fresh key may be made for an existing database"
+    );
 }
 
 /// Runs for real inside a Secret Service session (scripts/test.sh provides one with
@@ -54,17 +71,31 @@ fn an_existing_database_without_its_key_is_not_given_a_new_one() {
 #[test]
 fn the_os_keyring_holds_the_key_across_processes() {
     if std::env::var("ILOT_KEYRING_TEST").as_deref() != Ok("1") {
-        eprintln!("skipped: set ILOT_KEYRING_TEST=1 inside a Secret Service session (scripts/test.sh does)");
+        eprintln!(
+            "skipped: set ILOT_KEYRING_TEST=1 inside a Secret Service session (scripts/test.sh does)"
+        );
         return;
     }
     let env = Env::new();
     let with_keyring = |args: &[&str]| {
-        let out = env.cmd().env("ILOT_KEYSTORE", "keyring").args(args).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = env
+            .cmd()
+            .env("ILOT_KEYSTORE", "keyring")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     };
     with_keyring(&["log", "glucose", "1,10", "g/L", "--at", "2026-01-05 07:30"]);
-    assert!(!key_file(&env).exists(), "the keyring path must not write a key file");
+    assert!(
+        !key_file(&env).exists(),
+        "the keyring path must not write a key file"
+    );
     let listed = with_keyring(&["entries"]);
     assert!(listed.contains("1 entries"), "{listed}");
 }

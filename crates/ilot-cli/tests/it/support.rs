@@ -19,7 +19,9 @@ impl Env {
 
     pub fn cmd(&self) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_ilot"));
-        c.env("ILOT_DB", &self.db).env("ILOT_KEYSTORE", "file").env_remove("ILOT_LOG");
+        c.env("ILOT_DB", &self.db)
+            .env("ILOT_KEYSTORE", "file")
+            .env_remove("ILOT_LOG");
         c
     }
 
@@ -30,14 +32,22 @@ impl Env {
     /// Runs and insists on success; returns stdout.
     pub fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
-        assert!(out.status.success(), "ilot {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "ilot {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     }
 
     /// Runs and insists on failure; returns stderr.
     pub fn fails(&self, args: &[&str]) -> String {
         let out = self.run(args);
-        assert!(!out.status.success(), "ilot {args:?} should have failed: {}", String::from_utf8_lossy(&out.stdout));
+        assert!(
+            !out.status.success(),
+            "ilot {args:?} should have failed: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
         String::from_utf8(out.stderr).unwrap()
     }
 
@@ -46,10 +56,15 @@ impl Env {
     }
 
     pub fn entry_count(&self) -> usize {
-        self.json(&["entries", "--deleted", "--json"]).as_array().unwrap().len()
+        self.json(&["entries", "--deleted", "--json"])
+            .as_array()
+            .unwrap()
+            .len()
     }
 }
 
 pub fn shared_cgm(file: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/cgm").join(file)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/cgm")
+        .join(file)
 }

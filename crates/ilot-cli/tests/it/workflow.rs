@@ -5,34 +5,117 @@ use crate::support::{Env, shared_cgm};
 #[test]
 fn log_correct_delete_keeps_every_version() {
     let env = Env::new();
-    let out = env.ok(&["log", "glucose", "1,26", "g/L", "--context", "fasting", "--at", "2026-01-05 07:30"]);
-    assert!(out.contains("glucose 1.26 g/L, capillary, fasting at 2026-01-05 07:30 +01:00"), "{out}");
-    env.ok(&["log", "insulin", "6", "--kind", "bolus", "--at", "2026-01-05 07:35"]);
-    env.ok(&["log", "carbs", "45", "--label", "petit-déjeuner", "--at", "2026-01-05 07:40"]);
-    env.ok(&["log", "hypo", "--needed-help", "--glucose", "0,45", "--unit", "g/L", "--at", "2026-01-05 15:00"]);
+    let out = env.ok(&[
+        "log",
+        "glucose",
+        "1,26",
+        "g/L",
+        "--context",
+        "fasting",
+        "--at",
+        "2026-01-05 07:30",
+    ]);
+    assert!(
+        out.contains("glucose 1.26 g/L, capillary, fasting at 2026-01-05 07:30 +01:00"),
+        "{out}"
+    );
+    env.ok(&[
+        "log",
+        "insulin",
+        "6",
+        "--kind",
+        "bolus",
+        "--at",
+        "2026-01-05 07:35",
+    ]);
+    env.ok(&[
+        "log",
+        "carbs",
+        "45",
+        "--label",
+        "petit-déjeuner",
+        "--at",
+        "2026-01-05 07:40",
+    ]);
+    env.ok(&[
+        "log",
+        "hypo",
+        "--needed-help",
+        "--glucose",
+        "0,45",
+        "--unit",
+        "g/L",
+        "--at",
+        "2026-01-05 15:00",
+    ]);
     env.ok(&["log", "note", "sick day", "--at", "2026-01-05 16:00"]);
+    let out = env.ok(&[
+        "log",
+        "education",
+        "--topic",
+        "hypo",
+        "--topic",
+        "meter",
+        "--understanding",
+        "good",
+        "--at",
+        "2026-01-05 17:00",
+    ]);
+    assert!(
+        out.contains("education session: hypo, meter, understanding: good"),
+        "{out}"
+    );
 
     let entries = env.json(&["entries", "--json"]);
     let rows = entries.as_array().unwrap();
-    assert_eq!(rows.len(), 5);
+    assert_eq!(rows.len(), 6);
     let glucose = &rows[0];
     assert_eq!(glucose["entry"]["kind"]["level"]["glucose"]["value"], 1.26);
     assert_eq!(glucose["entry"]["kind"]["level"]["glucose"]["unit"], "g/L");
     let id = glucose["id"].as_i64().unwrap().to_string();
 
-    env.ok(&["correct", &id, "glucose", "1,32", "g/L", "--context", "fasting", "--reason", "misread"]);
+    env.ok(&[
+        "correct",
+        &id,
+        "glucose",
+        "1,32",
+        "g/L",
+        "--context",
+        "fasting",
+        "--reason",
+        "misread",
+    ]);
     let history = env.json(&["history", &id, "--json"]);
     let versions = history.as_array().unwrap();
     assert_eq!(versions.len(), 2, "{history}");
-    assert_eq!(versions[0]["entry"]["kind"]["level"]["glucose"]["value"], 1.26);
-    assert_eq!(versions[1]["entry"]["kind"]["level"]["glucose"]["value"], 1.32);
+    assert_eq!(
+        versions[0]["entry"]["kind"]["level"]["glucose"]["value"],
+        1.26
+    );
+    assert_eq!(
+        versions[1]["entry"]["kind"]["level"]["glucose"]["value"],
+        1.32
+    );
     assert_eq!(versions[1]["reason"], "misread");
 
     env.ok(&["delete", &id, "--reason", "duplicate of the meter reading"]);
-    assert_eq!(env.json(&["entries", "--json"]).as_array().unwrap().len(), 4);
+    assert_eq!(
+        env.json(&["entries", "--json"]).as_array().unwrap().len(),
+        5
+    );
     let all = env.json(&["entries", "--deleted", "--json"]);
-    assert_eq!(all.as_array().unwrap().len(), 5, "a deleted entry stays as a tombstone");
-    assert_eq!(env.json(&["history", &id, "--json"]).as_array().unwrap().len(), 3);
+    assert_eq!(
+        all.as_array().unwrap().len(),
+        6,
+        "a deleted entry stays as a tombstone"
+    );
+    assert_eq!(
+        env.json(&["history", &id, "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
 }
 
 #[test]
@@ -40,29 +123,65 @@ fn a_real_recording_imports_once_and_reports_every_metric() {
     let env = Env::new();
     let file = shared_cgm("Tsalikian2005_processed.csv");
     let file = file.to_str().unwrap();
-    let args = ["import", "csv", file, "--unit", "mg/dL", "--subject", "24", "--tz", "Europe/Paris", "--json"];
+    let args = [
+        "import",
+        "csv",
+        file,
+        "--unit",
+        "mg/dL",
+        "--subject",
+        "24",
+        "--tz",
+        "Europe/Paris",
+        "--json",
+    ];
     let first = env.json(&args);
     assert_eq!(first["added"], 482, "{first}");
     let rejected = first["rejected"].as_array().unwrap();
-    assert_eq!(rejected.len(), 12, "the 12 rows of subject 24 without a time are listed");
-    assert!(rejected.iter().all(|r| r["reason"] == "no time (\"NA\")"), "{first}");
+    assert_eq!(
+        rejected.len(),
+        12,
+        "the 12 rows of subject 24 without a time are listed"
+    );
+    assert!(
+        rejected.iter().all(|r| r["reason"] == "no time (\"NA\")"),
+        "{first}"
+    );
     assert_eq!(rejected[0]["line"], 13652);
 
     let again = env.json(&args);
-    assert_eq!((again["added"].as_u64(), again["duplicates"].as_u64()), (Some(0), Some(482)), "{again}");
+    assert_eq!(
+        (again["added"].as_u64(), again["duplicates"].as_u64()),
+        (Some(0), Some(482)),
+        "{again}"
+    );
     assert_eq!(env.entry_count(), 482);
 
     let report = env.json(&["report", "--all", "--json"]);
     assert_eq!(report["n_readings"], 482, "{report}");
     for key in [
-        "mean_mg_dl", "sd_mg_dl", "cv_percent", "gmi_percent", "tir_percent", "below_54_percent", "below_70_percent",
-        "above_180_percent", "above_250_percent", "active_percent",
+        "mean_mg_dl",
+        "sd_mg_dl",
+        "cv_percent",
+        "gmi_percent",
+        "tir_percent",
+        "below_54_percent",
+        "below_70_percent",
+        "above_180_percent",
+        "above_250_percent",
+        "active_percent",
     ] {
-        assert!(report[key].is_number(), "{key} missing or not a number in {report}");
+        assert!(
+            report[key].is_number(),
+            "{key} missing or not a number in {report}"
+        );
     }
     let tir = report["tir_percent"].as_f64().unwrap();
     let parts = ["below_70_percent", "above_180_percent"].map(|k| report[k].as_f64().unwrap());
-    assert!((tir + parts[0] + parts[1] - 100.0).abs() < 1e-9, "TIR + TBR + TAR = 100 %: {report}");
+    assert!(
+        (tir + parts[0] + parts[1] - 100.0).abs() < 1e-9,
+        "TIR + TBR + TAR = 100 %: {report}"
+    );
 }
 
 #[test]
@@ -70,6 +189,81 @@ fn a_file_with_several_subjects_asks_which_one() {
     let env = Env::new();
     let file = shared_cgm("Dubosson2018_processed.csv");
     let err = env.fails(&["import", "csv", file.to_str().unwrap(), "--unit", "mg/dL"]);
-    assert!(err.contains("the file holds 9 subjects (001, 002, 003, 004, 005, …); choose one with --subject"), "{err}");
+    assert!(
+        err.contains(
+            "the file holds 9 subjects (001, 002, 003, 004, 005, …); choose one with --subject"
+        ),
+        "{err}"
+    );
     assert_eq!(env.entry_count(), 0);
+}
+
+#[test]
+fn an_education_session_in_the_first_period_fulfils_the_accompaniment() {
+    let env = Env::new();
+    env.ok(&[
+        "prescription",
+        "set",
+        "--type",
+        "type2-insulin",
+        "--monitoring",
+        "capillary",
+        "--start",
+        "2026-01-01",
+    ]);
+    env.ok(&["log", "glucose", "1,10", "g/L", "--at", "2026-01-02 08:00"]);
+    let status = |env: &Env| {
+        env.json(&["observance", "--at", "2026-03-01", "--json"])["accompaniment"]["status"].clone()
+    };
+    assert_eq!(status(&env), "missed");
+    env.ok(&[
+        "log",
+        "education",
+        "--topic",
+        "insulin-technique",
+        "--at",
+        "2026-01-10 14:00",
+    ]);
+    assert_eq!(status(&env), "done");
+}
+
+#[test]
+fn a_low_reading_raises_a_hypo_alert_with_its_advice() {
+    let env = Env::new();
+    env.ok(&[
+        "prescription",
+        "set",
+        "--type",
+        "type1",
+        "--monitoring",
+        "capillary",
+        "--injections",
+        "4",
+        "--start",
+        "2026-01-01",
+    ]);
+    env.ok(&[
+        "log",
+        "glucose",
+        "0,62",
+        "g/L",
+        "--context",
+        "before-meal",
+        "--at",
+        "2026-01-05 11:40",
+    ]);
+    let alerts = env.json(&["alerts", "--to", "2026-01-05 12:00", "--json"]);
+    let hypo = alerts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "hypo-l1")
+        .expect("a hypo alert");
+    assert_eq!(hypo["severity"], "warning");
+    assert_eq!(hypo["advice"], "advice.hypo.resugar");
+    let text = env.ok(&["alerts", "--to", "2026-01-05 12:00"]);
+    assert!(
+        text.contains("take 15 g of fast sugar (3 sugar cubes or 150 mL of fruit juice)"),
+        "{text}"
+    );
 }

@@ -1,6 +1,6 @@
 //! Integration tests of ilot-rules through its public API, one module per subject. They may read
 //! files and run processes (the crate itself never does).
 
-mod reference;
-mod observance_table;
 mod alerts_table;
+mod observance_table;
+mod reference;
