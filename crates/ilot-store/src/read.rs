@@ -243,28 +243,31 @@ impl Store {
         from: Option<DateTime<Utc>>,
         to: Option<DateTime<Utc>>,
     ) -> Result<Vec<DateTime<Utc>>> {
-        let (from, to) = bounds(from, to);
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT at_ms FROM entries
-             WHERE kind NOT IN (1, 2, 4, 10) AND deleted = 0 AND at_ms >= ?1 AND at_ms < ?2
-             ORDER BY at_ms, id",
-        )?;
-        let rows = stmt.query_map(params![from, to], |r| r.get::<_, i64>(0))?;
-        rows.map(|r| utc_from_ms(r?)).collect()
+        self.times_where("kind NOT IN (1, 2, 4, 10)", from, to)
     }
 
-    /// Times of the therapeutic-education sessions recorded (first-month accompaniment).
+    /// Times of the therapeutic-education sessions (first-month accompaniment) in `[from, to)`.
     pub fn education_session_times(
         &self,
         from: Option<DateTime<Utc>>,
         to: Option<DateTime<Utc>>,
     ) -> Result<Vec<DateTime<Utc>>> {
+        self.times_where("kind = 10", from, to)
+    }
+
+    /// Times of the entries matching `kinds` (a constant SQL condition on `kind`), by time.
+    fn times_where(
+        &self,
+        kinds: &'static str,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+    ) -> Result<Vec<DateTime<Utc>>> {
         let (from, to) = bounds(from, to);
-        let mut stmt = self.conn.prepare_cached(
+        let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT at_ms FROM entries
-             WHERE kind = 10 AND deleted = 0 AND at_ms >= ?1 AND at_ms < ?2
-             ORDER BY at_ms, id",
-        )?;
+             WHERE {kinds} AND deleted = 0 AND at_ms >= ?1 AND at_ms < ?2
+             ORDER BY at_ms, id"
+        ))?;
         let rows = stmt.query_map(params![from, to], |r| r.get::<_, i64>(0))?;
         rows.map(|r| utc_from_ms(r?)).collect()
     }

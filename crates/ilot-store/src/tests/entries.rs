@@ -1,9 +1,9 @@
 //! Adding, deduplicating, correcting and deleting entries.
 
 use ilot_domain::{
-    Activity, ActivityIntensity, Carbs, Entry, EntryKind, Glucose, GlucoseLevel, GlucoseReading,
-    GlucoseUnit, HbA1c, HypoEvent, InsulinDelivery, InsulinDose, InsulinKind, KetoneSource,
-    Ketones, MealContext, Note, ReadingType, Source, SourceKind, Weight,
+    Activity, ActivityIntensity, Carbs, EducationSession, Entry, EntryKind, Glucose, GlucoseLevel,
+    GlucoseReading, GlucoseUnit, HbA1c, HypoEvent, InsulinDelivery, InsulinDose, InsulinKind,
+    KetoneSource, Ketones, MealContext, Note, ReadingType, Source, SourceKind, Weight,
 };
 
 use super::*;
@@ -45,6 +45,12 @@ fn every_kind() -> Vec<EntryKind> {
             Activity::new(30, ActivityIntensity::Moderate, Some("walk".into())).unwrap(),
         ),
         EntryKind::Note(Note::new("felt dizzy after the run").unwrap()),
+        EntryKind::Education({
+            let mut s = EducationSession::new(vec!["hypo".into(), "meter".into()]).unwrap();
+            s.understanding = Some("good".into());
+            s.next_goals = Some("4 checks a day".into());
+            s
+        }),
     ]
 }
 
@@ -78,7 +84,7 @@ fn every_kind_round_trips_with_its_source_and_offset() {
             entry.kind.name()
         );
     }
-    assert_eq!(s.count_entries().unwrap(), 12);
+    assert_eq!(s.count_entries().unwrap(), every_kind().len() as u64);
     // Glucose needs no JSON; every other kind has it.
     assert_eq!(
         rows(&s, "SELECT count(*) FROM entries WHERE detail IS NULL"),

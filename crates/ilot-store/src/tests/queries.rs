@@ -2,9 +2,9 @@
 
 use chrono::{NaiveDate, Utc};
 use ilot_domain::{
-    Carbs, DiabetesType, Entry, EntryKind, GlucoseLevel, GlucoseReading, HypoEvent,
-    InsulinDelivery, InsulinDose, InsulinKind, MealContext, Monitoring, Note, PatientProfile,
-    Prescription, ReadingType, Source,
+    Carbs, DiabetesType, EducationSession, Entry, EntryKind, GlucoseLevel, GlucoseReading,
+    HypoEvent, InsulinDelivery, InsulinDose, InsulinKind, MealContext, Monitoring, Note,
+    PatientProfile, Prescription, ReadingType, Source,
 };
 use ilot_rules::Level;
 
@@ -101,6 +101,10 @@ fn insulin_hypos_and_other_entries_feed_the_rules() {
                     EntryKind::Note(Note::new("sick day").unwrap()),
                 ),
                 cgm("2026-03-02T10:00:00Z", 100.0, 1),
+                manual(
+                    "2026-03-01T15:00:00+01:00",
+                    EntryKind::Education(EducationSession::new(vec!["hypo".into()]).unwrap()),
+                ),
             ],
             now(),
         )
@@ -134,6 +138,11 @@ fn insulin_hypos_and_other_entries_feed_the_rules() {
         s.other_entry_times(Some(utc("2026-03-02T00:00:00Z")), None)
             .unwrap(),
         vec![utc("2026-03-02T08:00:00Z")]
+    );
+    assert_eq!(
+        s.education_session_times(None, None).unwrap(),
+        vec![utc("2026-03-01T14:00:00Z")],
+        "education sessions are their own list, not 'other entries'"
     );
     assert_eq!(
         s.last_entry_at().unwrap(),
