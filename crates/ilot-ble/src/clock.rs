@@ -134,10 +134,10 @@ impl TimeFlag {
     }
 }
 
-/// `+2 h 03 min`, `−45 min`.
+/// `+2 h 03 min`, `−45 min`, to the nearest minute.
 pub fn signed_duration(d: TimeDelta) -> String {
     let sign = if d < TimeDelta::zero() { "−" } else { "+" };
-    let m = d.num_minutes().abs();
+    let m = ((d.num_milliseconds() as f64 / 60_000.0).round() as i64).abs();
     match (m / 60, m % 60) {
         (0, m) => format!("{sign}{m} min"),
         (h, 0) => format!("{sign}{h} h"),

@@ -9,7 +9,7 @@ use thiserror::Error;
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum DecodeError {
     #[error(
-        "{frame}: truncated at byte {offset}: field `{field}` needs {needed} byte(s) but the frame has {len}; the device sent an incomplete frame, download again"
+        "{frame}: truncated at byte {offset}: field `{field}` needs {needed} byte(s) but the {len}-byte frame ends there; the device sent an incomplete frame, download again"
     )]
     Truncated {
         frame: &'static str,

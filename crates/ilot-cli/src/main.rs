@@ -2,6 +2,7 @@
 //! consensus report, alerts and observance of a local encrypted database. All business rules
 //! live in the crates; this binary only parses arguments, opens the store and prints.
 
+mod ble;
 mod context;
 mod entries;
 mod import;
@@ -39,6 +40,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Cmd {
+    /// Bluetooth meters and CGMs: decode, scan, pair, download (sim:meter, sim:cgm without hardware)
+    #[command(subcommand)]
+    Ble(ble::BleCmd),
     /// Record an entry: glucose, insulin, carbs, hypo, ketones, weight, hba1c, activity, note
     Log(log::LogArgs),
     /// Import a recording
@@ -113,8 +117,18 @@ fn restore_sigpipe() {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    // Decoding a frame needs no database.
+    if let Cmd::Ble(ble::BleCmd::Decode {
+        characteristic,
+        hex,
+    }) = &cli.cmd
+    {
+        println!("{}", ble::decode(characteristic, &hex.join(""))?);
+        return Ok(());
+    }
     let mut ctx = Ctx::open(cli.db, cli.keystore)?;
     match cli.cmd {
+        Cmd::Ble(cmd) => ble::run(&mut ctx, cmd),
         Cmd::Log(args) => log::run(&mut ctx, args),
         Cmd::Import(ImportCmd::Csv(args)) => import::run(&mut ctx, &args),
         Cmd::Report(args) => report::run(&ctx, &args),

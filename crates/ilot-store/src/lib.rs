@@ -13,6 +13,7 @@
 //! here), talk to the network, or let key material reach logs, errors or `Debug`.
 
 mod codes;
+mod devices;
 mod error;
 pub mod keys;
 mod outbox;

@@ -17,12 +17,12 @@ mod glucose;
 mod hex;
 mod racp;
 mod sfloat;
+mod socp;
 mod time;
 
 pub use cgm::{
     CgmFeature, CgmFeatures, CgmMeasurement, CgmSessionRunTime, CgmSessionStartTime, CgmStatus,
-    CgmStatusFlags, CrcCheck, DstOffset, SocpOpCode, SocpRequest, SocpResponse, SocpResponseCode,
-    decode_cgm_measurements,
+    CgmStatusFlags, CrcCheck, DstOffset, decode_cgm_measurements,
 };
 pub use convert::{MeterReading, RecordIssue, cgm_reading, meal_context, meter_reading};
 pub use crc::crc16_mcrf4xx;
@@ -38,6 +38,7 @@ pub use racp::{
     Filter, RacpOpCode, RacpOperator, RacpRequest, RacpResponse, RacpResponseCode, Selection,
 };
 pub use sfloat::{Float32, SFloat, Special};
+pub use socp::{SocpOpCode, SocpRequest, SocpResponse, SocpResponseCode};
 pub use time::{CurrentTime, DateTime, DayOfWeek, TimeFieldError};
 
 use uuid::Uuid;
@@ -174,6 +175,3 @@ impl<'a> Reader<'a> {
         }
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `ilot` binary on real encrypted database files.
 
 mod bad_input;
+mod ble;
 mod import_kill;
 mod keys;
 mod support;
