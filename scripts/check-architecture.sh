@@ -7,7 +7,7 @@ if ! cargo tree -p ilot-store -e normal --prefix none 2>/dev/null | grep -q "^ru
   echo "architecture: the dependency check is broken (ilot-store shows no rusqlite)" >&2
   exit 1
 fi
-for crate in ilot-domain ilot-rules; do
+for crate in ilot-domain ilot-rules $( [ -d crates/ilot-wire ] && echo ilot-wire ); do
   for io in rusqlite tokio reqwest btleplug keyring; do
     if cargo tree -p "$crate" -e normal,build --prefix none 2>/dev/null | grep -q "^$io v"; then
       echo "architecture: $crate depends on $io (an I/O crate); pure crates must not" >&2
@@ -15,5 +15,11 @@ for crate in ilot-domain ilot-rules; do
     fi
   done
 done
-[ $status -eq 0 ] && echo "architecture: ilot-domain and ilot-rules depend on no I/O crate"
+# Inside ilot-ble, the codecs, the control-point state machine and the clock model are pure too.
+pure_ble="crates/ilot-ble/src/gatt crates/ilot-ble/src/control.rs crates/ilot-ble/src/clock.rs"
+if grep -rnE '\b(tokio|btleplug|std::fs|std::net|std::thread|SystemTime|Instant::now|Utc::now|Local::now)\b' $pure_ble; then
+  echo "architecture: ilot-ble's gatt/control/clock must stay pure (no I/O, no clock)" >&2
+  status=1
+fi
+[ $status -eq 0 ] && echo "architecture: ilot-domain, ilot-rules, ilot-wire and ilot-ble's gatt/control/clock do no I/O"
 exit $status

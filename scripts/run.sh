@@ -28,5 +28,11 @@ say $ilot log insulin 18 --kind basal --at "2000-03-25 22:05"
 say $ilot report --from 2000-03-18 --to 2000-04-02
 say $ilot alerts --from 2000-03-18 --to 2000-04-02
 say $ilot observance
+# A Bluetooth glucose meter: the built-in simulator speaks the real GLS bytes; the second
+# download asks only for records after the last one stored, and gets none.
+say $ilot ble download sim:meter
+say $ilot ble download sim:meter
+say $ilot ble decode 2a18 1b0100e4070b160a1e0000007cb0110000
+say $ilot status
 echo
 echo "Demo database: $ILOT_DB (try: ILOT_DB=$ILOT_DB $ilot --help)"
