@@ -164,6 +164,21 @@ impl GlucoseCols {
         }
     }
 
+    /// The stored form (see `schema.rs`): canonical mg/dL, the value as given only when it
+    /// differs from it in any bit (so nothing is rounded), and one code packing flag, reading
+    /// type, meal context and unit.
+    pub fn stored(self) -> (Option<f64>, Option<f64>, u16) {
+        let given = match (self.value, self.mg_dl) {
+            (Some(v), Some(m)) if v.to_bits() == m.to_bits() => None,
+            (v, _) => v,
+        };
+        let code = u16::from(self.flag)
+            | u16::from(self.reading_type) << 2
+            | u16::from(self.context) << 4
+            | u16::from(self.unit.unwrap_or(0)) << 7;
+        (self.mg_dl, given, code)
+    }
+
     fn reading(self) -> Result<GlucoseReading> {
         let level = match (self.flag, self.value, self.unit) {
             (FLAG_VALUE, Some(v), Some(u)) => {

@@ -48,6 +48,14 @@ pub enum StoreError {
         was: &'static str,
         now: &'static str,
     },
+    #[error("the entry time {0} is outside 1900-2200; check the device clock or the imported file")]
+    TimeOutOfRange(String),
+    #[error(
+        "this database already holds {max} entry sources (devices, import origins), the most it can; \
+         the new source was not added: group imports under fewer origin names",
+        max = crate::ids::MAX_SOURCE_ID
+    )]
+    TooManySources,
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("database migration failed: {0}")]

@@ -6,8 +6,10 @@
 //! the file untouched. Every write is one transaction and is acknowledged only once committed
 //! (WAL, `synchronous = FULL`). Entries are never overwritten or erased: a correction or a deletion
 //! is a new version, and the previous one moves to `entry_history` (enforced by triggers).
-//! Re-importing or re-downloading the same data adds nothing (device record number, or import
-//! origin + time, is a unique key).
+//! Re-importing or re-downloading the same data adds nothing: the entry id is the dedup key
+//! (source, kind and device record number or import second, see `ids.rs`), so a reading costs one
+//! B-tree insert, and the new entries of a transaction share one outbox row and one time-range
+//! row per (source, kind) (`batches`), which the time queries read instead of a time index.
 //!
 //! This crate must not evaluate clinical rules (that is `ilot-rules`, fed by the read queries
 //! here), talk to the network, or let key material reach logs, errors or `Debug`.
@@ -15,12 +17,14 @@
 mod codes;
 mod devices;
 mod error;
+mod ids;
 pub mod keys;
 mod outbox;
 mod read;
 mod schema;
 mod settings;
 mod write;
+mod writer;
 
 use std::fmt;
 use std::fs::File;

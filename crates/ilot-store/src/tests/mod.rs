@@ -1,7 +1,10 @@
 //! Store behaviour through `open_in_memory()`, which runs the same migrations as a file database.
 
+mod batches;
 mod entries;
+mod keys;
 mod outbox;
+mod outbox_batches;
 mod queries;
 
 use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
@@ -68,9 +71,11 @@ fn memory_store_runs_the_migrations() {
     for table in [
         "meta",
         "sources",
-        "entries",
+        "entry_rows",
+        "batches",
         "entry_history",
         "outbox",
+        "outbox_sent",
         "profile",
         "prescription",
     ] {
@@ -82,6 +87,13 @@ fn memory_store_runs_the_migrations() {
         );
         assert_eq!(n, 1, "{table}");
     }
+    assert_eq!(
+        rows(
+            &s,
+            "SELECT count(*) FROM sqlite_master WHERE type = 'view' AND name = 'entries'"
+        ),
+        1
+    );
     let id = s.installation_id().unwrap();
     assert_eq!(id.len(), 32);
     assert!(id.chars().all(|c| c.is_ascii_hexdigit()), "{id}");
