@@ -41,7 +41,13 @@ command -v npm >/dev/null || { echo "setup: npm not found: install Node.js 20+" 
 # The front end's packages, exactly as locked.
 if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
   echo "setup: installing the front end's packages"
-  (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+  # `npm ci` installs exactly the lock; when the registry mirror lacks the optional
+  # other-platform binaries some packages list (e.g. @tauri-apps/cli-darwin-*), npm cannot record
+  # them and `npm ci` refuses the lock, so fall back to `npm install`, which keeps the locked
+  # versions of everything it can resolve.
+  (cd ui && { npm ci --no-audit --no-fund --loglevel=error 2>/dev/null \
+    || { echo "setup: npm ci refused the lock (optional platform packages missing from the registry); using npm install"; \
+         npm install --no-audit --no-fund --loglevel=error; }; })
 fi
 
 # tauri-driver (WebDriver for the app's window); pinned to 2.x, as 3.0 alphas exist.
