@@ -16,6 +16,8 @@ pub enum Op {
     ReportAll,
     /// Records with a sequence number (GLS) or time offset (CGMS) ≥ this.
     ReportFrom(u16),
+    /// Records numbered within `[first, last]` (both included).
+    ReportRange(u16, u16),
     CountAll,
     CountFrom(u16),
 }
@@ -25,6 +27,9 @@ impl Op {
         match self {
             Self::ReportAll => RacpRequest::Report(Selection::All),
             Self::ReportFrom(n) => RacpRequest::Report(Selection::AtLeast(Filter::Number(n))),
+            Self::ReportRange(a, b) => {
+                RacpRequest::Report(Selection::Range(Filter::Number(a), Filter::Number(b)))
+            }
             Self::CountAll => RacpRequest::ReportNumber(Selection::All),
             Self::CountFrom(n) => RacpRequest::ReportNumber(Selection::AtLeast(Filter::Number(n))),
         }
@@ -248,6 +253,13 @@ mod tests {
         ));
         assert_eq!(s, Step::Finished(Finished::Reported { records: 2 }));
         assert!(p.is_done());
+    }
+
+    #[test]
+    fn report_range_writes_the_spec_bytes() {
+        let (_, bytes) = Procedure::start(Op::ReportRange(0x0010, 0x0203));
+        // Op code 1, operator 4 (within range inclusive), filter type 1, 0x0010, 0x0203.
+        assert_eq!(bytes, vec![0x01, 0x04, 0x01, 0x10, 0x00, 0x03, 0x02]);
     }
 
     #[test]

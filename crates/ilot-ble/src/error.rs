@@ -97,6 +97,10 @@ pub enum BleError {
         "the download stopped after {attempts} connection attempt(s): {last}; what was received is stored, run the download again to resume"
     )]
     GaveUp { attempts: u32, last: String },
+    #[error(
+        "live readings need a CGM (CGM Service 0x181F); this device is a glucose meter, use `ilot ble download` instead"
+    )]
+    NotCgm,
     #[error("bluetooth: {0}")]
     Link(String),
     #[error(transparent)]

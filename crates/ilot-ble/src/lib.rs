@@ -1,10 +1,11 @@
 //! Bluetooth glucose meters (Glucose Service) and CGMs (CGM Service) for Ilot: pure codecs and
 //! control-point state machine (`gatt`, `control`, `clock`, `records`), the peripheral trait the
 //! download runs on (`link`, with btleplug behind it), a simulated meter and CGM speaking the
-//! real bytes (`sim`), and the download that lands records in the store (`download`).
+//! real bytes (`sim`), the download that lands records in the store (`download`), and the CGM
+//! live mode that stores readings as they are notified and backfills gaps (`live`).
 //!
-//! `gatt`, `control`, `clock` and `records` never touch a file, socket, clock, thread or
-//! runtime: times and timeouts are inputs. I/O lives in `link`, `sim`, `download` and the
+//! `gatt`, `control`, `clock`, `records` and `seq` never touch a file, socket, clock, thread or
+//! runtime: times and timeouts are inputs. I/O lives in `link`, `sim`, `download`, `live` and the
 //! blocking helpers below. Nothing here evaluates clinical rules; a reading the device flagged,
 //! or whose time cannot be trusted, is kept as a note rather than dropped or guessed.
 //!
@@ -16,12 +17,15 @@ pub mod download;
 mod error;
 pub mod gatt;
 pub mod link;
+pub mod live;
 pub mod records;
+pub mod seq;
 pub mod sim;
 pub mod sink;
 
 pub use download::{Options, Report, download};
 pub use error::{BleError, DecodeError, Result};
+pub use live::{Backfill, BackfillReason, LiveOptions, LiveReport, live};
 pub use sink::{MemorySink, RecordSink};
 
 /// Runs a future to completion on a fresh single-threaded runtime, for callers without one

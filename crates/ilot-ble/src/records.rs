@@ -27,6 +27,17 @@ pub struct RecordEntries {
     pub flag: Option<TimeFlag>,
 }
 
+impl RecordEntries {
+    /// Moves the record to another record number (a sequence-number epoch learnt later in the
+    /// transfer); the entries' keys follow.
+    pub fn renumber(&mut self, number: u32) {
+        self.number = number;
+        for e in &mut self.entries {
+            e.source.record_number = Some(number);
+        }
+    }
+}
+
 /// Where and how records of one download are placed.
 #[derive(Debug, Clone)]
 pub struct Placing<'a> {
@@ -70,7 +81,13 @@ impl Placing<'_> {
         number: u32,
         parts: &[String],
     ) -> Option<Entry> {
-        let text = format!("{} {number}: {}", self.label(), parts.join("; "));
+        // A meter's note names its own 16-bit sequence, the number the patient finds on the
+        // device; the epoch folded above it (`crate::seq`) is ours.
+        let shown = match self.kind {
+            SourceKind::Cgm => number,
+            _ => number & 0xFFFF,
+        };
+        let text = format!("{} {shown}: {}", self.label(), parts.join("; "));
         Note::new(text)
             .ok()
             .map(|n| self.entry(at, number, EntryKind::Note(n)))
@@ -102,9 +119,18 @@ impl Placing<'_> {
         }
     }
 
-    /// A GLS record and its context record.
+    /// A GLS record and its context record, stored under its sequence number.
     pub fn meter(&self, m: &GlucoseMeasurement, ctx: Option<&MeasurementContext>) -> RecordEntries {
-        let number = u32::from(m.sequence);
+        self.meter_numbered(u32::from(m.sequence), m, ctx)
+    }
+
+    /// A GLS record stored under `number` (its sequence with the wrap epoch, `crate::seq`).
+    pub fn meter_numbered(
+        &self,
+        number: u32,
+        m: &GlucoseMeasurement,
+        ctx: Option<&MeasurementContext>,
+    ) -> RecordEntries {
         let sent = describe_meter(m);
         let wall = match m.time() {
             Ok(w) => w,

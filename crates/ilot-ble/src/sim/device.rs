@@ -1,5 +1,8 @@
 //! The simulated peripheral: a GATT table, an RACP that answers like a device, and a queue of
-//! notifications released one per connection interval.
+//! notifications released one per connection interval. A CGM can also measure live
+//! (`live`: a reading every interval on the runtime clock, with scripted outages).
+
+mod live;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Duration;
@@ -7,6 +10,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::time::{Instant, sleep_until};
 use uuid::Uuid;
+
+pub use live::LiveScript;
 
 use super::{CgmRecord, MeterRecord, Quirk, SimClock};
 use crate::error::{BleError, Result};
@@ -23,16 +28,26 @@ use crate::link::{CharInfo, LinkEvent, Peripheral};
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SimStats {
     pub connections: u32,
-    /// Measurement records notified (GLS 0x2A18 or CGM 0x2AA7), duplicates included.
+    /// Measurement records notified (GLS 0x2A18 or CGM 0x2AA7), duplicates included, live
+    /// readings excluded.
     pub records_sent: u32,
+    /// Live CGM readings notified outside any RACP report, duplicates and malformed included.
+    pub live_sent: u32,
     /// Every notification and indication.
     pub frames_sent: u32,
     pub racp_writes: u32,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sent {
+    Other,
+    Record,
+    Live,
+}
+
 #[derive(Debug, Clone)]
 enum Queued {
-    Frame(Uuid, Vec<u8>, bool),
+    Frame(Uuid, Vec<u8>, Sent),
     Drop,
 }
 
@@ -60,6 +75,9 @@ pub struct SimDevice {
     queue: VecDeque<Queued>,
     next_due: Option<Instant>,
     dropped: bool,
+    /// The link dropped outside a report (a live outage); the next event says so.
+    pending_drop: bool,
+    live: Option<live::LiveSim>,
     stats: SimStats,
 }
 
@@ -170,26 +188,7 @@ impl SimDevice {
         host_now: DateTime<Utc>,
         quirks: &[Quirk],
     ) -> Self {
-        let records = history
-            .iter()
-            .map(|r| {
-                let m = CgmMeasurement {
-                    glucose: r.mg_dl,
-                    time_offset_min: r.offset_min,
-                    status_octet: None,
-                    cal_temp_octet: None,
-                    warning_octet: None,
-                    trend: r.trend,
-                    quality: None,
-                    crc: None,
-                    free_flags: 0,
-                };
-                Stored {
-                    number: r.offset_min,
-                    frames: vec![(ids::CGM_MEASUREMENT, m.encode(true))],
-                }
-            })
-            .collect();
+        let records = history.iter().map(cgm_stored).collect();
         let (time_zone, dst) = match clock {
             SimClock::Local(tz) => {
                 use chrono::Offset;
@@ -283,6 +282,8 @@ impl SimDevice {
             queue: VecDeque::new(),
             next_due: None,
             dropped: false,
+            pending_drop: false,
+            live: None,
             stats: SimStats::default(),
         }
     }
@@ -316,18 +317,29 @@ impl SimDevice {
     }
 
     fn respond(&mut self, resp: RacpResponse) {
-        self.push(Queued::Frame(ids::RACP, resp.encode(), false));
+        self.push(Queued::Frame(ids::RACP, resp.encode(), Sent::Other));
+    }
+
+    /// The numeric bounds a selection asks for (a real device compares numbers, not circularly).
+    fn bounds(sel: Selection) -> (u16, u16) {
+        match sel {
+            Selection::AtLeast(Filter::Number(n)) => (n, u16::MAX),
+            Selection::AtMost(Filter::Number(n)) => (0, n),
+            Selection::Range(Filter::Number(a), Filter::Number(b)) => (a, b),
+            _ => (0, u16::MAX),
+        }
     }
 
     fn report(&mut self, sel: Selection) {
-        let from = match sel {
-            Selection::AtLeast(Filter::Number(n)) if !self.quirks.contains(&Quirk::ResendsAll) => n,
-            _ => 0,
+        let (lo, hi) = if self.quirks.contains(&Quirk::ResendsAll) {
+            (0, u16::MAX)
+        } else {
+            Self::bounds(sel)
         };
         let mut chosen: Vec<Stored> = self
             .records
             .iter()
-            .filter(|r| r.number >= from)
+            .filter(|r| (lo..=hi).contains(&r.number))
             .cloned()
             .collect();
         if chosen.is_empty() {
@@ -351,11 +363,15 @@ impl SimDevice {
                 return;
             }
             for (uuid, bytes) in rec.frames {
-                let is_record = uuid == self.measurement;
+                let sent = if uuid == self.measurement {
+                    Sent::Record
+                } else {
+                    Sent::Other
+                };
                 if twice {
-                    self.push(Queued::Frame(uuid, bytes.clone(), is_record));
+                    self.push(Queued::Frame(uuid, bytes.clone(), sent));
                 }
-                self.push(Queued::Frame(uuid, bytes, is_record));
+                self.push(Queued::Frame(uuid, bytes, sent));
             }
         }
         self.respond(RacpResponse::Code {
@@ -381,18 +397,23 @@ impl SimDevice {
         };
         match req {
             RacpRequest::Report(sel) | RacpRequest::ReportNumber(sel)
-                if matches!(sel, Selection::AtLeast(_))
-                    && self.quirks.contains(&Quirk::NoFilter) =>
+                if !matches!(sel, Selection::All) && self.quirks.contains(&Quirk::NoFilter) =>
+            {
+                self.respond(unsupported(RacpResponseCode::OperatorNotSupported));
+            }
+            RacpRequest::Report(sel) | RacpRequest::ReportNumber(sel)
+                if matches!(sel, Selection::Range(..)) && self.quirks.contains(&Quirk::NoRange) =>
             {
                 self.respond(unsupported(RacpResponseCode::OperatorNotSupported));
             }
             RacpRequest::Report(sel) => self.report(sel),
             RacpRequest::ReportNumber(sel) => {
-                let from = match sel {
-                    Selection::AtLeast(Filter::Number(n)) => n,
-                    _ => 0,
-                };
-                let n = self.records.iter().filter(|r| r.number >= from).count();
+                let (lo, hi) = Self::bounds(sel);
+                let n = self
+                    .records
+                    .iter()
+                    .filter(|r| (lo..=hi).contains(&r.number))
+                    .count();
                 self.respond(RacpResponse::NumberOfRecords(
                     n.min(usize::from(u16::MAX)) as u16
                 ));
@@ -421,7 +442,12 @@ impl Peripheral for SimDevice {
     }
 
     async fn connect(&mut self) -> Result<()> {
+        self.catch_up();
+        if !self.reachable() {
+            return Err(BleError::NotFound(self.address.clone()));
+        }
         self.connected = true;
+        self.pending_drop = false;
         self.subscribed.clear();
         self.queue.clear();
         self.stats.connections += 1;
@@ -487,20 +513,36 @@ impl Peripheral for SimDevice {
     }
 
     async fn next_event(&mut self) -> LinkEvent {
-        let Some(due) = self
-            .next_due
-            .filter(|_| self.connected && !self.queue.is_empty())
-        else {
-            return std::future::pending().await;
+        let due = loop {
+            self.catch_up();
+            if std::mem::take(&mut self.pending_drop) {
+                return LinkEvent::Disconnected;
+            }
+            let frame = self
+                .next_due
+                .filter(|_| self.connected && !self.queue.is_empty());
+            let tick = self.next_live_due();
+            let wake = match (frame, tick) {
+                (Some(f), Some(t)) => f.min(t),
+                (Some(f), None) => f,
+                (None, Some(t)) => t,
+                (None, None) => return std::future::pending().await,
+            };
+            // Sleeping before changing anything keeps this cancel-safe under the caller's
+            // timeout; a live reading due first is measured on the next turn.
+            sleep_until(wake).await;
+            if frame == Some(wake) && tick.is_none_or(|t| t > wake) {
+                break wake;
+            }
         };
-        // Sleeping before taking the item keeps this cancel-safe under the caller's timeout.
-        sleep_until(due).await;
         self.next_due = Some(due + self.interval);
         match self.queue.pop_front() {
-            Some(Queued::Frame(uuid, bytes, is_record)) => {
+            Some(Queued::Frame(uuid, bytes, sent)) => {
                 self.stats.frames_sent += 1;
-                if is_record {
-                    self.stats.records_sent += 1;
+                match sent {
+                    Sent::Record => self.stats.records_sent += 1,
+                    Sent::Live => self.stats.live_sent += 1,
+                    Sent::Other => {}
                 }
                 LinkEvent::Value {
                     characteristic: uuid,
@@ -523,7 +565,8 @@ impl Peripheral for SimDevice {
 }
 
 impl SimDevice {
-    fn check(&self) -> Result<()> {
+    fn check(&mut self) -> Result<()> {
+        self.catch_up();
         if self.connected {
             Ok(())
         } else {
@@ -531,5 +574,23 @@ impl SimDevice {
                 "the simulated device is not connected".into(),
             ))
         }
+    }
+}
+
+fn cgm_stored(r: &CgmRecord) -> Stored {
+    let m = CgmMeasurement {
+        glucose: r.mg_dl,
+        time_offset_min: r.offset_min,
+        status_octet: None,
+        cal_temp_octet: None,
+        warning_octet: None,
+        trend: r.trend,
+        quality: None,
+        crc: None,
+        free_flags: 0,
+    };
+    Stored {
+        number: r.offset_min,
+        frames: vec![(ids::CGM_MEASUREMENT, m.encode(true))],
     }
 }

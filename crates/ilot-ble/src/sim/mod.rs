@@ -8,6 +8,10 @@
 //! a strip is inserted), a clock hours off or a month of 13 (CareSens), records sent newest first,
 //! every notification sent twice, no support for the "≥" filter.
 //!
+//! A simulated CGM can also measure live ([`LiveScript`]): a reading every interval, notified
+//! while connected and kept in memory for the RACP, with scripted outages, missed and malformed
+//! notifications.
+//!
 //! This is test and demo equipment: it reads no clock (the host `now` is given) and keeps no
 //! state outside the value.
 
@@ -18,7 +22,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-pub use device::{SimDevice, SimStats};
+pub use device::{LiveScript, SimDevice, SimStats};
 
 use crate::gatt::{GlucoseStatus, Meal, SFloat};
 
@@ -40,13 +44,16 @@ pub enum Quirk {
     Duplicates,
     /// Answers "operator not supported" to "≥ N" (must be asked for all records).
     NoFilter,
+    /// Supports "≥ N" but answers "operator not supported" to "within range" (optional in
+    /// GLS and CGMS, and missing from many devices).
+    NoRange,
 }
 
 impl FromStr for Quirk {
     type Err = String;
 
     /// `contour`, `accu-chek` (drop after 5), `caresens-month13` (on the newest record is not
-    /// known here: sequence 2), `reversed`, `duplicates`, `no-filter`; clock offsets are a
+    /// known here: sequence 2), `reversed`, `duplicates`, `no-filter`, `no-range`; clock offsets are a
     /// [`SimClock`], not a quirk.
     fn from_str(s: &str) -> Result<Self, String> {
         match s.trim().to_ascii_lowercase().as_str() {
@@ -56,8 +63,9 @@ impl FromStr for Quirk {
             "reversed" => Ok(Self::Reversed),
             "duplicates" => Ok(Self::Duplicates),
             "no-filter" => Ok(Self::NoFilter),
+            "no-range" => Ok(Self::NoRange),
             other => Err(format!(
-                "unknown quirk {other:?}; expected contour, accu-chek, caresens-month13, caresens-clock, reversed, duplicates or no-filter"
+                "unknown quirk {other:?}; expected contour, accu-chek, caresens-month13, caresens-clock, reversed, duplicates, no-filter or no-range"
             )),
         }
     }
@@ -112,12 +120,24 @@ fn wave(i: u32) -> i16 {
 /// `n` meter records from sequence 1, one every `step` from `first`, every third with a meal
 /// context and every sixth with carbohydrates.
 pub fn meter_history(n: u16, first: DateTime<Utc>, step: TimeDelta) -> Vec<MeterRecord> {
-    (1..=n)
-        .map(|seq| {
+    meter_history_from(1, u32::from(n), first, step)
+}
+
+/// Like [`meter_history`] from sequence `first_seq`, wrapping from 65535 to 0 like a meter's
+/// 16-bit counter; the meal and carbohydrate pattern follows the sequence number.
+pub fn meter_history_from(
+    first_seq: u16,
+    n: u32,
+    first: DateTime<Utc>,
+    step: TimeDelta,
+) -> Vec<MeterRecord> {
+    (0..n)
+        .map(|j| {
+            let seq = first_seq.wrapping_add(j as u16);
             let i = u32::from(seq);
             MeterRecord {
                 sequence: seq,
-                at: first + step * i32::from(seq - 1),
+                at: first + step * j as i32,
                 value: SFloat::Value {
                     mantissa: wave(i),
                     exponent: -5,

@@ -1,8 +1,11 @@
 //! Integration tests of ilot-ble: decoder vectors, every flag combination and truncation, no
-//! panic on any input, and end-to-end downloads through the simulator and the real store.
+//! panic on any input, end-to-end downloads and CGM live sessions through the simulator and the
+//! real store, and GLS sequence numbers across their 16-bit wrap.
 
 mod download;
 mod frames;
 #[cfg(feature = "btleplug")]
 mod hardware;
+mod live;
 mod vectors;
+mod wrap;
