@@ -7,10 +7,13 @@ mod context;
 mod entries;
 mod import;
 mod log;
+mod operator;
 mod prescription;
 mod report;
+mod server;
 mod show;
 mod status;
+mod sync;
 mod timearg;
 
 use std::path::PathBuf;
@@ -78,6 +81,18 @@ enum Cmd {
     Profile(prescription::ProfileCmd),
     /// Database, entry count, what waits to be sent
     Status(status::StatusArgs),
+    /// Run the operator server (--db sqlite:PATH; default: the data folder's server.db)
+    Server(server::ServerArgs),
+    /// Care-team administration on the server database
+    #[command(subcommand)]
+    Operator(operator::OperatorCmd),
+    /// Enrol this device with the care team's code or link
+    Enroll(sync::EnrollArgs),
+    /// Send what waits and receive what the care team changed, once
+    Sync(sync::SyncArgs),
+    /// Record, withdraw or show consent to transmission
+    #[command(subcommand)]
+    Consent(sync::ConsentCmd),
 }
 
 #[derive(Debug, Subcommand)]
@@ -126,6 +141,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         println!("{}", ble::decode(characteristic, &hex.join(""))?);
         return Ok(());
     }
+    // The server commands use a server database, not the patient's.
+    match cli.cmd {
+        Cmd::Server(args) => return server::run(cli.db, &args),
+        Cmd::Operator(cmd) => return operator::run(cli.db, cmd),
+        _ => {}
+    }
     let mut ctx = Ctx::open(cli.db, cli.keystore)?;
     match cli.cmd {
         Cmd::Ble(cmd) => ble::run(&mut ctx, cmd),
@@ -141,5 +162,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::Prescription(cmd) => prescription::run(&mut ctx, cmd),
         Cmd::Profile(cmd) => prescription::profile(&mut ctx, cmd),
         Cmd::Status(args) => status::status(&ctx, &args),
+        Cmd::Enroll(args) => sync::enroll(&mut ctx, args),
+        Cmd::Sync(args) => sync::sync(&mut ctx, &args),
+        Cmd::Consent(cmd) => sync::consent(&mut ctx, cmd),
+        Cmd::Server(_) | Cmd::Operator(_) => unreachable!("handled before opening the store"),
     }
 }

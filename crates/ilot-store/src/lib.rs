@@ -23,6 +23,7 @@ mod outbox;
 mod read;
 mod schema;
 mod settings;
+mod sync_state;
 mod write;
 mod writer;
 
@@ -39,6 +40,7 @@ use rusqlite_migration::SchemaVersion;
 pub use error::{Result, StoreError};
 pub use keys::{DbKey, KeyLocation, KeyMode, key_file_path, resolve_key};
 pub use outbox::{OutboxItem, OutboxOp, OutboxTarget};
+pub use sync_state::SavedBatch;
 
 /// Local id of an entry; the rules see it as [`ilot_rules::EntryRef`].
 pub type EntryId = i64;

@@ -5,4 +5,5 @@ mod ble;
 mod import_kill;
 mod keys;
 mod support;
+mod sync;
 mod workflow;

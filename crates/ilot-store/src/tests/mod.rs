@@ -67,7 +67,8 @@ fn memory_store_runs_the_migrations() {
         .conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 1);
+    // V1 (entries) and V2 (sync state, `sync_state.rs`).
+    assert_eq!(version, 2);
     for table in [
         "meta",
         "sources",
@@ -78,6 +79,9 @@ fn memory_store_runs_the_migrations() {
         "outbox_sent",
         "profile",
         "prescription",
+        "sync_values",
+        "sync_in_flight",
+        "care_items",
     ] {
         let n = rows(
             &s,

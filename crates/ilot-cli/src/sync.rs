@@ -1,0 +1,149 @@
+//! `ilot enroll`, `ilot sync`, `ilot consent`: the device side of transmission, on the patient's
+//! encrypted database (which also keeps the sync state and the device key).
+
+use anyhow::{Context, Result};
+use ilot_sync::{Backoff, HttpTransport, Limits, SyncState, Transport};
+
+use crate::context::Ctx;
+
+#[derive(Debug, clap::Args)]
+pub struct EnrollArgs {
+    /// The code from the care team (ABCDE-FGHJK) or the ilot://enrol link of the QR code
+    pub code: String,
+    /// The server address (needed with a typed code)
+    #[arg(long)]
+    pub server: Option<String>,
+    /// A name for this device, shown to the care team
+    #[arg(long)]
+    pub label: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SyncArgs {
+    /// Attempts in all when the server cannot be reached (with exponential backoff)
+    #[arg(long, default_value_t = 1)]
+    pub attempts: u32,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum ConsentCmd {
+    /// The patient was informed and agrees to transmission
+    Grant {
+        /// Version of the information notice shown
+        #[arg(long, default_value_t = 1)]
+        notice_version: u32,
+    },
+    /// Stop all transmission; the server is told once
+    Withdraw,
+    /// Show the recorded decision
+    Show,
+}
+
+pub fn enroll(ctx: &mut Ctx, args: EnrollArgs) -> Result<()> {
+    if let Some(id) = ctx.store.identity()? {
+        anyhow::bail!(
+            "this device is already enrolled (patient {}); use a new database to enrol again",
+            id.patient_id
+        );
+    }
+    let resp = ilot_sync::enrol(
+        &mut ctx.store,
+        &args.code,
+        args.server.as_deref(),
+        |s| Ok(Box::new(HttpTransport::new(s.clone())?) as Box<dyn Transport>),
+        args.label,
+        &mut rand::rng(),
+        ctx.now,
+    )?;
+    println!(
+        "enrolled as {} (patient {}, device {})",
+        resp.pseudonym, resp.patient_id, resp.device_id
+    );
+    if ctx.store.consent()?.is_none() {
+        println!("nothing will be sent until consent is recorded: ilot consent grant");
+    }
+    Ok(())
+}
+
+pub fn sync(ctx: &mut Ctx, args: &SyncArgs) -> Result<()> {
+    let id = ctx
+        .store
+        .identity()?
+        .context("this device is not enrolled; run ilot enroll CODE first")?;
+    let transport = HttpTransport::new(id.server.clone())?;
+    let backoff = Backoff {
+        attempts: args.attempts.max(1),
+        ..Backoff::default()
+    };
+    let now = ctx.now;
+    let store = &mut ctx.store;
+    let report = backoff.run(&mut rand::rng(), std::thread::sleep, || {
+        ilot_sync::sync_once(store, &transport, Limits::default(), &mut rand::rng(), now)
+    })?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "batches": report.batches, "sent": report.sent, "stored": report.stored,
+                "duplicates": report.duplicates, "retired": report.retired,
+                "consent_told": report.consent_told, "withdrawn": report.withdrawn,
+                "prescription_version": report.prescription_version, "messages": report.messages,
+                "appointments": report.appointments, "alert_acks": report.alert_acks,
+                "pending": ctx.store.outbox_len()?,
+            })
+        );
+        return Ok(());
+    }
+    if report.withdrawn {
+        println!("consent is withdrawn: nothing was sent");
+        return Ok(());
+    }
+    println!(
+        "sent {} entries in {} batches ({} new on the server, {} already there); {} waiting",
+        report.sent,
+        report.batches,
+        report.stored,
+        report.duplicates,
+        ctx.store.outbox_len()?
+    );
+    if let Some(v) = report.prescription_version {
+        println!("prescription updated to version {v}");
+    }
+    println!(
+        "received {} messages, {} appointments, {} alert acknowledgements",
+        report.messages, report.appointments, report.alert_acks
+    );
+    Ok(())
+}
+
+pub fn consent(ctx: &mut Ctx, cmd: ConsentCmd) -> Result<()> {
+    match cmd {
+        ConsentCmd::Grant { notice_version } => {
+            ilot_sync::set_consent(&mut ctx.store, true, notice_version, ctx.now)?;
+            println!("consent recorded; entries will be sent at the next sync");
+        }
+        ConsentCmd::Withdraw => {
+            ilot_sync::set_consent(&mut ctx.store, false, 0, ctx.now)?;
+            println!(
+                "consent withdrawn: nothing more will be sent; the care team is told at the next sync"
+            );
+        }
+        ConsentCmd::Show => match ctx.store.consent()? {
+            None => println!("no consent recorded: nothing is sent"),
+            Some(c) => println!(
+                "{} on {} (notice version {}){}",
+                if c.granted { "granted" } else { "withdrawn" },
+                c.at.format("%Y-%m-%d %H:%M UTC"),
+                c.notice_version,
+                if c.told_server {
+                    "; the server knows"
+                } else {
+                    "; the server will be told at the next sync"
+                }
+            ),
+        },
+    }
+    Ok(())
+}

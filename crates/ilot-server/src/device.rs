@@ -1,0 +1,282 @@
+//! Device endpoints: enrolment (JSON, rate-limited), push and pull (sealed). A sealed request is
+//! authenticated by opening it with the keys of the device its header names: only that
+//! device's keys open it, and everything it reads or writes is scoped to that device's patient.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use chrono::DateTime;
+use ilot_wire::api::{EnrolRequest, EnrolResponse, ErrorCode, SEALED_MEDIA_TYPE};
+use ilot_wire::{
+    BatchHeader, DeviceId, Envelope, Expected, OpenAck, OpenPull, OpenPullRequest, Pull, PushAck,
+    Sealed, SealedBatch, SealedPullRequest, SeqRule, SessionKeys, open, seal,
+};
+
+use crate::error::{Result, ServerError};
+use crate::http::AppState;
+use crate::storage::{CodeRefusal, DeviceRow, FeedItem, IngestBatch, IngestOutcome, StoredAck};
+
+/// Most changes one pull carries.
+const PULL_MAX: u32 = 500;
+
+fn sealed_response(bytes: Vec<u8>) -> Response {
+    ([(CONTENT_TYPE, SEALED_MEDIA_TYPE)], bytes).into_response()
+}
+
+pub async fn enrol(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    body: Bytes,
+) -> Result<Json<EnrolResponse>> {
+    let cfg = &state.0.config;
+    let ip_key = format!("enrol-ip:{}", peer.ip());
+    let t = Instant::now();
+    if let Err(wait) = state.0.limiter.check(&ip_key, cfg.enrol_per_ip, t) {
+        return Err(rate_limited(wait));
+    }
+    state.0.limiter.hit(&ip_key, cfg.enrol_per_ip, t);
+    let req: EnrolRequest = serde_json::from_slice(&body).map_err(|e| {
+        ServerError::refused(
+            ErrorCode::BadRequest,
+            format!("the enrolment request is not valid JSON: {e}"),
+        )
+    })?;
+    let code = req.code.canonical();
+    let prefix_key = format!("enrol-prefix:{}", &code[..3]);
+    if let Err(wait) = state.0.limiter.check(&prefix_key, cfg.enrol_per_prefix, t) {
+        return Err(rate_limited(wait));
+    }
+    let limiter_state = state.clone();
+    let r = state
+        .blocking(move |s| {
+            let now = s.now();
+            let device = DeviceRow {
+                id: DeviceId::random(&mut rand::rng()),
+                patient_id: ilot_wire::PatientId::from_bytes([0; 16]),
+                public_key: req.device_public_key,
+                label: req.device_label.clone(),
+                enrolled_at: now,
+                last_batch_seq: None,
+            };
+            // Agreeing first refuses a weak device key before the code is spent.
+            let probe = ilot_wire::PatientId::from_bytes([0; 16]);
+            s.0.secret
+                .agree(&device.public_key, probe, device.id)
+                .map_err(|e| ServerError::from(&e))?;
+            let patient = match s.storage().redeem_code(&code, &device, now)? {
+                Ok(p) => p,
+                Err(why) => return Ok(Err(why)),
+            };
+            let keys =
+                s.0.secret
+                    .agree(&device.public_key, patient, device.id)
+                    .map_err(|e| ServerError::from(&e))?;
+            let row = s.storage().patient(patient)?;
+            Ok(Ok(EnrolResponse {
+                patient_id: patient,
+                device_id: device.id,
+                server_public_key: s.server_public_key(),
+                key_confirmation: keys.confirmation,
+                pseudonym: row.map(|r| r.pseudonym).unwrap_or_default(),
+                prescription: s.storage().prescription(patient)?,
+                enrolled_at: now,
+            }))
+        })
+        .await?;
+    match r {
+        Ok(resp) => Ok(Json(resp)),
+        Err(why) => {
+            limiter_state
+                .0
+                .limiter
+                .hit(&prefix_key, cfg.enrol_per_prefix, t);
+            Err(match why {
+                CodeRefusal::Unknown => ServerError::refused(
+                    ErrorCode::EnrolmentCodeInvalid,
+                    "this enrolment code is not known; check it with the care team",
+                ),
+                CodeRefusal::Expired => ServerError::refused(
+                    ErrorCode::EnrolmentCodeExpired,
+                    "this enrolment code has expired (codes last 72 hours); ask the care team for a new one",
+                ),
+                CodeRefusal::Used => ServerError::refused(
+                    ErrorCode::EnrolmentCodeUsed,
+                    "this enrolment code was already used; ask the care team for a new one",
+                ),
+            })
+        }
+    }
+}
+
+fn rate_limited(wait: u64) -> ServerError {
+    ServerError::Refused {
+        code: ErrorCode::RateLimited,
+        message: format!(
+            "too many enrolment attempts; wait {wait} seconds and check the code with the care team"
+        ),
+        retry_after_s: Some(wait),
+    }
+}
+
+/// Finds the device a sealed message names and derives its keys. An unknown device and a
+/// header whose patient is not the device's get answers that reveal nothing about others.
+fn device_keys<P: Envelope>(s: &AppState, sealed: &Sealed<P>) -> Result<(DeviceRow, SessionKeys)> {
+    let h = sealed.unverified_header();
+    let device = s.storage().device(h.device_id)?.ok_or_else(|| {
+        ServerError::refused(
+            ErrorCode::UnknownDevice,
+            "this device is not enrolled (or was revoked); enrol it again",
+        )
+    })?;
+    let keys =
+        s.0.secret
+            .agree(&device.public_key, device.patient_id, device.id)
+            .map_err(|e| ServerError::from(&e))?;
+    Ok((device, keys))
+}
+
+pub async fn push(State(state): State<AppState>, body: Bytes) -> Result<Response> {
+    let bytes = state
+        .blocking(move |s| push_blocking(s, body.to_vec()))
+        .await?;
+    Ok(sealed_response(bytes))
+}
+
+fn push_blocking(s: &AppState, bytes: Vec<u8>) -> Result<Vec<u8>> {
+    let sealed = SealedBatch::from_bytes(bytes).map_err(|e| ServerError::from(&e))?;
+    let (device, keys) = device_keys(s, &sealed)?;
+    let expected = Expected::next_batch(device.patient_id, device.id, device.last_batch_seq);
+    let seq = sealed.unverified_header().seq;
+    let batch = match open(&sealed, &keys.to_server, &expected) {
+        Ok(b) => b,
+        Err(e) if e.is_replay() => return answer_replay(s, &device, &keys, &sealed),
+        Err(e) => return Err(ServerError::from(&e)),
+    };
+    let now = s.now();
+    let outcome = s.storage().ingest(&IngestBatch {
+        patient_id: device.patient_id,
+        device_id: device.id,
+        seq,
+        digest: sealed.digest(),
+        items: &batch.items,
+        consent: batch.consent,
+        now,
+    })?;
+    let ack = match outcome {
+        IngestOutcome::Stored(ack) => {
+            if let Some(earliest) = batch.items.iter().map(|i| i.entry.at_utc()).min() {
+                // The batch is stored and will be acknowledged whatever the rules say; a rules
+                // failure is logged and the next ingest evaluates again.
+                if let Err(e) = crate::rules::evaluate_after_ingest(
+                    s.storage(),
+                    device.patient_id,
+                    earliest,
+                    now,
+                ) {
+                    tracing::warn!("alert evaluation failed: {e}");
+                }
+            }
+            ack
+        }
+        IngestOutcome::AlreadyAccepted(_) | IngestOutcome::Stale { .. } => {
+            return answer_replay(s, &device, &keys, &sealed);
+        }
+        IngestOutcome::ConsentWithdrawn => {
+            return Err(ServerError::refused(
+                ErrorCode::ConsentWithdrawn,
+                "the patient withdrew consent to transmission; nothing was stored",
+            ));
+        }
+    };
+    seal_ack(&device, &keys, seq, &ack, now)
+}
+
+/// An authentic batch already accepted: the same bytes get the earlier answer again, other
+/// bytes under a used number are refused.
+fn answer_replay(
+    s: &AppState,
+    device: &DeviceRow,
+    keys: &SessionKeys,
+    sealed: &SealedBatch,
+) -> Result<Vec<u8>> {
+    let seq = sealed.unverified_header().seq;
+    match s.storage().batch_ack(device.id, seq)? {
+        Some(ack) if ack.digest == sealed.digest() => seal_ack(device, keys, seq, &ack, s.now()),
+        _ => Err(ServerError::refused(
+            ErrorCode::SeqReused,
+            format!("batch number {seq} was already used for other content; nothing was stored"),
+        )),
+    }
+}
+
+fn seal_ack(
+    device: &DeviceRow,
+    keys: &SessionKeys,
+    seq: u64,
+    ack: &StoredAck,
+    now: DateTime<chrono::Utc>,
+) -> Result<Vec<u8>> {
+    let open_ack = OpenAck {
+        header: BatchHeader::new(device.patient_id, device.id, seq, now),
+        ack: PushAck {
+            accepted_seq: seq,
+            batch_digest: ack.digest,
+            stored: ack.stored,
+            duplicates: ack.duplicates,
+            received_at: ack.received_at,
+        },
+    };
+    let sealed =
+        seal(&open_ack, &keys.to_device, &mut rand::rng()).map_err(|e| ServerError::from(&e))?;
+    Ok(sealed.into_bytes())
+}
+
+pub async fn pull(State(state): State<AppState>, body: Bytes) -> Result<Response> {
+    let bytes = state
+        .blocking(move |s| pull_blocking(s, body.to_vec()))
+        .await?;
+    Ok(sealed_response(bytes))
+}
+
+fn pull_blocking(s: &AppState, bytes: Vec<u8>) -> Result<Vec<u8>> {
+    let sealed = SealedPullRequest::from_bytes(bytes).map_err(|e| ServerError::from(&e))?;
+    let (device, keys) = device_keys(s, &sealed)?;
+    let req: OpenPullRequest = open(
+        &sealed,
+        &keys.to_server,
+        &Expected::new(device.patient_id, device.id, SeqRule::Any),
+    )
+    .map_err(|e| ServerError::from(&e))?;
+    let since = req.since();
+    let limit = req.request.limit.clamp(1, PULL_MAX);
+    let mut items = s.storage().feed(device.patient_id, since, limit + 1)?;
+    let more = items.len() > limit as usize;
+    items.truncate(limit as usize);
+    let cursor = items.last().map_or(since, |(c, _)| *c);
+    let mut pull = Pull {
+        in_reply_to: req.request.request_id,
+        more,
+        ..Pull::default()
+    };
+    for (_, item) in items {
+        match item {
+            // Only the newest prescription matters to the device.
+            FeedItem::Prescription(p) => pull.prescription = Some(p),
+            FeedItem::Message(m) => pull.messages.push(m),
+            FeedItem::Appointment(a) => pull.appointments.push(a),
+            FeedItem::AlertAck(a) => pull.alert_acks.push(a),
+        }
+    }
+    let open_pull = OpenPull {
+        header: BatchHeader::new(device.patient_id, device.id, cursor, s.now()),
+        pull,
+    };
+    let sealed =
+        seal(&open_pull, &keys.to_device, &mut rand::rng()).map_err(|e| ServerError::from(&e))?;
+    Ok(sealed.into_bytes())
+}

@@ -1,0 +1,24 @@
+//! Ilot's operator server: enrols devices with one-time codes, opens sealed batches with each
+//! device's keys and stores them exactly once, answers pulls with what the care team changed,
+//! runs the shared `ilot-rules` on ingest and a scheduler for the "no data transmitted" alert,
+//! and offers the operator API (JSON, described at `/openapi.json`) with an audit log of every
+//! read of patient data.
+//!
+//! Storage is behind the [`storage::Storage`] trait, chosen from the database URL. Nodes keep
+//! no state of their own beyond rate-limit counters. This crate must not store anything it
+//! could not open and validate first (sealed bytes are opened before anything is written), and
+//! must never answer a device with data of another patient.
+
+pub mod auth;
+mod device;
+pub mod error;
+pub mod http;
+pub mod openapi;
+pub mod operator;
+pub mod ratelimit;
+pub mod rules;
+mod scheduler;
+pub mod storage;
+
+pub use error::{Result, ServerError};
+pub use http::{AppState, Clock, Config, router, serve};

@@ -1,0 +1,562 @@
+//! Operator endpoints (JSON): login, triage, a patient's data, metrics, alerts, observance,
+//! prescription, messages and appointments. Every one needs a session token
+//! (`Authorization: Bearer …`), and every read of patient data is written to the audit log
+//! (who, what, when) before the data is returned.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::Json;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::HeaderMap;
+use chrono::{DateTime, TimeDelta, Utc};
+use chrono_tz::Tz;
+use ilot_domain::Prescription;
+use ilot_wire::api::ErrorCode;
+use ilot_wire::{
+    Appointment, AppointmentKind, AppointmentMode, CareRole, EnrolmentCode, EnrolmentInvite,
+    PatientId, ServerUrl,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::auth;
+use crate::error::{Result, ServerError};
+use crate::http::AppState;
+use crate::storage::{NewPatient, Operator, PatientRow};
+
+#[derive(Debug, Deserialize)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LoginResponse {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub name: String,
+    pub role: CareRole,
+}
+
+fn bad(msg: impl Into<String>) -> ServerError {
+    ServerError::refused(ErrorCode::BadRequest, msg)
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T> {
+    serde_json::from_slice(body).map_err(|e| {
+        bad(format!(
+            "the request body is not what this endpoint takes: {e}"
+        ))
+    })
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    body: axum::body::Bytes,
+) -> Result<Json<LoginResponse>> {
+    let key = format!("login-ip:{}", peer.ip());
+    let limit = state.0.config.login_per_ip;
+    if let Err(wait) = state.0.limiter.check(&key, limit, Instant::now()) {
+        return Err(ServerError::Refused {
+            code: ErrorCode::RateLimited,
+            message: format!("too many login attempts; wait {wait} seconds"),
+            retry_after_s: Some(wait),
+        });
+    }
+    let req: LoginRequest = parse_json(&body)?;
+    let r = state
+        .blocking(move |s| {
+            let op = s.storage().operator_by_username(&req.username)?;
+            let Some(op) = op.filter(|o| auth::verify_password(&req.password, &o.password_hash))
+            else {
+                return Ok(None);
+            };
+            let (token, hash) = auth::new_token();
+            let expires_at = s.now() + s.0.config.session_ttl;
+            s.storage().create_session(&hash, op.id, expires_at)?;
+            s.storage().audit(op.id, "login", None, s.now())?;
+            Ok(Some(LoginResponse {
+                token,
+                expires_at,
+                name: op.name,
+                role: op.role,
+            }))
+        })
+        .await?;
+    match r {
+        Some(resp) => Ok(Json(resp)),
+        None => {
+            state.0.limiter.hit(&key, limit, Instant::now());
+            Err(ServerError::refused(
+                ErrorCode::Unauthorized,
+                "wrong user name or password",
+            ))
+        }
+    }
+}
+
+/// The logged-in operator, from the bearer token.
+async fn operator(state: &AppState, headers: &HeaderMap) -> Result<Operator> {
+    let token = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_string)
+        .ok_or_else(|| {
+            ServerError::refused(
+                ErrorCode::Unauthorized,
+                "log in first (POST /v1/operator/login)",
+            )
+        })?;
+    state
+        .blocking(move |s| s.storage().session(&auth::token_hash(&token), s.now()))
+        .await?
+        .ok_or_else(|| {
+            ServerError::refused(
+                ErrorCode::Unauthorized,
+                "the session expired or is unknown; log in again",
+            )
+        })
+}
+
+fn patient_id(id: &str) -> Result<PatientId> {
+    id.parse()
+        .map_err(|e: ilot_wire::WireError| ServerError::refused(ErrorCode::NotFound, e.to_string()))
+}
+
+fn existing(s: &AppState, id: PatientId) -> Result<PatientRow> {
+    s.storage()
+        .patient(id)?
+        .ok_or_else(|| ServerError::refused(ErrorCode::NotFound, "no such patient"))
+}
+
+/// Runs `f` for an operator after checking the patient exists and writing the audit record.
+async fn read_patient<T: Send + 'static>(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+    action: &'static str,
+    f: impl FnOnce(&AppState, PatientRow) -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let op = operator(state, headers).await?;
+    let id = patient_id(id)?;
+    state
+        .blocking(move |s| {
+            let row = existing(s, id)?;
+            s.storage().audit(op.id, action, Some(id), s.now())?;
+            f(s, row)
+        })
+        .await
+}
+
+#[derive(Debug, Serialize)]
+pub struct TriageRow {
+    #[serde(flatten)]
+    pub patient: PatientRow,
+    pub open_alerts: usize,
+    /// Severity of the worst open (unacknowledged) alert: urgent, warning, info.
+    pub worst_severity: Option<String>,
+    pub worst_kind: Option<String>,
+    /// False once the patient withdrew consent: nothing more will arrive.
+    pub transmitting: bool,
+}
+
+pub async fn list_patients(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<TriageRow>>> {
+    let op = operator(&state, &headers).await?;
+    let rows = state
+        .blocking(move |s| {
+            s.storage().audit(op.id, "list-patients", None, s.now())?;
+            let alerts = s.storage().alerts(None, true)?;
+            let mut out: Vec<(u8, TriageRow)> = s
+                .storage()
+                .patients()?
+                .into_iter()
+                .map(|p| {
+                    let mine: Vec<_> = alerts.iter().filter(|a| a.patient_id == p.id).collect();
+                    // `alerts` comes sorted worst first.
+                    let worst = mine.first();
+                    let rank = worst.map_or(0, |a| a.severity_rank + 1);
+                    let transmitting = p.consent_granted != Some(false);
+                    (
+                        rank,
+                        TriageRow {
+                            open_alerts: mine.len(),
+                            worst_severity: worst.map(|a| a.severity.clone()),
+                            worst_kind: worst.map(|a| a.kind.clone()),
+                            transmitting,
+                            patient: p,
+                        },
+                    )
+                })
+                .collect();
+            out.sort_by(|a, b| {
+                b.0.cmp(&a.0)
+                    .then(a.1.patient.pseudonym.cmp(&b.1.patient.pseudonym))
+            });
+            Ok(out.into_iter().map(|(_, r)| r).collect())
+        })
+        .await?;
+    Ok(Json(rows))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CreatePatient {
+    pub pseudonym: String,
+    #[serde(default)]
+    pub ins: Option<String>,
+    #[serde(default)]
+    pub tz: Option<Tz>,
+    pub prescription: Prescription,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Enrolment {
+    pub patient_id: PatientId,
+    /// To type: `ABCDE-FGHJK`.
+    pub code: String,
+    /// To show as a QR code.
+    pub link: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Creates a patient with a prescription and returns a one-time enrolment code. Usable without
+/// HTTP (the `ilot operator` command calls it on the database directly).
+pub fn create_patient_with_code(
+    s: &AppState,
+    req: CreatePatient,
+    by: &Operator,
+) -> Result<Enrolment> {
+    if by.role != CareRole::Physician {
+        return Err(ServerError::refused(
+            ErrorCode::Forbidden,
+            "only a physician can prescribe telesurveillance",
+        ));
+    }
+    req.prescription
+        .validate()
+        .map_err(|e| bad(format!("invalid prescription: {e}")))?;
+    if req.pseudonym.trim().is_empty() {
+        return Err(bad("give the patient a pseudonym"));
+    }
+    let id = PatientId::random(&mut rand::rng());
+    let now = s.now();
+    let new = NewPatient {
+        pseudonym: req.pseudonym,
+        ins: req.ins,
+        tz: req.tz.unwrap_or(chrono_tz::Europe::Paris),
+        prescription: req.prescription,
+    };
+    s.storage().create_patient(&new, id, &by.member(), now)?;
+    s.storage().audit(by.id, "create-patient", Some(id), now)?;
+    new_enrolment(s, id)
+}
+
+fn new_enrolment(s: &AppState, id: PatientId) -> Result<Enrolment> {
+    let code = EnrolmentCode::generate(&mut rand::rng());
+    let expires_at = s.now() + s.0.config.code_ttl;
+    s.storage()
+        .add_enrolment_code(&code.canonical(), id, expires_at)?;
+    let server = ServerUrl::parse(&s.0.config.public_url)
+        .map_err(|e| ServerError::Storage(format!("public URL: {e}")))?;
+    let invite = EnrolmentInvite {
+        server,
+        code: code.clone(),
+        fingerprint: s.server_public_key().fingerprint(),
+        // The link carries whole seconds.
+        expires_at: DateTime::from_timestamp(expires_at.timestamp(), 0),
+    };
+    Ok(Enrolment {
+        patient_id: id,
+        code: code.to_string(),
+        link: invite.to_link(),
+        expires_at,
+    })
+}
+
+pub async fn create_patient(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<Enrolment>> {
+    let op = operator(&state, &headers).await?;
+    let req: CreatePatient = parse_json(&body)?;
+    Ok(Json(
+        state
+            .blocking(move |s| create_patient_with_code(s, req, &op))
+            .await?,
+    ))
+}
+
+pub async fn new_code(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Enrolment>> {
+    Ok(Json(
+        read_patient(&state, &headers, &id, "new-enrolment-code", |s, row| {
+            new_enrolment(s, row.id)
+        })
+        .await?,
+    ))
+}
+
+pub async fn patient(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>> {
+    let v = read_patient(&state, &headers, &id, "read-patient", |s, row| {
+        let p = s.storage().prescription(row.id)?;
+        Ok(json!({ "patient": row, "prescription": p }))
+    })
+    .await?;
+    Ok(Json(v))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Range {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub days: Option<u32>,
+}
+
+pub async fn entries(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(r): Query<Range>,
+) -> Result<Json<Value>> {
+    let v = read_patient(&state, &headers, &id, "read-entries", move |s, row| {
+        let to = r.to.unwrap_or_else(|| s.now() + TimeDelta::days(1));
+        let from = r.from.unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let e = s.storage().entries(row.id, from, to, true)?;
+        Ok(json!({ "count": e.len(), "entries": e }))
+    })
+    .await?;
+    Ok(Json(v))
+}
+
+pub async fn metrics(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(r): Query<Range>,
+) -> Result<Json<Value>> {
+    let days = r.days.unwrap_or(14).clamp(1, 366);
+    let v = read_patient(&state, &headers, &id, "read-metrics", move |s, row| {
+        Ok(serde_json::to_value(crate::rules::metrics(
+            s.storage(),
+            row.id,
+            days,
+            s.now(),
+        )?)?)
+    })
+    .await?;
+    Ok(Json(v))
+}
+
+pub async fn patient_alerts(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>> {
+    let v = read_patient(&state, &headers, &id, "read-alerts", |s, row| {
+        Ok(serde_json::to_value(
+            s.storage().alerts(Some(row.id), false)?,
+        )?)
+    })
+    .await?;
+    Ok(Json(v))
+}
+
+pub async fn all_alerts(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>> {
+    let op = operator(&state, &headers).await?;
+    let v = state
+        .blocking(move |s| {
+            s.storage()
+                .audit(op.id, "read-open-alerts", None, s.now())?;
+            Ok(serde_json::to_value(s.storage().alerts(None, true)?)?)
+        })
+        .await?;
+    Ok(Json(v))
+}
+
+pub async fn observance(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>> {
+    let v = read_patient(&state, &headers, &id, "read-observance", |s, row| {
+        let o = crate::rules::observance(s.storage(), row.id, s.now())?;
+        Ok(serde_json::to_value(o)?)
+    })
+    .await?;
+    Ok(Json(v))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SetPrescription {
+    pub prescription: Prescription,
+}
+
+pub async fn set_prescription(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>> {
+    let op = operator(&state, &headers).await?;
+    if op.role != CareRole::Physician {
+        return Err(ServerError::refused(
+            ErrorCode::Forbidden,
+            "only a physician can change the prescription",
+        ));
+    }
+    let req: SetPrescription = parse_json(&body)?;
+    req.prescription
+        .validate()
+        .map_err(|e| bad(format!("invalid prescription: {e}")))?;
+    let id = patient_id(&id)?;
+    let v = state
+        .blocking(move |s| {
+            existing(s, id)?;
+            let mut p = req.prescription;
+            // Each change is a new policy version, so every alert names the thresholds it used.
+            if let Some(cur) = s.storage().prescription(id)? {
+                p.policy.version = p.policy.version.max(cur.prescription.policy.version + 1);
+            }
+            let u = s
+                .storage()
+                .set_prescription(id, &p, &op.member(), s.now())?;
+            s.storage()
+                .audit(op.id, "set-prescription", Some(id), s.now())?;
+            Ok(json!({ "version": u.version, "policy_version": u.prescription.policy.version }))
+        })
+        .await?;
+    Ok(Json(v))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NewMessage {
+    pub text: String,
+}
+
+pub async fn message(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>> {
+    let op = operator(&state, &headers).await?;
+    let req: NewMessage = parse_json(&body)?;
+    if req.text.trim().is_empty() {
+        return Err(bad("the message is empty"));
+    }
+    let id = patient_id(&id)?;
+    let m = state
+        .blocking(move |s| {
+            existing(s, id)?;
+            let m = s
+                .storage()
+                .add_message(id, &op.member(), &req.text, s.now())?;
+            s.storage()
+                .audit(op.id, "send-message", Some(id), s.now())?;
+            Ok(m)
+        })
+        .await?;
+    Ok(Json(serde_json::to_value(m)?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NewAppointment {
+    pub id: Option<u64>,
+    pub kind: AppointmentKind,
+    pub starts_at: DateTime<Utc>,
+    pub duration_min: u32,
+    pub mode: AppointmentMode,
+    pub topic: Option<String>,
+    #[serde(default)]
+    pub cancelled: bool,
+}
+
+pub async fn appointment(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>> {
+    let op = operator(&state, &headers).await?;
+    let req: NewAppointment = parse_json(&body)?;
+    let id = patient_id(&id)?;
+    let a = state
+        .blocking(move |s| {
+            existing(s, id)?;
+            let now = s.now();
+            let a = Appointment {
+                id: req.id.unwrap_or(now.timestamp_millis() as u64),
+                version: now.timestamp() as u32,
+                kind: req.kind,
+                starts_at: req.starts_at,
+                duration_min: req.duration_min,
+                mode: req.mode,
+                with: Some(op.member()),
+                topic: req.topic,
+                cancelled: req.cancelled,
+            };
+            let a = s.storage().add_appointment(id, &a)?;
+            s.storage().audit(op.id, "set-appointment", Some(id), now)?;
+            Ok(a)
+        })
+        .await?;
+    Ok(Json(serde_json::to_value(a)?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AckRequest {
+    pub note: Option<String>,
+}
+
+pub async fn ack_alert(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>> {
+    let op = operator(&state, &headers).await?;
+    let req: AckRequest = if body.is_empty() {
+        AckRequest { note: None }
+    } else {
+        parse_json(&body)?
+    };
+    let row = state
+        .blocking(move |s| {
+            let row = s
+                .storage()
+                .acknowledge_alert(id, &op.member(), req.note.as_deref(), s.now())?
+                .ok_or_else(|| ServerError::refused(ErrorCode::NotFound, "no such alert"))?;
+            s.storage()
+                .audit(op.id, "acknowledge-alert", Some(row.patient_id), s.now())?;
+            Ok(row)
+        })
+        .await?;
+    Ok(Json(serde_json::to_value(row)?))
+}
+
+pub async fn audit(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>> {
+    let op = operator(&state, &headers).await?;
+    if op.role != CareRole::Physician {
+        return Err(ServerError::refused(
+            ErrorCode::Forbidden,
+            "only a physician can read the audit log",
+        ));
+    }
+    let v = state
+        .blocking(|s| Ok(serde_json::to_value(s.storage().audit_log(1000)?)?))
+        .await?;
+    Ok(Json(v))
+}

@@ -1,0 +1,170 @@
+//! The shared clinical rules on the server side: turn stored entries into the rules' input and
+//! run `ilot-rules` (alerts after each ingest, the "no data transmitted" alert on a schedule,
+//! metrics and observance for the operator). The decisions are all in `ilot-rules`; this module
+//! only gathers and applies.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use ilot_domain::{EntryKind, GlucoseLevel, PatientProfile, ReadingType};
+use ilot_rules::{GlucosePoint, HypoReport, InsulinPoint, Level};
+use ilot_wire::PatientId;
+
+use crate::error::Result;
+use crate::storage::{ServerEntry, Storage};
+
+/// The rules' input, owned.
+#[derive(Debug, Default)]
+pub struct OwnedData {
+    pub glucose: Vec<GlucosePoint>,
+    pub insulin: Vec<InsulinPoint>,
+    pub hypos: Vec<HypoReport>,
+    pub education: Vec<DateTime<Utc>>,
+    pub other: Vec<DateTime<Utc>>,
+}
+
+impl OwnedData {
+    pub fn from_entries(entries: &[ServerEntry]) -> Self {
+        let mut d = Self::default();
+        for (i, e) in entries.iter().enumerate() {
+            // Entry ids are per device; the index in this time-sorted list is unique here.
+            let id = i as u64;
+            let at = e.entry.at_utc();
+            match &e.entry.kind {
+                EntryKind::Glucose(g) => d.glucose.push(GlucosePoint {
+                    id,
+                    at,
+                    level: match g.level {
+                        GlucoseLevel::Value(v) => Level::MgDl(v.mg_dl()),
+                        GlucoseLevel::Lo => Level::Lo,
+                        GlucoseLevel::Hi => Level::Hi,
+                    },
+                    cgm: g.reading_type == ReadingType::Interstitial,
+                    context: g.context,
+                }),
+                EntryKind::Insulin(dose) => d.insulin.push(InsulinPoint {
+                    id,
+                    at,
+                    kind: dose.kind,
+                    units: dose.units(),
+                }),
+                EntryKind::Hypo(h) => {
+                    d.hypos.push(HypoReport {
+                        id,
+                        at,
+                        needed_help: h.needed_help,
+                    });
+                    d.other.push(at);
+                }
+                EntryKind::Education(_) => d.education.push(at),
+                _ => d.other.push(at),
+            }
+        }
+        d
+    }
+
+    pub fn data(&self) -> ilot_rules::Data<'_> {
+        ilot_rules::Data {
+            glucose: &self.glucose,
+            insulin: &self.insulin,
+            hypo_reports: &self.hypos,
+            education_sessions: &self.education,
+            other_entries: &self.other,
+        }
+    }
+}
+
+/// Days of data the alert rules look back over (the longest rule, TBR, needs 14 days).
+const LOOKBACK_DAYS: i64 = 15;
+
+/// Evaluates the patient's alerts over the data from `earliest − 15 days` and stores them.
+pub fn evaluate_after_ingest(
+    storage: &dyn Storage,
+    patient: PatientId,
+    earliest: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<usize> {
+    let Some(row) = storage.patient(patient)? else {
+        return Ok(0);
+    };
+    let Some(p) = storage.prescription(patient)? else {
+        return Ok(0);
+    };
+    let from = earliest - TimeDelta::days(LOOKBACK_DAYS);
+    let entries = storage.entries(patient, from, now + TimeDelta::days(1), false)?;
+    let data = OwnedData::from_entries(&entries);
+    let days_from = from.with_timezone(&row.tz).date_naive();
+    let last = row.last_data_at.or(row.enrolled_at);
+    let alerts =
+        ilot_rules::alerts::evaluate(&p.prescription, row.tz, &data.data(), last, days_from, now);
+    storage.upsert_alerts(patient, &alerts, now)
+}
+
+/// The scheduler's pass: the "no data transmitted" alert for every enrolled patient (SPEC §2:
+/// it cannot be disabled, and only the server can notice the device's silence).
+pub fn raise_no_data(storage: &dyn Storage, now: DateTime<Utc>) -> Result<usize> {
+    let mut new = 0;
+    for row in storage.patients()? {
+        let Some(last) = row.last_data_at.or(row.enrolled_at) else {
+            continue;
+        };
+        let Some(p) = storage.prescription(row.id)? else {
+            continue;
+        };
+        if let Some(a) = ilot_rules::alerts::no_data(&p.prescription.policy, Some(last), now) {
+            new += storage.upsert_alerts(row.id, &[a], now)?;
+        }
+    }
+    Ok(new)
+}
+
+/// Observance and billing periods of a patient at `now`.
+pub fn observance(
+    storage: &dyn Storage,
+    patient: PatientId,
+    now: DateTime<Utc>,
+) -> Result<Option<ilot_rules::observance::Observance>> {
+    let (Some(row), Some(p)) = (storage.patient(patient)?, storage.prescription(patient)?) else {
+        return Ok(None);
+    };
+    let start = p
+        .prescription
+        .start
+        .and_hms_opt(0, 0, 0)
+        .map(|d| d.and_utc() - TimeDelta::days(1))
+        .unwrap_or(now);
+    let entries = storage.entries(patient, start, now + TimeDelta::days(1), false)?;
+    let data = OwnedData::from_entries(&entries);
+    let mut profile = PatientProfile::new(row.pseudonym);
+    profile.tz = row.tz;
+    profile.ins = row.ins;
+    Ok(Some(ilot_rules::observance::observance(
+        &p.prescription,
+        &profile,
+        &data.data(),
+        now,
+    )))
+}
+
+/// Glucose metrics of the last `days` days.
+pub fn metrics(
+    storage: &dyn Storage,
+    patient: PatientId,
+    days: u32,
+    now: DateTime<Utc>,
+) -> Result<ilot_rules::metrics::Metrics> {
+    let from = now - TimeDelta::days(i64::from(days));
+    let entries = storage.entries(patient, from, now, false)?;
+    let data = OwnedData::from_entries(&entries);
+    let pregnancy = storage
+        .prescription(patient)?
+        .is_some_and(|p| p.prescription.pregnancy);
+    let ranges = if pregnancy {
+        ilot_rules::metrics::Ranges::pregnancy()
+    } else {
+        ilot_rules::metrics::Ranges::consensus()
+    };
+    Ok(ilot_rules::metrics::metrics(
+        &data.glucose,
+        ilot_rules::metrics::Window::new(from, now),
+        &ranges,
+    ))
+}

@@ -1,0 +1,296 @@
+//! Where the server keeps its data, behind one trait so that the backend is chosen at the edge
+//! from the database URL (`sqlite:PATH` embedded; PostgreSQL is the production target) and one
+//! conformance suite runs against every backend.
+//!
+//! Methods are blocking: handlers call them on the blocking pool. Each method is one
+//! transaction, so that a node can die at any point without leaving half a batch; nothing here
+//! evaluates rules or opens sealed messages (that is `ingest.rs` and `ilot-wire`).
+
+mod sqlite;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use ilot_domain::{Entry, Prescription};
+use ilot_wire::{
+    Appointment, BatchDigest, CareRole, CareTeamMember, ConsentChange, DeviceId, Message,
+    PatientId, PrescriptionUpdate, PublicKey, ServerSecret, WireEntry,
+};
+use serde::{Deserialize, Serialize};
+
+pub use sqlite::SqliteStorage;
+
+use crate::error::{Result, ServerError};
+
+/// Opens the storage named by `url`: `sqlite:PATH`, `sqlite://PATH` or `sqlite::memory:`.
+pub fn open(url: &str) -> Result<Box<dyn Storage>> {
+    if let Some(rest) = url.strip_prefix("sqlite:") {
+        let path = rest.strip_prefix("//").unwrap_or(rest);
+        if path == ":memory:" {
+            return Ok(Box::new(SqliteStorage::open_in_memory()?));
+        }
+        return Ok(Box::new(SqliteStorage::open(std::path::Path::new(path))?));
+    }
+    Err(ServerError::UnsupportedDatabase(url.to_string()))
+}
+
+/// A care-team member who may log in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operator {
+    pub id: i64,
+    pub username: String,
+    pub name: String,
+    pub role: CareRole,
+    /// PHC string (argon2id); never leaves the server.
+    pub password_hash: String,
+}
+
+impl Operator {
+    pub fn member(&self) -> CareTeamMember {
+        CareTeamMember {
+            name: self.name.clone(),
+            role: self.role,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewPatient {
+    pub pseudonym: String,
+    pub ins: Option<String>,
+    pub tz: Tz,
+    pub prescription: Prescription,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PatientRow {
+    pub id: PatientId,
+    pub pseudonym: String,
+    pub ins: Option<String>,
+    pub tz: Tz,
+    pub created_at: DateTime<Utc>,
+    pub enrolled_at: Option<DateTime<Utc>>,
+    /// Last time entries were received from any of the patient's devices.
+    pub last_data_at: Option<DateTime<Utc>>,
+    /// `None` until the device sent its consent; `Some(false)` once withdrawn.
+    pub consent_granted: Option<bool>,
+    pub consent_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceRow {
+    pub id: DeviceId,
+    pub patient_id: PatientId,
+    pub public_key: PublicKey,
+    pub label: Option<String>,
+    pub enrolled_at: DateTime<Utc>,
+    /// Highest batch sequence number accepted (`None` before the first batch).
+    pub last_batch_seq: Option<u64>,
+}
+
+/// Why a code could not be redeemed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeRefusal {
+    Unknown,
+    Expired,
+    Used,
+}
+
+/// What the server answered to a batch; kept so that a retry gets the same answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredAck {
+    pub digest: BatchDigest,
+    pub stored: u32,
+    pub duplicates: u32,
+    pub received_at: DateTime<Utc>,
+}
+
+/// What [`Storage::ingest`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IngestOutcome {
+    Stored(StoredAck),
+    /// A batch with this number was already accepted (by this or another node): its answer.
+    AlreadyAccepted(StoredAck),
+    /// The device's last accepted batch is at or beyond this number and it is not stored
+    /// (another node moved on meanwhile).
+    Stale {
+        last_accepted: u64,
+    },
+    /// Consent is withdrawn: nothing was stored.
+    ConsentWithdrawn,
+}
+
+/// One batch to store, already opened and validated.
+#[derive(Debug)]
+pub struct IngestBatch<'a> {
+    pub patient_id: PatientId,
+    pub device_id: DeviceId,
+    pub seq: u64,
+    pub digest: BatchDigest,
+    pub items: &'a [WireEntry],
+    pub consent: Option<ConsentChange>,
+    pub now: DateTime<Utc>,
+}
+
+/// The latest version of one entry as the server holds it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServerEntry {
+    pub device_id: DeviceId,
+    pub entry_id: i64,
+    pub version: u32,
+    pub deleted: bool,
+    pub recorded_at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+    pub entry: Entry,
+}
+
+/// An alert as stored: the rules' alert plus its acknowledgement.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlertRow {
+    pub id: i64,
+    pub patient_id: PatientId,
+    pub key: String,
+    pub kind: String,
+    pub severity: String,
+    /// 0 info, 1 warning, 2 urgent: what triage sorts by.
+    pub severity_rank: u8,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub detail: serde_json::Value,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub acknowledged_by: Option<String>,
+    pub note: Option<String>,
+}
+
+/// Something the care team changed for a patient, in the order the device must apply it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedItem {
+    Prescription(PrescriptionUpdate),
+    Message(Message),
+    Appointment(Appointment),
+    AlertAck(ilot_wire::AlertAck),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditRow {
+    pub id: i64,
+    pub operator_id: i64,
+    pub action: String,
+    pub patient_id: Option<PatientId>,
+    pub at: DateTime<Utc>,
+}
+
+/// Every backend implements this; `tests/it/conformance.rs` runs the same checks on each.
+pub trait Storage: Send + Sync + 'static {
+    /// The server's static key, made on first use and shared by every node of a deployment.
+    fn server_secret(&self, fresh: ServerSecret) -> Result<ServerSecret>;
+
+    fn create_operator(
+        &self,
+        username: &str,
+        name: &str,
+        role: CareRole,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<i64>;
+    fn operator_by_username(&self, username: &str) -> Result<Option<Operator>>;
+    fn create_session(
+        &self,
+        token_hash: &[u8; 32],
+        operator_id: i64,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()>;
+    fn session(&self, token_hash: &[u8; 32], now: DateTime<Utc>) -> Result<Option<Operator>>;
+
+    /// Creates the patient with prescription version 1 (which is also the first pull item).
+    fn create_patient(
+        &self,
+        p: &NewPatient,
+        id: PatientId,
+        by: &CareTeamMember,
+        now: DateTime<Utc>,
+    ) -> Result<()>;
+    fn patient(&self, id: PatientId) -> Result<Option<PatientRow>>;
+    fn patients(&self) -> Result<Vec<PatientRow>>;
+
+    fn add_enrolment_code(
+        &self,
+        code: &str,
+        patient: PatientId,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()>;
+    /// Atomically checks the code (known, unused, unexpired), marks it used and registers the
+    /// device; returns the patient.
+    fn redeem_code(
+        &self,
+        code: &str,
+        device: &DeviceRow,
+        now: DateTime<Utc>,
+    ) -> Result<std::result::Result<PatientId, CodeRefusal>>;
+    fn device(&self, id: DeviceId) -> Result<Option<DeviceRow>>;
+
+    /// Stores a batch in one transaction: the batch record (for replays), the new entry
+    /// versions (deduplicated by device, entry id and version), the consent change.
+    fn ingest(&self, batch: &IngestBatch<'_>) -> Result<IngestOutcome>;
+    fn batch_ack(&self, device: DeviceId, seq: u64) -> Result<Option<StoredAck>>;
+
+    /// Latest versions of the patient's entries whose time is in `[from, to)`, by time;
+    /// deleted ones only with `include_deleted`.
+    fn entries(
+        &self,
+        patient: PatientId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        include_deleted: bool,
+    ) -> Result<Vec<ServerEntry>>;
+    /// Entry versions stored for the patient (every version counts once).
+    fn count_entry_versions(&self, patient: PatientId) -> Result<u64>;
+
+    fn prescription(&self, patient: PatientId) -> Result<Option<PrescriptionUpdate>>;
+    /// Records a new version (validated by the caller) and queues it for the device.
+    fn set_prescription(
+        &self,
+        patient: PatientId,
+        p: &Prescription,
+        by: &CareTeamMember,
+        now: DateTime<Utc>,
+    ) -> Result<PrescriptionUpdate>;
+    fn add_message(
+        &self,
+        patient: PatientId,
+        from: &CareTeamMember,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Message>;
+    fn add_appointment(&self, patient: PatientId, a: &Appointment) -> Result<Appointment>;
+    /// Items after `since` (exclusive), at most `limit`; the cursor of the last one.
+    fn feed(&self, patient: PatientId, since: u64, limit: u32) -> Result<Vec<(u64, FeedItem)>>;
+
+    /// Inserts new alerts by key, updates the end of known ones; returns how many were new.
+    fn upsert_alerts(
+        &self,
+        patient: PatientId,
+        alerts: &[ilot_rules::alerts::Alert],
+        now: DateTime<Utc>,
+    ) -> Result<usize>;
+    fn alerts(&self, patient: Option<PatientId>, open_only: bool) -> Result<Vec<AlertRow>>;
+    fn alert(&self, id: i64) -> Result<Option<AlertRow>>;
+    /// Acknowledges an alert and queues the acknowledgement for the device. `None` when the
+    /// alert does not exist.
+    fn acknowledge_alert(
+        &self,
+        id: i64,
+        by: &CareTeamMember,
+        note: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<AlertRow>>;
+
+    fn audit(
+        &self,
+        operator_id: i64,
+        action: &str,
+        patient: Option<PatientId>,
+        now: DateTime<Utc>,
+    ) -> Result<()>;
+    fn audit_log(&self, limit: u32) -> Result<Vec<AuditRow>>;
+}

@@ -1,0 +1,197 @@
+//! The operator API over a real TCP port: login, roles, audit of every read, the OpenAPI
+//! document matching the routes.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use ilot_domain::{DiabetesType, Monitoring, Prescription};
+use ilot_server::{AppState, Config};
+use ilot_wire::CareRole;
+use serde_json::{Value, json};
+
+fn t0() -> DateTime<Utc> {
+    "2026-03-02T08:00:00Z".parse().unwrap()
+}
+
+struct Srv {
+    url: String,
+    state: AppState,
+    _rt: tokio::runtime::Runtime,
+}
+
+fn start() -> Srv {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let mut config = Config::new(url.clone());
+    config.clock = Arc::new(t0);
+    let state = AppState::new(
+        ilot_server::storage::open("sqlite::memory:").unwrap(),
+        config,
+    )
+    .unwrap();
+    rt.spawn(ilot_server::serve(state.clone(), listener));
+    for (user, role) in [("dr", CareRole::Physician), ("ide", CareRole::Nurse)] {
+        let h = ilot_server::auth::hash_password("a long enough password").unwrap();
+        state
+            .storage()
+            .create_operator(user, user, role, &h, t0())
+            .unwrap();
+    }
+    Srv {
+        url,
+        state,
+        _rt: rt,
+    }
+}
+
+fn login(s: &Srv, user: &str) -> String {
+    let r: Value = reqwest::blocking::Client::new()
+        .post(format!("{}/v1/operator/login", s.url))
+        .json(&json!({"username": user, "password": "a long enough password"}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    r["token"].as_str().unwrap().to_string()
+}
+
+fn prescription() -> Prescription {
+    Prescription::new(
+        DiabetesType::Type1,
+        Monitoring::Cgm,
+        4,
+        NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+    )
+}
+
+#[test]
+fn operator_endpoints_need_a_session_and_reads_are_audited() {
+    let s = start();
+    let c = reqwest::blocking::Client::new();
+    let r = c
+        .get(format!("{}/v1/operator/patients", s.url))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let body: Value = r.json().unwrap();
+    assert_eq!(body["error"], "unauthorized");
+    let r = c
+        .post(format!("{}/v1/operator/login", s.url))
+        .json(&json!({"username": "dr", "password": "wrong password!!"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 401);
+
+    let dr = login(&s, "dr");
+    let ide = login(&s, "ide");
+    // A nurse cannot prescribe.
+    let r = c
+        .post(format!("{}/v1/operator/patients", s.url))
+        .bearer_auth(&ide)
+        .json(&json!({"pseudonym": "P1", "prescription": prescription()}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r: Value = c
+        .post(format!("{}/v1/operator/patients", s.url))
+        .bearer_auth(&dr)
+        .json(&json!({"pseudonym": "P1", "prescription": prescription()}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let id = r["patient_id"].as_str().unwrap().to_string();
+    assert!(r["link"].as_str().unwrap().starts_with("ilot://enrol?"));
+    assert_eq!(r["expires_at"], "2026-03-05T08:00:00Z", "72 hours");
+
+    for path in ["", "/entries", "/metrics", "/alerts", "/observance"] {
+        let r = c
+            .get(format!("{}/v1/operator/patients/{id}{path}", s.url))
+            .bearer_auth(&ide)
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}: {}", r.text().unwrap());
+    }
+    let log = s.state.storage().audit_log(100).unwrap();
+    for action in [
+        "read-patient",
+        "read-entries",
+        "read-metrics",
+        "read-alerts",
+        "read-observance",
+    ] {
+        assert!(
+            log.iter()
+                .any(|a| a.action == action
+                    && a.patient_id.map(|p| p.to_string()) == Some(id.clone())),
+            "{action} not audited"
+        );
+    }
+    let r = c
+        .get(format!("{}/v1/operator/patients/{}", s.url, "0".repeat(32)))
+        .bearer_auth(&dr)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let list: Value = c
+        .get(format!("{}/v1/operator/patients", s.url))
+        .bearer_auth(&dr)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    // The audit log is for physicians.
+    assert_eq!(
+        c.get(format!("{}/v1/operator/audit", s.url))
+            .bearer_auth(&ide)
+            .send()
+            .unwrap()
+            .status(),
+        403
+    );
+}
+
+#[test]
+fn every_documented_operation_is_routed_and_every_route_documented() {
+    let s = start();
+    let c = reqwest::blocking::Client::new();
+    let doc: Value = c
+        .get(format!("{}/openapi.json", s.url))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    let mut n = 0;
+    for (path, ops) in paths {
+        for method in ops.as_object().unwrap().keys() {
+            n += 1;
+            let url = format!("{}{}", s.url, path.replace("{id}", "1"));
+            let r = c
+                .request(method.to_uppercase().parse().unwrap(), &url)
+                .send()
+                .unwrap();
+            // Unrouted paths get the fallback's not_found with "no such endpoint".
+            let status = r.status().as_u16();
+            let text = r.text().unwrap();
+            assert!(
+                !text.contains("no such endpoint"),
+                "{method} {path} is documented but not routed"
+            );
+            assert!(status != 405, "{method} {path}: method not routed");
+        }
+    }
+    assert_eq!(n, ilot_server::openapi::OPERATIONS.len());
+    let r = c.get(format!("{}/v1/nothing", s.url)).send().unwrap();
+    assert_eq!(r.status(), 404);
+    assert!(r.text().unwrap().contains("no such endpoint"));
+}

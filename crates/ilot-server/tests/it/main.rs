@@ -1,0 +1,4 @@
+//! Integration tests of the server: storage conformance and the HTTP API on a real TCP port.
+
+mod conformance;
+mod http;

@@ -1,0 +1,400 @@
+//! The sync session: consent first, then the batch in flight (if a crash left one), then the
+//! outbox in bounded batches, then the pull. Every batch is sealed and saved before it is sent
+//! and resent byte for byte until the server's sealed acknowledgement confirms it; only then
+//! are its outbox items marked sent. A crash at any point therefore loses nothing and, since the
+//! server recognises the same bytes, duplicates nothing.
+
+use chrono::{DateTime, Utc};
+use ilot_store::{OutboxOp, OutboxTarget};
+use ilot_wire::api::{EnrolRequest, EnrolResponse, paths};
+use ilot_wire::{
+    BatchHeader, ConsentChange, DeviceSecret, EnrolmentCode, EnrolmentInvite, Expected, OpenBatch,
+    OpenPullRequest, PullRequest, SealedAck, SealedBatch, SealedPull, SeqRule, ServerUrl,
+    WireEntry, WireOp, encode, open, seal, seal_encoded,
+};
+use rand_core::CryptoRng;
+
+use crate::error::{Result, SyncError};
+use crate::local::Outbox;
+use crate::state::{Consent, Identity, InFlight, SyncState};
+use crate::transport::Transport;
+
+/// Bounds of one batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub max_entries: usize,
+    /// Sealed size, framing included.
+    pub max_bytes: usize,
+    /// Changes asked per pull.
+    pub pull_limit: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_entries: 5_000,
+            max_bytes: 1 << 20,
+            pull_limit: 200,
+        }
+    }
+}
+
+/// What a session moved.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    pub batches: u32,
+    /// Entry versions delivered (stored + duplicates).
+    pub sent: u64,
+    /// Of them, versions the server stored new / already had.
+    pub stored: u64,
+    pub duplicates: u64,
+    /// Outbox items retired without sending (profile and prescription changes: the server is
+    /// the authority for the prescription).
+    pub retired: u64,
+    pub consent_told: Option<bool>,
+    /// Consent is withdrawn and the server knows: nothing was sent.
+    pub withdrawn: bool,
+    pub prescription_version: Option<u32>,
+    pub messages: usize,
+    pub appointments: usize,
+    pub alert_acks: usize,
+}
+
+/// Enrols with a code (typed: `server` needed) or an `ilot://enrol` link (checks the server key
+/// fingerprint), and saves the identity. Nothing else is saved if any check fails.
+pub fn enrol<L: SyncState + Outbox>(
+    local: &mut L,
+    code_or_link: &str,
+    server: Option<&str>,
+    transport_for: impl FnOnce(&ServerUrl) -> Result<Box<dyn Transport>>,
+    label: Option<String>,
+    rng: &mut impl CryptoRng,
+    now: DateTime<Utc>,
+) -> Result<EnrolResponse> {
+    let (invite, code, server) = if code_or_link
+        .trim_start()
+        .starts_with(EnrolmentInvite::PREFIX)
+    {
+        let inv: EnrolmentInvite = code_or_link.trim().parse()?;
+        let code = inv.code.clone();
+        let server = inv.server.clone();
+        (Some(inv), code, server)
+    } else {
+        let code: EnrolmentCode = code_or_link.parse()?;
+        let server = server.ok_or_else(|| {
+            SyncError::State("a typed code needs the server address (--server URL)".into())
+        })?;
+        (None, code, ServerUrl::parse(server)?)
+    };
+    if invite.as_ref().is_some_and(|i| i.is_expired(now)) {
+        return Err(SyncError::Refused {
+            code: ilot_wire::api::ErrorCode::EnrolmentCodeExpired,
+            message: "this enrolment code has expired; ask the care team for a new one".into(),
+            retry_after_s: None,
+        });
+    }
+    let transport = transport_for(&server)?;
+    let secret = DeviceSecret::generate(rng);
+    let req = EnrolRequest {
+        code,
+        device_public_key: secret.public_key(),
+        device_label: label,
+        app_version: env!("CARGO_PKG_VERSION").into(),
+    };
+    let body = serde_json::to_vec(&req).map_err(|e| SyncError::State(e.to_string()))?;
+    let answer = transport.post(paths::ENROL, "application/json", body)?;
+    let resp: EnrolResponse =
+        serde_json::from_slice(&answer).map_err(|_| SyncError::BadResponse { status: 200 })?;
+    resp.session_keys(&secret, invite.as_ref())?;
+    local.set_identity(&Identity {
+        server,
+        patient_id: resp.patient_id,
+        device_id: resp.device_id,
+        server_public_key: resp.server_public_key,
+        device_secret: secret,
+    })?;
+    if let Some(p) = &resp.prescription {
+        local.apply_prescription(&p.prescription, now)?;
+        local.set_prescription_version(p.version)?;
+    }
+    Ok(resp)
+}
+
+/// Records the patient's decision. A withdrawal takes effect at once: the next session only
+/// tells the server, once.
+pub fn set_consent<L: SyncState>(
+    local: &mut L,
+    granted: bool,
+    notice_version: u32,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    local.set_consent(&Consent {
+        granted,
+        at: now,
+        notice_version,
+        told_server: false,
+    })
+}
+
+/// One session: push everything pending, then pull.
+pub fn sync_once<L: SyncState + Outbox>(
+    local: &mut L,
+    transport: &dyn Transport,
+    limits: Limits,
+    rng: &mut impl CryptoRng,
+    now: DateTime<Utc>,
+) -> Result<Report> {
+    let mut report = push(local, transport, limits, rng, now)?;
+    if !report.withdrawn {
+        pull(local, transport, limits, rng, now, &mut report)?;
+    }
+    Ok(report)
+}
+
+/// Sends the batch in flight, then the outbox, batch by batch.
+pub fn push<L: SyncState + Outbox>(
+    local: &mut L,
+    transport: &dyn Transport,
+    limits: Limits,
+    rng: &mut impl CryptoRng,
+    now: DateTime<Utc>,
+) -> Result<Report> {
+    let id = local.identity()?.ok_or(SyncError::NotEnrolled)?;
+    let keys = id.keys()?;
+    let consent = local.consent()?.ok_or(SyncError::ConsentRequired)?;
+    let mut report = Report::default();
+    if !consent.granted {
+        if consent.told_server {
+            report.withdrawn = true;
+            return Ok(report);
+        }
+        // Nothing leaves the device after a withdrawal: a batch still in flight is dropped
+        // (its items stay unsent), and only the notice is sent.
+        if let Some(f) = local.in_flight()?
+            && f.consent != Some(false)
+        {
+            local.finish_batch(f.seq)?;
+        }
+    }
+    loop {
+        if let Some(f) = local.in_flight()? {
+            send_in_flight(local, transport, &id, &keys, &f, now, &mut report)?;
+            continue;
+        }
+        let consent = local.consent()?.ok_or(SyncError::ConsentRequired)?;
+        if !consent.granted {
+            if consent.told_server {
+                report.withdrawn = true;
+                return Ok(report);
+            }
+            let f = build_batch(
+                local,
+                &id,
+                &keys,
+                Vec::new(),
+                Vec::new(),
+                Some(consent),
+                rng,
+                now,
+            )?;
+            local.begin_batch(&f)?;
+            continue;
+        }
+        let tell = (!consent.told_server).then_some(consent);
+        let pending = local.pending(limits.max_entries)?;
+        if pending.is_empty() && tell.is_none() {
+            return Ok(report);
+        }
+        let f = build_bounded(
+            local,
+            &id,
+            &keys,
+            pending,
+            tell,
+            limits,
+            rng,
+            now,
+            &mut report,
+        )?;
+        local.begin_batch(&f)?;
+    }
+}
+
+/// Builds the largest batch of `pending` that fits `limits.max_bytes`, halving until it does.
+#[allow(clippy::too_many_arguments)]
+fn build_bounded<L: SyncState + Outbox>(
+    local: &mut L,
+    id: &Identity,
+    keys: &ilot_wire::SessionKeys,
+    pending: Vec<ilot_store::OutboxItem>,
+    tell: Option<Consent>,
+    limits: Limits,
+    rng: &mut impl CryptoRng,
+    now: DateTime<Utc>,
+    report: &mut Report,
+) -> Result<InFlight> {
+    let mut items = Vec::with_capacity(pending.len());
+    let mut seqs = Vec::with_capacity(pending.len());
+    for it in &pending {
+        seqs.push(it.seq);
+        let OutboxTarget::Entry(entry_id) = it.target else {
+            items.push(None);
+            continue;
+        };
+        let stored = local.entry_version(entry_id, it.version)?.ok_or_else(|| {
+            SyncError::State(format!(
+                "outbox item {} names entry {entry_id} version {} which is missing",
+                it.seq, it.version
+            ))
+        })?;
+        items.push(Some(WireEntry {
+            id: entry_id,
+            version: stored.version,
+            op: match it.op {
+                OutboxOp::Insert => WireOp::Insert,
+                OutboxOp::Update => WireOp::Update,
+                OutboxOp::Delete => WireOp::Delete,
+            },
+            recorded_at: stored.recorded_at,
+            entry: stored.entry,
+            reason: stored.reason,
+        }));
+    }
+    let mut n = items.len();
+    loop {
+        let entries: Vec<WireEntry> = items[..n].iter().flatten().cloned().collect();
+        let f = build_batch(local, id, keys, entries, seqs[..n].to_vec(), tell, rng, now)?;
+        if f.sealed.len() <= limits.max_bytes || n <= 1 {
+            report.retired += items[..n].iter().filter(|i| i.is_none()).count() as u64;
+            return Ok(f);
+        }
+        n = n.div_ceil(2);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build_batch<L: SyncState>(
+    local: &L,
+    id: &Identity,
+    keys: &ilot_wire::SessionKeys,
+    items: Vec<WireEntry>,
+    outbox_seqs: Vec<i64>,
+    consent: Option<Consent>,
+    rng: &mut impl CryptoRng,
+    now: DateTime<Utc>,
+) -> Result<InFlight> {
+    let seq = local.next_batch_seq()?;
+    let mut batch = OpenBatch::new(
+        BatchHeader::new(id.patient_id, id.device_id, seq, now),
+        items,
+    );
+    batch.consent = consent.map(|c| ConsentChange {
+        granted: c.granted,
+        at: c.at,
+        notice_version: c.notice_version,
+    });
+    let sealed = seal_encoded(encode(&batch)?, &keys.to_server, rng)?;
+    Ok(InFlight {
+        seq,
+        sealed: sealed.into_bytes(),
+        outbox_seqs,
+        consent: consent.map(|c| c.granted),
+    })
+}
+
+fn send_in_flight<L: SyncState + Outbox>(
+    local: &mut L,
+    transport: &dyn Transport,
+    id: &Identity,
+    keys: &ilot_wire::SessionKeys,
+    f: &InFlight,
+    now: DateTime<Utc>,
+    report: &mut Report,
+) -> Result<()> {
+    let sent = SealedBatch::from_bytes(f.sealed.clone())?;
+    let answer = transport.post(
+        paths::PUSH,
+        ilot_wire::api::SEALED_MEDIA_TYPE,
+        f.sealed.clone(),
+    )?;
+    let ack = open(
+        &SealedAck::from_bytes(answer)?,
+        &keys.to_device,
+        &Expected::new(id.patient_id, id.device_id, SeqRule::Exact(f.seq)),
+    )?;
+    ack.confirms(&sent)?;
+    Outbox::mark_sent(local, &f.outbox_seqs, now)?;
+    if let Some(granted) = f.consent {
+        if let Some(mut c) = local.consent()?
+            && c.granted == granted
+        {
+            c.told_server = true;
+            local.set_consent(&c)?;
+        }
+        report.consent_told = Some(granted);
+    }
+    local.finish_batch(f.seq)?;
+    report.batches += 1;
+    report.sent += u64::from(ack.ack.stored) + u64::from(ack.ack.duplicates);
+    report.stored += u64::from(ack.ack.stored);
+    report.duplicates += u64::from(ack.ack.duplicates);
+    Ok(())
+}
+
+/// Pulls what the care team changed since the cursor and applies it through the store.
+pub fn pull<L: SyncState + Outbox>(
+    local: &mut L,
+    transport: &dyn Transport,
+    limits: Limits,
+    rng: &mut impl CryptoRng,
+    now: DateTime<Utc>,
+    report: &mut Report,
+) -> Result<()> {
+    let id = local.identity()?.ok_or(SyncError::NotEnrolled)?;
+    let keys = id.keys()?;
+    if !local.consent()?.ok_or(SyncError::ConsentRequired)?.granted {
+        return Ok(());
+    }
+    loop {
+        let cursor = local.pull_cursor()?;
+        let request = PullRequest {
+            request_id: rng.next_u64(),
+            limit: limits.pull_limit,
+        };
+        let req = OpenPullRequest {
+            header: BatchHeader::new(id.patient_id, id.device_id, cursor, now),
+            request,
+        };
+        let sealed = seal(&req, &keys.to_server, rng)?;
+        let answer = transport.post(
+            paths::PULL,
+            ilot_wire::api::SEALED_MEDIA_TYPE,
+            sealed.into_bytes(),
+        )?;
+        let got = open(
+            &SealedPull::from_bytes(answer)?,
+            &keys.to_device,
+            &Expected::new(id.patient_id, id.device_id, SeqRule::AtLeast(cursor)),
+        )?;
+        got.answers(&request)?;
+        // Applying is idempotent (versions and ids), so a crash before the cursor is saved
+        // only makes the next pull apply the same changes again.
+        if let Some(p) = &got.pull.prescription
+            && p.version > local.prescription_version()?
+        {
+            local.apply_prescription(&p.prescription, now)?;
+            local.set_prescription_version(p.version)?;
+            report.prescription_version = Some(p.version);
+        }
+        local.save_messages(&got.pull.messages)?;
+        local.save_appointments(&got.pull.appointments)?;
+        local.save_alert_acks(&got.pull.alert_acks)?;
+        report.messages += got.pull.messages.len();
+        report.appointments += got.pull.appointments.len();
+        report.alert_acks += got.pull.alert_acks.len();
+        local.set_pull_cursor(got.cursor())?;
+        if !got.pull.more {
+            return Ok(());
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! What the engine must remember between runs, behind a trait: the enrolment identity and keys,
+//! the next batch number, the sealed bytes of the batch in flight (resent as they are after a
+//! crash, so the server recognises them), the pull cursor, consent, and what the care team sent.
+//! [`MemoryState`] is for tests; the store implements the trait for real use.
+
+use chrono::{DateTime, Utc};
+use ilot_wire::{
+    AlertAck, Appointment, DeviceId, DeviceSecret, Message, PatientId, PublicKey, ServerUrl,
+    SessionKeys,
+};
+use zeroize::Zeroizing;
+
+use crate::error::{Result, SyncError};
+
+/// Who this device is for the server. `Debug` hides the secret.
+#[derive(Clone)]
+pub struct Identity {
+    pub server: ServerUrl,
+    pub patient_id: PatientId,
+    pub device_id: DeviceId,
+    pub server_public_key: PublicKey,
+    pub device_secret: DeviceSecret,
+}
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Identity")
+            .field("server", &self.server)
+            .field("patient_id", &self.patient_id)
+            .field("device_id", &self.device_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Identity {
+    pub fn keys(&self) -> Result<SessionKeys> {
+        Ok(self
+            .device_secret
+            .agree(&self.server_public_key, self.patient_id, self.device_id)?)
+    }
+
+    /// The identity as JSON for a state store; the secret is hex inside, so the caller must
+    /// keep the text encrypted (the store is SQLCipher).
+    pub fn to_json(&self) -> Zeroizing<String> {
+        Zeroizing::new(
+            serde_json::json!({
+                "server": self.server.as_str(),
+                "patient_id": self.patient_id.to_string(),
+                "device_id": self.device_id.to_string(),
+                "server_public_key": self.server_public_key.to_string(),
+                "device_secret": hex_encode(self.device_secret.to_bytes().as_ref()),
+            })
+            .to_string(),
+        )
+    }
+
+    pub fn from_json(text: &str) -> Result<Self> {
+        let v: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| SyncError::State(e.to_string()))?;
+        let field = |k: &str| {
+            v[k].as_str()
+                .ok_or_else(|| SyncError::State(format!("identity has no {k}")))
+        };
+        let bad = |e: ilot_wire::WireError| SyncError::State(e.to_string());
+        let mut secret = Zeroizing::new([0u8; 32]);
+        let raw = Zeroizing::new(hex_decode(field("device_secret")?)?);
+        if raw.len() != 32 {
+            return Err(SyncError::State(
+                "device secret has the wrong length".into(),
+            ));
+        }
+        secret.copy_from_slice(&raw);
+        Ok(Self {
+            server: ServerUrl::parse(field("server")?).map_err(bad)?,
+            patient_id: field("patient_id")?.parse().map_err(bad)?,
+            device_id: field("device_id")?.parse().map_err(bad)?,
+            server_public_key: field("server_public_key")?.parse().map_err(bad)?,
+            device_secret: DeviceSecret::from_bytes(secret),
+        })
+    }
+}
+
+fn hex_encode(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn hex_decode(s: &str) -> Result<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return Err(SyncError::State("odd hex length".into()));
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).map_err(|e| SyncError::State(e.to_string())))
+        .collect()
+}
+
+/// A sealed batch saved before sending: resent byte for byte until acknowledged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InFlight {
+    pub seq: u64,
+    pub sealed: Vec<u8>,
+    /// The outbox items it carries (and the non-entry items it retires).
+    pub outbox_seqs: Vec<i64>,
+    /// The consent change it carries, if any (`Some(false)`: the withdrawal notice).
+    pub consent: Option<bool>,
+}
+
+/// The patient's decision about transmission (SPEC §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Consent {
+    pub granted: bool,
+    pub at: DateTime<Utc>,
+    pub notice_version: u32,
+    /// The server was told of this decision (acknowledged batch).
+    pub told_server: bool,
+}
+
+pub trait SyncState {
+    fn identity(&self) -> Result<Option<Identity>>;
+    fn set_identity(&mut self, id: &Identity) -> Result<()>;
+    /// The number the next new batch gets (1 at first).
+    fn next_batch_seq(&self) -> Result<u64>;
+    fn in_flight(&self) -> Result<Option<InFlight>>;
+    /// Saves the batch about to be sent and moves the next number past it, atomically.
+    fn begin_batch(&mut self, batch: &InFlight) -> Result<()>;
+    /// Forgets the batch in flight (acknowledged, or dropped after a withdrawal).
+    fn finish_batch(&mut self, seq: u64) -> Result<()>;
+    fn pull_cursor(&self) -> Result<u64>;
+    fn set_pull_cursor(&mut self, cursor: u64) -> Result<()>;
+    fn consent(&self) -> Result<Option<Consent>>;
+    fn set_consent(&mut self, c: &Consent) -> Result<()>;
+    /// Highest prescription version applied from the server (0: none).
+    fn prescription_version(&self) -> Result<u32>;
+    fn set_prescription_version(&mut self, v: u32) -> Result<()>;
+    /// Keeps one copy per message id.
+    fn save_messages(&mut self, m: &[Message]) -> Result<()>;
+    fn messages(&self) -> Result<Vec<Message>>;
+    /// Keeps the highest version per appointment id.
+    fn save_appointments(&mut self, a: &[Appointment]) -> Result<()>;
+    fn appointments(&self) -> Result<Vec<Appointment>>;
+    /// Keeps one acknowledgement per alert key.
+    fn save_alert_acks(&mut self, a: &[AlertAck]) -> Result<()>;
+    fn alert_acks(&self) -> Result<Vec<AlertAck>>;
+}
+
+/// In-memory state for tests.
+#[derive(Debug, Default)]
+pub struct MemoryState {
+    identity: Option<Identity>,
+    next_seq: u64,
+    in_flight: Option<InFlight>,
+    cursor: u64,
+    consent: Option<Consent>,
+    prescription_version: u32,
+    messages: Vec<Message>,
+    appointments: Vec<Appointment>,
+    acks: Vec<AlertAck>,
+}
+
+impl SyncState for MemoryState {
+    fn identity(&self) -> Result<Option<Identity>> {
+        Ok(self.identity.clone())
+    }
+    fn set_identity(&mut self, id: &Identity) -> Result<()> {
+        self.identity = Some(id.clone());
+        Ok(())
+    }
+    fn next_batch_seq(&self) -> Result<u64> {
+        Ok(self.next_seq.max(1))
+    }
+    fn in_flight(&self) -> Result<Option<InFlight>> {
+        Ok(self.in_flight.clone())
+    }
+    fn begin_batch(&mut self, batch: &InFlight) -> Result<()> {
+        self.in_flight = Some(batch.clone());
+        self.next_seq = batch.seq + 1;
+        Ok(())
+    }
+    fn finish_batch(&mut self, seq: u64) -> Result<()> {
+        if self.in_flight.as_ref().is_some_and(|f| f.seq == seq) {
+            self.in_flight = None;
+        }
+        Ok(())
+    }
+    fn pull_cursor(&self) -> Result<u64> {
+        Ok(self.cursor)
+    }
+    fn set_pull_cursor(&mut self, cursor: u64) -> Result<()> {
+        self.cursor = cursor;
+        Ok(())
+    }
+    fn consent(&self) -> Result<Option<Consent>> {
+        Ok(self.consent)
+    }
+    fn set_consent(&mut self, c: &Consent) -> Result<()> {
+        self.consent = Some(*c);
+        Ok(())
+    }
+    fn prescription_version(&self) -> Result<u32> {
+        Ok(self.prescription_version)
+    }
+    fn set_prescription_version(&mut self, v: u32) -> Result<()> {
+        self.prescription_version = v;
+        Ok(())
+    }
+    fn save_messages(&mut self, m: &[Message]) -> Result<()> {
+        for m in m {
+            if !self.messages.iter().any(|x| x.id == m.id) {
+                self.messages.push(m.clone());
+            }
+        }
+        Ok(())
+    }
+    fn messages(&self) -> Result<Vec<Message>> {
+        Ok(self.messages.clone())
+    }
+    fn save_appointments(&mut self, a: &[Appointment]) -> Result<()> {
+        for a in a {
+            match self.appointments.iter_mut().find(|x| x.id == a.id) {
+                Some(x) if x.version < a.version => *x = a.clone(),
+                Some(_) => {}
+                None => self.appointments.push(a.clone()),
+            }
+        }
+        Ok(())
+    }
+    fn appointments(&self) -> Result<Vec<Appointment>> {
+        Ok(self.appointments.clone())
+    }
+    fn save_alert_acks(&mut self, a: &[AlertAck]) -> Result<()> {
+        for a in a {
+            if !self.acks.iter().any(|x| x.alert_key == a.alert_key) {
+                self.acks.push(a.clone());
+            }
+        }
+        Ok(())
+    }
+    fn alert_acks(&self) -> Result<Vec<AlertAck>> {
+        Ok(self.acks.clone())
+    }
+}

@@ -1,0 +1,5 @@
+//! End-to-end tests of the engine against a real server on a loopback port.
+
+mod attacks;
+mod e2e;
+mod support;

@@ -1,0 +1,194 @@
+//! A real server on a loopback port (its own thread and runtime), and helpers to make patients,
+//! devices and entries.
+
+use std::net::{SocketAddr, TcpListener as StdListener};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use chrono::{DateTime, FixedOffset, NaiveDate, TimeDelta, Utc};
+use ilot_domain::{
+    DiabetesType, Entry, EntryKind, Glucose, GlucoseReading, Monitoring, Prescription, Source,
+    SourceKind,
+};
+use ilot_server::operator::{CreatePatient, Enrolment, create_patient_with_code};
+use ilot_server::storage::Operator;
+use ilot_server::{AppState, Config};
+use ilot_store::Store;
+use ilot_sync::{HttpTransport, Local, MemoryState, Transport};
+use ilot_wire::{CareRole, ServerUrl};
+
+pub fn t0() -> DateTime<Utc> {
+    "2026-03-02T08:00:00Z".parse().unwrap()
+}
+
+/// A server whose clock the test moves.
+pub struct TestServer {
+    pub state: AppState,
+    pub addr: SocketAddr,
+    pub clock: Arc<AtomicI64>,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl TestServer {
+    /// A free port with nothing listening yet (the server "down").
+    pub fn reserve() -> SocketAddr {
+        StdListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+    }
+
+    pub fn url_of(addr: SocketAddr) -> String {
+        format!("http://{addr}")
+    }
+
+    pub fn start() -> Self {
+        Self::start_at(Self::reserve(), |_| {})
+    }
+
+    pub fn start_at(addr: SocketAddr, tune: impl FnOnce(&mut Config)) -> Self {
+        let clock = Arc::new(AtomicI64::new(t0().timestamp_millis()));
+        let c = clock.clone();
+        let mut config = Config::new(Self::url_of(addr));
+        config.clock =
+            Arc::new(move || DateTime::from_timestamp_millis(c.load(Ordering::SeqCst)).unwrap());
+        tune(&mut config);
+        let storage = ilot_server::storage::open("sqlite::memory:").unwrap();
+        let state = AppState::new(storage, config).unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind(addr))
+            .unwrap();
+        runtime.spawn(ilot_server::serve(state.clone(), listener));
+        Self {
+            state,
+            addr,
+            clock,
+            runtime: Some(runtime),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        Self::url_of(self.addr)
+    }
+
+    pub fn advance(&self, by: TimeDelta) {
+        self.clock
+            .fetch_add(by.num_milliseconds(), Ordering::SeqCst);
+    }
+
+    pub fn physician(&self) -> Operator {
+        let s = self.state.storage();
+        if let Some(o) = s.operator_by_username("dr").unwrap() {
+            return o;
+        }
+        let hash = ilot_server::auth::hash_password("a long enough password").unwrap();
+        s.create_operator("dr", "Dr Martin", CareRole::Physician, &hash, t0())
+            .unwrap();
+        s.operator_by_username("dr").unwrap().unwrap()
+    }
+
+    pub fn new_patient(&self, pseudonym: &str) -> Enrolment {
+        let op = self.physician();
+        let p = Prescription::new(
+            DiabetesType::Type1,
+            Monitoring::Cgm,
+            4,
+            NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+        );
+        create_patient_with_code(
+            &self.state,
+            CreatePatient {
+                pseudonym: pseudonym.into(),
+                ins: None,
+                tz: None,
+                prescription: p,
+            },
+            &op,
+        )
+        .unwrap()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+pub fn transport(url: &str) -> HttpTransport {
+    HttpTransport::with_timeout(
+        ServerUrl::parse(url).unwrap(),
+        std::time::Duration::from_secs(20),
+    )
+    .unwrap()
+}
+
+pub type Device = Local<MemoryState>;
+
+pub fn device() -> Device {
+    Local {
+        store: Store::open_in_memory().unwrap(),
+        state: MemoryState::default(),
+    }
+}
+
+/// Enrols a fresh device with the code and grants consent.
+pub fn enrolled(server: &TestServer, code: &str) -> Device {
+    let mut d = device();
+    let url = server.url();
+    ilot_sync::enrol(
+        &mut d,
+        code,
+        Some(&url),
+        |s| Ok(Box::new(transport(s.as_str())) as Box<dyn Transport>),
+        Some("test".into()),
+        &mut rand::rng(),
+        t0(),
+    )
+    .unwrap();
+    ilot_sync::set_consent(&mut d, true, 1, t0()).unwrap();
+    // As the app does right after enrolment: tell the server about consent and retire the
+    // prescription the enrolment applied (an outbox item, never sent).
+    let r = ilot_sync::sync_once(
+        &mut d,
+        &transport(&url),
+        ilot_sync::Limits::default(),
+        &mut rand::rng(),
+        t0(),
+    )
+    .unwrap();
+    assert_eq!((r.retired, r.consent_told), (1, Some(true)));
+    assert_eq!(d.store.outbox_len().unwrap(), 0);
+    d
+}
+
+/// `n` CGM readings every 5 minutes ending before `t0`, values cycling 90–170 mg/dL.
+pub fn cgm_entries(n: usize, first_record: u32) -> Vec<Entry> {
+    let start = t0() - TimeDelta::minutes(5 * n as i64);
+    let tz = FixedOffset::east_opt(3600).unwrap();
+    (0..n)
+        .map(|i| {
+            let at = (start + TimeDelta::minutes(5 * i as i64)).with_timezone(&tz);
+            let v = 90.0 + (i % 81) as f64;
+            let src = Source::device(
+                SourceKind::Cgm,
+                ilot_domain::DeviceId::new("sim-cgm-1").unwrap(),
+                first_record + i as u32,
+            );
+            Entry::new(
+                at,
+                src,
+                EntryKind::Glucose(GlucoseReading::cgm(Glucose::from_mg_dl(v).unwrap())),
+                t0(),
+            )
+            .unwrap()
+        })
+        .collect()
+}
