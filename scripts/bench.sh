@@ -7,3 +7,5 @@ bash scripts/setup.sh
 cargo bench --locked -p ilot-store --bench ingest
 cargo bench --locked -p ilot-rules --bench metrics
 cargo bench --locked -p ilot-rules --bench observance
+cargo bench --locked -p ilot-ble --bench download
+cargo bench --locked -p ilot-wire --bench seal

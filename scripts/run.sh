@@ -36,3 +36,32 @@ say $ilot ble decode 2a18 1b0100e4070b160a1e0000007cb0110000
 say $ilot status
 echo
 echo "Demo database: $ILOT_DB (try: ILOT_DB=$ILOT_DB $ilot --help)"
+
+# ---- The app, enrolled against a local operator server ----------------------------------------
+server_db="sqlite:$PWD/$demo/server.db"
+app_db="$PWD/$demo/app.db"
+port=8480
+export ILOT_KEYSTORE=${ILOT_KEYSTORE:-auto}
+unset ILOT_DB
+ILOT_PASSWORD=demo-password $ilot --db "$server_db" operator create-operator --username drmartin --name "Dr Martin" >/dev/null
+invite=$($ilot --db "$server_db" operator create-patient --pseudonym DEMO-APP --by drmartin \
+  --public-url "http://127.0.0.1:$port" --json | sed -n 's/.*"link": "\(.*\)".*/\1/p')
+$ilot --db "$server_db" server --listen "127.0.0.1:$port" > "$demo/server.log" 2>&1 &
+server_pid=$!
+trap 'kill $server_pid 2>/dev/null || true' EXIT
+for _ in $(seq 50); do grep -q listening "$demo/server.log" && break; sleep 0.1; done
+say $ilot --db "$app_db" enroll "$invite"
+say $ilot --db "$app_db" consent grant
+
+echo "building the app (UI embedded)…"
+(cd ui && npm run --silent build)
+cargo build --locked -p ilot-app --features custom-protocol --quiet
+if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+  echo "starting Ilot (demo data; local operator server on port $port; close the window to finish)"
+  ILOT_DB="$app_db" ILOT_DEMO=1 target/debug/ilot-app || true
+else
+  echo "no display here: the app window needs one (on a desktop, this script opens it)."
+  echo "the app is built: ILOT_DB=$app_db ILOT_DEMO=1 target/debug/ilot-app"
+fi
+say $ilot --db "$app_db" sync
+say $ilot --db "$server_db" operator alerts

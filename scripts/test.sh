@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets everything up and runs every test: formatting, lints, architecture invariants, unit and
 # integration tests (with a real Secret Service for the keyring), the reference check of the
-# metrics and the CLI's end-to-end and kill tests. This is the README's test command; .ci/run
+# metrics, the CLI's end-to-end and kill tests, the front end's tests and the desktop end-to-end
+# tests of the real app window. This is the README's test command; .ci/run
 # calls it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,8 +23,14 @@ bash scripts/check-architecture.sh
 step "tests (inside a private D-Bus session with an unlocked gnome-keyring)"
 dbus-run-session -- bash scripts/with-keyring.sh cargo test --workspace --locked
 
-step "benchmarks compile"
-cargo bench --workspace --locked --no-run >/dev/null 2>&1 || cargo bench --workspace --locked --no-run
+step "front end: type check, Vitest, build"
+bash scripts/test-ui.sh
+
+step "desktop end-to-end: the real app window under Xvfb, through tauri-driver"
+bash scripts/test-e2e.sh
+
+step "benchmarks compile (run them with scripts/bench.sh)"
+cargo bench --locked -p ilot-store -p ilot-rules -p ilot-ble -p ilot-wire --no-run
 
 echo
 echo "all tests passed"

@@ -1,7 +1,11 @@
-//! The shell's one error type: wraps each crate's error and reaches the UI as a message it can
-//! show (never a secret: the crates' messages carry none).
+//! The shell's one error type: wraps each crate's error and reaches the UI as
+//! `{ kind, code, message, params }`. `code` names the condition so the UI can say it in the
+//! patient's language (`error.<code>` in the catalogues, filled from `params`); `message` is the
+//! crate's English text, shown only when the UI has no translation. Never a secret: the crates'
+//! messages carry none, and the PIN never reaches an error.
 
 use serde::{Serialize, Serializer};
+use serde_json::{Value, json};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -9,27 +13,153 @@ pub enum Error {
     Store(#[from] ilot_store::StoreError),
     #[error(transparent)]
     Domain(#[from] ilot_domain::DomainError),
-    #[error("{0}")]
-    Input(String),
+    /// Bad input the shell itself detected; `code` is an i18n key suffix.
+    #[error("{message}")]
+    Input {
+        code: &'static str,
+        message: String,
+        params: Value,
+    },
+    #[error("the app is locked: enter your PIN")]
+    Locked,
     #[error("the app's data folder is unavailable: {0}")]
     DataDir(String),
+    #[error("{0}")]
+    Io(String),
+    #[error(transparent)]
+    Ble(#[from] ilot_ble::BleError),
+}
+
+impl Error {
+    pub fn input(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Input {
+            code,
+            message: message.into(),
+            params: Value::Null,
+        }
+    }
+
+    pub fn input_with(code: &'static str, message: impl Into<String>, params: Value) -> Self {
+        Self::Input {
+            code,
+            message: message.into(),
+            params,
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Domain(_) | Self::Input { .. } => "input",
+            Self::Store(ilot_store::StoreError::Invalid(_)) => "input",
+            Self::Store(_) => "store",
+            Self::Locked => "locked",
+            Self::DataDir(_) | Self::Io(_) => "setup",
+            Self::Ble(_) => "device",
+        }
+    }
+
+    /// The condition's name and the values a translated message needs.
+    fn code_and_params(&self) -> (&'static str, Value) {
+        use ilot_domain::DomainError as D;
+        let domain = |d: &D| -> (&'static str, Value) {
+            match d {
+                D::ImplausibleGlucose { .. } => ("glucose-implausible", Value::Null),
+                D::NotANumber { what, got } => {
+                    ("not-a-number", json!({ "what": what, "got": got }))
+                }
+                D::OutOfRange {
+                    what,
+                    min,
+                    max,
+                    unit,
+                    ..
+                } => (
+                    "out-of-range",
+                    json!({ "what": what, "min": min, "max": max, "unit": unit }),
+                ),
+                D::TooPrecise {
+                    what, step, unit, ..
+                } => (
+                    "too-precise",
+                    json!({ "what": what, "step": step, "unit": unit }),
+                ),
+                D::FutureTime { .. } => ("future-time", Value::Null),
+                D::Empty(what) => ("empty", json!({ "what": what })),
+                D::UnknownUnit(_) | D::UnknownName { .. } => ("unknown-name", Value::Null),
+                D::InvalidPrescription(_) => ("invalid-prescription", Value::Null),
+            }
+        };
+        match self {
+            Self::Domain(d) | Self::Store(ilot_store::StoreError::Invalid(d)) => domain(d),
+            Self::Input { code, params, .. } => (code, params.clone()),
+            Self::Store(ilot_store::StoreError::NotFound(_)) => ("not-found", Value::Null),
+            Self::Store(ilot_store::StoreError::Deleted(_)) => ("deleted", Value::Null),
+            Self::Store(_) => ("store", Value::Null),
+            Self::Locked => ("locked", Value::Null),
+            Self::DataDir(_) => ("data-dir", Value::Null),
+            Self::Io(_) => ("io", Value::Null),
+            Self::Ble(b) => {
+                use ilot_ble::BleError as B;
+                let code = match b {
+                    B::NoAdapter(_) => "bluetooth-unavailable",
+                    B::RadioOff => "bluetooth-off",
+                    B::NotFound(_) => "device-not-found",
+                    B::Refused(_) => "device-refused",
+                    B::Disconnected(_) | B::Timeout { .. } | B::GaveUp { .. } => "device-lost",
+                    B::MissingCharacteristic { .. } | B::NotCgm => "device-unsupported",
+                    _ => "bluetooth",
+                };
+                (code, json!({ "message": b.to_string() }))
+            }
+        }
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// The UI receives `{ kind, message }`: `kind` lets it choose how to show it (a field error for
-/// bad input, a banner otherwise).
 impl Serialize for Error {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let kind = match self {
-            Self::Domain(_) | Self::Input(_) => "input",
-            Self::Store(_) => "store",
-            Self::DataDir(_) => "setup",
-        };
-        let mut st = s.serialize_struct("Error", 2)?;
-        st.serialize_field("kind", kind)?;
+        let (code, params) = self.code_and_params();
+        let mut st = s.serialize_struct("Error", 4)?;
+        st.serialize_field("kind", self.kind())?;
+        st.serialize_field("code", code)?;
         st.serialize_field("message", &self.to_string())?;
+        st.serialize_field("params", &params)?;
         st.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn implausible_glucose_reaches_the_ui_with_a_code() {
+        let e: Error = ilot_domain::Glucose::parse("12", ilot_domain::GlucoseUnit::GramsPerLitre)
+            .unwrap_err()
+            .into();
+        let v = serde_json::to_value(&e).unwrap();
+        assert_eq!(v["kind"], "input");
+        assert_eq!(v["code"], "glucose-implausible");
+        assert!(v["message"].as_str().unwrap().contains("10–600 mg/dL"));
+    }
+
+    #[test]
+    fn out_of_range_carries_its_bounds() {
+        let e: Error = ilot_domain::Weight::new(5.0).unwrap_err().into();
+        let v = serde_json::to_value(&e).unwrap();
+        assert_eq!(v["code"], "out-of-range");
+        assert_eq!(v["params"]["min"], 20.0);
+        assert_eq!(v["params"]["max"], 350.0);
+    }
+
+    #[test]
+    fn locked_is_its_own_kind() {
+        let v = serde_json::to_value(Error::Locked).unwrap();
+        assert_eq!(
+            (v["kind"].as_str(), v["code"].as_str()),
+            (Some("locked"), Some("locked"))
+        );
     }
 }

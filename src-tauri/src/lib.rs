@@ -1,31 +1,98 @@
 //! The Tauri 2 shell of the Ilot patient app: opens the patient's store, exposes typed commands
-//! over the Ilot crates to the `ui/` front end, and runs the background tasks. It holds no
-//! business rule: values are validated by `ilot-domain`, judged by `ilot-rules`, kept by
-//! `ilot-store`. Mobile-ready: `run` is the mobile entry point too.
+//! over the Ilot crates to the `ui/` front end, seeds demo data on request, and keeps the app's
+//! preferences and PIN lock. It holds no business rule: values are validated by `ilot-domain`,
+//! judged by `ilot-rules`, kept by `ilot-store`. Mobile-ready: `run` is the mobile entry point
+//! too, and nothing in the core paths is desktop-only.
 
 mod commands;
+pub mod demo;
 mod error;
+pub mod gather;
+mod input;
+mod pin;
+mod settings;
 mod state;
+mod views;
 
 use tauri::Manager;
 
 pub use error::{Error, Result};
+pub use state::AppState;
 
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ILOT_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ILOT_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
             let dir = app.path().app_data_dir()?;
-            let state = state::AppState::open(&dir)?;
+            let state = AppState::open(&dir)?;
+            if state.demo {
+                seed_demo(&state)?;
+            }
             app.manage(state);
+            app.manage(commands::setup::Attempts::default());
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![commands::home, commands::add_glucose])
+        .invoke_handler(tauri::generate_handler![
+            commands::setup::app_info,
+            commands::setup::set_language,
+            commands::setup::set_text_scale,
+            commands::setup::set_unit,
+            commands::setup::finish_onboarding,
+            commands::setup::unlock,
+            commands::setup::lock,
+            commands::setup::change_pin,
+            commands::setup::give_consent,
+            commands::setup::withdraw_consent,
+            commands::setup::delete_local_data,
+            commands::home::home,
+            commands::home::alert_done,
+            commands::home::alerts_notified,
+            commands::entries::add_entry,
+            commands::entries::correct_entry,
+            commands::entries::delete_entry,
+            commands::entries::entry,
+            commands::entries::entry_history,
+            commands::entries::logbook,
+            commands::reports::report,
+            commands::reports::day,
+            commands::reports::series,
+            commands::reports::prescription,
+            commands::reports::observance_view,
+            commands::export::export_csv,
+            commands::devices::devices,
+            commands::devices::scan_devices,
+            commands::devices::pair_device,
+            commands::devices::forget_device,
+            commands::devices::download_device,
+        ])
         .run(tauri::generate_context!("tauri.conf.json"))
         .expect("error while running the Ilot app");
+}
+
+fn seed_demo(state: &AppState) -> Result<()> {
+    let days = std::env::var("ILOT_DEMO_DAYS")
+        .ok()
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(demo::DEFAULT_DAYS);
+    let mut store = state.store_unchecked()?;
+    let started = std::time::Instant::now();
+    let added = demo::seed_if_empty(&mut store, chrono::Utc::now(), days)?;
+    if added > 0 {
+        tracing::warn!(
+            added,
+            days,
+            ms = started.elapsed().as_millis() as u64,
+            "demo data seeded"
+        );
+    }
+    Ok(())
 }

@@ -1,28 +1,160 @@
-//! The app's state: the patient's encrypted store in the OS app-data folder.
+//! The app's state: the patient's encrypted store in the OS app-data folder (or `ILOT_DB`), the
+//! app's preferences beside it, and whether the PIN lock is open.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
+use chrono_tz::Tz;
+use ilot_domain::{GlucoseUnit, PatientProfile};
 use ilot_store::{KeyMode, Store};
 
 use crate::error::{Error, Result};
+use crate::settings::{self, Settings};
 
 #[derive(Debug)]
 pub struct AppState {
-    pub store: Mutex<Store>,
+    store: Mutex<Store>,
+    settings: Mutex<Settings>,
     pub db_path: PathBuf,
+    pub settings_path: PathBuf,
+    unlocked: AtomicBool,
+    key_mode: KeyMode,
+    /// `ILOT_DEMO=1`: demo data was (or may be) seeded; the UI says so.
+    pub demo: bool,
 }
 
 impl AppState {
-    /// Opens (or creates) `ilot.db` in `dir`; `ILOT_DB` overrides the path (demo and tests).
+    /// Opens (or creates) `ilot.db` in `dir`; `ILOT_DB` overrides the path (demo and tests),
+    /// `ILOT_KEYSTORE` the key store (`auto`, `keyring`, `file`).
     pub fn open(dir: &Path) -> Result<Self> {
-        let db_path = std::env::var_os("ILOT_DB").map_or_else(|| dir.join("ilot.db"), PathBuf::from);
-        if let Some(parent) = db_path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| Error::DataDir(format!("{}: {e}", parent.display())))?;
-        }
-        let mode = std::env::var("ILOT_KEYSTORE").ok().and_then(|m| m.parse().ok()).unwrap_or(KeyMode::Auto);
-        let (key, _location) = ilot_store::resolve_key(&db_path, mode)?;
-        let store = Store::open(&db_path, &key)?;
-        Ok(Self { store: Mutex::new(store), db_path })
+        let db_path =
+            std::env::var_os("ILOT_DB").map_or_else(|| dir.join("ilot.db"), PathBuf::from);
+        let demo = std::env::var("ILOT_DEMO").is_ok_and(|v| v == "1");
+        Self::open_at(db_path, key_mode(), demo)
     }
+
+    /// Opens the store at `db_path` with its key from `mode`, and the settings beside it.
+    pub fn open_at(db_path: PathBuf, mode: KeyMode, demo: bool) -> Result<Self> {
+        let store = open_store(&db_path, mode)?;
+        let settings_path = settings::path_for(&db_path);
+        let settings = Settings::load(&settings_path)?;
+        // No PIN yet (first start, or onboarding not finished): nothing to unlock.
+        let unlocked = settings.pin_hash.is_none();
+        Ok(Self {
+            store: Mutex::new(store),
+            settings: Mutex::new(settings),
+            db_path,
+            settings_path,
+            unlocked: AtomicBool::new(unlocked),
+            key_mode: mode,
+            demo,
+        })
+    }
+
+    pub fn require_unlocked(&self) -> Result<()> {
+        if self.is_unlocked() {
+            Ok(())
+        } else {
+            Err(Error::Locked)
+        }
+    }
+
+    /// The store, once the PIN lock is open.
+    pub fn store(&self) -> Result<MutexGuard<'_, Store>> {
+        self.require_unlocked()?;
+        self.store_unchecked()
+    }
+
+    /// The store whatever the lock (startup seeding, deleting the local data).
+    pub fn store_unchecked(&self) -> Result<MutexGuard<'_, Store>> {
+        // A panic while holding the lock leaves the store itself consistent (every write is one
+        // transaction), so the poisoned guard is safe to reuse.
+        Ok(self.store.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    pub fn settings(&self) -> MutexGuard<'_, Settings> {
+        self.settings.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Applies `change` to the settings and writes them.
+    pub fn update_settings<T>(&self, change: impl FnOnce(&mut Settings) -> T) -> Result<T> {
+        let mut s = self.settings();
+        let out = change(&mut s);
+        s.save(&self.settings_path)?;
+        Ok(out)
+    }
+
+    pub fn is_unlocked(&self) -> bool {
+        self.unlocked.load(Ordering::SeqCst)
+    }
+
+    pub fn set_unlocked(&self, open: bool) {
+        self.unlocked.store(open, Ordering::SeqCst);
+    }
+
+    /// Replaces the store with a new empty database at the same path: the old file, its WAL and
+    /// key file, and the settings are deleted. The keyring entry (if any) is left to the store's
+    /// key resolution, which reuses it for the new, empty file.
+    pub fn reset(&self) -> Result<()> {
+        let mut store = self.store_unchecked()?;
+        // Closes the old connection before its files are removed.
+        *store = Store::open_in_memory()?;
+        let mut files = vec![
+            self.db_path.clone(),
+            with_suffix(&self.db_path, "-wal"),
+            with_suffix(&self.db_path, "-shm"),
+            ilot_store::key_file_path(&self.db_path),
+            self.settings_path.clone(),
+        ];
+        files.dedup();
+        for f in files {
+            match std::fs::remove_file(&f) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::Io(format!("{}: {e}", f.display()))),
+            }
+        }
+        *store = open_store(&self.db_path, self.key_mode)?;
+        *self.settings() = Settings::default();
+        self.set_unlocked(true);
+        Ok(())
+    }
+}
+
+/// `ILOT_KEYSTORE`: `auto` (default), `keyring` or `file`.
+fn key_mode() -> KeyMode {
+    std::env::var("ILOT_KEYSTORE")
+        .ok()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(KeyMode::Auto)
+}
+
+fn open_store(db_path: &Path, mode: KeyMode) -> Result<Store> {
+    if let Some(parent) = db_path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| Error::DataDir(format!("{}: {e}", parent.display())))?;
+    }
+    let (key, location) = ilot_store::resolve_key(db_path, mode)?;
+    tracing::debug!(?location, "database key");
+    Ok(Store::open(db_path, &key)?)
+}
+
+fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
+    let mut s = p.as_os_str().to_os_string();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+/// The patient's profile, or the French defaults (Europe/Paris, g/L) before one is recorded.
+pub fn profile(store: &Store) -> Result<PatientProfile> {
+    Ok(store
+        .profile()?
+        .unwrap_or_else(|| PatientProfile::new("local")))
+}
+
+/// Time zone and display unit from the profile.
+pub fn tz_and_unit(store: &Store) -> Result<(Tz, GlucoseUnit)> {
+    let p = profile(store)?;
+    Ok((p.tz, p.preferred_unit))
 }

@@ -1,0 +1,306 @@
+//! Glucose devices over Bluetooth (ilot-ble): scan, pair, download into the store with progress
+//! events, and the last download per device with its clock warning. The simulated meter
+//! (`sim:meter`, ilot-ble's simulator speaking the real GLS bytes) is offered in demo mode and
+//! with `ILOT_SIM=1` (end-to-end tests), so the whole path runs without a radio.
+//!
+//! Downloads run on a blocking thread (ilot-ble's own runtime) and lock the store only for each
+//! batch, so the home screen keeps answering meanwhile.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use ilot_ble::sim::{self, SimClock, SimDevice};
+use ilot_ble::{BleError, Options, RecordSink, Report};
+use ilot_domain::{DeviceId, Entry, SourceKind};
+use ilot_store::BatchReport;
+use serde::Serialize;
+use tauri::{AppHandle, Emitter, Manager, State};
+
+use crate::error::{Error, Result};
+use crate::settings::{KnownDevice, LastDownload};
+use crate::state::{self, AppState};
+
+pub const SIM_METER: &str = "sim:meter";
+/// Records kept by the simulated meter, like a real meter's memory.
+const SIM_CAPACITY: usize = 500;
+/// Event carrying a download's progress to the UI.
+pub const PROGRESS_EVENT: &str = "device-download-progress";
+
+#[derive(Debug, Serialize)]
+pub struct DevicesView {
+    pub devices: Vec<KnownDevice>,
+    /// The simulated meter is offered (demo mode or `ILOT_SIM=1`).
+    pub simulators: bool,
+}
+
+fn simulators(state: &AppState) -> bool {
+    state.demo || std::env::var("ILOT_SIM").is_ok_and(|v| v == "1")
+}
+
+#[tauri::command]
+pub fn devices(state: State<'_, AppState>) -> Result<DevicesView> {
+    state.require_unlocked()?;
+    let mut devices = state.settings().devices.clone();
+    let sims = simulators(&state);
+    if sims && !devices.iter().any(|d| d.address == SIM_METER) {
+        devices.insert(0, sim_device(Utc::now()));
+    }
+    Ok(DevicesView {
+        devices,
+        simulators: sims,
+    })
+}
+
+fn sim_device(now: DateTime<Utc>) -> KnownDevice {
+    KnownDevice {
+        address: SIM_METER.into(),
+        id: None,
+        name: None,
+        kind: "meter".into(),
+        paired_at: now,
+        last: None,
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Found {
+    pub address: String,
+    pub name: Option<String>,
+    pub kind: &'static str,
+    pub rssi: Option<i16>,
+}
+
+/// Looks for glucose meters and CGMs nearby for `seconds` (1–30).
+#[tauri::command]
+pub async fn scan_devices(app: AppHandle, seconds: u64) -> Result<Vec<Found>> {
+    app.state::<AppState>().require_unlocked()?;
+    let secs = seconds.clamp(1, 30);
+    blocking(move || {
+        let found = ilot_ble::block_on(ilot_ble::link::btleplug::scan(Duration::from_secs(secs)))??;
+        Ok(found
+            .into_iter()
+            .map(|f| Found {
+                address: f.address,
+                name: f.name,
+                kind: f.kind,
+                rssi: f.rssi,
+            })
+            .collect())
+    })
+    .await
+}
+
+/// Pairs with the device at `address` (the system may ask for the meter's PIN) and remembers it.
+#[tauri::command]
+pub async fn pair_device(
+    app: AppHandle,
+    address: String,
+    name: Option<String>,
+    kind: String,
+) -> Result<KnownDevice> {
+    app.state::<AppState>().require_unlocked()?;
+    blocking(move || {
+        let info = ilot_ble::block_on(ilot_ble::link::btleplug::pair(
+            &address,
+            Duration::from_secs(10),
+        ))??;
+        let id = ilot_ble::gatt::device_id(&info).ok().map(String::from);
+        let device = KnownDevice {
+            address: address.clone(),
+            id,
+            name,
+            kind,
+            paired_at: Utc::now(),
+            last: None,
+        };
+        let state = app.state::<AppState>();
+        let out = device.clone();
+        state.update_settings(move |s| {
+            s.devices.retain(|d| d.address != device.address);
+            s.devices.push(device);
+        })?;
+        Ok(out)
+    })
+    .await
+}
+
+#[tauri::command]
+pub fn forget_device(state: State<'_, AppState>, address: String) -> Result<()> {
+    state.require_unlocked()?;
+    state.update_settings(|s| s.devices.retain(|d| d.address != address))
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Progress {
+    pub address: String,
+    /// Entries stored so far in this download.
+    pub stored: usize,
+    /// Records expected, when the device says (the simulator does).
+    pub total: Option<usize>,
+}
+
+/// Downloads every new record of the device at `address` (or `sim:meter`) into the store.
+#[tauri::command]
+pub async fn download_device(app: AppHandle, address: String) -> Result<KnownDevice> {
+    app.state::<AppState>().require_unlocked()?;
+    blocking(move || {
+        let state = app.state::<AppState>();
+        run_download(&app, &state, &address)
+    })
+    .await
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tauri::async_runtime::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::Io(format!("the device task stopped: {e}")))?
+}
+
+fn run_download(app: &AppHandle, state: &AppState, address: &str) -> Result<KnownDevice> {
+    let now = Utc::now();
+    let tz = state::tz_and_unit(&*state.store()?)?.0;
+    let opts = Options::new(now, tz);
+    let report = if address == SIM_METER {
+        if !simulators(state) {
+            return Err(Error::input(
+                "no-simulator",
+                "the simulated meter is only offered in demo mode",
+            ));
+        }
+        let history = sim::demo_meter_history(now, SIM_CAPACITY);
+        let seqs: Vec<u32> = history.iter().map(|r| u32::from(r.sequence)).collect();
+        let mut dev = SimDevice::meter(&history, SimClock::Local(tz), now, &[]);
+        let mut sink = ProgressSink::new(app, state, address);
+        sink.total_after = Some(Box::new(move |cursor| {
+            seqs.iter()
+                .filter(|s| cursor.is_none_or(|c| **s > c))
+                .count()
+        }));
+        ilot_ble::block_on(ilot_ble::download(&mut dev, &mut sink, &opts))??
+    } else {
+        use ilot_ble::link::btleplug::BtPeripheral;
+        let mut sink = ProgressSink::new(app, state, address);
+        ilot_ble::block_on(async {
+            let mut dev = BtPeripheral::find(address, Duration::from_secs(10)).await?;
+            ilot_ble::download(&mut dev, &mut sink, &opts).await
+        })??
+    };
+    remember(state, address, &report, now)
+}
+
+fn remember(
+    state: &AppState,
+    address: &str,
+    r: &Report,
+    now: DateTime<Utc>,
+) -> Result<KnownDevice> {
+    let last = LastDownload {
+        at: now,
+        records: r.records,
+        readings_stored: r.readings_stored,
+        entries_added: r.entries_added,
+        conflicts: r.conflicts,
+        rejected: r.rejected.len(),
+        corrected: r.corrected,
+        clock_skew_min: r
+            .clock_skew
+            .map(|d| (d.num_milliseconds() as f64 / 60_000.0).round() as i64),
+        attempts: r.attempts,
+    };
+    let kind = match r.kind {
+        Some(SourceKind::Cgm) => "cgm",
+        _ => "meter",
+    };
+    state.update_settings(|s| {
+        let i = match s.devices.iter().position(|d| d.address == address) {
+            Some(i) => i,
+            None => {
+                let mut d = sim_device(now);
+                d.address = address.to_string();
+                s.devices.push(d);
+                s.devices.len() - 1
+            }
+        };
+        let d = &mut s.devices[i];
+        d.id = r.device.as_ref().map(DeviceId::to_string).or(d.id.take());
+        d.kind = kind.into();
+        d.last = Some(last);
+        d.clone()
+    })
+}
+
+/// The store seen by a download: locked per call, with a progress event after each batch.
+struct ProgressSink<'a> {
+    app: &'a AppHandle,
+    state: &'a AppState,
+    address: &'a str,
+    stored: usize,
+    total: Option<usize>,
+    /// How many records to expect once the store's cursor for the device is known.
+    total_after: Option<Box<dyn Fn(Option<u32>) -> usize + Send>>,
+}
+
+impl<'a> ProgressSink<'a> {
+    fn new(app: &'a AppHandle, state: &'a AppState, address: &'a str) -> Self {
+        Self {
+            app,
+            state,
+            address,
+            stored: 0,
+            total: None,
+            total_after: None,
+        }
+    }
+
+    fn emit(&self) {
+        // A UI that is not listening loses nothing: the final report is returned anyway.
+        let _ = self.app.emit(
+            PROGRESS_EVENT,
+            Progress {
+                address: self.address.to_string(),
+                stored: self.stored,
+                total: self.total,
+            },
+        );
+    }
+}
+
+fn lock_error(e: Error) -> BleError {
+    BleError::Link(e.to_string())
+}
+
+impl RecordSink for ProgressSink<'_> {
+    fn last_record_number(
+        &self,
+        kind: SourceKind,
+        device: &DeviceId,
+    ) -> ilot_ble::Result<Option<u32>> {
+        let store = self.state.store_unchecked().map_err(lock_error)?;
+        RecordSink::last_record_number(&*store, kind, device)
+    }
+
+    fn add_batch(
+        &mut self,
+        entries: &[Entry],
+        now: DateTime<Utc>,
+    ) -> ilot_ble::Result<BatchReport> {
+        if self.total.is_none()
+            && let Some(f) = &self.total_after
+            && let Some(first) = entries.first()
+            && let Some(device) = &first.source.device
+        {
+            let cursor = {
+                let store = self.state.store_unchecked().map_err(lock_error)?;
+                RecordSink::last_record_number(&*store, first.source.kind, device)?
+            };
+            self.total = Some(f(cursor));
+        }
+        let report = {
+            let mut store = self.state.store_unchecked().map_err(lock_error)?;
+            RecordSink::add_batch(&mut *store, entries, now)?
+        };
+        self.stored += entries.len();
+        self.emit();
+        Ok(report)
+    }
+}

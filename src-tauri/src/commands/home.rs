@@ -1,0 +1,145 @@
+//! The home screen: the last glucose with its word and arrow, the alerts to act on now, the
+//! prescribed basal doses as one-tap suggestions, and the sync line.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use chrono_tz::Tz;
+use ilot_domain::{GlucoseUnit, MealContext};
+use serde::Serialize;
+use tauri::State;
+
+use crate::error::Result;
+use crate::gather::{self, Loaded, Trend, Zone};
+use crate::state::{self, AppState};
+use crate::views::{AlertView, Reading};
+
+#[derive(Debug, Serialize)]
+pub struct LastGlucose {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub reading: Reading,
+    pub cgm: bool,
+    pub context: MealContext,
+    pub zone: Zone,
+    pub trend: Option<Trend>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BasalSuggestion {
+    /// Local time the dose is due, `HH:MM`.
+    pub time: String,
+    pub units: f64,
+}
+
+/// The permanent sync line. Until the sync engine (ilot-sync) lands there is no enrolment, so
+/// `state` is `not-enrolled` (or says that consent is missing or withdrawn) and the line tells how
+/// many entries wait; `last_sent_at` and `next_try_at` are filled by the sync loop.
+#[derive(Debug, Serialize)]
+pub struct SyncView {
+    /// `not-enrolled`, `no-consent`, `consent-withdrawn` (later: `idle`, `sending`, `offline`).
+    pub state: &'static str,
+    pub pending: u64,
+    pub last_sent_at: Option<DateTime<Utc>>,
+    pub next_try_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Home {
+    pub now: DateTime<Utc>,
+    pub tz: Tz,
+    pub unit: GlucoseUnit,
+    pub last: Option<LastGlucose>,
+    pub alerts: Vec<AlertView>,
+    pub basal: Vec<BasalSuggestion>,
+    /// No prescription recorded yet: the thresholds are SPEC defaults.
+    pub prescription_default: bool,
+    pub entries: u64,
+    pub sync: SyncView,
+    pub demo: bool,
+}
+
+#[tauri::command]
+pub fn home(state: State<'_, AppState>) -> Result<Home> {
+    home_at(&state, Utc::now())
+}
+
+pub fn home_at(state: &AppState, now: DateTime<Utc>) -> Result<Home> {
+    let store = state.store()?;
+    let (tz, unit) = state::tz_and_unit(&store)?;
+    let (prescription, default) = gather::prescription_or_default(&store, tz, now)?;
+    let from = now - TimeDelta::days(gather::ALERT_LOOKBACK_DAYS);
+    let loaded = Loaded::load(&store, Some(from), Some(now + ilot_domain::MAX_FUTURE_SKEW))?;
+    let (ack, notified) = {
+        let s = state.settings();
+        (s.acknowledged.clone(), s.notified.clone())
+    };
+    let alerts = gather::active_alerts(&store, &prescription, tz, now, &loaded, &ack)?
+        .into_iter()
+        .map(|a| {
+            let seen = notified.contains(&a.key);
+            AlertView::new(a, seen)
+        })
+        .collect();
+
+    let older;
+    let points = if loaded.glucose.is_empty() {
+        // Nothing for two weeks: still show the last reading, however old.
+        older = store.glucose_points(None, None)?;
+        &older
+    } else {
+        &loaded.glucose
+    };
+    let last = points.last().map(|p| LastGlucose {
+        id: p.id as i64,
+        at: p.at,
+        reading: p.level.into(),
+        cgm: p.cgm,
+        context: p.context,
+        zone: gather::zone(&prescription.policy, p.level, p.cgm, p.context),
+        trend: gather::trend(points),
+    });
+    let consent = state.settings().consent.clone();
+    let sync_state = match consent {
+        None => "no-consent",
+        Some(c) if !c.active() => "consent-withdrawn",
+        Some(_) => "not-enrolled",
+    };
+    Ok(Home {
+        now,
+        tz,
+        unit,
+        last,
+        alerts,
+        basal: prescription
+            .basal
+            .iter()
+            .map(|b| BasalSuggestion {
+                time: b.time.format("%H:%M").to_string(),
+                units: b.units,
+            })
+            .collect(),
+        prescription_default: default,
+        entries: store.count_entries()?,
+        sync: SyncView {
+            state: sync_state,
+            pending: store.outbox_len()?,
+            last_sent_at: None,
+            next_try_at: None,
+        },
+        demo: state.demo,
+    })
+}
+
+/// The patient marked an alert "done": it leaves the home screen (it stays in the history the
+/// rules recompute, and a new episode is a new alert).
+#[tauri::command]
+pub fn alert_done(state: State<'_, AppState>, key: String) -> Result<()> {
+    state.require_unlocked()?;
+    state.update_settings(|s| s.acknowledge(&key))
+}
+
+/// The UI showed these urgent alerts as desktop notifications: never notify them again.
+#[tauri::command]
+pub fn alerts_notified(state: State<'_, AppState>, keys: Vec<String>) -> Result<()> {
+    state.update_settings(|s| keys.iter().for_each(|k| s.mark_notified(k)))
+}

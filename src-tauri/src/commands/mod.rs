@@ -1,0 +1,12 @@
+//! Typed commands the UI calls; `ui/src/lib/ipc.ts` is their one typed mirror. Each command is
+//! thin: gather from the store, decide with `ilot-rules` (see `crate::gather`), shape a view.
+
+pub mod devices;
+pub mod entries;
+pub mod export;
+pub mod home;
+pub mod reports;
+pub mod setup;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,256 @@
+//! Onboarding, the PIN lock, consent, preferences and deleting the local data.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use ilot_domain::GlucoseUnit;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use tauri::State;
+
+use crate::error::{Error, Result};
+use crate::pin;
+use crate::settings::{CONSENT_TEXT_VERSION, Consent};
+use crate::state::{self, AppState};
+
+/// Wrong PINs in a row before the lock makes the patient wait.
+const MAX_TRIES: u32 = 5;
+const WAIT: Duration = Duration::from_secs(60);
+
+/// Failed unlock attempts, kept in memory: restarting the app does not reset the wait because
+/// the wait is short and the PIN is a second factor beside the device itself.
+#[derive(Debug, Default)]
+pub struct Attempts(Mutex<(u32, Option<Instant>)>);
+
+#[derive(Debug, Serialize)]
+pub struct AppInfo {
+    pub language: String,
+    pub text_scale: u16,
+    pub onboarded: bool,
+    pub consent: Option<Consent>,
+    pub pin_set: bool,
+    pub locked: bool,
+    pub demo: bool,
+    /// Display unit and zone from the profile (readable while locked: they are not health data).
+    pub unit: GlucoseUnit,
+    pub tz: Tz,
+    pub database: String,
+    pub version: &'static str,
+}
+
+#[tauri::command]
+pub fn app_info(state: State<'_, AppState>) -> Result<AppInfo> {
+    let (tz, unit) = state::tz_and_unit(&*state.store_unchecked()?)?;
+    let s = state.settings();
+    Ok(AppInfo {
+        language: s.language.clone(),
+        text_scale: s.text_scale,
+        onboarded: s.onboarded,
+        consent: s.consent.clone(),
+        pin_set: s.pin_hash.is_some(),
+        locked: !state.is_unlocked(),
+        demo: state.demo,
+        unit,
+        tz,
+        database: state.db_path.display().to_string(),
+        version: env!("CARGO_PKG_VERSION"),
+    })
+}
+
+fn check_language(language: &str) -> Result<()> {
+    if matches!(language, "fr" | "en") {
+        Ok(())
+    } else {
+        Err(Error::input_with(
+            "unknown-language",
+            format!("unknown language {language:?}: fr or en"),
+            json!({ "got": language }),
+        ))
+    }
+}
+
+#[tauri::command]
+pub fn set_language(state: State<'_, AppState>, language: String) -> Result<()> {
+    check_language(&language)?;
+    state.update_settings(|s| s.language = language)
+}
+
+/// Text size in percent of the default, 100 to 200 (UX: scalable to 200 %).
+#[tauri::command]
+pub fn set_text_scale(state: State<'_, AppState>, percent: u16) -> Result<()> {
+    if !(100..=200).contains(&percent) {
+        return Err(Error::input_with(
+            "text-scale",
+            "the text size is 100 % to 200 %",
+            json!({ "min": 100, "max": 200 }),
+        ));
+    }
+    state.update_settings(|s| s.text_scale = percent)
+}
+
+/// The display unit lives in the patient profile (the operator sees it too).
+#[tauri::command]
+pub fn set_unit(state: State<'_, AppState>, unit: GlucoseUnit) -> Result<()> {
+    let mut store = state.store()?;
+    let mut p = state::profile(&store)?;
+    if p.preferred_unit != unit {
+        p.preferred_unit = unit;
+        store.set_profile(&p, Utc::now())?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Onboarding {
+    pub language: String,
+    pub unit: GlucoseUnit,
+    /// The patient agreed to transmission to the care team.
+    pub consent: bool,
+    pub pin: String,
+}
+
+/// Records the onboarding choices at once: language, unit, consent (with its time), PIN hash.
+#[tauri::command]
+pub fn finish_onboarding(state: State<'_, AppState>, choices: Onboarding) -> Result<()> {
+    onboard(&state, choices, Utc::now())
+}
+
+pub fn onboard(state: &AppState, choices: Onboarding, now: DateTime<Utc>) -> Result<()> {
+    check_language(&choices.language)?;
+    let hash = pin::hash(&choices.pin)?;
+    {
+        let mut store = state.store_unchecked()?;
+        let mut p = state::profile(&store)?;
+        if p.preferred_unit != choices.unit || store.profile()?.is_none() {
+            p.preferred_unit = choices.unit;
+            store.set_profile(&p, now)?;
+        }
+    }
+    state.update_settings(|s| {
+        s.language = choices.language;
+        s.consent = choices.consent.then_some(Consent {
+            given_at: now,
+            withdrawn_at: None,
+            text_version: CONSENT_TEXT_VERSION,
+        });
+        s.pin_hash = Some(hash);
+        s.onboarded = true;
+    })?;
+    state.set_unlocked(true);
+    Ok(())
+}
+
+#[derive(Debug, Serialize)]
+#[serde(tag = "result", rename_all = "kebab-case")]
+pub enum Unlock {
+    Open,
+    Wrong { tries_left: u32 },
+    Wait { seconds: u64 },
+}
+
+#[tauri::command]
+pub fn unlock(
+    state: State<'_, AppState>,
+    attempts: State<'_, Attempts>,
+    pin: String,
+) -> Result<Unlock> {
+    Ok(try_unlock(&state, &attempts, &pin))
+}
+
+pub fn try_unlock(state: &AppState, attempts: &Attempts, pin: &str) -> Unlock {
+    let Some(hash) = state.settings().pin_hash.clone() else {
+        state.set_unlocked(true);
+        return Unlock::Open;
+    };
+    let mut a = attempts.0.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(until) = a.1 {
+        let now = Instant::now();
+        if now < until {
+            return Unlock::Wait {
+                seconds: (until - now).as_secs().max(1),
+            };
+        }
+        *a = (0, None);
+    }
+    if pin::verify(pin, &hash) {
+        *a = (0, None);
+        state.set_unlocked(true);
+        return Unlock::Open;
+    }
+    a.0 += 1;
+    if a.0 >= MAX_TRIES {
+        a.1 = Some(Instant::now() + WAIT);
+        return Unlock::Wait {
+            seconds: WAIT.as_secs(),
+        };
+    }
+    Unlock::Wrong {
+        tries_left: MAX_TRIES - a.0,
+    }
+}
+
+#[tauri::command]
+pub fn lock(state: State<'_, AppState>) -> Result<()> {
+    if state.settings().pin_hash.is_some() {
+        state.set_unlocked(false);
+    }
+    Ok(())
+}
+
+#[tauri::command]
+pub fn change_pin(state: State<'_, AppState>, old: String, new: String) -> Result<()> {
+    state.require_unlocked()?;
+    let current = state.settings().pin_hash.clone();
+    if let Some(h) = current
+        && !pin::verify(&old, &h)
+    {
+        return Err(Error::input("pin-wrong", "the current PIN is not right"));
+    }
+    let hash = pin::hash(&new)?;
+    state.update_settings(|s| s.pin_hash = Some(hash))
+}
+
+/// Gives (again) consent to transmission, recorded with its time.
+#[tauri::command]
+pub fn give_consent(state: State<'_, AppState>) -> Result<Consent> {
+    state.require_unlocked()?;
+    let c = Consent {
+        given_at: Utc::now(),
+        withdrawn_at: None,
+        text_version: CONSENT_TEXT_VERSION,
+    };
+    state.update_settings(|s| s.consent = Some(c.clone()))?;
+    Ok(c)
+}
+
+/// Withdraws consent: from now on nothing leaves the device. (When sync exists it tells the
+/// operator that transmission stopped, SPEC §2, and sends nothing else.)
+#[tauri::command]
+pub fn withdraw_consent(state: State<'_, AppState>) -> Result<Option<DateTime<Utc>>> {
+    state.require_unlocked()?;
+    let now = Utc::now();
+    state.update_settings(|s| {
+        if let Some(c) = &mut s.consent
+            && c.withdrawn_at.is_none()
+        {
+            c.withdrawn_at = Some(now);
+        }
+        s.consent.as_ref().and_then(|c| c.withdrawn_at)
+    })
+}
+
+/// Deletes every local entry, the profile, the prescription and the settings; the app starts
+/// again at onboarding. `confirm` must be `true` (the UI asks twice).
+#[tauri::command]
+pub fn delete_local_data(state: State<'_, AppState>, confirm: bool) -> Result<()> {
+    if !confirm {
+        return Err(Error::input(
+            "confirm",
+            "confirm the deletion: it cannot be undone",
+        ));
+    }
+    state.require_unlocked()?;
+    state.reset()
+}

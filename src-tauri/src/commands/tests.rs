@@ -1,0 +1,170 @@
+//! The commands against a real encrypted store in a temporary folder, as the app runs them.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use ilot_domain::{GlucoseUnit, MealContext};
+use ilot_store::KeyMode;
+use serde_json::json;
+
+use super::entries::add_entry_at;
+use super::home::home_at;
+use super::reports::report_at;
+use super::setup::{Attempts, Onboarding, Unlock, onboard, try_unlock};
+use crate::error::Error;
+use crate::input::EntryInput;
+use crate::state::AppState;
+
+fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z")
+        .unwrap()
+        .to_utc()
+}
+
+fn app(dir: &tempfile::TempDir) -> AppState {
+    AppState::open_at(dir.path().join("ilot.db"), KeyMode::File, false).unwrap()
+}
+
+fn glucose(value: &str) -> EntryInput {
+    serde_json::from_value(json!({"type": "glucose", "value": value, "unit": "g/L",
+        "context": "before-meal"}))
+    .unwrap()
+}
+
+fn onboarding(pin: &str) -> Onboarding {
+    Onboarding {
+        language: "fr".into(),
+        unit: GlucoseUnit::GramsPerLitre,
+        consent: true,
+        pin: pin.into(),
+    }
+}
+
+#[test]
+fn a_low_reading_shows_the_hypo_alert_with_its_advice_and_waits_to_be_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = app(&dir);
+    let at = now() - TimeDelta::minutes(12);
+    add_entry_at(&state, glucose("0,55"), None, at).unwrap();
+
+    let home = home_at(&state, now()).unwrap();
+    let last = home.last.as_ref().unwrap();
+    assert_eq!(last.reading.mg_dl, Some(55.0));
+    assert_eq!(last.zone, crate::gather::Zone::Low);
+    assert_eq!(last.context, MealContext::BeforeMeal);
+    assert_eq!(home.alerts.len(), 1, "{:?}", home.alerts);
+    let alert = &home.alerts[0];
+    // SPEC §3: below 70 (level 1), not below 54 (level 2): warning, re-sugar advice.
+    assert_eq!(alert.advice, "advice.hypo.resugar");
+    assert_eq!(alert.kind, ilot_rules::alerts::AlertKind::HypoL1);
+    assert!(!alert.notify, "a warning is not a desktop notification");
+    assert_eq!(home.sync.pending, 1);
+    assert_eq!(home.sync.state, "no-consent");
+    assert!(home.prescription_default);
+
+    state
+        .update_settings(|s| s.acknowledge(&alert.key))
+        .unwrap();
+    assert!(
+        home_at(&state, now()).unwrap().alerts.is_empty(),
+        "done hides it"
+    );
+}
+
+#[test]
+fn a_very_low_reading_is_urgent_and_asks_for_a_notification_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = app(&dir);
+    add_entry_at(&state, glucose("0,45"), None, now()).unwrap();
+    let home = home_at(&state, now()).unwrap();
+    let alert = &home.alerts[0];
+    assert_eq!(alert.advice, "advice.hypo.severe");
+    assert!(alert.notify);
+    state
+        .update_settings(|s| s.mark_notified(&alert.key))
+        .unwrap();
+    assert!(!home_at(&state, now()).unwrap().alerts[0].notify);
+}
+
+#[test]
+fn entries_in_the_future_are_refused_with_a_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = app(&dir);
+    let e = add_entry_at(&state, glucose("1,10"), Some("2030-01-01T08:00"), now()).unwrap_err();
+    assert_eq!(serde_json::to_value(&e).unwrap()["code"], "future-time");
+}
+
+#[test]
+fn onboarding_sets_the_pin_and_the_lock_guards_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = app(&dir);
+    onboard(&state, onboarding("2580"), now()).unwrap();
+    assert!(state.is_unlocked());
+    let consent = state.settings().consent.clone().unwrap();
+    assert_eq!(consent.given_at, now());
+
+    // A restart finds the app locked.
+    drop(state);
+    let state = app(&dir);
+    assert!(matches!(home_at(&state, now()), Err(Error::Locked)));
+    let attempts = Attempts::default();
+    assert!(matches!(
+        try_unlock(&state, &attempts, "0000"),
+        Unlock::Wrong { tries_left: 4 }
+    ));
+    assert!(matches!(
+        try_unlock(&state, &attempts, "2580"),
+        Unlock::Open
+    ));
+    assert!(home_at(&state, now()).is_ok());
+}
+
+#[test]
+fn five_wrong_pins_make_the_patient_wait() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = app(&dir);
+    onboard(&state, onboarding("2580"), now()).unwrap();
+    state.set_unlocked(false);
+    let attempts = Attempts::default();
+    for _ in 0..4 {
+        assert!(matches!(
+            try_unlock(&state, &attempts, "9999"),
+            Unlock::Wrong { .. }
+        ));
+    }
+    assert!(matches!(
+        try_unlock(&state, &attempts, "9999"),
+        Unlock::Wait { seconds: 60 }
+    ));
+    // Even the right PIN waits.
+    assert!(matches!(
+        try_unlock(&state, &attempts, "2580"),
+        Unlock::Wait { .. }
+    ));
+    assert!(!state.is_unlocked());
+}
+
+#[test]
+fn deleting_local_data_starts_again_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = app(&dir);
+    onboard(&state, onboarding("2580"), now()).unwrap();
+    add_entry_at(&state, glucose("1,10"), None, now()).unwrap();
+    state.reset().unwrap();
+    assert!(!state.settings().onboarded);
+    assert_eq!(home_at(&state, now()).unwrap().entries, 0);
+    drop(state);
+    let state = app(&dir);
+    assert_eq!(home_at(&state, now()).unwrap().entries, 0);
+}
+
+#[test]
+fn the_demo_report_has_an_agp_and_sufficient_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = app(&dir);
+    let now = Utc::now();
+    crate::demo::seed_if_empty(&mut state.store_unchecked().unwrap(), now, 20).unwrap();
+    let r = report_at(&state, 14, now).unwrap();
+    assert!(r.metrics.sufficient, "{:?}", r.metrics.insufficient_reasons);
+    assert_eq!(r.agp.len(), 96);
+    assert!(r.agp.iter().all(|b| b.p50.is_some()));
+    assert_eq!((r.target.low_mg_dl, r.target.high_mg_dl), (70.0, 180.0));
+}

@@ -1,0 +1,201 @@
+//! The app's own preferences, kept in `<database>.settings.json` beside the encrypted store:
+//! language, text size, onboarding and consent, the PIN's salted hash (never the PIN), which
+//! alerts the patient marked "done" and which were already notified.
+//!
+//! Nothing medical lives here: glucose values, the profile (display unit, time zone) and the
+//! prescription are in the store. The file is written whole to a temporary file and renamed, so
+//! a crash leaves the old or the new version, never half of one.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Alert keys remembered per set; older ones are dropped first (keys start with their date).
+const MAX_KEYS: usize = 500;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// `fr` or `en`.
+    pub language: String,
+    /// Text size as a percentage of the default (100–200).
+    pub text_scale: u16,
+    pub onboarded: bool,
+    pub consent: Option<Consent>,
+    /// Argon2id PHC string of the PIN.
+    pub pin_hash: Option<String>,
+    /// Alerts the patient marked "done".
+    pub acknowledged: BTreeSet<String>,
+    /// Urgent alerts already shown as a desktop notification.
+    pub notified: BTreeSet<String>,
+    /// Paired (or simulated) glucose devices and their last download.
+    pub devices: Vec<KnownDevice>,
+}
+
+/// A glucose meter or CGM the patient paired, and what its last download did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KnownDevice {
+    /// Bluetooth address, or `sim:meter` for the simulated meter.
+    pub address: String,
+    /// `manufacturer:model:serial` once known (the key its records are stored under).
+    pub id: Option<String>,
+    pub name: Option<String>,
+    /// `meter` or `cgm`.
+    pub kind: String,
+    pub paired_at: DateTime<Utc>,
+    pub last: Option<LastDownload>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LastDownload {
+    pub at: DateTime<Utc>,
+    /// New records received.
+    pub records: u32,
+    pub readings_stored: u32,
+    pub entries_added: usize,
+    pub conflicts: usize,
+    /// Records that gave no reading (each also has a note in the diary).
+    pub rejected: usize,
+    /// Readings whose time was corrected for the device clock.
+    pub corrected: u32,
+    /// How far the device clock was off, in minutes (positive: ahead), when it was.
+    pub clock_skew_min: Option<i64>,
+    pub attempts: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            language: "fr".into(),
+            text_scale: 100,
+            onboarded: false,
+            consent: None,
+            pin_hash: None,
+            acknowledged: BTreeSet::new(),
+            notified: BTreeSet::new(),
+            devices: Vec::new(),
+        }
+    }
+}
+
+/// The patient's consent to transmission (SPEC §2), recorded locally until sync carries it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Consent {
+    pub given_at: DateTime<Utc>,
+    /// Set when withdrawn: from then on nothing may leave the device.
+    pub withdrawn_at: Option<DateTime<Utc>>,
+    /// Version of the information text the patient read.
+    pub text_version: u32,
+}
+
+impl Consent {
+    pub fn active(&self) -> bool {
+        self.withdrawn_at.is_none()
+    }
+}
+
+/// Version of the onboarding information text; bump it when the text changes.
+pub const CONSENT_TEXT_VERSION: u32 = 1;
+
+/// Where the settings of the database at `db_path` live.
+pub fn path_for(db_path: &Path) -> PathBuf {
+    let mut name = db_path
+        .file_stem()
+        .map(|s| s.to_os_string())
+        .unwrap_or_else(|| "ilot".into());
+    name.push(".settings.json");
+    db_path.with_file_name(name)
+}
+
+impl Settings {
+    /// Reads the settings, or the defaults when the file does not exist yet. A damaged file is an
+    /// error rather than silently reset: it holds the PIN hash and the consent.
+    pub fn load(path: &Path) -> Result<Self> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => serde_json::from_str(&text).map_err(|e| {
+                Error::Io(format!(
+                    "the settings file {} is damaged ({e}); move it away to start again",
+                    path.display()
+                ))
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
+            Err(e) => Err(Error::Io(format!("{}: {e}", path.display()))),
+        }
+    }
+
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let io = |e: std::io::Error| Error::Io(format!("{}: {e}", path.display()));
+        let json = serde_json::to_vec_pretty(self).map_err(|e| Error::Io(e.to_string()))?;
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, json).map_err(io)?;
+        std::fs::rename(&tmp, path).map_err(io)
+    }
+
+    pub fn acknowledge(&mut self, key: &str) {
+        insert_bounded(&mut self.acknowledged, key);
+    }
+
+    pub fn mark_notified(&mut self, key: &str) {
+        insert_bounded(&mut self.notified, key);
+    }
+}
+
+fn insert_bounded(set: &mut BTreeSet<String>, key: &str) {
+    set.insert(key.to_string());
+    while set.len() > MAX_KEYS {
+        // Keys are `family@time`; dropping the smallest drops an arbitrary old family's key,
+        // which at worst lets a long-closed alert be shown once more.
+        set.pop_first();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_sit_beside_the_database() {
+        assert_eq!(
+            path_for(Path::new("/d/ilot.db")),
+            PathBuf::from("/d/ilot.settings.json")
+        );
+    }
+
+    #[test]
+    fn missing_file_gives_french_defaults_and_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.settings.json");
+        let mut s = Settings::load(&p).unwrap();
+        assert_eq!(
+            (s.language.as_str(), s.text_scale, s.onboarded),
+            ("fr", 100, false)
+        );
+        s.language = "en".into();
+        s.acknowledge("hypo@2026-01-01T00:00:00Z");
+        s.save(&p).unwrap();
+        assert_eq!(Settings::load(&p).unwrap(), s);
+    }
+
+    #[test]
+    fn a_damaged_file_is_not_reset() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.settings.json");
+        std::fs::write(&p, "{not json").unwrap();
+        let e = Settings::load(&p).unwrap_err().to_string();
+        assert!(e.contains("damaged"), "{e}");
+    }
+
+    #[test]
+    fn remembered_keys_are_bounded() {
+        let mut s = Settings::default();
+        for i in 0..(MAX_KEYS + 10) {
+            s.mark_notified(&format!("k{i:05}"));
+        }
+        assert_eq!(s.notified.len(), MAX_KEYS);
+        assert!(s.notified.contains(&format!("k{:05}", MAX_KEYS + 9)));
+    }
+}

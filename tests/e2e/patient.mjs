@@ -1,0 +1,211 @@
+// The patient's path through the real app window, step by step (the scenario runs with
+// ILOT_SIM=1, which offers ilot-ble's simulated meter). Steps that need enrolment, the operator
+// server and sync (ilot-sync, ilot-server) are appended to PATIENT_STEPS when the app is wired to
+// them: enrol → sync → the server holds the entries → an operator message appears.
+
+import assert from 'node:assert/strict';
+import { sleep } from './webdriver.mjs';
+
+export const PIN = '2580';
+
+const tid = (id) => `[data-testid="${id}"]`;
+
+export async function onboard(s, { consent = true } = {}) {
+  await s.waitFor(tid('onboarding'));
+  await s.click(tid('ob-next')); // language: French is preselected
+  const emergency = await s.textOf(tid('ob-emergency'));
+  assert.match(emergency, /pas un service d'urgence/);
+  assert.match(emergency, /appelez le 15/);
+  await s.click(tid('ob-next'));
+  await s.click(tid(consent ? 'ob-consent-yes' : 'ob-consent-no'));
+  await s.type(tid('ob-pin'), PIN);
+  await s.type(tid('ob-pin2'), PIN);
+  await s.click(tid('ob-next'));
+  await s.click(tid('ob-finish'));
+  await s.waitFor(tid('glucose-now'));
+}
+
+export async function nav(s, name) {
+  await s.click(tid(`nav-${name}`));
+}
+
+export const PATIENT_STEPS = [
+  {
+    name: 'onboarding',
+    async run({ session: s }) {
+      await s.waitFor(tid('onboarding'), { text: 'Bienvenue sur Ilot' });
+      await onboard(s);
+    },
+  },
+  {
+    name: 'home-empty',
+    async run({ session: s }) {
+      assert.match(await s.textOf(tid('glucose-now')), /Pas encore de glycémie/);
+      assert.match(await s.textOf(tid('emergency-line')), /appelez le 15/);
+      // The profile recorded at onboarding waits to be sent; nothing says "error".
+      const sync = await s.textOf(tid('sync-line'));
+      assert.match(sync, /1 donnée en attente d'envoi — l'envoi commencera quand l'appareil sera relié à votre équipe/);
+    },
+  },
+  {
+    name: 'glucose-form-validation',
+    async run({ session: s }) {
+      await s.click(tid('quick-glucose'));
+      await s.type(tid('glucose-input'), '55');
+      await s.click(tid('entry-save'));
+      const err = await s.textOf(tid('field-error'));
+      assert.match(err, /0,10 à 6,00 g\/L/);
+    },
+  },
+  {
+    name: 'glucose-entry',
+    async run({ session: s }) {
+      await s.type(tid('glucose-input'), '0,55');
+      await s.click(tid('entry-save'));
+      await s.waitFor(tid('notice'), { text: 'Enregistré' });
+      assert.equal(await s.textOf(tid('glucose-value')), '0,55');
+      assert.equal(await s.textOf(tid('glucose-unit')), 'g/L');
+      assert.match(await s.textOf(tid('glucose-zone')), /bas/);
+      assert.match(await s.textOf(tid('glucose-age')), /instant|il y a/);
+      assert.match(await s.textOf(tid('sync-line')), /2 données en attente d'envoi/);
+    },
+  },
+  {
+    name: 'hypo-alert',
+    async run({ session: s }) {
+      const alert = await s.waitFor(`${tid('alert')}[data-kind="hypo-l1"]`);
+      const text = await s.text(alert);
+      assert.match(text, /Glycémie basse/);
+      assert.match(text, /15 g de sucre/);
+      assert.match(text, /recontrôlez votre glycémie dans 15 minutes/);
+    },
+  },
+  {
+    name: 'logbook',
+    async run({ session: s }) {
+      await nav(s, 'logbook');
+      const entry = await s.waitFor(`${tid('logbook-entry')}[data-kind="glucose"]`);
+      assert.match(await s.text(entry), /0,55 g\/L/);
+    },
+  },
+  {
+    name: 'charts',
+    async run({ session: s }) {
+      await nav(s, 'charts');
+      await s.waitFor(tid('agp-view'));
+      assert.match(await s.textOf(tid('metrics')), /Données insuffisantes/);
+      await s.waitFor(`${tid('agp-chart')} canvas`);
+      await s.click(tid('tab-day'));
+      await s.waitFor(`${tid('chart-day')} canvas`);
+    },
+  },
+  {
+    name: 'observance',
+    async run({ session: s }) {
+      await nav(s, 'observance');
+      await s.waitFor('main', { text: 'prescription de votre équipe' });
+    },
+  },
+  {
+    name: 'education-nurse-session',
+    async run({ session: s }) {
+      await nav(s, 'education');
+      await s.click(tid('nurse-mode'));
+      await s.waitFor(tid('nurse-form'));
+      const boxes = await s.findAll(`${tid('nurse-form')} input[type="checkbox"]`);
+      await s.clickEl(boxes[0]);
+      await s.clickEl(boxes[2]);
+      await s.waitFor(tid('nurse-form'), { text: '2 thème(s) sur 7' });
+      await s.click(`${tid('nurse-form')} button[type="submit"]`);
+      await s.waitFor(tid('notice'), { text: 'Séance enregistrée' });
+    },
+  },
+  {
+    name: 'messages-appointments',
+    async run({ session: s }) {
+      await nav(s, 'messages');
+      await s.waitFor(tid('messages-empty'));
+      await nav(s, 'appointments');
+      await s.waitFor(tid('appointments-empty'));
+    },
+  },
+  {
+    name: 'devices-simulated-meter',
+    async run({ session: s }) {
+      await nav(s, 'devices');
+      const dev = await s.waitFor(`${tid('device')}[data-address="sim:meter"]`);
+      assert.match(await s.text(dev), /Jamais téléchargé/);
+      await s.click(`${tid('device')}[data-address="sim:meter"] ${tid('device-download')}`);
+      const last = await s.waitFor(tid('device-last'), { text: /nouvelles mesures/, timeoutMs: 120_000 });
+      const n = Number(/(\d+) nouvelles mesures/.exec(await s.text(last))?.[1]);
+      assert.ok(n > 0, 'the simulated meter gave new readings');
+      // The progress events reached the screen: the last one counted every stored entry
+      // (readings and their meal context) out of what the meter announced.
+      const progress = await s.execute(
+        'return document.querySelector(\'[data-address="sim:meter"]\').dataset.progress',
+      );
+      const [stored, total] = String(progress).split('/').map(Number);
+      assert.ok(stored >= n && total === n, `progress ${progress} for ${n} new readings`);
+      await nav(s, 'logbook');
+      await s.waitFor(tid('logbook-entry'), { text: /lecteur/ });
+    },
+  },
+  {
+    name: 'settings-english',
+    async run({ session: s }) {
+      await nav(s, 'settings');
+      await s.click(tid('language-en'));
+      await s.waitFor(tid('nav-home'), { text: 'Home' });
+      await nav(s, 'home');
+      assert.match(await s.textOf(tid('glucose-zone')), /low/);
+      assert.match(await s.textOf(tid('alert-advice')), /15 g of fast sugar/);
+      assert.equal(await s.textOf(tid('glucose-value')), '0.55');
+    },
+  },
+  {
+    name: 'settings-french-again',
+    async run({ session: s }) {
+      await nav(s, 'settings');
+      await s.click(tid('language-fr'));
+      await s.waitFor(tid('nav-home'), { text: 'Accueil' });
+    },
+  },
+  {
+    name: 'text-200-percent',
+    async run({ session: s }) {
+      await nav(s, 'settings');
+      await s.waitFor('#text-scale');
+      await s.execute(
+        "const r = document.querySelector('#text-scale'); r.value = '200';" +
+          "r.dispatchEvent(new Event('input', { bubbles: true })); r.dispatchEvent(new Event('change', { bubbles: true }));",
+      );
+      await s.waitFor('label[for="text-scale"]', { text: '200 %' });
+      await nav(s, 'home');
+      await s.waitFor(tid('glucose-value'));
+      const layout = await s.execute(
+        'return { font: getComputedStyle(document.documentElement).fontSize, overflow: document.documentElement.scrollWidth - window.innerWidth }',
+      );
+      assert.equal(layout.font, '32px');
+      assert.ok(layout.overflow <= 0, `no horizontal scrolling at 200 % (${layout.overflow} px too wide)`);
+    },
+  },
+  {
+    name: 'restart-locked',
+    async run(ctx) {
+      await ctx.restart();
+      const s = ctx.session;
+      await s.waitFor(tid('lock'));
+      await s.type(tid('lock-pin'), '1111');
+      await s.click(`${tid('lock')} button[type="submit"]`);
+      await s.waitFor(tid('lock'), { text: 'Code incorrect' });
+      await s.type(tid('lock-pin'), PIN);
+      await s.click(`${tid('lock')} button[type="submit"]`);
+      assert.equal(await s.textOf(tid('glucose-value')), '0,55');
+      assert.equal(await s.execute('return getComputedStyle(document.documentElement).fontSize'), '32px');
+      // The session saved above is in the logbook too, and the language choice was kept.
+      await nav(s, 'logbook');
+      await s.waitFor(`${tid('logbook-entry')}[data-kind="education"]`);
+      await sleep(100);
+    },
+  },
+];

@@ -1,0 +1,106 @@
+// Performance of the real app window with demo data (ILOT_DEMO=1): cold start to the first
+// screen with data, 90 days of CGM in the charts (timed inside the webview with performance.now
+// around the render), and memory (RSS) with a year of data. Numbers go to
+// artifacts/<scenario>-metrics.json and the console; nothing is asserted on timings.
+
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { processTree } from './harness.mjs';
+import { nav } from './patient.mjs';
+
+const tid = (id) => `[data-testid="${id}"]`;
+
+/** Onboarding done without a PIN, so a cold start opens straight on the home screen. */
+function preOnboarded(dataDir) {
+  writeFileSync(
+    join(dataDir, 'ilot.settings.json'),
+    JSON.stringify({ language: 'fr', text_scale: 100, onboarded: true, consent: null, pin_hash: null }),
+  );
+}
+
+async function perf(s, name, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const v = await s.execute(`return (window.__ilotPerf || {})[${JSON.stringify(name)}] || null`);
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no timing ${name} recorded`);
+}
+
+function memory(ctx) {
+  const tree = processTree(ctx.driver.child.pid);
+  const app = tree.find((p) => p.comm.startsWith('ilot-app'));
+  const web = tree.filter((p) => /^WebKit/.test(p.comm));
+  return {
+    app_rss_mib: app ? +(app.rssKiB / 1024).toFixed(1) : null,
+    webkit_rss_mib: +(web.reduce((a, p) => a + p.rssKiB, 0) / 1024).toFixed(1),
+    processes: tree.map((p) => `${p.comm}:${(p.rssKiB / 1024).toFixed(1)}MiB`),
+  };
+}
+
+function steps(days) {
+  return [
+    {
+      name: 'first-start-seeds-demo',
+      async run(ctx) {
+        await ctx.session.waitFor(tid('glucose-value'), { timeoutMs: 120_000 });
+        ctx.metrics.first_start_with_seeding_ms = Math.round(performance.now() - ctx.startedAt);
+      },
+    },
+    {
+      name: 'cold-start',
+      async run(ctx) {
+        const t0 = await ctx.restart();
+        await ctx.session.waitFor(tid('glucose-value'));
+        ctx.metrics.cold_start_to_data_ms = Math.round(performance.now() - t0);
+        ctx.metrics.webview_start_to_data_ms = Math.round((await perf(ctx.session, 'first-data')).ms);
+      },
+    },
+    {
+      name: `agp-${days}-days`,
+      async run(ctx) {
+        const s = ctx.session;
+        await nav(s, 'charts');
+        await s.click(tid('days-90'));
+        const report = await perf(s, 'report-90');
+        await s.waitFor(`${tid('agp-chart')} canvas`);
+        const agp = await perf(s, 'agp');
+        ctx.metrics.report_90_days_ipc_ms = Math.round(report.ms);
+        ctx.metrics.report_90_days_readings = report.points;
+        ctx.metrics.agp_render_ms = +agp.ms.toFixed(1);
+      },
+    },
+    {
+      name: `every-reading-${days}-days`,
+      async run(ctx) {
+        const s = ctx.session;
+        await s.click(tid('tab-trend'));
+        const series = await perf(s, 'series-90');
+        await s.waitFor(`${tid('chart-trend-90')} canvas`);
+        const chart = await perf(s, 'trend-90');
+        assert.ok(chart.points > 20_000, `90 days of CGM expected, got ${chart.points} points`);
+        ctx.metrics.series_90_days_ipc_ms = Math.round(series.ms);
+        ctx.metrics.trend_90_days_render_ms = +chart.ms.toFixed(1);
+        ctx.metrics.trend_90_days_points = chart.points;
+      },
+    },
+    {
+      name: 'memory',
+      async run(ctx) {
+        await nav(ctx.session, 'logbook');
+        await ctx.session.waitFor(tid('sensor-summary'));
+        await nav(ctx.session, 'observance');
+        await ctx.session.waitFor(tid('observance-current'));
+        Object.assign(ctx.metrics, memory(ctx));
+        console.log('   ', JSON.stringify(ctx.metrics));
+      },
+    },
+  ];
+}
+
+export const PERF_SCENARIOS = [
+  { name: 'perf-90-days', env: { ILOT_DEMO: '1', ILOT_DEMO_DAYS: '90' }, setup: preOnboarded, steps: steps(90) },
+  { name: 'perf-365-days', env: { ILOT_DEMO: '1', ILOT_DEMO_DAYS: '365' }, setup: preOnboarded, steps: steps(90) },
+];

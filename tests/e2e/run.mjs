@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// Desktop end-to-end tests of the Ilot app window (see scripts/test-e2e.sh, which builds the app
+// and starts Xvfb). Usage:
+//   node tests/e2e/run.mjs --app <ilot-app binary> [--driver tauri-driver] [--artifacts DIR]
+//                          [--suite patient|perf] [--only scenario,...]
+import { parseArgs } from 'node:util';
+import { existsSync } from 'node:fs';
+import { runScenarios } from './harness.mjs';
+import { PATIENT_STEPS } from './patient.mjs';
+import { PERF_SCENARIOS } from './perf.mjs';
+
+const { values } = parseArgs({
+  options: {
+    app: { type: 'string' },
+    driver: { type: 'string', default: 'tauri-driver' },
+    artifacts: { type: 'string', default: 'artifacts' },
+    suite: { type: 'string', default: 'patient' },
+    only: { type: 'string' },
+  },
+});
+if (!values.app || !existsSync(values.app)) {
+  console.error(`e2e: the app binary ${values.app} does not exist; build it first (scripts/test-e2e.sh does)`);
+  process.exit(2);
+}
+if (!process.env.DISPLAY) {
+  console.error('e2e: DISPLAY is not set; run under Xvfb (scripts/test-e2e.sh does)');
+  process.exit(2);
+}
+
+const suites = {
+  patient: [{ name: 'patient', env: { ILOT_SIM: '1' }, steps: PATIENT_STEPS }],
+  perf: PERF_SCENARIOS,
+};
+const scenarios = suites[values.suite];
+if (!scenarios) {
+  console.error(`e2e: unknown suite ${values.suite} (patient or perf)`);
+  process.exit(2);
+}
+
+const { passed, failed } = await runScenarios(scenarios, {
+  app: values.app,
+  driverBin: values.driver,
+  artifacts: values.artifacts,
+  only: values.only?.split(','),
+});
+console.log(`\n${passed} step(s) passed, ${failed.length} failed; screenshots in ${values.artifacts}/screenshots`);
+process.exit(failed.length === 0 && passed > 0 ? 0 : 1);

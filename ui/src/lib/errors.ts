@@ -1,0 +1,60 @@
+// Shell errors in the patient's language: `error.<code>` from the catalogue, filled from the
+// error's params; the crate's English message only when the code is unknown.
+
+import { IpcError } from './ipc';
+import type { Translate } from './time';
+
+const CODES = new Set([
+  'glucose-implausible',
+  'not-a-number',
+  'out-of-range',
+  'too-precise',
+  'future-time',
+  'empty',
+  'unknown-name',
+  'invalid-prescription',
+  'not-found',
+  'deleted',
+  'store',
+  'locked',
+  'data-dir',
+  'io',
+  'pin-shape',
+  'pin-guessable',
+  'pin-wrong',
+  'whole-minutes',
+  'bad-time',
+  'time-gap',
+  'bad-date',
+  'text-scale',
+  'unknown-language',
+  'confirm',
+  'conflict',
+  'ipc',
+  'no-simulator',
+  'bluetooth-unavailable',
+  'bluetooth-off',
+  'device-not-found',
+  'device-refused',
+  'device-lost',
+  'device-unsupported',
+  'bluetooth',
+]);
+
+/** The domain's names for values ("insulin dose") as catalogue keys ("what.insulin-dose"). */
+export function whatKey(what: unknown): string {
+  return `what.${String(what).toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
+}
+
+export function errorText(e: unknown, t: Translate): string {
+  if (!(e instanceof IpcError)) return t('error.generic', { values: { message: String(e) } });
+  const { code, params, message } = e.shell;
+  if (!CODES.has(code)) return t('error.generic', { values: { message } });
+  const values: Record<string, string | number> = {};
+  for (const [k, v] of Object.entries(params ?? {})) {
+    values[k] = k === 'what' ? t(whatKey(v)) : typeof v === 'number' ? v : String(v);
+  }
+  return t(`error.${code}`, { values });
+}
+
+export const ERROR_CODES: readonly string[] = [...CODES];

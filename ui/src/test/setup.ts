@@ -1,0 +1,11 @@
+// Vitest: French catalogue loaded synchronously, as the app starts; each test renders into a
+// clean document.
+import { afterEach } from 'vitest';
+import { cleanup } from '@testing-library/svelte';
+import { setupI18n, setLanguage } from '../lib/i18n';
+
+setupI18n('fr');
+afterEach(() => {
+  cleanup();
+  setLanguage('fr');
+});
