@@ -9,6 +9,13 @@ cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
 
+# The real CGM recordings the tests read sit beside the project (../shared), as in CI.
+if [ ! -d ../shared/data/cgm ]; then
+  echo "test: ../shared/data/cgm not found: clone the project beside the shared folder" >&2
+  echo "      (e.g. d=\$(mktemp -d ../ci.XXXX) && git clone -q . \$d && cd \$d && bash .ci/run)" >&2
+  exit 1
+fi
+
 step() { printf '\n==> %s\n' "$*"; }
 
 step "formatting"
