@@ -28,6 +28,8 @@ pub enum Error {
     Io(String),
     #[error(transparent)]
     Ble(#[from] ilot_ble::BleError),
+    #[error(transparent)]
+    Sync(#[from] ilot_sync::SyncError),
 }
 
 impl Error {
@@ -55,6 +57,7 @@ impl Error {
             Self::Locked => "locked",
             Self::DataDir(_) | Self::Io(_) => "setup",
             Self::Ble(_) => "device",
+            Self::Sync(_) => "sync",
         }
     }
 
@@ -111,7 +114,43 @@ impl Error {
                 };
                 (code, json!({ "message": b.to_string() }))
             }
+            Self::Sync(e) => sync_code(e),
         }
+    }
+}
+
+/// Enrolment and sync failures, named so the UI can say what to do in the patient's language.
+fn sync_code(e: &ilot_sync::SyncError) -> (&'static str, Value) {
+    use ilot_sync::SyncError as S;
+    use ilot_wire::WireError as W;
+    use ilot_wire::api::ErrorCode as C;
+    match e {
+        S::NotEnrolled => ("not-enrolled", Value::Null),
+        S::ConsentRequired => ("no-consent", Value::Null),
+        S::Unreachable { server, .. } => ("server-unreachable", json!({ "server": server })),
+        S::Refused { code, message, .. } => match code {
+            C::EnrolmentCodeExpired => ("enrol-expired", Value::Null),
+            C::EnrolmentCodeUsed => ("enrol-used", Value::Null),
+            C::EnrolmentCodeInvalid | C::NotFound => ("enrol-unknown", Value::Null),
+            C::RateLimited | C::Unavailable | C::Internal => ("server-busy", Value::Null),
+            _ => ("server-refused", json!({ "message": message })),
+        },
+        S::Wire(W::FingerprintMismatch { .. } | W::KeyConfirmationMismatch | W::WeakPublicKey) => {
+            ("server-key-mismatch", Value::Null)
+        }
+        S::Wire(W::CodeLength { .. } | W::CodeCharacter { .. } | W::CodeCheck) => {
+            ("enrol-code-typo", Value::Null)
+        }
+        S::Wire(
+            W::NotAnEnrolmentLink(_)
+            | W::MissingField(_)
+            | W::DuplicateField(_)
+            | W::InvalidField { .. },
+        ) => ("enrol-link-bad", Value::Null),
+        S::Wire(W::InvalidServerUrl { got, .. }) => ("server-url-bad", json!({ "server": got })),
+        S::Wire(_) | S::BadResponse { .. } => ("server-not-ilot", Value::Null),
+        S::Store(_) => ("store", Value::Null),
+        S::State(_) => ("sync-state", Value::Null),
     }
 }
 

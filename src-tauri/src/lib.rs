@@ -1,6 +1,6 @@
 //! The Tauri 2 shell of the Ilot patient app: opens the patient's store, exposes typed commands
 //! over the Ilot crates to the `ui/` front end, seeds demo data on request, and keeps the app's
-//! preferences and PIN lock. It holds no business rule: values are validated by `ilot-domain`,
+//! preferences and PIN lock, enrols the device and runs the background sync loop. It holds no business rule: values are validated by `ilot-domain`,
 //! judged by `ilot-rules`, kept by `ilot-store`. Mobile-ready: `run` is the mobile entry point
 //! too, and nothing in the core paths is desktop-only.
 
@@ -12,6 +12,7 @@ mod input;
 mod pin;
 mod settings;
 mod state;
+mod sync;
 mod views;
 
 use tauri::Manager;
@@ -39,6 +40,7 @@ pub fn run() {
             }
             app.manage(state);
             app.manage(commands::setup::Attempts::default());
+            commands::sync::spawn_loop(app.handle().clone())?;
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -73,6 +75,11 @@ pub fn run() {
             commands::devices::pair_device,
             commands::devices::forget_device,
             commands::devices::download_device,
+            commands::sync::enrol,
+            commands::sync::sync_now,
+            commands::sync::sync_status,
+            commands::sync::inbox,
+            commands::sync::messages_read,
         ])
         .run(tauri::generate_context!("tauri.conf.json"))
         .expect("error while running the Ilot app");

@@ -1,6 +1,8 @@
 //! The app's own preferences, kept in `<database>.settings.json` beside the encrypted store:
-//! language, text size, onboarding and consent, the PIN's salted hash (never the PIN), which
-//! alerts the patient marked "done" and which were already notified.
+//! language, text size, onboarding, the PIN's salted hash (never the PIN), which alerts the
+//! patient marked "done" and which were already notified, which care-team messages were read.
+//! Consent is not here: it lives in the store's sync state (`ilot_sync::set_consent`), the one
+//! record the sync engine obeys; a consent found in an older settings file is moved there.
 //!
 //! Nothing medical lives here: glucose values, the profile (display unit, time zone) and the
 //! prescription are in the store. The file is written whole to a temporary file and renamed, so
@@ -25,7 +27,9 @@ pub struct Settings {
     /// Text size as a percentage of the default (100–200).
     pub text_scale: u16,
     pub onboarded: bool,
-    pub consent: Option<Consent>,
+    /// Consent as older versions kept it; moved to the store on load, never written again.
+    #[serde(rename = "consent", skip_serializing)]
+    pub legacy_consent: Option<Consent>,
     /// Argon2id PHC string of the PIN.
     pub pin_hash: Option<String>,
     /// Alerts the patient marked "done".
@@ -34,6 +38,8 @@ pub struct Settings {
     pub notified: BTreeSet<String>,
     /// Paired (or simulated) glucose devices and their last download.
     pub devices: Vec<KnownDevice>,
+    /// Ids of the care team's messages the patient has seen.
+    pub read_messages: BTreeSet<u64>,
 }
 
 /// A glucose meter or CGM the patient paired, and what its last download did.
@@ -73,16 +79,17 @@ impl Default for Settings {
             language: "fr".into(),
             text_scale: 100,
             onboarded: false,
-            consent: None,
+            legacy_consent: None,
             pin_hash: None,
             acknowledged: BTreeSet::new(),
             notified: BTreeSet::new(),
             devices: Vec::new(),
+            read_messages: BTreeSet::new(),
         }
     }
 }
 
-/// The patient's consent to transmission (SPEC §2), recorded locally until sync carries it.
+/// The patient's consent as older versions of the app kept it in this file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Consent {
     pub given_at: DateTime<Utc>,
@@ -93,8 +100,14 @@ pub struct Consent {
 }
 
 impl Consent {
-    pub fn active(&self) -> bool {
-        self.withdrawn_at.is_none()
+    /// The same decision as the sync engine records it (not yet told to the server).
+    pub fn to_sync(&self) -> ilot_sync::Consent {
+        ilot_sync::Consent {
+            granted: self.withdrawn_at.is_none(),
+            at: self.withdrawn_at.unwrap_or(self.given_at),
+            notice_version: self.text_version,
+            told_server: false,
+        }
     }
 }
 

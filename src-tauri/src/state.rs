@@ -1,5 +1,5 @@
 //! The app's state: the patient's encrypted store in the OS app-data folder (or `ILOT_DB`), the
-//! app's preferences beside it, and whether the PIN lock is open.
+//! app's preferences beside it, whether the PIN lock is open, and the sync loop's runner.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,6 +11,7 @@ use ilot_store::{KeyMode, Store};
 
 use crate::error::{Error, Result};
 use crate::settings::{self, Settings};
+use crate::sync::{self as sync_loop, Runner};
 
 #[derive(Debug)]
 pub struct AppState {
@@ -22,6 +23,8 @@ pub struct AppState {
     key_mode: KeyMode,
     /// `ILOT_DEMO=1`: demo data was (or may be) seeded; the UI says so.
     pub demo: bool,
+    /// Enrolment and the sync loop (their own store connection).
+    pub sync: Runner,
 }
 
 impl AppState {
@@ -36,12 +39,14 @@ impl AppState {
 
     /// Opens the store at `db_path` with its key from `mode`, and the settings beside it.
     pub fn open_at(db_path: PathBuf, mode: KeyMode, demo: bool) -> Result<Self> {
-        let store = open_store(&db_path, mode)?;
+        let mut store = open_store(&db_path, mode)?;
         let settings_path = settings::path_for(&db_path);
-        let settings = Settings::load(&settings_path)?;
+        let mut settings = Settings::load(&settings_path)?;
+        migrate_consent(&mut store, &mut settings, &settings_path)?;
         // No PIN yet (first start, or onboarding not finished): nothing to unlock.
         let unlocked = settings.pin_hash.is_none();
         Ok(Self {
+            sync: Runner::new(db_path.clone(), mode, Box::new(sync_loop::http)),
             store: Mutex::new(store),
             settings: Mutex::new(settings),
             db_path,
@@ -97,6 +102,7 @@ impl AppState {
     /// key file, and the settings are deleted. The keyring entry (if any) is left to the store's
     /// key resolution, which reuses it for the new, empty file.
     pub fn reset(&self) -> Result<()> {
+        self.sync.close();
         let mut store = self.store_unchecked()?;
         // Closes the old connection before its files are removed.
         *store = Store::open_in_memory()?;
@@ -120,6 +126,18 @@ impl AppState {
         self.set_unlocked(true);
         Ok(())
     }
+}
+
+/// Moves a consent kept by an older version in the settings file into the store's sync state,
+/// where the sync engine reads it; a decision already in the store wins (it is newer or equal).
+fn migrate_consent(store: &mut Store, settings: &mut Settings, path: &Path) -> Result<()> {
+    let Some(old) = settings.legacy_consent.take() else {
+        return Ok(());
+    };
+    if ilot_sync::SyncState::consent(store)?.is_none() {
+        ilot_sync::SyncState::set_consent(store, &old.to_sync())?;
+    }
+    settings.save(path)
 }
 
 /// `ILOT_KEYSTORE`: `auto` (default), `keyring` or `file`.

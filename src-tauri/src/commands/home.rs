@@ -7,6 +7,7 @@ use ilot_domain::{GlucoseUnit, MealContext};
 use serde::Serialize;
 use tauri::State;
 
+use super::sync::{AppointmentView, Inbox, MessageView, SyncView};
 use crate::error::Result;
 use crate::gather::{self, Loaded, Trend, Zone};
 use crate::state::{self, AppState};
@@ -31,18 +32,6 @@ pub struct BasalSuggestion {
     pub units: f64,
 }
 
-/// The permanent sync line. Until the sync engine (ilot-sync) lands there is no enrolment, so
-/// `state` is `not-enrolled` (or says that consent is missing or withdrawn) and the line tells how
-/// many entries wait; `last_sent_at` and `next_try_at` are filled by the sync loop.
-#[derive(Debug, Serialize)]
-pub struct SyncView {
-    /// `not-enrolled`, `no-consent`, `consent-withdrawn` (later: `idle`, `sending`, `offline`).
-    pub state: &'static str,
-    pub pending: u64,
-    pub last_sent_at: Option<DateTime<Utc>>,
-    pub next_try_at: Option<DateTime<Utc>>,
-}
-
 #[derive(Debug, Serialize)]
 pub struct Home {
     pub now: DateTime<Utc>,
@@ -55,6 +44,10 @@ pub struct Home {
     pub prescription_default: bool,
     pub entries: u64,
     pub sync: SyncView,
+    /// Care-team messages not read yet, and the newest of them (shown on home).
+    pub unread: usize,
+    pub latest_unread: Option<MessageView>,
+    pub next_appointment: Option<AppointmentView>,
     pub demo: bool,
 }
 
@@ -98,12 +91,9 @@ pub fn home_at(state: &AppState, now: DateTime<Utc>) -> Result<Home> {
         zone: gather::zone(&prescription.policy, p.level, p.cgm, p.context),
         trend: gather::trend(points),
     });
-    let consent = state.settings().consent.clone();
-    let sync_state = match consent {
-        None => "no-consent",
-        Some(c) if !c.active() => "consent-withdrawn",
-        Some(_) => "not-enrolled",
-    };
+    let sync = SyncView::gather(&store, &state.sync.status())?;
+    let read = state.settings().read_messages.clone();
+    let inbox = Inbox::gather(&store, &read, now)?;
     Ok(Home {
         now,
         tz,
@@ -120,12 +110,13 @@ pub fn home_at(state: &AppState, now: DateTime<Utc>) -> Result<Home> {
             .collect(),
         prescription_default: default,
         entries: store.count_entries()?,
-        sync: SyncView {
-            state: sync_state,
-            pending: store.outbox_len()?,
-            last_sent_at: None,
-            next_try_at: None,
-        },
+        sync,
+        unread: inbox.unread,
+        latest_unread: inbox.messages.into_iter().find(|m| !m.read),
+        next_appointment: inbox
+            .appointments
+            .into_iter()
+            .find(|a| a.upcoming && !a.cancelled),
         demo: state.demo,
     })
 }

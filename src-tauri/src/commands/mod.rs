@@ -7,6 +7,9 @@ pub mod export;
 pub mod home;
 pub mod reports;
 pub mod setup;
+pub mod sync;
 
+#[cfg(test)]
+mod sync_tests;
 #[cfg(test)]
 mod tests;

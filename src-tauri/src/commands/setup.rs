@@ -6,13 +6,14 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use ilot_domain::GlucoseUnit;
+use ilot_sync::SyncState;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tauri::State;
 
 use crate::error::{Error, Result};
 use crate::pin;
-use crate::settings::{CONSENT_TEXT_VERSION, Consent};
+use crate::settings::CONSENT_TEXT_VERSION;
 use crate::state::{self, AppState};
 
 /// Wrong PINs in a row before the lock makes the patient wait.
@@ -29,7 +30,10 @@ pub struct AppInfo {
     pub language: String,
     pub text_scale: u16,
     pub onboarded: bool,
-    pub consent: Option<Consent>,
+    /// The decision the sync engine obeys (the store's sync state).
+    pub consent: Option<ConsentView>,
+    /// The server this device is enrolled with, if it is.
+    pub enrolled: Option<String>,
     pub pin_set: bool,
     pub locked: bool,
     pub demo: bool,
@@ -40,15 +44,42 @@ pub struct AppInfo {
     pub version: &'static str,
 }
 
+/// The patient's decision about transmission, as the sync engine recorded it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConsentView {
+    pub granted: bool,
+    /// When it was given or withdrawn.
+    pub at: DateTime<Utc>,
+    pub notice_version: u32,
+    /// The server was told (a withdrawal is told once, then nothing leaves).
+    pub told_server: bool,
+}
+
+impl From<ilot_sync::Consent> for ConsentView {
+    fn from(c: ilot_sync::Consent) -> Self {
+        Self {
+            granted: c.granted,
+            at: c.at,
+            notice_version: c.notice_version,
+            told_server: c.told_server,
+        }
+    }
+}
+
 #[tauri::command]
 pub fn app_info(state: State<'_, AppState>) -> Result<AppInfo> {
-    let (tz, unit) = state::tz_and_unit(&*state.store_unchecked()?)?;
+    let store = state.store_unchecked()?;
+    let (tz, unit) = state::tz_and_unit(&store)?;
+    let consent = store.consent()?.map(ConsentView::from);
+    let enrolled = store.identity()?.map(|i| i.server.to_string());
+    drop(store);
     let s = state.settings();
     Ok(AppInfo {
         language: s.language.clone(),
         text_scale: s.text_scale,
         onboarded: s.onboarded,
-        consent: s.consent.clone(),
+        consent,
+        enrolled,
         pin_set: s.pin_hash.is_some(),
         locked: !state.is_unlocked(),
         demo: state.demo,
@@ -127,14 +158,15 @@ pub fn onboard(state: &AppState, choices: Onboarding, now: DateTime<Utc>) -> Res
             p.preferred_unit = choices.unit;
             store.set_profile(&p, now)?;
         }
+        // Only a "yes" is recorded: a "no" at onboarding leaves no decision, which the engine
+        // already treats as "send nothing", and keeps "withdrawn" for a consent taken back.
+        if choices.consent && !store.consent()?.is_some_and(|c| c.granted) {
+            ilot_sync::set_consent(&mut *store, true, CONSENT_TEXT_VERSION, now)?;
+        }
     }
+    state.sync.wake();
     state.update_settings(|s| {
         s.language = choices.language;
-        s.consent = choices.consent.then_some(Consent {
-            given_at: now,
-            withdrawn_at: None,
-            text_version: CONSENT_TEXT_VERSION,
-        });
         s.pin_hash = Some(hash);
         s.onboarded = true;
     })?;
@@ -212,33 +244,29 @@ pub fn change_pin(state: State<'_, AppState>, old: String, new: String) -> Resul
     state.update_settings(|s| s.pin_hash = Some(hash))
 }
 
-/// Gives (again) consent to transmission, recorded with its time.
+/// Gives (again) consent to transmission, recorded with its time in the store's sync state.
 #[tauri::command]
-pub fn give_consent(state: State<'_, AppState>) -> Result<Consent> {
-    state.require_unlocked()?;
-    let c = Consent {
-        given_at: Utc::now(),
-        withdrawn_at: None,
-        text_version: CONSENT_TEXT_VERSION,
-    };
-    state.update_settings(|s| s.consent = Some(c.clone()))?;
-    Ok(c)
+pub fn give_consent(state: State<'_, AppState>) -> Result<ConsentView> {
+    set_consent(&state, true, Utc::now())
 }
 
-/// Withdraws consent: from now on nothing leaves the device. (When sync exists it tells the
-/// operator that transmission stopped, SPEC §2, and sends nothing else.)
+/// Withdraws consent: from now on nothing leaves the device; the next sync tells the care team
+/// once (SPEC §2) and sends nothing else.
 #[tauri::command]
-pub fn withdraw_consent(state: State<'_, AppState>) -> Result<Option<DateTime<Utc>>> {
-    state.require_unlocked()?;
-    let now = Utc::now();
-    state.update_settings(|s| {
-        if let Some(c) = &mut s.consent
-            && c.withdrawn_at.is_none()
-        {
-            c.withdrawn_at = Some(now);
-        }
-        s.consent.as_ref().and_then(|c| c.withdrawn_at)
-    })
+pub fn withdraw_consent(state: State<'_, AppState>) -> Result<ConsentView> {
+    set_consent(&state, false, Utc::now())
+}
+
+pub fn set_consent(state: &AppState, granted: bool, now: DateTime<Utc>) -> Result<ConsentView> {
+    let mut store = state.store()?;
+    let current = store.consent()?;
+    if current.is_none_or(|c| c.granted != granted) {
+        ilot_sync::set_consent(&mut *store, granted, CONSENT_TEXT_VERSION, now)?;
+    }
+    let c = store.consent()?.expect("recorded above or before");
+    drop(store);
+    state.sync.wake();
+    Ok(c.into())
 }
 
 /// Deletes every local entry, the profile, the prescription and the settings; the app starts

@@ -98,8 +98,11 @@ fn onboarding_sets_the_pin_and_the_lock_guards_the_data() {
     let state = app(&dir);
     onboard(&state, onboarding("2580"), now()).unwrap();
     assert!(state.is_unlocked());
-    let consent = state.settings().consent.clone().unwrap();
-    assert_eq!(consent.given_at, now());
+    // Consent lives in the store's sync state, where the sync engine reads it.
+    let consent = ilot_sync::SyncState::consent(&*state.store().unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!((consent.granted, consent.at), (true, now()));
 
     // A restart finds the app locked.
     drop(state);

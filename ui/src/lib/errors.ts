@@ -39,6 +39,23 @@ const CODES = new Set([
   'device-lost',
   'device-unsupported',
   'bluetooth',
+  'not-enrolled',
+  'no-consent',
+  'server-unreachable',
+  'server-busy',
+  'server-refused',
+  'server-key-mismatch',
+  'server-url-bad',
+  'server-not-ilot',
+  'sync-state',
+  'enrol-empty',
+  'enrol-server-missing',
+  'enrol-expired',
+  'enrol-used',
+  'enrol-unknown',
+  'enrol-code-typo',
+  'enrol-link-bad',
+  'already-enrolled',
 ]);
 
 /** The domain's names for values ("insulin dose") as catalogue keys ("what.insulin-dose"). */

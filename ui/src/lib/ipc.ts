@@ -60,12 +60,63 @@ export interface AlertView {
   notify: boolean;
 }
 
-export type SyncState = 'not-enrolled' | 'no-consent' | 'consent-withdrawn';
+export type SyncState =
+  | 'not-enrolled'
+  | 'no-consent'
+  | 'consent-withdrawn'
+  | 'syncing'
+  | 'offline'
+  | 'refused'
+  | 'idle';
 export interface SyncView {
   state: SyncState;
   pending: number;
   last_sent_at: string | null;
   next_try_at: string | null;
+  /** The server's error code when it refused (`unknown_device`…), or `local`. */
+  refused: string | null;
+  /** Messages and appointments the last session brought. */
+  received: number;
+}
+/** Sent by the shell after every sync session (payload: SyncView). */
+export const SYNC_EVENT = 'sync-status';
+
+export type CareRole = 'physician' | 'nurse';
+export interface Member {
+  name: string;
+  role: CareRole;
+}
+export interface MessageView {
+  id: number;
+  from: Member;
+  text: string;
+  sent_at: string;
+  read: boolean;
+}
+export type AppointmentMode =
+  | { 'in-person': { place: string | null } }
+  | { video: { link: string | null } }
+  | 'phone';
+export interface AppointmentView {
+  id: number;
+  kind: 'education' | 'consultation';
+  starts_at: string;
+  duration_min: number;
+  mode: AppointmentMode;
+  with: Member | null;
+  topic: string | null;
+  cancelled: boolean;
+  upcoming: boolean;
+}
+export interface Inbox {
+  messages: MessageView[];
+  appointments: AppointmentView[];
+  unread: number;
+}
+export interface Enrolled {
+  pseudonym: string;
+  server: string;
+  prescription: boolean;
 }
 
 export interface BasalSuggestion {
@@ -83,13 +134,19 @@ export interface Home {
   prescription_default: boolean;
   entries: number;
   sync: SyncView;
+  unread: number;
+  latest_unread: MessageView | null;
+  next_appointment: AppointmentView | null;
   demo: boolean;
 }
 
+/** The decision the sync engine obeys. */
 export interface Consent {
-  given_at: string;
-  withdrawn_at: string | null;
-  text_version: number;
+  granted: boolean;
+  /** When it was given or withdrawn. */
+  at: string;
+  notice_version: number;
+  told_server: boolean;
 }
 
 export interface AppInfo {
@@ -97,6 +154,8 @@ export interface AppInfo {
   text_scale: number;
   onboarded: boolean;
   consent: Consent | null;
+  /** The server this device is enrolled with. */
+  enrolled: string | null;
   pin_set: boolean;
   locked: boolean;
   demo: boolean;
@@ -432,7 +491,7 @@ export interface Onboarding {
 
 /** The shell's one error (src-tauri/src/error.rs). */
 export interface ShellError {
-  kind: 'input' | 'store' | 'locked' | 'setup';
+  kind: 'input' | 'store' | 'locked' | 'setup' | 'device' | 'sync';
   code: string;
   message: string;
   params: Record<string, unknown> | null;
@@ -469,7 +528,7 @@ export const ipc = {
   lock: () => call<void>('lock'),
   changePin: (old: string, pin: string) => call<void>('change_pin', { old, new: pin }),
   giveConsent: () => call<Consent>('give_consent'),
-  withdrawConsent: () => call<string | null>('withdraw_consent'),
+  withdrawConsent: () => call<Consent>('withdraw_consent'),
   deleteLocalData: () => call<void>('delete_local_data', { confirm: true }),
 
   home: () => call<Home>('home'),
@@ -499,6 +558,12 @@ export const ipc = {
     call<KnownDevice>('pair_device', { address, name, kind }),
   forgetDevice: (address: string) => call<void>('forget_device', { address }),
   downloadDevice: (address: string) => call<KnownDevice>('download_device', { address }),
+
+  enrol: (code: string, server: string | null) => call<Enrolled>('enrol', { code, server }),
+  syncNow: () => call<SyncView>('sync_now'),
+  syncStatus: () => call<SyncView>('sync_status'),
+  inbox: () => call<Inbox>('inbox'),
+  messagesRead: (ids: number[]) => call<void>('messages_read', { ids }),
 };
 
 export type Ipc = typeof ipc;

@@ -15,6 +15,7 @@ const appInfo: AppInfo = {
   text_scale: 150,
   onboarded: true,
   consent: null,
+  enrolled: null,
   pin_set: true,
   locked: false,
   demo: false,

@@ -13,6 +13,15 @@ export function ago(at: string | Date, now: Date, t: Translate): string {
   return t('time.days-ago', { values: { n: Math.floor(hours / 24) } });
 }
 
+/** "dans 2 min", "dans moins d'une minute", "dans 1 h": when something will happen. */
+export function inMinutes(at: string | Date, now: Date, t: Translate): string {
+  const then = typeof at === 'string' ? new Date(at) : at;
+  const minutes = Math.ceil((then.getTime() - now.getTime()) / 60_000);
+  if (minutes <= 1) return t('time.within-a-minute');
+  if (minutes < 60) return t('time.in-minutes', { values: { n: minutes } });
+  return t('time.in-hours', { values: { n: Math.round(minutes / 60) } });
+}
+
 function locale(lang: string): string {
   return lang === 'en' ? 'en-GB' : 'fr-FR';
 }
@@ -21,6 +30,19 @@ export function formatTime(at: string | Date, tz: string, lang: string): string 
   return new Intl.DateTimeFormat(locale(lang), { timeZone: tz, hour: '2-digit', minute: '2-digit' }).format(
     typeof at === 'string' ? new Date(at) : at,
   );
+}
+
+/** "jeudi 26 novembre 2026 à 14:30": an appointment, in full, in the patient's zone. */
+export function formatAppointment(at: string | Date, tz: string, lang: string): string {
+  return new Intl.DateTimeFormat(locale(lang), {
+    timeZone: tz,
+    weekday: 'long',
+    day: 'numeric',
+    month: 'long',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+  }).format(typeof at === 'string' ? new Date(at) : at);
 }
 
 export function formatDateTime(at: string | Date, tz: string, lang: string): string {
