@@ -19,6 +19,7 @@ pub mod ratelimit;
 pub mod rules;
 mod scheduler;
 pub mod storage;
+pub mod totp;
 
 pub use error::{Result, ServerError};
 pub use http::{AppState, Clock, Config, router, serve};

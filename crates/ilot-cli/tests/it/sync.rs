@@ -69,9 +69,14 @@ fn a_patient_enrols_logs_offline_and_syncs_once_the_server_is_up() {
     let sdb = format!("sqlite:{}", env.dir.path().join("server.db").display());
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
-    operator(
+    let created_op = operator(
         &sdb,
         &["create-operator", "--username", "dr", "--name", "Dr Martin"],
+    );
+    // The TOTP secret is shown once, as a URI for the authenticator app and in base32.
+    assert!(
+        created_op.contains("otpauth://totp/Ilot:dr?") && created_op.contains("team default"),
+        "{created_op}"
     );
     let created: serde_json::Value = serde_json::from_str(&operator(
         &sdb,

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 pub use sqlite::SqliteStorage;
 
 use crate::error::{Result, ServerError};
+pub use crate::totp::TotpSecret;
 
 /// Opens the storage named by `url`: `sqlite:PATH`, `sqlite://PATH` or `sqlite::memory:`.
 pub fn open(url: &str) -> Result<Box<dyn Storage>> {
@@ -293,4 +294,25 @@ pub trait Storage: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<()>;
     fn audit_log(&self, limit: u32) -> Result<Vec<AuditRow>>;
+
+    // Care teams and the operators' second factor (migration V2). An operator sees only the
+    // patients of its team; a patient or operator without a team is seen by, and sees, nobody.
+
+    /// Creates a care team; a name already taken is refused.
+    fn create_team(&self, name: &str, now: DateTime<Utc>) -> Result<i64>;
+    fn team_by_name(&self, name: &str) -> Result<Option<i64>>;
+    fn set_operator_team(&self, operator_id: i64, team: i64) -> Result<()>;
+    fn operator_team(&self, operator_id: i64) -> Result<Option<i64>>;
+    fn set_patient_team(&self, patient: PatientId, team: i64) -> Result<()>;
+    fn patient_team(&self, patient: PatientId) -> Result<Option<i64>>;
+    /// The team's patients, in creation order.
+    fn team_patients(&self, team: i64) -> Result<Vec<PatientId>>;
+    /// The newest `limit` audit records written by operators of the team.
+    fn team_audit_log(&self, team: i64, limit: u32) -> Result<Vec<AuditRow>>;
+    /// Sets (or replaces) the operator's TOTP secret and forgets the last accepted step.
+    fn set_totp_secret(&self, operator_id: i64, secret: &TotpSecret) -> Result<()>;
+    fn totp_secret(&self, operator_id: i64) -> Result<Option<TotpSecret>>;
+    /// Records `step` as used when it is after the last accepted one, atomically; `false`
+    /// when it is not (a replayed or older code).
+    fn accept_totp_step(&self, operator_id: i64, step: u64) -> Result<bool>;
 }

@@ -2,3 +2,5 @@
 
 mod conformance;
 mod http;
+mod login;
+mod support;

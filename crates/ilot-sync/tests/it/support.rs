@@ -87,9 +87,21 @@ impl TestServer {
             return o;
         }
         let hash = ilot_server::auth::hash_password("a long enough password").unwrap();
-        s.create_operator("dr", "Dr Martin", CareRole::Physician, &hash, t0())
+        let id = s
+            .create_operator("dr", "Dr Martin", CareRole::Physician, &hash, t0())
             .unwrap();
+        let team = s.create_team("team A", t0()).unwrap();
+        s.set_operator_team(id, team).unwrap();
+        s.set_totp_secret(id, &physician_secret()).unwrap();
         s.operator_by_username("dr").unwrap().unwrap()
+    }
+
+    /// The code the physician's authenticator app shows at the server's time.
+    pub fn physician_code(&self) -> String {
+        let now = DateTime::from_timestamp_millis(self.clock.load(Ordering::SeqCst)).unwrap();
+        physician_secret()
+            .code_at(now.timestamp() as u64)
+            .to_string()
     }
 
     pub fn new_patient(&self, pseudonym: &str) -> Enrolment {
@@ -120,6 +132,11 @@ impl Drop for TestServer {
             rt.shutdown_background();
         }
     }
+}
+
+/// The physician's TOTP secret (the RFC 6238 test secret: tests only).
+pub fn physician_secret() -> ilot_server::totp::TotpSecret {
+    ilot_server::totp::TotpSecret::from_bytes(b"12345678901234567890".to_vec())
 }
 
 pub fn transport(url: &str) -> HttpTransport {
