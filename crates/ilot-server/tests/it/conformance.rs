@@ -17,7 +17,7 @@ fn t0() -> DateTime<Utc> {
     "2026-03-02T08:00:00Z".parse().unwrap()
 }
 
-fn backends() -> Vec<(&'static str, Box<dyn Storage>, Option<tempfile::TempDir>)> {
+pub fn backends() -> Vec<(&'static str, Box<dyn Storage>, Option<tempfile::TempDir>)> {
     let dir = tempfile::tempdir().unwrap();
     let file = format!("sqlite:{}", dir.path().join("s.db").display());
     vec![
