@@ -12,6 +12,8 @@ pub enum ServerError {
     Storage(String),
     #[error("unsupported database URL {0:?}: use sqlite:PATH (or sqlite::memory:)")]
     UnsupportedDatabase(String),
+    #[error("TLS: {0}")]
+    Tls(String),
     #[error("{message}")]
     Refused {
         code: ErrorCode,
@@ -34,7 +36,7 @@ impl ServerError {
     pub fn code(&self) -> ErrorCode {
         match self {
             Self::Storage(_) => ErrorCode::Unavailable,
-            Self::UnsupportedDatabase(_) => ErrorCode::Internal,
+            Self::UnsupportedDatabase(_) | Self::Tls(_) => ErrorCode::Internal,
             Self::Refused { code, .. } => *code,
         }
     }
@@ -56,7 +58,7 @@ impl ServerError {
                 message: "the server cannot store or read data right now; try again later".into(),
                 retry_after_s: Some(30),
             },
-            Self::UnsupportedDatabase(_) => {
+            Self::UnsupportedDatabase(_) | Self::Tls(_) => {
                 ErrorBody::new(ErrorCode::Internal, "the server is misconfigured")
             }
         }

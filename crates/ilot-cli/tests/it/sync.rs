@@ -154,3 +154,81 @@ fn a_patient_enrols_logs_offline_and_syncs_once_the_server_is_up() {
     let r: serde_json::Value = serde_json::from_str(&env.ok(&["sync", "--json"])).unwrap();
     assert_eq!(r["withdrawn"], true);
 }
+
+/// `ilot server --dev-tls`: the certificate is made once in the database's folder; a device
+/// trusts it only when given it with `--ca`, keeps it for later syncs.
+#[test]
+fn a_device_enrols_and_syncs_over_https_with_the_dev_certificate() {
+    let env = Env::new();
+    let sdb = format!("sqlite:{}", env.dir.path().join("server.db").display());
+    let port = free_port();
+    let url = format!("https://127.0.0.1:{port}");
+    operator(
+        &sdb,
+        &["create-operator", "--username", "dr", "--name", "Dr Martin"],
+    );
+    let created: serde_json::Value = serde_json::from_str(&operator(
+        &sdb,
+        &[
+            "create-patient",
+            "--pseudonym",
+            "P-7",
+            "--by",
+            "dr",
+            "--public-url",
+            &url,
+            "--json",
+        ],
+    ))
+    .unwrap();
+    let code = created["code"].as_str().unwrap();
+
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = server_cmd(&sdb)
+        .args(["server", "--listen", &listen, "--dev-tls"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    let mut line = String::new();
+    while !line.contains("listening on") {
+        line.clear();
+        assert!(out.read_line(&mut line).unwrap() > 0, "server stopped");
+    }
+    let _server = Server { child };
+    assert!(line.contains("https://"), "{line}");
+    assert!(
+        first.contains("SHA-256") && first.contains("new"),
+        "{first}"
+    );
+    let cert = env.dir.path().join("tls/dev-cert.pem");
+    assert!(first.contains(&cert.display().to_string()), "{first}");
+
+    let e = env.fails(&["enroll", code, "--server", &url]);
+    assert!(e.contains("did not prove") && e.contains("--ca"), "{e}");
+    let cert = cert.display().to_string();
+    let out = env.ok(&["enroll", code, "--server", &url, "--ca", &cert]);
+    assert!(out.contains("enrolled as P-7"), "{out}");
+    env.ok(&["consent", "grant"]);
+    env.ok(&["log", "glucose", "1,10", "g/L", "--at", "2026-01-05 07:30"]);
+    let r: serde_json::Value = serde_json::from_str(&env.ok(&["sync", "--json"])).unwrap();
+    assert_eq!(r["sent"], 1, "the saved certificate is used by sync: {r}");
+}
+
+#[test]
+fn plain_http_is_only_served_on_loopback() {
+    let env = Env::new();
+    let sdb = format!("sqlite:{}", env.dir.path().join("server.db").display());
+    let out = server_cmd(&sdb)
+        .args(["server", "--listen", "0.0.0.0:0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        e.contains("plain http is only served on this machine") && e.contains("--tls-cert"),
+        "{e}"
+    );
+}

@@ -4,3 +4,4 @@ mod attacks;
 mod cross_patient;
 mod e2e;
 mod support;
+mod tls;

@@ -26,6 +26,8 @@ pub struct TestServer {
     pub state: AppState,
     pub addr: SocketAddr,
     pub clock: Arc<AtomicI64>,
+    /// Serving HTTPS (with the development certificate).
+    pub tls: bool,
     runtime: Option<tokio::runtime::Runtime>,
 }
 
@@ -47,9 +49,25 @@ impl TestServer {
     }
 
     pub fn start_at(addr: SocketAddr, tune: impl FnOnce(&mut Config)) -> Self {
+        Self::start_with(addr, tune, None)
+    }
+
+    /// HTTPS on loopback with a development certificate made in `dir`.
+    pub fn start_tls(dir: &std::path::Path) -> (Self, ilot_server::tls::DevCert) {
+        let dev = ilot_server::tls::dev_certificate(dir).unwrap();
+        let config = ilot_server::tls::server_config(&dev.cert, &dev.key).unwrap();
+        (Self::start_with(Self::reserve(), |_| {}, Some(config)), dev)
+    }
+
+    fn start_with(
+        addr: SocketAddr,
+        tune: impl FnOnce(&mut Config),
+        tls: Option<Arc<rustls::ServerConfig>>,
+    ) -> Self {
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let clock = Arc::new(AtomicI64::new(t0().timestamp_millis()));
         let c = clock.clone();
-        let mut config = Config::new(Self::url_of(addr));
+        let mut config = Config::new(format!("{scheme}://{addr}"));
         config.clock =
             Arc::new(move || DateTime::from_timestamp_millis(c.load(Ordering::SeqCst)).unwrap());
         tune(&mut config);
@@ -63,17 +81,31 @@ impl TestServer {
         let listener = runtime
             .block_on(tokio::net::TcpListener::bind(addr))
             .unwrap();
-        runtime.spawn(ilot_server::serve(state.clone(), listener));
+        let is_tls = tls.is_some();
+        match tls {
+            Some(c) => {
+                let std = listener.into_std().unwrap();
+                runtime.spawn(ilot_server::serve_tls(state.clone(), std, c));
+            }
+            None => {
+                runtime.spawn(ilot_server::serve(state.clone(), listener));
+            }
+        }
         Self {
             state,
             addr,
             clock,
+            tls: is_tls,
             runtime: Some(runtime),
         }
     }
 
     pub fn url(&self) -> String {
-        Self::url_of(self.addr)
+        if self.tls {
+            format!("https://{}", self.addr)
+        } else {
+            Self::url_of(self.addr)
+        }
     }
 
     pub fn advance(&self, by: TimeDelta) {
