@@ -41,6 +41,11 @@ pub struct LoginResponse {
     pub role: CareRole,
 }
 
+fn dummy_hash() -> &'static str {
+    static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    H.get_or_init(|| auth::hash_password("no operator has this password").unwrap_or_default())
+}
+
 fn too_many_logins(wait: u64) -> ServerError {
     ServerError::Refused {
         code: ErrorCode::RateLimited,
@@ -70,6 +75,9 @@ pub async fn login(
     let r = state
         .blocking(move |s| {
             let Some(op) = s.storage().operator_by_username(&req.username)? else {
+                // The same argon2 work as for a known name, so that timing does not tell
+                // which user names exist.
+                auth::verify_password(&req.password, dummy_hash());
                 return Ok(Err("wrong user name, password or code"));
             };
             if !auth::verify_password(&req.password, &op.password_hash) {
