@@ -38,6 +38,16 @@ impl TotpSecret {
         Self(Zeroizing::new(b))
     }
 
+    /// The secret from its base32 text (as printed by `ilot operator create-operator`); `None`
+    /// when the text is not base32.
+    pub fn from_base32(text: &str) -> Option<Self> {
+        totp_rs::Secret::Encoded(text.trim().to_ascii_uppercase())
+            .to_bytes()
+            .ok()
+            .filter(|b| !b.is_empty())
+            .map(Self::from_bytes)
+    }
+
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }
@@ -109,6 +119,11 @@ mod tests {
             assert_eq!(s.code_at(t).as_str(), code, "t = {t}");
         }
         assert_eq!(s.base32().as_str(), "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
+        assert_eq!(
+            TotpSecret::from_base32("gezdgnbvgy3tqojqgezdgnbvgy3tqojq"),
+            Some(s)
+        );
+        assert_eq!(TotpSecret::from_base32("not base32!"), None);
     }
 
     #[test]

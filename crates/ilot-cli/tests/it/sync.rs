@@ -63,6 +63,15 @@ fn operator(db: &str, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// The secret `create-operator` printed ("or type the secret: …").
+fn totp_secret(out: &str) -> ilot_server::totp::TotpSecret {
+    let b32 = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("or type the secret: "))
+        .expect("the secret is printed");
+    ilot_server::totp::TotpSecret::from_base32(b32).expect("base32")
+}
+
 #[test]
 fn a_patient_enrols_logs_offline_and_syncs_once_the_server_is_up() {
     let env = Env::new();
@@ -78,6 +87,8 @@ fn a_patient_enrols_logs_offline_and_syncs_once_the_server_is_up() {
         created_op.contains("otpauth://totp/Ilot:dr?") && created_op.contains("team default"),
         "{created_op}"
     );
+    let secret = totp_secret(&created_op);
+    assert!(created_op.contains(&format!("secret={}", secret.base32().as_str())));
     let created: serde_json::Value = serde_json::from_str(&operator(
         &sdb,
         &[
