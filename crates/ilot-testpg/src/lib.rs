@@ -125,9 +125,16 @@ impl Cluster {
             _tmp: tmp,
         };
         let mut init = own.command("initdb");
-        init.arg("-D")
-            .arg(&own.data)
-            .args(["-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "-N"]);
+        init.arg("-D").arg(&own.data).args([
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "-N",
+        ]);
         run(&mut init, "initdb")?;
         let mut own = own;
         // A free port can be taken between the probe and the server's bind: try a few.
@@ -209,7 +216,9 @@ impl Cluster {
             Kind::Own(o) => Ok(o),
             Kind::External { .. } => Err(TestPgError::Command {
                 what: what.into(),
-                detail: format!("the server comes from {URL_ENV}; unset it to let tests stop and start their own"),
+                detail: format!(
+                    "the server comes from {URL_ENV}; unset it to let tests stop and start their own"
+                ),
             }),
         }
     }
@@ -325,7 +334,11 @@ fn run(c: &mut Command, what: &str) -> Result<()> {
 /// The folder holding initdb, pg_ctl and postgres: initdb's on PATH (symlinks resolved, as
 /// Debian links only some programs), else the newest /usr/lib/postgresql/*/bin.
 fn find_binaries() -> Result<PathBuf> {
-    let complete = |d: &Path| ["initdb", "pg_ctl", "postgres"].iter().all(|p| d.join(p).is_file());
+    let complete = |d: &Path| {
+        ["initdb", "pg_ctl", "postgres"]
+            .iter()
+            .all(|p| d.join(p).is_file())
+    };
     if let Some(path) = std::env::var_os("PATH") {
         for dir in std::env::split_paths(&path) {
             let initdb = dir.join("initdb");
