@@ -31,13 +31,28 @@ use crate::error::{Result, ServerError};
 use rows::*;
 
 pub struct PostgresStorage {
-    pool: connect::Pool,
+    // Always Some until drop.
+    pool: Option<connect::Pool>,
+}
+
+impl Drop for PostgresStorage {
+    fn drop(&mut self) {
+        // Closing a blocking client runs a small runtime of its own, which tokio forbids on its
+        // worker threads, where the last `AppState` is often dropped at shutdown: close the
+        // connections on a plain thread.
+        if let Some(pool) = self.pool.take() {
+            let _ = std::thread::spawn(move || drop(pool)).join();
+        }
+    }
 }
 
 impl std::fmt::Debug for PostgresStorage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PostgresStorage")
-            .field("connections", &self.pool.state().connections)
+            .field(
+                "connections",
+                &self.pool.as_ref().map(|p| p.state().connections),
+            )
             .finish()
     }
 }
@@ -47,7 +62,7 @@ impl PostgresStorage {
     /// opens the pool. Errors name the URL without its password.
     pub fn open(url: &str) -> Result<Self> {
         Ok(Self {
-            pool: connect::open(url)?,
+            pool: Some(connect::open(url)?),
         })
     }
 
@@ -58,7 +73,11 @@ impl PostgresStorage {
             r2d2_postgres::PostgresConnectionManager<r2d2_postgres::postgres::NoTls>,
         >,
     > {
-        Ok(self.pool.get()?)
+        let pool = self
+            .pool
+            .as_ref()
+            .ok_or_else(|| ServerError::Storage("the database pool is closed".into()))?;
+        Ok(pool.get()?)
     }
 }
 
@@ -282,7 +301,7 @@ impl Storage for PostgresStorage {
                AND e.version = (SELECT MAX(x.version) FROM entries x
                                 WHERE x.patient_id = e.patient_id AND x.device_id = e.device_id AND x.entry_id = e.entry_id)
              ORDER BY e.at, e.device_id, e.entry_id",
-            &[&b(patient.as_bytes()), &ts(from), &ts(to)],
+            &[&b(patient.as_bytes()), &bound(from), &bound(to)],
         )?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {

@@ -224,6 +224,10 @@ fn ingest_dedups_by_device_entry_and_version_and_remembers_the_answer() {
             3,
             "{name}"
         );
+        let all = s
+            .entries(p, DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC, true)
+            .unwrap();
+        assert_eq!(all, latest, "{name}: the widest window");
         assert_eq!(
             s.ingest(&b(2, &[], BatchDigest::from_bytes([3; 32])))
                 .unwrap(),

@@ -13,13 +13,18 @@ fn t0() -> DateTime<Utc> {
     "2026-03-02T08:00:00Z".parse().unwrap()
 }
 
-struct Srv {
+pub struct Srv {
     url: String,
     state: AppState,
     _rt: tokio::runtime::Runtime,
 }
 
 fn start() -> Srv {
+    start_on("sqlite::memory:")
+}
+
+/// A server on `db`, with a physician "dr" and a nurse "ide".
+pub fn start_on(db: &str) -> Srv {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -31,11 +36,7 @@ fn start() -> Srv {
     let url = format!("http://{}", listener.local_addr().unwrap());
     let mut config = Config::new(url.clone());
     config.clock = Arc::new(t0);
-    let state = AppState::new(
-        ilot_server::storage::open("sqlite::memory:").unwrap(),
-        config,
-    )
-    .unwrap();
+    let state = AppState::new(ilot_server::storage::open(db).unwrap(), config).unwrap();
     rt.spawn(ilot_server::serve(state.clone(), listener));
     for (user, role) in [("dr", CareRole::Physician), ("ide", CareRole::Nurse)] {
         let h = ilot_server::auth::hash_password("a long enough password").unwrap();
@@ -73,7 +74,15 @@ fn prescription() -> Prescription {
 
 #[test]
 fn operator_endpoints_need_a_session_and_reads_are_audited() {
-    let s = start();
+    operator_flow(&start());
+}
+
+#[test]
+fn the_operator_api_behaves_the_same_on_postgresql() {
+    operator_flow(&start_on(&ilot_testpg::fresh_database("http")));
+}
+
+fn operator_flow(s: &Srv) {
     let c = reqwest::blocking::Client::new();
     let r = c
         .get(format!("{}/v1/operator/patients", s.url))
@@ -89,8 +98,8 @@ fn operator_endpoints_need_a_session_and_reads_are_audited() {
         .unwrap();
     assert_eq!(r.status(), 401);
 
-    let dr = login(&s, "dr");
-    let ide = login(&s, "ide");
+    let dr = login(s, "dr");
+    let ide = login(s, "ide");
     // A nurse cannot prescribe.
     let r = c
         .post(format!("{}/v1/operator/patients", s.url))

@@ -1,4 +1,6 @@
-//! Integration tests of the server: storage conformance and the HTTP API on a real TCP port.
+//! Integration tests of the server: storage conformance (SQLite and PostgreSQL), the HTTP API on
+//! a real TCP port, and two API nodes sharing one PostgreSQL database.
 
 mod conformance;
 mod http;
+mod multinode;

@@ -15,6 +15,20 @@ pub(super) fn ts(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or(t)
 }
 
+/// A query bound inside PostgreSQL's timestamptz range (4713 BC to 294276 AD): callers ask for
+/// "everything" with chrono's extremes, which PostgreSQL cannot represent. No stored time lies
+/// outside, so the answer is unchanged.
+pub(super) fn bound(t: DateTime<Utc>) -> DateTime<Utc> {
+    let lo = chrono::NaiveDate::from_ymd_opt(-4000, 1, 1)
+        .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc());
+    let hi = chrono::NaiveDate::from_ymd_opt(200_000, 1, 1)
+        .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc());
+    match (lo, hi) {
+        (Some(lo), Some(hi)) => ts(t.clamp(lo, hi)),
+        _ => ts(t),
+    }
+}
+
 pub(super) fn bad(what: &str, e: impl std::fmt::Display) -> ServerError {
     ServerError::Storage(format!("stored {what} is invalid: {e}"))
 }
