@@ -243,7 +243,8 @@ fn nodes_starting_together_migrate_once_and_share_the_key() {
 #[test]
 fn a_database_that_cannot_be_reached_is_named_without_its_password() {
     let err = ilot_server::storage::open("postgres://ilot:hunter2@127.0.0.1:1/ilot")
-        .unwrap_err()
+        .err()
+        .unwrap()
         .to_string();
     assert!(
         err.contains("cannot connect to PostgreSQL at postgres://ilot:***@127.0.0.1:1/ilot"),
@@ -251,7 +252,8 @@ fn a_database_that_cannot_be_reached_is_named_without_its_password() {
     );
     assert!(!err.contains("hunter2"), "{err}");
     let err = ilot_server::storage::open("mysql://root:hunter2@db/x")
-        .unwrap_err()
+        .err()
+        .unwrap()
         .to_string();
     assert!(
         err.contains("postgres://") && !err.contains("hunter2"),
