@@ -27,7 +27,9 @@ pub fn db_url(db: Option<PathBuf>) -> Result<String> {
             {
                 Ok(s)
             } else {
-                bail!("the server needs a database URL, not {s:?}: give --db sqlite:PATH")
+                bail!(
+                    "the server needs a database URL, not {s:?}: give --db sqlite:PATH or --db postgres://user@host/db"
+                )
             }
         }
         None => {
@@ -42,8 +44,12 @@ pub fn db_url(db: Option<PathBuf>) -> Result<String> {
 }
 
 pub fn state(url: &str, public_url: &str) -> Result<AppState> {
-    let storage = ilot_server::storage::open(url)
-        .with_context(|| format!("cannot open the server database {url}"))?;
+    let storage = ilot_server::storage::open(url).with_context(|| {
+        format!(
+            "cannot open the server database {}",
+            ilot_server::storage::redact_url(url)
+        )
+    })?;
     Ok(AppState::new(storage, Config::new(public_url))?)
 }
 
@@ -63,7 +69,8 @@ pub fn run(db: Option<PathBuf>, args: &ServerArgs) -> Result<()> {
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let addr = listener.local_addr()?;
         println!(
-            "ilot server listening on http://{addr} (database {url}; server key {})",
+            "ilot server listening on http://{addr} (database {}; server key {})",
+            ilot_server::storage::redact_url(&url),
             state.server_public_key().fingerprint()
         );
         ilot_server::serve(state, listener)
