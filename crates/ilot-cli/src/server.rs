@@ -57,7 +57,9 @@ pub fn db_url(db: Option<PathBuf>) -> Result<String> {
             {
                 Ok(s)
             } else {
-                bail!("the server needs a database URL, not {s:?}: give --db sqlite:PATH")
+                bail!(
+                    "the server needs a database URL, not {s:?}: give --db sqlite:PATH or --db postgres://user@host/db"
+                )
             }
         }
         None => {
@@ -72,8 +74,12 @@ pub fn db_url(db: Option<PathBuf>) -> Result<String> {
 }
 
 pub fn state(url: &str, public_url: &str) -> Result<AppState> {
-    let storage = ilot_server::storage::open(url)
-        .with_context(|| format!("cannot open the server database {url}"))?;
+    let storage = ilot_server::storage::open(url).with_context(|| {
+        format!(
+            "cannot open the server database {}",
+            ilot_server::storage::redact_url(url)
+        )
+    })?;
     Ok(AppState::new(storage, Config::new(public_url))?)
 }
 
@@ -129,7 +135,8 @@ pub fn run(db: Option<PathBuf>, args: &ServerArgs) -> Result<()> {
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let addr = listener.local_addr()?;
         println!(
-            "ilot server listening on {scheme}://{addr} (database {url}; server key {})",
+            "ilot server listening on {scheme}://{addr} (database {}; server key {})",
+            ilot_server::storage::redact_url(&url),
             state.server_public_key().fingerprint()
         );
         match config {

@@ -10,7 +10,9 @@ use thiserror::Error;
 pub enum ServerError {
     #[error("database error: {0}")]
     Storage(String),
-    #[error("unsupported database URL {0:?}: use sqlite:PATH (or sqlite::memory:)")]
+    #[error(
+        "unsupported database URL {0:?}: use sqlite:PATH (or sqlite::memory:) or postgres://user@host/db"
+    )]
     UnsupportedDatabase(String),
     #[error("TLS: {0}")]
     Tls(String),
@@ -68,6 +70,18 @@ impl ServerError {
 impl From<rusqlite::Error> for ServerError {
     fn from(e: rusqlite::Error) -> Self {
         Self::Storage(e.to_string())
+    }
+}
+
+impl From<postgres::Error> for ServerError {
+    fn from(e: postgres::Error) -> Self {
+        Self::Storage(crate::storage::postgres_message(&e))
+    }
+}
+
+impl From<r2d2::Error> for ServerError {
+    fn from(e: r2d2::Error) -> Self {
+        Self::Storage(format!("no database connection available: {e}"))
     }
 }
 

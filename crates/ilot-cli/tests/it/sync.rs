@@ -243,3 +243,75 @@ fn plain_http_is_only_served_on_loopback() {
         "{e}"
     );
 }
+
+#[test]
+fn the_server_and_the_operator_commands_run_on_postgresql() {
+    // Trust authentication ignores the password: it is there to check it never shows.
+    let db = ilot_testpg::fresh_database("cli_server").replacen(
+        "postgres@",
+        "postgres:pw-in-the-url@",
+        1,
+    );
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let secret = totp_secret(&operator(
+        &db,
+        &["create-operator", "--username", "dr", "--name", "Dr Martin"],
+    ));
+    let created: serde_json::Value = serde_json::from_str(&operator(
+        &db,
+        &[
+            "create-patient",
+            "--pseudonym",
+            "P-PG",
+            "--by",
+            "dr",
+            "--start",
+            "2026-01-01",
+            "--public-url",
+            &url,
+            "--json",
+        ],
+    ))
+    .unwrap();
+    assert!(created["code"].is_string(), "{created}");
+
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = server_cmd(&db)
+        .args(["server", "--listen", &listen])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _server = Server { child };
+    assert!(line.contains("listening on"), "{line}");
+    assert!(line.contains("postgres:***@"), "{line}");
+    assert!(!line.contains("pw-in-the-url"), "{line}");
+
+    let c = reqwest::blocking::Client::new();
+    let login: serde_json::Value = c
+        .post(format!("{url}/v1/operator/login"))
+        .json(&serde_json::json!({
+            "username": "dr",
+            "password": "a long enough password",
+            "totp": secret.code_at(chrono::Utc::now().timestamp() as u64).as_str(),
+        }))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let token = login["token"].as_str().expect("a session token");
+    let patients: serde_json::Value = c
+        .get(format!("{url}/v1/operator/patients"))
+        .bearer_auth(token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let list = patients.as_array().unwrap();
+    assert_eq!(list.len(), 1, "{patients}");
+    assert_eq!(list[0]["pseudonym"], "P-PG", "{patients}");
+}

@@ -1,11 +1,12 @@
 //! Where the server keeps its data, behind one trait so that the backend is chosen at the edge
-//! from the database URL (`sqlite:PATH` embedded; PostgreSQL is the production target) and one
-//! conformance suite runs against every backend.
+//! from the database URL (`sqlite:PATH` embedded, `postgres://…` for production with several
+//! API nodes) and one conformance suite runs against every backend.
 //!
 //! Methods are blocking: handlers call them on the blocking pool. Each method is one
 //! transaction, so that a node can die at any point without leaving half a batch; nothing here
 //! evaluates rules or opens sealed messages (that is `ingest.rs` and `ilot-wire`).
 
+mod postgres;
 mod sqlite;
 
 use chrono::{DateTime, Utc};
@@ -17,13 +18,19 @@ use ilot_wire::{
 };
 use serde::{Deserialize, Serialize};
 
+pub(crate) use postgres::postgres_message;
+pub use postgres::{PostgresStorage, redact_url};
 pub use sqlite::SqliteStorage;
 
 use crate::error::{Result, ServerError};
 pub use crate::totp::TotpSecret;
 
-/// Opens the storage named by `url`: `sqlite:PATH`, `sqlite://PATH` or `sqlite::memory:`.
+/// Opens the storage named by `url`: `sqlite:PATH`, `sqlite://PATH`, `sqlite::memory:`, or
+/// `postgres://user[:password]@host[:port]/db` (also `postgresql://`).
 pub fn open(url: &str) -> Result<Box<dyn Storage>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(Box::new(PostgresStorage::open(url)?));
+    }
     if let Some(rest) = url.strip_prefix("sqlite:") {
         let path = rest.strip_prefix("//").unwrap_or(rest);
         if path == ":memory:" {
@@ -31,7 +38,7 @@ pub fn open(url: &str) -> Result<Box<dyn Storage>> {
         }
         return Ok(Box::new(SqliteStorage::open(std::path::Path::new(path))?));
     }
-    Err(ServerError::UnsupportedDatabase(url.to_string()))
+    Err(ServerError::UnsupportedDatabase(redact_url(url)))
 }
 
 /// A care-team member who may log in.

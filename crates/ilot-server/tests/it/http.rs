@@ -7,7 +7,15 @@ use crate::support::*;
 
 #[test]
 fn operator_endpoints_need_a_session_and_reads_are_audited() {
-    let s = start();
+    operator_flow(&start());
+}
+
+#[test]
+fn the_operator_api_behaves_the_same_on_postgresql() {
+    operator_flow(&start_on(&ilot_testpg::fresh_database("http")));
+}
+
+fn operator_flow(s: &Srv) {
     let c = reqwest::blocking::Client::new();
     let r = c
         .get(format!("{}/v1/operator/patients", s.url))
@@ -23,8 +31,8 @@ fn operator_endpoints_need_a_session_and_reads_are_audited() {
         .unwrap();
     assert_eq!(r.status(), 401);
 
-    let dr = login(&s, "dr");
-    let ide = login(&s, "ide");
+    let dr = login(s, "dr");
+    let ide = login(s, "ide");
     // A nurse cannot prescribe.
     let r = c
         .post(format!("{}/v1/operator/patients", s.url))

@@ -22,11 +22,14 @@ struct World {
     alert: i64,
 }
 
-fn world() -> World {
-    let s = start_with(&[
-        ("dra", CareRole::Physician, "A"),
-        ("drb", CareRole::Physician, "B"),
-    ]);
+fn world(db: &str) -> World {
+    let s = start_with_on(
+        db,
+        &[
+            ("dra", CareRole::Physician, "A"),
+            ("drb", CareRole::Physician, "B"),
+        ],
+    );
     let a = login(&s, "dra");
     let b = login(&s, "drb");
     let r: Value = Client::new()
@@ -170,6 +173,15 @@ fn case(w: &World, method: &str, path: &str) -> bool {
 
 #[test]
 fn every_operator_route_is_scoped_to_the_operators_care_team() {
+    every_route(|| "sqlite::memory:".to_string());
+}
+
+#[test]
+fn every_operator_route_is_scoped_on_postgresql_too() {
+    every_route(|| ilot_testpg::fresh_database("scoping"));
+}
+
+fn every_route(db: impl Fn() -> String) {
     let mut untested = Vec::new();
     let mut n = 0;
     for &(method, path, _, _, _, auth) in OPERATIONS {
@@ -177,7 +189,7 @@ fn every_operator_route_is_scoped_to_the_operators_care_team() {
             continue;
         }
         // A fresh world per route, so that no case depends on what another changed.
-        let w = world();
+        let w = world(&db());
         if case(&w, method, path) {
             n += 1;
         } else {

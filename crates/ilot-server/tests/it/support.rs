@@ -36,6 +36,22 @@ pub fn start() -> Srv {
 
 /// A server with these operators (user name, role, team), each with a TOTP secret.
 pub fn start_with(operators: &[(&str, CareRole, &str)]) -> Srv {
+    start_with_on("sqlite::memory:", operators)
+}
+
+/// [`start`] on the database `db`.
+pub fn start_on(db: &str) -> Srv {
+    start_with_on(
+        db,
+        &[
+            ("dr", CareRole::Physician, "A"),
+            ("ide", CareRole::Nurse, "A"),
+        ],
+    )
+}
+
+/// [`start_with`] on the database `db`.
+pub fn start_with_on(db: &str, operators: &[(&str, CareRole, &str)]) -> Srv {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -50,11 +66,7 @@ pub fn start_with(operators: &[(&str, CareRole, &str)]) -> Srv {
     let mut config = Config::new(url.clone());
     config.clock =
         Arc::new(move || DateTime::from_timestamp_millis(c.load(Ordering::SeqCst)).unwrap());
-    let state = AppState::new(
-        ilot_server::storage::open("sqlite::memory:").unwrap(),
-        config,
-    )
-    .unwrap();
+    let state = AppState::new(ilot_server::storage::open(db).unwrap(), config).unwrap();
     rt.spawn(ilot_server::serve(state.clone(), listener));
     let mut secrets = HashMap::new();
     let h = ilot_server::auth::hash_password(PASSWORD).unwrap();
