@@ -11,6 +11,7 @@ packages=(
   libdbus-1-dev                # keyring's Secret Service backend
   dbus gnome-keyring libsecret-tools  # a real Secret Service for the keyring tests
   python3                      # independent reference implementation of the metrics
+  python3-venv curl            # schemathesis (PyPI) against the server's OpenAPI document
   postgresql                   # the server's production backend: tests start their own clusters
   libwebkit2gtk-4.1-dev libsoup-3.0-dev libayatana-appindicator3-dev librsvg2-dev
   libssl-dev libxdo-dev        # the Tauri app (WebKitGTK)

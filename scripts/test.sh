@@ -30,6 +30,9 @@ bash scripts/check-architecture.sh
 step "tests (inside a private D-Bus session with an unlocked gnome-keyring)"
 dbus-run-session -- bash scripts/with-keyring.sh cargo test --workspace --locked
 
+step "the server's OpenAPI document under schemathesis (property-based, from PyPI)"
+bash scripts/test-api.sh
+
 step "front end: type check, Vitest, build"
 bash scripts/test-ui.sh
 

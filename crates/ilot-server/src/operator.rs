@@ -532,9 +532,15 @@ pub struct AckRequest {
 pub async fn ack_alert(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>> {
+    // Parsed here rather than by axum so that a bad id gets our JSON error, not plain text.
+    let id: i64 = id
+        .parse()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| bad(format!("alert id {id:?} is not a positive number")))?;
     let op = operator(&state, &headers).await?;
     let req: AckRequest = if body.is_empty() {
         AckRequest { note: None }
