@@ -475,7 +475,7 @@ fn a_client_killed_at_fifty_random_points_loses_and_doubles_nothing() {
             .copied()
             .unwrap_or(0);
     assert!(
-        mid_sync >= 40 && tally.len() >= 3,
+        mid_sync >= 40 && tally.len() >= 2,
         "the kills did not spread over the sync (seed {seed}): {tally:?}"
     );
 }
