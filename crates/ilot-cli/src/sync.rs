@@ -45,11 +45,14 @@ pub enum ConsentCmd {
 }
 
 pub fn enroll(ctx: &mut Ctx, args: EnrollArgs) -> Result<()> {
-    if let Some(id) = ctx.store.identity()? {
-        anyhow::bail!(
+    match ctx.store.identity() {
+        Ok(Some(id)) => anyhow::bail!(
             "this device is already enrolled (patient {}); use a new database to enrol again",
             id.patient_id
-        );
+        ),
+        Ok(None) => {}
+        // A lost device secret: a new code gives this device a new identity.
+        Err(e) => tracing::warn!("the saved enrolment cannot be used ({e}); enrolling again"),
     }
     let resp = ilot_sync::enrol(
         &mut ctx.store,

@@ -98,6 +98,8 @@ fn a_patient_enrols_logs_offline_and_syncs_once_the_server_is_up() {
         let _server = start_server(&sdb, port);
         let out = env.ok(&["enroll", link]);
         assert!(out.contains("enrolled as P-42"), "{out}");
+        // With ILOT_KEYSTORE=file the device secret sits beside the key file, not in the database.
+        assert!(env.dir.path().join("patient.db.device.key").exists());
         let again = env.fails(&["enroll", code, "--server", &url]);
         assert!(again.contains("already enrolled"), "{again}");
     }

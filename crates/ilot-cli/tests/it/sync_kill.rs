@@ -90,7 +90,9 @@ impl Patient {
 
     fn store(&self) -> Store {
         let (key, _) = ilot_store::resolve_key(&self.env.db, KeyMode::File).unwrap();
-        Store::open(&self.env.db, &key).unwrap()
+        let mut s = Store::open(&self.env.db, &key).unwrap();
+        s.set_secret_mode(KeyMode::File);
+        s
     }
 
     fn device_id(&self) -> String {

@@ -1,5 +1,6 @@
 //! End-to-end tests of the engine against a real server on a loopback port.
 
 mod attacks;
+mod device_secret;
 mod e2e;
 mod support;
