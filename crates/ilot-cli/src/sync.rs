@@ -16,6 +16,21 @@ pub struct EnrollArgs {
     /// A name for this device, shown to the care team
     #[arg(long)]
     pub label: Option<String>,
+    /// An extra root certificate (PEM) to trust for this server, e.g. the one a development
+    /// server printed (`ilot server --dev-tls`); kept for later syncs
+    #[arg(long)]
+    pub ca: Option<std::path::PathBuf>,
+}
+
+/// The transport to `server`, trusting the saved extra root when there is one.
+fn transport(
+    server: &ilot_wire::ServerUrl,
+    root: Option<&str>,
+) -> ilot_sync::Result<HttpTransport> {
+    Ok(match root {
+        Some(pem) => HttpTransport::with_root_pem(server.clone(), pem.as_bytes())?,
+        None => HttpTransport::new(server.clone())?,
+    })
 }
 
 #[derive(Debug, clap::Args)]
@@ -54,15 +69,25 @@ pub fn enroll(ctx: &mut Ctx, args: EnrollArgs) -> Result<()> {
         // A lost device secret: a new code gives this device a new identity.
         Err(e) => tracing::warn!("the saved enrolment cannot be used ({e}); enrolling again"),
     }
+    let root = match &args.ca {
+        Some(p) => Some(
+            std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read the certificate {}", p.display()))?,
+        ),
+        None => None,
+    };
     let resp = ilot_sync::enrol(
         &mut ctx.store,
         &args.code,
         args.server.as_deref(),
-        |s| Ok(Box::new(HttpTransport::new(s.clone())?) as Box<dyn Transport>),
+        |s| Ok(Box::new(transport(s, root.as_deref())?) as Box<dyn Transport>),
         args.label,
         &mut rand::rng(),
         ctx.now,
     )?;
+    if let Some(pem) = &root {
+        ilot_sync::set_server_root_pem(&mut ctx.store, pem)?;
+    }
     println!(
         "enrolled as {} (patient {}, device {})",
         resp.pseudonym, resp.patient_id, resp.device_id
@@ -78,7 +103,8 @@ pub fn sync(ctx: &mut Ctx, args: &SyncArgs) -> Result<()> {
         .store
         .identity()?
         .context("this device is not enrolled; run ilot enroll CODE first")?;
-    let transport = HttpTransport::new(id.server.clone())?;
+    let root = ilot_sync::server_root_pem(&ctx.store)?;
+    let transport = transport(&id.server, root.as_deref())?;
     let backoff = Backoff {
         attempts: args.attempts.max(1),
         ..Backoff::default()

@@ -43,7 +43,7 @@ pub const OPERATIONS: &[Operation] = &[
     (
         "post",
         "/v1/operator/login",
-        "Log in with user name and password",
+        "Log in with user name, password and the current TOTP code (`totp`); 429 after repeated failures",
         Some("application/json"),
         "application/json",
         false,

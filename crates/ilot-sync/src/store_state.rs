@@ -19,6 +19,17 @@ const DEVICE_SECRET: &str = "device";
 const CURSOR: &str = "pull_cursor";
 const CONSENT: &str = "consent";
 const PRESCRIPTION_VERSION: &str = "prescription_version";
+const SERVER_ROOT: &str = "server_root_pem";
+
+/// The extra root certificate (PEM) this device trusts for its server, saved at enrolment
+/// beside the identity (`ilot enroll --ca FILE`); `None` when the system's roots suffice.
+pub fn server_root_pem(store: &Store) -> Result<Option<String>> {
+    Ok(store.sync_value(SERVER_ROOT)?)
+}
+
+pub fn set_server_root_pem(store: &mut Store, pem: &str) -> Result<()> {
+    Ok(store.set_sync_value(SERVER_ROOT, pem)?)
+}
 
 fn json<T: Serialize>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|e| SyncError::State(e.to_string()))
