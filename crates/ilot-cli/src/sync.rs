@@ -38,6 +38,9 @@ pub struct SyncArgs {
     /// Attempts in all when the server cannot be reached (with exponential backoff)
     #[arg(long, default_value_t = 1)]
     pub attempts: u32,
+    /// Most entries per sealed batch (smaller batches: less resent after a failure)
+    #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub batch_entries: u32,
     #[arg(long)]
     pub json: bool,
 }
@@ -57,11 +60,14 @@ pub enum ConsentCmd {
 }
 
 pub fn enroll(ctx: &mut Ctx, args: EnrollArgs) -> Result<()> {
-    if let Some(id) = ctx.store.identity()? {
-        anyhow::bail!(
+    match ctx.store.identity() {
+        Ok(Some(id)) => anyhow::bail!(
             "this device is already enrolled (patient {}); use a new database to enrol again",
             id.patient_id
-        );
+        ),
+        Ok(None) => {}
+        // A lost device secret: a new code gives this device a new identity.
+        Err(e) => tracing::warn!("the saved enrolment cannot be used ({e}); enrolling again"),
     }
     let root = match &args.ca {
         Some(p) => Some(
@@ -105,8 +111,12 @@ pub fn sync(ctx: &mut Ctx, args: &SyncArgs) -> Result<()> {
     };
     let now = ctx.now;
     let store = &mut ctx.store;
+    let limits = Limits {
+        max_entries: args.batch_entries as usize,
+        ..Limits::default()
+    };
     let report = backoff.run(&mut rand::rng(), std::thread::sleep, || {
-        ilot_sync::sync_once(store, &transport, Limits::default(), &mut rand::rng(), now)
+        ilot_sync::sync_once(store, &transport, limits, &mut rand::rng(), now)
     })?;
     if args.json {
         println!(

@@ -6,8 +6,8 @@ use std::process::{Child, Command, Stdio};
 
 use crate::support::Env;
 
-struct Server {
-    child: Child,
+pub(crate) struct Server {
+    pub(crate) child: Child,
 }
 
 impl Drop for Server {
@@ -17,7 +17,7 @@ impl Drop for Server {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -25,7 +25,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn server_cmd(db: &str) -> Command {
+pub(crate) fn server_cmd(db: &str) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_ilot"));
     c.env_remove("ILOT_DB")
         .env_remove("ILOT_LOG")
@@ -33,7 +33,7 @@ fn server_cmd(db: &str) -> Command {
     c
 }
 
-fn start_server(db: &str, port: u16) -> Server {
+pub(crate) fn start_server(db: &str, port: u16) -> Server {
     let listen = format!("127.0.0.1:{port}");
     let mut child = server_cmd(db)
         .args(["server", "--listen", &listen])
@@ -48,7 +48,7 @@ fn start_server(db: &str, port: u16) -> Server {
     Server { child }
 }
 
-fn operator(db: &str, args: &[&str]) -> String {
+pub(crate) fn operator(db: &str, args: &[&str]) -> String {
     let out = server_cmd(db)
         .arg("operator")
         .args(args)
@@ -114,6 +114,8 @@ fn a_patient_enrols_logs_offline_and_syncs_once_the_server_is_up() {
         let _server = start_server(&sdb, port);
         let out = env.ok(&["enroll", link]);
         assert!(out.contains("enrolled as P-42"), "{out}");
+        // With ILOT_KEYSTORE=file the device secret sits beside the key file, not in the database.
+        assert!(env.dir.path().join("patient.db.device.key").exists());
         let again = env.fails(&["enroll", code, "--server", &url]);
         assert!(again.contains("already enrolled"), "{again}");
     }

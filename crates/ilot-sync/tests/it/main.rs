@@ -2,6 +2,7 @@
 
 mod attacks;
 mod cross_patient;
+mod device_secret;
 mod e2e;
 mod support;
 mod tls;
