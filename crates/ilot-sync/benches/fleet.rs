@@ -45,8 +45,11 @@ fn enrol_all(state: &AppState) -> Vec<Device> {
     let s = state.storage();
     let hash = ilot_server::auth::hash_password("a long enough password").unwrap();
     let now = Utc::now();
-    s.create_operator("dr", "Dr Martin", CareRole::Physician, &hash, now)
+    let op_id = s
+        .create_operator("dr", "Dr Martin", CareRole::Physician, &hash, now)
         .unwrap();
+    let team = s.create_team("fleet", now).unwrap();
+    s.set_operator_team(op_id, team).unwrap();
     let op = s.operator_by_username("dr").unwrap().unwrap();
     let mut rng = rand::rng();
     (0..DEVICES)
