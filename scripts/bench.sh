@@ -11,3 +11,4 @@ cargo bench --locked -p ilot-ble --bench download
 cargo bench --locked -p ilot-wire --bench seal
 cargo bench --locked -p ilot-sync --bench backlog
 cargo bench --locked -p ilot-sync --bench fleet
+cargo bench --locked -p ilot-server --bench pg_size

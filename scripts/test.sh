@@ -40,7 +40,7 @@ step "desktop end-to-end: the real app window under Xvfb, through tauri-driver"
 bash scripts/test-e2e.sh
 
 step "benchmarks compile (run them with scripts/bench.sh)"
-cargo bench --locked -p ilot-store -p ilot-rules -p ilot-ble -p ilot-wire -p ilot-sync --no-run
+cargo bench --locked -p ilot-store -p ilot-rules -p ilot-ble -p ilot-wire -p ilot-sync -p ilot-server --no-run
 
 echo
 echo "all tests passed"
