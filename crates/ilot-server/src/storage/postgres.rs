@@ -544,37 +544,5 @@ impl Storage for PostgresStorage {
             .collect()
     }
 
-    fn create_team(&self, name: &str, now: DateTime<Utc>) -> Result<i64> {
-        self.sec_create_team(name, now)
-    }
-    fn team_by_name(&self, name: &str) -> Result<Option<i64>> {
-        self.sec_team_by_name(name)
-    }
-    fn set_operator_team(&self, operator_id: i64, team: i64) -> Result<()> {
-        self.sec_set_operator_team(operator_id, team)
-    }
-    fn operator_team(&self, operator_id: i64) -> Result<Option<i64>> {
-        self.sec_operator_team(operator_id)
-    }
-    fn set_patient_team(&self, patient: PatientId, team: i64) -> Result<()> {
-        self.sec_set_patient_team(patient, team)
-    }
-    fn patient_team(&self, patient: PatientId) -> Result<Option<i64>> {
-        self.sec_patient_team(patient)
-    }
-    fn team_patients(&self, team: i64) -> Result<Vec<PatientId>> {
-        self.sec_team_patients(team)
-    }
-    fn team_audit_log(&self, team: i64, limit: u32) -> Result<Vec<AuditRow>> {
-        self.sec_team_audit_log(team, limit)
-    }
-    fn set_totp_secret(&self, operator_id: i64, secret: &TotpSecret) -> Result<()> {
-        self.sec_set_totp_secret(operator_id, secret)
-    }
-    fn totp_secret(&self, operator_id: i64) -> Result<Option<TotpSecret>> {
-        self.sec_totp_secret(operator_id)
-    }
-    fn accept_totp_step(&self, operator_id: i64, step: u64) -> Result<bool> {
-        self.sec_accept_totp_step(operator_id, step)
-    }
+    super::security_delegates!();
 }
