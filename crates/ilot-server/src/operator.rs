@@ -26,7 +26,7 @@ use crate::auth;
 mod login;
 use crate::error::{Result, ServerError};
 use crate::http::AppState;
-use crate::storage::{NewPatient, Operator, PatientRow};
+use crate::storage::{AlertRow, NewPatient, Operator, PatientRow};
 pub use login::{LoginRequest, LoginResponse, login};
 
 pub(crate) fn bad(msg: impl Into<String>) -> ServerError {
@@ -145,12 +145,7 @@ pub async fn list_patients(
         .blocking(move |s| {
             s.storage().audit(op.id, "list-patients", None, s.now())?;
             let mine = team_set(s, op.team)?;
-            let alerts: Vec<_> = s
-                .storage()
-                .alerts(None, true)?
-                .into_iter()
-                .filter(|a| mine.contains(&a.patient_id))
-                .collect();
+            let alerts = team_open_alerts(s, &mine)?;
             let mut out: Vec<(u8, TriageRow)> = s
                 .storage()
                 .patients()?
@@ -186,6 +181,18 @@ pub async fn list_patients(
 
 fn team_set(s: &AppState, team: i64) -> Result<std::collections::HashSet<PatientId>> {
     Ok(s.storage().team_patients(team)?.into_iter().collect())
+}
+
+/// Open alerts of the team's patients only, worst first.
+fn team_open_alerts(
+    s: &AppState,
+    team: &std::collections::HashSet<PatientId>,
+) -> Result<Vec<AlertRow>> {
+    Ok(s.storage()
+        .alerts(None, true)?
+        .into_iter()
+        .filter(|a| team.contains(&a.patient_id))
+        .collect())
 }
 
 #[derive(Debug, Deserialize)]
@@ -381,13 +388,7 @@ pub async fn all_alerts(State(state): State<AppState>, headers: HeaderMap) -> Re
         .blocking(move |s| {
             s.storage()
                 .audit(op.id, "read-open-alerts", None, s.now())?;
-            let mine = team_set(s, op.team)?;
-            let alerts: Vec<_> = s
-                .storage()
-                .alerts(None, true)?
-                .into_iter()
-                .filter(|a| mine.contains(&a.patient_id))
-                .collect();
+            let alerts = team_open_alerts(s, &team_set(s, op.team)?)?;
             Ok(serde_json::to_value(alerts)?)
         })
         .await?;
