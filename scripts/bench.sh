@@ -9,3 +9,6 @@ cargo bench --locked -p ilot-rules --bench metrics
 cargo bench --locked -p ilot-rules --bench observance
 cargo bench --locked -p ilot-ble --bench download
 cargo bench --locked -p ilot-wire --bench seal
+cargo bench --locked -p ilot-sync --bench backlog
+cargo bench --locked -p ilot-sync --bench fleet
+cargo bench --locked -p ilot-server --bench pg_size

@@ -2,8 +2,8 @@
 # Installs what building and testing Ilot needs on Debian 12 (and derivatives), then checks the
 # toolchain. Safe to run again: apt is skipped when every package is already there.
 # Other systems: install the equivalents of the packages below (a C compiler, pkg-config, the
-# D-Bus development headers, gnome-keyring + libsecret tools for the keyring tests, python3) and
-# run scripts/test.sh.
+# D-Bus development headers, gnome-keyring + libsecret tools for the keyring tests, python3,
+# PostgreSQL's server programs) and run scripts/test.sh.
 set -euo pipefail
 
 packages=(
@@ -11,6 +11,8 @@ packages=(
   libdbus-1-dev                # keyring's Secret Service backend
   dbus gnome-keyring libsecret-tools  # a real Secret Service for the keyring tests
   python3                      # independent reference implementation of the metrics
+  python3-venv curl            # schemathesis (PyPI) against the server's OpenAPI document
+  postgresql                   # the server's production backend: tests start their own clusters
   libwebkit2gtk-4.1-dev libsoup-3.0-dev libayatana-appindicator3-dev librsvg2-dev
   libssl-dev libxdo-dev        # the Tauri app (WebKitGTK)
   xvfb xauth webkit2gtk-driver # the app's window under a virtual display, driven by WebDriver
@@ -34,6 +36,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# The PostgreSQL tests run initdb/pg_ctl themselves (crates/ilot-testpg: a throwaway cluster on
+# a free port, as the postgres user when run as root); the packaged cluster is not needed.
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null \
+  || { echo "setup: PostgreSQL's initdb not found: install the postgresql package" >&2; exit 1; }
 
 command -v cargo >/dev/null || { echo "setup: cargo not found: install Rust with rustup" >&2; exit 1; }
 command -v npm >/dev/null || { echo "setup: npm not found: install Node.js 20+" >&2; exit 1; }

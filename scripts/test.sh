@@ -30,6 +30,9 @@ bash scripts/check-architecture.sh
 step "tests (inside a private D-Bus session with an unlocked gnome-keyring)"
 dbus-run-session -- bash scripts/with-keyring.sh cargo test --workspace --locked
 
+step "the server's OpenAPI document under schemathesis (property-based, from PyPI)"
+bash scripts/test-api.sh
+
 step "front end: type check, Vitest, build"
 bash scripts/test-ui.sh
 
@@ -37,7 +40,7 @@ step "desktop end-to-end: the real app window under Xvfb, through tauri-driver"
 bash scripts/test-e2e.sh
 
 step "benchmarks compile (run them with scripts/bench.sh)"
-cargo bench --locked -p ilot-store -p ilot-rules -p ilot-ble -p ilot-wire --no-run
+cargo bench --locked -p ilot-store -p ilot-rules -p ilot-ble -p ilot-wire -p ilot-sync -p ilot-server --no-run
 
 echo
 echo "all tests passed"

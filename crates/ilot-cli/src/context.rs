@@ -32,8 +32,10 @@ impl Ctx {
         let (key, location) = ilot_store::resolve_key(&db_path, mode)
             .with_context(|| format!("cannot get the key of {}", db_path.display()))?;
         tracing::debug!(?location, "database key");
-        let store = Store::open(&db_path, &key)
+        let mut store = Store::open(&db_path, &key)
             .with_context(|| format!("cannot open {}", db_path.display()))?;
+        // The device secret (sync) is kept where the key is.
+        store.set_secret_mode(mode);
         let profile = store.profile()?;
         let tz = profile.as_ref().map_or(chrono_tz::Europe::Paris, |p| p.tz);
         let unit = profile

@@ -1,6 +1,8 @@
-//! `ilot operator …`: the care team's administration on the server database directly (first
-//! operator, patients with their enrolment code, open alerts, messages). The same operations
-//! exist over HTTP for the console.
+//! `ilot operator …`: the care team's administration on the server database directly (care
+//! teams, operators with their TOTP secret, patients with their enrolment code, open alerts,
+//! messages). The same operations on patients exist over HTTP for the console.
+//!
+//! A TOTP secret is printed once, on the terminal that created it, and nowhere else.
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -8,14 +10,22 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
 use ilot_domain::{DiabetesType, Monitoring, Prescription};
-use ilot_server::operator::{CreatePatient, create_patient_with_code};
+use ilot_server::operator::{CreatePatient, create_patient_in_team};
+use ilot_server::storage::Storage;
+use ilot_server::totp::TotpSecret;
 use ilot_wire::{CareRole, PatientId};
 
 use crate::server;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum OperatorCmd {
-    /// Create a care-team member who can log in (password read from ILOT_PASSWORD or stdin)
+    /// Create a care team (operators see only their team's patients)
+    CreateTeam {
+        #[arg(long)]
+        name: String,
+    },
+    /// Create a care-team member who can log in (password read from ILOT_PASSWORD or stdin);
+    /// prints once the TOTP secret to add to an authenticator app
     CreateOperator {
         #[arg(long)]
         username: String,
@@ -24,6 +34,14 @@ pub enum OperatorCmd {
         /// physician or nurse
         #[arg(long, default_value = "physician")]
         role: String,
+        /// The care team (default: "default", created when missing)
+        #[arg(long)]
+        team: Option<String>,
+    },
+    /// Give an operator a new TOTP secret (lost phone); prints it once
+    ResetTotp {
+        #[arg(long)]
+        username: String,
     },
     /// Create a patient with a prescription; prints the one-time enrolment code and link
     CreatePatient {
@@ -45,6 +63,9 @@ pub enum OperatorCmd {
         /// The prescribing physician (an operator user name)
         #[arg(long)]
         by: String,
+        /// The patient's care team (default: the prescribing physician's)
+        #[arg(long)]
+        team: Option<String>,
         /// Server address put in the link (default http://127.0.0.1:8480)
         #[arg(long, default_value = "http://127.0.0.1:8480")]
         public_url: String,
@@ -67,6 +88,36 @@ pub enum OperatorCmd {
         #[arg(long)]
         by: String,
     },
+}
+
+/// The team named `name`, or "default" (created when missing) so that the demo stays one
+/// command. A named team must exist: a typo must not create a team nobody else is in.
+fn team(s: &dyn Storage, name: Option<&str>, now: chrono::DateTime<chrono::Utc>) -> Result<i64> {
+    match name {
+        Some(n) => s.team_by_name(n)?.with_context(|| {
+            format!(
+                "no care team named {n:?}; create it with ilot operator create-team --name {n:?}"
+            )
+        }),
+        None => match s.team_by_name("default")? {
+            Some(t) => Ok(t),
+            None => Ok(s.create_team("default", now)?),
+        },
+    }
+}
+
+/// Sets a fresh secret and shows it, once, for the operator to add to an authenticator app.
+fn new_totp(s: &dyn Storage, op_id: i64, username: &str) -> Result<()> {
+    let secret = TotpSecret::generate();
+    s.set_totp_secret(op_id, &secret)?;
+    println!(
+        "add this key to an authenticator app now (it is shown only once):
+  {}
+  or type the secret: {}",
+        secret.uri(username).as_str(),
+        secret.base32().as_str()
+    );
+    Ok(())
 }
 
 fn role(s: &str) -> Result<CareRole> {
@@ -92,10 +143,19 @@ pub fn run(db: Option<PathBuf>, cmd: OperatorCmd) -> Result<()> {
         })
     };
     match cmd {
+        OperatorCmd::CreateTeam { name } => {
+            let id = s.create_team(&name, now)?;
+            println!("care team {name} created (id {id})");
+        }
+        OperatorCmd::ResetTotp { username } => {
+            let op = by(&username)?;
+            new_totp(s, op.id, &username)?;
+        }
         OperatorCmd::CreateOperator {
             username,
             name,
             role: r,
+            team: team_name,
         } => {
             let password = match std::env::var("ILOT_PASSWORD") {
                 Ok(p) => p,
@@ -106,8 +166,14 @@ pub fn run(db: Option<PathBuf>, cmd: OperatorCmd) -> Result<()> {
                 }
             };
             let hash = ilot_server::auth::hash_password(&password)?;
+            let team_id = team(s, team_name.as_deref(), now)?;
             let id = s.create_operator(&username, &name, role(&r)?, &hash, now)?;
-            println!("operator {username} created (id {id})");
+            s.set_operator_team(id, team_id)?;
+            println!(
+                "operator {username} created (id {id}, team {})",
+                team_name.as_deref().unwrap_or("default")
+            );
+            new_totp(s, id, &username)?;
         }
         OperatorCmd::CreatePatient {
             pseudonym,
@@ -117,6 +183,7 @@ pub fn run(db: Option<PathBuf>, cmd: OperatorCmd) -> Result<()> {
             injections,
             start,
             by: who,
+            team: team_name,
             json,
             ..
         } => {
@@ -124,7 +191,13 @@ pub fn run(db: Option<PathBuf>, cmd: OperatorCmd) -> Result<()> {
                 start.unwrap_or_else(|| now.with_timezone(&chrono_tz::Europe::Paris).date_naive());
             let prescription = Prescription::new(diabetes, monitoring, injections, start);
             let op = by(&who)?;
-            let e = create_patient_with_code(
+            let team_id = match team_name {
+                Some(n) => team(s, Some(&n), now)?,
+                None => s
+                    .operator_team(op.id)?
+                    .with_context(|| format!("{who} belongs to no care team: give --team"))?,
+            };
+            let e = create_patient_in_team(
                 &state,
                 CreatePatient {
                     pseudonym,
@@ -133,6 +206,7 @@ pub fn run(db: Option<PathBuf>, cmd: OperatorCmd) -> Result<()> {
                     prescription,
                 },
                 &op,
+                team_id,
             )?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&e)?);
@@ -168,6 +242,12 @@ pub fn run(db: Option<PathBuf>, cmd: OperatorCmd) -> Result<()> {
             by: who,
         } => {
             let op = by(&who)?;
+            // Like the HTTP API: another team's patient is "no such patient".
+            if s.patient_team(patient)?.is_none()
+                || s.patient_team(patient)? != s.operator_team(op.id)?
+            {
+                bail!("no such patient");
+            }
             s.patient(patient)?.context("no such patient")?;
             let m = s.add_message(patient, &op.member(), &text, now)?;
             s.audit(op.id, "send-message", Some(patient), now)?;

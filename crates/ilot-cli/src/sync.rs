@@ -16,6 +16,21 @@ pub struct EnrollArgs {
     /// A name for this device, shown to the care team
     #[arg(long)]
     pub label: Option<String>,
+    /// An extra root certificate (PEM) to trust for this server, e.g. the one a development
+    /// server printed (`ilot server --dev-tls`); kept for later syncs
+    #[arg(long)]
+    pub ca: Option<std::path::PathBuf>,
+}
+
+/// The transport to `server`, trusting the saved extra root when there is one.
+fn transport(
+    server: &ilot_wire::ServerUrl,
+    root: Option<&str>,
+) -> ilot_sync::Result<HttpTransport> {
+    Ok(match root {
+        Some(pem) => HttpTransport::with_root_pem(server.clone(), pem.as_bytes())?,
+        None => HttpTransport::new(server.clone())?,
+    })
 }
 
 #[derive(Debug, clap::Args)]
@@ -23,6 +38,9 @@ pub struct SyncArgs {
     /// Attempts in all when the server cannot be reached (with exponential backoff)
     #[arg(long, default_value_t = 1)]
     pub attempts: u32,
+    /// Most entries per sealed batch (smaller batches: less resent after a failure)
+    #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub batch_entries: u32,
     #[arg(long)]
     pub json: bool,
 }
@@ -42,21 +60,34 @@ pub enum ConsentCmd {
 }
 
 pub fn enroll(ctx: &mut Ctx, args: EnrollArgs) -> Result<()> {
-    if let Some(id) = ctx.store.identity()? {
-        anyhow::bail!(
+    match ctx.store.identity() {
+        Ok(Some(id)) => anyhow::bail!(
             "this device is already enrolled (patient {}); use a new database to enrol again",
             id.patient_id
-        );
+        ),
+        Ok(None) => {}
+        // A lost device secret: a new code gives this device a new identity.
+        Err(e) => tracing::warn!("the saved enrolment cannot be used ({e}); enrolling again"),
     }
+    let root = match &args.ca {
+        Some(p) => Some(
+            std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read the certificate {}", p.display()))?,
+        ),
+        None => None,
+    };
     let resp = ilot_sync::enrol(
         &mut ctx.store,
         &args.code,
         args.server.as_deref(),
-        |s| Ok(Box::new(HttpTransport::new(s.clone())?) as Box<dyn Transport>),
+        |s| Ok(Box::new(transport(s, root.as_deref())?) as Box<dyn Transport>),
         args.label,
         &mut rand::rng(),
         ctx.now,
     )?;
+    if let Some(pem) = &root {
+        ilot_sync::set_server_root_pem(&mut ctx.store, pem)?;
+    }
     println!(
         "enrolled as {} (patient {}, device {})",
         resp.pseudonym, resp.patient_id, resp.device_id
@@ -72,15 +103,20 @@ pub fn sync(ctx: &mut Ctx, args: &SyncArgs) -> Result<()> {
         .store
         .identity()?
         .context("this device is not enrolled; run ilot enroll CODE first")?;
-    let transport = HttpTransport::new(id.server.clone())?;
+    let root = ilot_sync::server_root_pem(&ctx.store)?;
+    let transport = transport(&id.server, root.as_deref())?;
     let backoff = Backoff {
         attempts: args.attempts.max(1),
         ..Backoff::default()
     };
     let now = ctx.now;
     let store = &mut ctx.store;
+    let limits = Limits {
+        max_entries: args.batch_entries as usize,
+        ..Limits::default()
+    };
     let report = backoff.run(&mut rand::rng(), std::thread::sleep, || {
-        ilot_sync::sync_once(store, &transport, Limits::default(), &mut rand::rng(), now)
+        ilot_sync::sync_once(store, &transport, limits, &mut rand::rng(), now)
     })?;
     if args.json {
         println!(

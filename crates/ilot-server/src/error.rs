@@ -10,8 +10,12 @@ use thiserror::Error;
 pub enum ServerError {
     #[error("database error: {0}")]
     Storage(String),
-    #[error("unsupported database URL {0:?}: use sqlite:PATH (or sqlite::memory:)")]
+    #[error(
+        "unsupported database URL {0:?}: use sqlite:PATH (or sqlite::memory:) or postgres://user@host/db"
+    )]
     UnsupportedDatabase(String),
+    #[error("TLS: {0}")]
+    Tls(String),
     #[error("{message}")]
     Refused {
         code: ErrorCode,
@@ -34,7 +38,7 @@ impl ServerError {
     pub fn code(&self) -> ErrorCode {
         match self {
             Self::Storage(_) => ErrorCode::Unavailable,
-            Self::UnsupportedDatabase(_) => ErrorCode::Internal,
+            Self::UnsupportedDatabase(_) | Self::Tls(_) => ErrorCode::Internal,
             Self::Refused { code, .. } => *code,
         }
     }
@@ -56,7 +60,7 @@ impl ServerError {
                 message: "the server cannot store or read data right now; try again later".into(),
                 retry_after_s: Some(30),
             },
-            Self::UnsupportedDatabase(_) => {
+            Self::UnsupportedDatabase(_) | Self::Tls(_) => {
                 ErrorBody::new(ErrorCode::Internal, "the server is misconfigured")
             }
         }
@@ -66,6 +70,18 @@ impl ServerError {
 impl From<rusqlite::Error> for ServerError {
     fn from(e: rusqlite::Error) -> Self {
         Self::Storage(e.to_string())
+    }
+}
+
+impl From<postgres::Error> for ServerError {
+    fn from(e: postgres::Error) -> Self {
+        Self::Storage(crate::storage::postgres_message(&e))
+    }
+}
+
+impl From<r2d2::Error> for ServerError {
+    fn from(e: r2d2::Error) -> Self {
+        Self::Storage(format!("no database connection available: {e}"))
     }
 }
 

@@ -30,7 +30,10 @@ pub struct Config {
     pub enrol_per_ip: Limit,
     /// Failed enrolment attempts per code prefix (first three symbols).
     pub enrol_per_prefix: Limit,
+    /// Failed logins per client address.
     pub login_per_ip: Limit,
+    /// Failed logins per user name (guessing one operator's password or code from many addresses).
+    pub login_per_user: Limit,
     pub session_ttl: chrono::TimeDelta,
     /// How often the scheduler looks for patients whose data stopped.
     pub no_data_every: Duration,
@@ -61,6 +64,10 @@ impl Config {
             },
             login_per_ip: Limit {
                 attempts: 20,
+                window: Duration::from_secs(600),
+            },
+            login_per_user: Limit {
+                attempts: 10,
                 window: Duration::from_secs(600),
             },
             session_ttl: chrono::TimeDelta::hours(12),

@@ -19,6 +19,9 @@ pub mod ratelimit;
 pub mod rules;
 mod scheduler;
 pub mod storage;
+pub mod tls;
+pub mod totp;
 
 pub use error::{Result, ServerError};
 pub use http::{AppState, Clock, Config, router, serve};
+pub use tls::serve_tls;

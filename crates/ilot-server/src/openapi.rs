@@ -43,7 +43,7 @@ pub const OPERATIONS: &[Operation] = &[
     (
         "post",
         "/v1/operator/login",
-        "Log in with user name and password",
+        "Log in with user name, password and the current TOTP code (`totp`); 429 after repeated failures",
         Some("application/json"),
         "application/json",
         false,
@@ -178,7 +178,7 @@ pub fn document() -> Value {
         let mut op = json!({
             "summary": summary,
             "responses": {
-                "200": { "description": "success", "content": { response: { "schema": if response == SEALED { json!({"type": "string", "format": "binary"}) } else { json!({}) } } } },
+                "200": { "description": "success", "content": { response: { "schema": if response == SEALED { json!({"type": "string", "format": "binary"}) } else { response_schema(method, path) } } } },
                 "default": { "description": "error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ErrorBody" } } } }
             }
         });
@@ -186,13 +186,20 @@ pub fn document() -> Value {
             let schema = if media == SEALED {
                 json!({"type": "string", "format": "binary"})
             } else {
-                json!({"type": "object"})
+                request_schema(method, path)
             };
             op["requestBody"] =
                 json!({ "required": true, "content": { media: { "schema": schema } } });
         }
         if path.contains("{id}") {
-            op["parameters"] = json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }]);
+            // Alerts are numbered by the server; patients carry a 128-bit pseudonymous id.
+            let id = if path.starts_with("/v1/operator/alerts/") {
+                json!({ "type": "integer", "format": "int64", "minimum": 1 })
+            } else {
+                json!({ "$ref": "#/components/schemas/PatientId" })
+            };
+            op["parameters"] =
+                json!([{ "name": "id", "in": "path", "required": true, "schema": id }]);
         }
         if auth {
             op["security"] = json!([{ "bearer": [] }]);
@@ -207,6 +214,120 @@ pub fn document() -> Value {
         "components": {
             "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
             "schemas": {
+                "PatientId": { "type": "string", "pattern": "^[0-9a-fA-F]{32}$" },
+                "Time": { "type": "string", "format": "date-time" },
+                "LoginRequest": {
+                    "type": "object",
+                    "required": ["username", "password", "totp"],
+                    "properties": {
+                        "username": { "type": "string" },
+                        "password": { "type": "string" },
+                        "totp": { "type": "string", "pattern": "^[0-9]{6}$" }
+                    }
+                },
+                "LoginResponse": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["token", "expires_at", "name", "role"],
+                    "properties": {
+                        "token": { "type": "string", "pattern": "^[0-9a-f]{64}$" },
+                        "expires_at": { "$ref": "#/components/schemas/Time" },
+                        "name": { "type": "string" },
+                        "role": { "enum": ["physician", "nurse"] }
+                    }
+                },
+                "EnrolRequest": {
+                    "type": "object",
+                    "required": ["code", "device_public_key", "app_version"],
+                    "properties": {
+                        "code": { "type": "string" },
+                        "device_public_key": { "type": "string" },
+                        "device_label": { "type": ["string", "null"] },
+                        "app_version": { "type": "string" }
+                    }
+                },
+                "EnrolResponse": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["patient_id", "device_id", "server_public_key", "key_confirmation", "pseudonym", "prescription", "enrolled_at"],
+                    "properties": {
+                        "patient_id": { "$ref": "#/components/schemas/PatientId" },
+                        "device_id": { "type": "string", "pattern": "^[0-9a-f]{32}$" },
+                        "server_public_key": { "type": "string" },
+                        "key_confirmation": { "type": "string" },
+                        "pseudonym": { "type": "string" },
+                        "prescription": { "type": ["object", "null"] },
+                        "enrolled_at": { "$ref": "#/components/schemas/Time" }
+                    }
+                },
+                "Enrolment": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["patient_id", "code", "link", "expires_at"],
+                    "properties": {
+                        "patient_id": { "$ref": "#/components/schemas/PatientId" },
+                        "code": { "type": "string" },
+                        "link": { "type": "string", "pattern": "^ilot://enrol" },
+                        "expires_at": { "$ref": "#/components/schemas/Time" }
+                    }
+                },
+                "Patient": {
+                    "type": "object",
+                    "required": ["id", "pseudonym", "ins", "tz", "created_at", "enrolled_at", "last_data_at", "consent_granted", "consent_at"],
+                    "properties": {
+                        "id": { "$ref": "#/components/schemas/PatientId" },
+                        "pseudonym": { "type": "string" },
+                        "ins": { "type": ["string", "null"] },
+                        "tz": { "type": "string" },
+                        "created_at": { "$ref": "#/components/schemas/Time" },
+                        "enrolled_at": { "type": ["string", "null"], "format": "date-time" },
+                        "last_data_at": { "type": ["string", "null"], "format": "date-time" },
+                        "consent_granted": { "type": ["boolean", "null"] },
+                        "consent_at": { "type": ["string", "null"], "format": "date-time" }
+                    }
+                },
+                "TriageRow": {
+                    "allOf": [{ "$ref": "#/components/schemas/Patient" }],
+                    "type": "object",
+                    "required": ["open_alerts", "worst_severity", "worst_kind", "transmitting"],
+                    "properties": {
+                        "open_alerts": { "type": "integer", "minimum": 0 },
+                        "worst_severity": { "enum": ["urgent", "warning", "info", null] },
+                        "worst_kind": { "type": ["string", "null"] },
+                        "transmitting": { "type": "boolean" }
+                    }
+                },
+                "Alert": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["id", "patient_id", "key", "kind", "severity", "severity_rank", "started_at", "ended_at", "detail", "acknowledged_at", "acknowledged_by", "note"],
+                    "properties": {
+                        "id": { "type": "integer", "minimum": 1 },
+                        "patient_id": { "$ref": "#/components/schemas/PatientId" },
+                        "key": { "type": "string" },
+                        "kind": { "type": "string" },
+                        "severity": { "enum": ["urgent", "warning", "info"] },
+                        "severity_rank": { "type": "integer", "minimum": 0, "maximum": 2 },
+                        "started_at": { "$ref": "#/components/schemas/Time" },
+                        "ended_at": { "type": ["string", "null"], "format": "date-time" },
+                        "detail": {},
+                        "acknowledged_at": { "type": ["string", "null"], "format": "date-time" },
+                        "acknowledged_by": { "type": ["string", "null"] },
+                        "note": { "type": ["string", "null"] }
+                    }
+                },
+                "AuditRow": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["id", "operator_id", "action", "patient_id", "at"],
+                    "properties": {
+                        "id": { "type": "integer" },
+                        "operator_id": { "type": "integer" },
+                        "action": { "type": "string" },
+                        "patient_id": { "oneOf": [{ "$ref": "#/components/schemas/PatientId" }, { "type": "null" }] },
+                        "at": { "$ref": "#/components/schemas/Time" }
+                    }
+                },
                 "ErrorBody": {
                     "type": "object",
                     "required": ["error", "message"],
@@ -219,6 +340,61 @@ pub fn document() -> Value {
             }
         }
     })
+}
+
+/// The request body of an operation with a JSON body. Bodies holding domain types (a
+/// prescription, an appointment) are checked by the domain's own validation beyond what a
+/// JSON Schema can say, so their schema stays an object with its required members.
+fn request_schema(method: &str, path: &str) -> Value {
+    let r = |name: &str| json!({ "$ref": format!("#/components/schemas/{name}") });
+    match (method, path) {
+        ("post", "/v1/operator/login") => r("LoginRequest"),
+        ("post", "/v1/enrol") => r("EnrolRequest"),
+        ("post", "/v1/operator/patients/{id}/messages") => json!({
+            "type": "object", "required": ["text"],
+            "properties": { "text": { "type": "string", "minLength": 1 } }
+        }),
+        ("post", "/v1/operator/alerts/{id}/ack") => json!({
+            "type": "object",
+            "properties": { "note": { "type": ["string", "null"] } }
+        }),
+        ("put", "/v1/operator/patients/{id}/prescription") => json!({
+            "type": "object", "required": ["prescription"],
+            "properties": { "prescription": { "type": "object" } }
+        }),
+        _ => json!({ "type": "object" }),
+    }
+}
+
+/// The JSON a successful call answers.
+fn response_schema(method: &str, path: &str) -> Value {
+    let r = |name: &str| json!({ "$ref": format!("#/components/schemas/{name}") });
+    let list = |name: &str| json!({ "type": "array", "items": { "$ref": format!("#/components/schemas/{name}") } });
+    match (method, path) {
+        ("post", "/v1/operator/login") => r("LoginResponse"),
+        ("post", "/v1/enrol") => r("EnrolResponse"),
+        ("get", "/v1/operator/patients") => list("TriageRow"),
+        ("post", "/v1/operator/patients")
+        | ("post", "/v1/operator/patients/{id}/enrolment-code") => r("Enrolment"),
+        ("get", "/v1/operator/patients/{id}") => json!({
+            "type": "object", "required": ["patient", "prescription"],
+            "properties": { "patient": r("Patient"), "prescription": { "type": ["object", "null"] } }
+        }),
+        ("get", "/v1/operator/patients/{id}/entries") => json!({
+            "type": "object", "required": ["count", "entries"],
+            "properties": {
+                "count": { "type": "integer", "minimum": 0 },
+                "entries": { "type": "array", "items": { "type": "object" } }
+            }
+        }),
+        ("get", "/v1/operator/patients/{id}/alerts") | ("get", "/v1/operator/alerts") => {
+            list("Alert")
+        }
+        ("post", "/v1/operator/alerts/{id}/ack") => r("Alert"),
+        ("get", "/v1/operator/audit") => list("AuditRow"),
+        ("get", "/openapi.json") => json!({ "type": "object", "required": ["openapi", "paths"] }),
+        _ => json!({ "type": "object" }),
+    }
 }
 
 pub async fn serve() -> Json<Value> {

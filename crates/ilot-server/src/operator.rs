@@ -2,12 +2,13 @@
 //! prescription, messages and appointments. Every one needs a session token
 //! (`Authorization: Bearer …`), and every read of patient data is written to the audit log
 //! (who, what, when) before the data is returned.
-
-use std::net::SocketAddr;
-use std::time::Instant;
+//!
+//! Every endpoint is scoped to the operator's care team: another team's patient, alert or
+//! audit record answers exactly like a missing one (404, nothing changed), and lists show only
+//! the team's patients. This module must never reach a patient without `existing`.
 
 use axum::Json;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
@@ -21,29 +22,18 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::auth;
+
+mod login;
 use crate::error::{Result, ServerError};
 use crate::http::AppState;
-use crate::storage::{NewPatient, Operator, PatientRow};
+use crate::storage::{AlertRow, NewPatient, Operator, PatientRow};
+pub use login::{LoginRequest, LoginResponse, login};
 
-#[derive(Debug, Deserialize)]
-pub struct LoginRequest {
-    pub username: String,
-    pub password: String,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct LoginResponse {
-    pub token: String,
-    pub expires_at: DateTime<Utc>,
-    pub name: String,
-    pub role: CareRole,
-}
-
-fn bad(msg: impl Into<String>) -> ServerError {
+pub(crate) fn bad(msg: impl Into<String>) -> ServerError {
     ServerError::refused(ErrorCode::BadRequest, msg)
 }
 
-fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T> {
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T> {
     serde_json::from_slice(body).map_err(|e| {
         bad(format!(
             "the request body is not what this endpoint takes: {e}"
@@ -51,54 +41,22 @@ fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T> {
     })
 }
 
-pub async fn login(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    body: axum::body::Bytes,
-) -> Result<Json<LoginResponse>> {
-    let key = format!("login-ip:{}", peer.ip());
-    let limit = state.0.config.login_per_ip;
-    if let Err(wait) = state.0.limiter.check(&key, limit, Instant::now()) {
-        return Err(ServerError::Refused {
-            code: ErrorCode::RateLimited,
-            message: format!("too many login attempts; wait {wait} seconds"),
-            retry_after_s: Some(wait),
-        });
-    }
-    let req: LoginRequest = parse_json(&body)?;
-    let r = state
-        .blocking(move |s| {
-            let op = s.storage().operator_by_username(&req.username)?;
-            let Some(op) = op.filter(|o| auth::verify_password(&req.password, &o.password_hash))
-            else {
-                return Ok(None);
-            };
-            let (token, hash) = auth::new_token();
-            let expires_at = s.now() + s.0.config.session_ttl;
-            s.storage().create_session(&hash, op.id, expires_at)?;
-            s.storage().audit(op.id, "login", None, s.now())?;
-            Ok(Some(LoginResponse {
-                token,
-                expires_at,
-                name: op.name,
-                role: op.role,
-            }))
-        })
-        .await?;
-    match r {
-        Some(resp) => Ok(Json(resp)),
-        None => {
-            state.0.limiter.hit(&key, limit, Instant::now());
-            Err(ServerError::refused(
-                ErrorCode::Unauthorized,
-                "wrong user name or password",
-            ))
-        }
+/// A logged-in operator and the care team whose patients it may see.
+#[derive(Debug, Clone)]
+struct Session {
+    op: Operator,
+    team: i64,
+}
+
+impl std::ops::Deref for Session {
+    type Target = Operator;
+    fn deref(&self) -> &Operator {
+        &self.op
     }
 }
 
-/// The logged-in operator, from the bearer token.
-async fn operator(state: &AppState, headers: &HeaderMap) -> Result<Operator> {
+/// The logged-in operator, from the bearer token, with its team.
+async fn operator(state: &AppState, headers: &HeaderMap) -> Result<Session> {
     let token = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -111,14 +69,25 @@ async fn operator(state: &AppState, headers: &HeaderMap) -> Result<Operator> {
             )
         })?;
     state
-        .blocking(move |s| s.storage().session(&auth::token_hash(&token), s.now()))
-        .await?
-        .ok_or_else(|| {
-            ServerError::refused(
-                ErrorCode::Unauthorized,
-                "the session expired or is unknown; log in again",
-            )
+        .blocking(move |s| {
+            let op = s
+                .storage()
+                .session(&auth::token_hash(&token), s.now())?
+                .ok_or_else(|| {
+                    ServerError::refused(
+                        ErrorCode::Unauthorized,
+                        "the session expired or is unknown; log in again",
+                    )
+                })?;
+            let team = s.storage().operator_team(op.id)?.ok_or_else(|| {
+                ServerError::refused(
+                    ErrorCode::Forbidden,
+                    "this operator belongs to no care team; ask an administrator to add it to one",
+                )
+            })?;
+            Ok(Session { op, team })
         })
+        .await
 }
 
 fn patient_id(id: &str) -> Result<PatientId> {
@@ -126,10 +95,14 @@ fn patient_id(id: &str) -> Result<PatientId> {
         .map_err(|e: ilot_wire::WireError| ServerError::refused(ErrorCode::NotFound, e.to_string()))
 }
 
-fn existing(s: &AppState, id: PatientId) -> Result<PatientRow> {
-    s.storage()
-        .patient(id)?
-        .ok_or_else(|| ServerError::refused(ErrorCode::NotFound, "no such patient"))
+/// The patient when it exists and belongs to `team`. Another team's patient gets exactly the
+/// answer of a missing one, so that nobody learns which ids exist elsewhere.
+fn existing(s: &AppState, id: PatientId, team: i64) -> Result<PatientRow> {
+    let missing = || ServerError::refused(ErrorCode::NotFound, "no such patient");
+    if s.storage().patient_team(id)? != Some(team) {
+        return Err(missing());
+    }
+    s.storage().patient(id)?.ok_or_else(missing)
 }
 
 /// Runs `f` for an operator after checking the patient exists and writing the audit record.
@@ -144,7 +117,7 @@ async fn read_patient<T: Send + 'static>(
     let id = patient_id(id)?;
     state
         .blocking(move |s| {
-            let row = existing(s, id)?;
+            let row = existing(s, id, op.team)?;
             s.storage().audit(op.id, action, Some(id), s.now())?;
             f(s, row)
         })
@@ -171,11 +144,13 @@ pub async fn list_patients(
     let rows = state
         .blocking(move |s| {
             s.storage().audit(op.id, "list-patients", None, s.now())?;
-            let alerts = s.storage().alerts(None, true)?;
+            let mine = team_set(s, op.team)?;
+            let alerts = team_open_alerts(s, &mine)?;
             let mut out: Vec<(u8, TriageRow)> = s
                 .storage()
                 .patients()?
                 .into_iter()
+                .filter(|p| mine.contains(&p.id))
                 .map(|p| {
                     let mine: Vec<_> = alerts.iter().filter(|a| a.patient_id == p.id).collect();
                     // `alerts` comes sorted worst first.
@@ -204,6 +179,22 @@ pub async fn list_patients(
     Ok(Json(rows))
 }
 
+fn team_set(s: &AppState, team: i64) -> Result<std::collections::HashSet<PatientId>> {
+    Ok(s.storage().team_patients(team)?.into_iter().collect())
+}
+
+/// Open alerts of the team's patients only, worst first.
+fn team_open_alerts(
+    s: &AppState,
+    team: &std::collections::HashSet<PatientId>,
+) -> Result<Vec<AlertRow>> {
+    Ok(s.storage()
+        .alerts(None, true)?
+        .into_iter()
+        .filter(|a| team.contains(&a.patient_id))
+        .collect())
+}
+
 #[derive(Debug, Deserialize)]
 pub struct CreatePatient {
     pub pseudonym: String,
@@ -224,12 +215,28 @@ pub struct Enrolment {
     pub expires_at: DateTime<Utc>,
 }
 
-/// Creates a patient with a prescription and returns a one-time enrolment code. Usable without
-/// HTTP (the `ilot operator` command calls it on the database directly).
+/// Creates a patient in the care team of `by` with a prescription and returns a one-time
+/// enrolment code. Usable without HTTP (the `ilot operator` command calls it on the database).
 pub fn create_patient_with_code(
     s: &AppState,
     req: CreatePatient,
     by: &Operator,
+) -> Result<Enrolment> {
+    let team = s.storage().operator_team(by.id)?.ok_or_else(|| {
+        ServerError::refused(
+            ErrorCode::Forbidden,
+            "this operator belongs to no care team; add it to one first",
+        )
+    })?;
+    create_patient_in_team(s, req, by, team)
+}
+
+/// As [`create_patient_with_code`], in the given care team.
+pub fn create_patient_in_team(
+    s: &AppState,
+    req: CreatePatient,
+    by: &Operator,
+    team: i64,
 ) -> Result<Enrolment> {
     if by.role != CareRole::Physician {
         return Err(ServerError::refused(
@@ -252,6 +259,7 @@ pub fn create_patient_with_code(
         prescription: req.prescription,
     };
     s.storage().create_patient(&new, id, &by.member(), now)?;
+    s.storage().set_patient_team(id, team)?;
     s.storage().audit(by.id, "create-patient", Some(id), now)?;
     new_enrolment(s, id)
 }
@@ -287,7 +295,7 @@ pub async fn create_patient(
     let req: CreatePatient = parse_json(&body)?;
     Ok(Json(
         state
-            .blocking(move |s| create_patient_with_code(s, req, &op))
+            .blocking(move |s| create_patient_in_team(s, req, &op.op, op.team))
             .await?,
     ))
 }
@@ -380,7 +388,8 @@ pub async fn all_alerts(State(state): State<AppState>, headers: HeaderMap) -> Re
         .blocking(move |s| {
             s.storage()
                 .audit(op.id, "read-open-alerts", None, s.now())?;
-            Ok(serde_json::to_value(s.storage().alerts(None, true)?)?)
+            let alerts = team_open_alerts(s, &team_set(s, op.team)?)?;
+            Ok(serde_json::to_value(alerts)?)
         })
         .await?;
     Ok(Json(v))
@@ -424,7 +433,7 @@ pub async fn set_prescription(
     let id = patient_id(&id)?;
     let v = state
         .blocking(move |s| {
-            existing(s, id)?;
+            existing(s, id, op.team)?;
             let mut p = req.prescription;
             // Each change is a new policy version, so every alert names the thresholds it used.
             if let Some(cur) = s.storage().prescription(id)? {
@@ -460,7 +469,7 @@ pub async fn message(
     let id = patient_id(&id)?;
     let m = state
         .blocking(move |s| {
-            existing(s, id)?;
+            existing(s, id, op.team)?;
             let m = s
                 .storage()
                 .add_message(id, &op.member(), &req.text, s.now())?;
@@ -495,7 +504,7 @@ pub async fn appointment(
     let id = patient_id(&id)?;
     let a = state
         .blocking(move |s| {
-            existing(s, id)?;
+            existing(s, id, op.team)?;
             let now = s.now();
             let a = Appointment {
                 id: req.id.unwrap_or(now.timestamp_millis() as u64),
@@ -524,9 +533,15 @@ pub struct AckRequest {
 pub async fn ack_alert(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>> {
+    // Parsed here rather than by axum so that a bad id gets our JSON error, not plain text.
+    let id: i64 = id
+        .parse()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| bad(format!("alert id {id:?} is not a positive number")))?;
     let op = operator(&state, &headers).await?;
     let req: AckRequest = if body.is_empty() {
         AckRequest { note: None }
@@ -535,10 +550,16 @@ pub async fn ack_alert(
     };
     let row = state
         .blocking(move |s| {
+            let missing = || ServerError::refused(ErrorCode::NotFound, "no such alert");
+            // Another team's alert answers exactly like a missing one, and is left untouched.
+            let alert = s.storage().alert(id)?.ok_or_else(missing)?;
+            if s.storage().patient_team(alert.patient_id)? != Some(op.team) {
+                return Err(missing());
+            }
             let row = s
                 .storage()
                 .acknowledge_alert(id, &op.member(), req.note.as_deref(), s.now())?
-                .ok_or_else(|| ServerError::refused(ErrorCode::NotFound, "no such alert"))?;
+                .ok_or_else(missing)?;
             s.storage()
                 .audit(op.id, "acknowledge-alert", Some(row.patient_id), s.now())?;
             Ok(row)
@@ -556,7 +577,11 @@ pub async fn audit(State(state): State<AppState>, headers: HeaderMap) -> Result<
         ));
     }
     let v = state
-        .blocking(|s| Ok(serde_json::to_value(s.storage().audit_log(1000)?)?))
+        .blocking(move |s| {
+            Ok(serde_json::to_value(
+                s.storage().team_audit_log(op.team, 1000)?,
+            )?)
+        })
         .await?;
     Ok(Json(v))
 }

@@ -247,7 +247,7 @@ pub(crate) fn resolve_with(
 fn warn_fallback(f: &KeyringFailure, key_file: &Path) {
     tracing::warn!(
         key_file = %key_file.display(),
-        "the system keyring is unavailable ({}); the database key is kept in the key file {} instead (readable by you only: keep it safe and back it up with the database)",
+        "the system keyring is unavailable ({}); the secret is kept in the key file {} instead (readable by you only: keep it safe and back it up with the database)",
         f.message,
         key_file.display()
     );
@@ -385,6 +385,129 @@ fn sync_parent(path: &Path) {
         && let Ok(d) = File::open(dir)
     {
         let _ = d.sync_all();
+    }
+}
+
+/// Where the secret `name` of the database at `db_path` is kept when no keyring can be reached:
+/// `<database>.<name>.key` (`ilot.db` → `ilot.db.device.key`), owner-only like the key file.
+pub fn secret_file_path(db_path: &Path, name: &str) -> PathBuf {
+    let mut s = db_path.as_os_str().to_owned();
+    s.push(format!(".{name}.key"));
+    PathBuf::from(s)
+}
+
+/// Keeps another 32-byte secret of a database (the sync engine's device secret) where its key
+/// would be: the OS keyring under [`KEYRING_SERVICE`], account `<canonical path>#<name>`, or with
+/// [`KeyMode::Auto`] and no reachable keyring a `0600` file ([`secret_file_path`]), with the
+/// same warning as for the key. Replaces an earlier secret of that name.
+pub fn put_secret(
+    db_path: &Path,
+    name: &str,
+    mode: KeyMode,
+    secret: &Zeroizing<[u8; KEY_LEN]>,
+) -> Result<KeyLocation> {
+    let user = secret_user(db_path, name)?;
+    put_secret_with(db_path, name, mode, &OsKeyring::new(&user), &user, secret)
+}
+
+/// The secret `name` of a database, found as [`put_secret`] keeps it; `None` when it was never
+/// kept. In [`KeyMode::Auto`] the keyring is asked first, then the file.
+pub fn get_secret(
+    db_path: &Path,
+    name: &str,
+    mode: KeyMode,
+) -> Result<Option<(Zeroizing<[u8; KEY_LEN]>, KeyLocation)>> {
+    let user = secret_user(db_path, name)?;
+    get_secret_with(db_path, name, mode, &OsKeyring::new(&user), &user)
+}
+
+fn secret_user(db_path: &Path, name: &str) -> Result<String> {
+    Ok(format!(
+        "{}#{name}",
+        canonical_db_path(db_path)?.to_string_lossy()
+    ))
+}
+
+pub(crate) fn put_secret_with(
+    db_path: &Path,
+    name: &str,
+    mode: KeyMode,
+    keyring: &dyn SecretStore,
+    user: &str,
+    secret: &Zeroizing<[u8; KEY_LEN]>,
+) -> Result<KeyLocation> {
+    let file = secret_file_path(db_path, name);
+    let as_key = DbKey::from_bytes(**secret);
+    let keyring_error = |f: KeyringFailure| StoreError::Keyring(f.message);
+    let to_file = || -> Result<KeyLocation> {
+        // A secret left by an enrolment that did not finish is replaced, never kept beside.
+        match fs::remove_file(&file) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(key_file_error(&file, e.to_string())),
+        }
+        write_key_file(&file, &as_key)?;
+        Ok(KeyLocation::File(file.clone()))
+    };
+    let in_keyring = || KeyLocation::Keyring {
+        service: KEYRING_SERVICE.to_string(),
+        user: user.to_string(),
+    };
+    match mode {
+        KeyMode::File => to_file(),
+        KeyMode::Keyring => {
+            keyring.set(&as_key).map_err(keyring_error)?;
+            Ok(in_keyring())
+        }
+        KeyMode::Auto => match keyring.set(&as_key) {
+            Ok(()) => Ok(in_keyring()),
+            Err(f) if f.unreachable => {
+                warn_fallback(&f, &file);
+                to_file()
+            }
+            Err(f) => Err(keyring_error(f)),
+        },
+    }
+}
+
+pub(crate) fn get_secret_with(
+    db_path: &Path,
+    name: &str,
+    mode: KeyMode,
+    keyring: &dyn SecretStore,
+    user: &str,
+) -> Result<Option<(Zeroizing<[u8; KEY_LEN]>, KeyLocation)>> {
+    let file = secret_file_path(db_path, name);
+    let keyring_error = |f: KeyringFailure| StoreError::Keyring(f.message);
+    let bytes = |k: DbKey| Zeroizing::new(k.0);
+    let from_file = || -> Result<Option<(Zeroizing<[u8; KEY_LEN]>, KeyLocation)>> {
+        if !key_file_exists(&file)? {
+            return Ok(None);
+        }
+        Ok(Some((
+            bytes(read_key_file(&file)?),
+            KeyLocation::File(file.clone()),
+        )))
+    };
+    let in_keyring = || KeyLocation::Keyring {
+        service: KEYRING_SERVICE.to_string(),
+        user: user.to_string(),
+    };
+    match mode {
+        KeyMode::File => from_file(),
+        KeyMode::Keyring => Ok(keyring
+            .get()
+            .map_err(keyring_error)?
+            .map(|k| (bytes(k), in_keyring()))),
+        KeyMode::Auto => match keyring.get() {
+            Ok(Some(k)) => Ok(Some((bytes(k), in_keyring()))),
+            Ok(None) => from_file(),
+            Err(f) if f.unreachable => {
+                warn_fallback(&f, &file);
+                from_file()
+            }
+            Err(f) => Err(keyring_error(f)),
+        },
     }
 }
 

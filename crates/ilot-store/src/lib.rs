@@ -38,7 +38,10 @@ use rusqlite::{Connection, ErrorCode, OpenFlags};
 use rusqlite_migration::SchemaVersion;
 
 pub use error::{Result, StoreError};
-pub use keys::{DbKey, KeyLocation, KeyMode, key_file_path, resolve_key};
+pub use keys::{
+    DbKey, KeyLocation, KeyMode, get_secret, key_file_path, put_secret, resolve_key,
+    secret_file_path,
+};
 pub use outbox::{OutboxItem, OutboxOp, OutboxTarget};
 pub use sync_state::SavedBatch;
 
@@ -86,6 +89,8 @@ pub struct BatchReport {
 pub struct Store {
     conn: Connection,
     path: Option<PathBuf>,
+    /// Where secrets beside the database (the device secret) are kept; see [`put_secret`].
+    secret_mode: KeyMode,
 }
 
 impl fmt::Debug for Store {
@@ -156,12 +161,26 @@ impl Store {
         conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.set_prepared_statement_cache_capacity(32);
         migrate(&mut conn)?;
-        Ok(Store { conn, path })
+        Ok(Store {
+            conn,
+            path,
+            secret_mode: KeyMode::Auto,
+        })
     }
 
     /// The file this store lives in; `None` in memory.
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()
+    }
+
+    /// Where secrets kept beside this database go ([`put_secret`]): the mode its key was
+    /// resolved with, so that `ILOT_KEYSTORE=file` keeps everything in files. `Auto` by default.
+    pub fn set_secret_mode(&mut self, mode: KeyMode) {
+        self.secret_mode = mode;
+    }
+
+    pub fn secret_mode(&self) -> KeyMode {
+        self.secret_mode
     }
 }
 

@@ -217,6 +217,12 @@ pub fn push<L: SyncState + Outbox>(
             &mut report,
         )?;
         local.begin_batch(&f)?;
+        tracing::debug!(
+            seq = f.seq,
+            items = f.outbox_seqs.len(),
+            bytes = f.sealed.len(),
+            "batch sealed and saved"
+        );
     }
 }
 
@@ -312,6 +318,7 @@ fn send_in_flight<L: SyncState + Outbox>(
     report: &mut Report,
 ) -> Result<()> {
     let sent = SealedBatch::from_bytes(f.sealed.clone())?;
+    tracing::debug!(seq = f.seq, "pushing batch");
     let answer = transport.post(
         paths::PUSH,
         ilot_wire::api::SEALED_MEDIA_TYPE,
@@ -323,7 +330,9 @@ fn send_in_flight<L: SyncState + Outbox>(
         &Expected::new(id.patient_id, id.device_id, SeqRule::Exact(f.seq)),
     )?;
     ack.confirms(&sent)?;
+    tracing::debug!(seq = f.seq, "batch acknowledged");
     Outbox::mark_sent(local, &f.outbox_seqs, now)?;
+    tracing::debug!(seq = f.seq, "batch items marked sent");
     if let Some(granted) = f.consent {
         if let Some(mut c) = local.consent()?
             && c.granted == granted
@@ -334,6 +343,7 @@ fn send_in_flight<L: SyncState + Outbox>(
         report.consent_told = Some(granted);
     }
     local.finish_batch(f.seq)?;
+    tracing::debug!(seq = f.seq, "batch done");
     report.batches += 1;
     report.sent += u64::from(ack.ack.stored) + u64::from(ack.ack.duplicates);
     report.stored += u64::from(ack.ack.stored);
@@ -355,6 +365,7 @@ pub fn pull<L: SyncState + Outbox>(
     if !local.consent()?.ok_or(SyncError::ConsentRequired)?.granted {
         return Ok(());
     }
+    tracing::debug!("pulling");
     loop {
         let cursor = local.pull_cursor()?;
         let request = PullRequest {

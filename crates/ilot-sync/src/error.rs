@@ -16,6 +16,14 @@ pub enum SyncError {
         "the server at {server} cannot be reached ({detail}); your entries are kept on this device and will be sent at the next sync"
     )]
     Unreachable { server: String, detail: String },
+    #[error(
+        "the server at {server} did not prove it is the right server ({detail}); check the address, or for a development server give its certificate with --ca FILE; your entries are kept on this device"
+    )]
+    UntrustedServer { server: String, detail: String },
+    #[error(
+        "the server certificate given cannot be used: {0}; give the PEM file the server printed"
+    )]
+    BadCertificate(String),
     #[error("the server refused: {message} ({code:?}); your entries are kept on this device")]
     Refused {
         code: ErrorCode,

@@ -54,7 +54,26 @@ impl Identity {
         )
     }
 
+    /// The identity without the device secret (which the caller keeps in the OS keyring).
+    pub fn to_public_json(&self) -> String {
+        serde_json::json!({
+            "server": self.server.as_str(),
+            "patient_id": self.patient_id.to_string(),
+            "device_id": self.device_id.to_string(),
+            "server_public_key": self.server_public_key.to_string(),
+        })
+        .to_string()
+    }
+
     pub fn from_json(text: &str) -> Result<Self> {
+        Self::from_json_or(text, || {
+            Err(SyncError::State("identity has no device_secret".into()))
+        })
+    }
+
+    /// Reads [`Self::to_json`] or [`Self::to_public_json`]; the secret comes from the text when
+    /// it holds one (an identity saved before the keyring), else from `secret`.
+    pub fn from_json_or(text: &str, secret: impl FnOnce() -> Result<DeviceSecret>) -> Result<Self> {
         let v: serde_json::Value =
             serde_json::from_str(text).map_err(|e| SyncError::State(e.to_string()))?;
         let field = |k: &str| {
@@ -62,20 +81,26 @@ impl Identity {
                 .ok_or_else(|| SyncError::State(format!("identity has no {k}")))
         };
         let bad = |e: ilot_wire::WireError| SyncError::State(e.to_string());
-        let mut secret = Zeroizing::new([0u8; 32]);
-        let raw = Zeroizing::new(hex_decode(field("device_secret")?)?);
-        if raw.len() != 32 {
-            return Err(SyncError::State(
-                "device secret has the wrong length".into(),
-            ));
-        }
-        secret.copy_from_slice(&raw);
+        let device_secret = match v["device_secret"].as_str() {
+            Some(hex) => {
+                let mut bytes = Zeroizing::new([0u8; 32]);
+                let raw = Zeroizing::new(hex_decode(hex)?);
+                if raw.len() != 32 {
+                    return Err(SyncError::State(
+                        "device secret has the wrong length".into(),
+                    ));
+                }
+                bytes.copy_from_slice(&raw);
+                DeviceSecret::from_bytes(bytes)
+            }
+            None => secret()?,
+        };
         Ok(Self {
             server: ServerUrl::parse(field("server")?).map_err(bad)?,
             patient_id: field("patient_id")?.parse().map_err(bad)?,
             device_id: field("device_id")?.parse().map_err(bad)?,
             server_public_key: field("server_public_key")?.parse().map_err(bad)?,
-            device_secret: DeviceSecret::from_bytes(secret),
+            device_secret,
         })
     }
 }

@@ -1,8 +1,12 @@
 //! The sync state kept in the store itself (`ilot_store::sync_state`), so that the identity,
 //! the batch in flight and the cursor are as durable as the entries and encrypted with them.
+//! The device secret is not in the database: it is kept in the OS keyring like the database key
+//! (`ilot_store::put_secret`, the store's secret mode; a `0600` file only where no keyring can be
+//! reached, with a warning), so a copy of the database alone cannot speak for the device. An
+//! in-memory store keeps it in memory with the rest.
 
 use ilot_store::{SavedBatch, Store};
-use ilot_wire::{AlertAck, Appointment, Message};
+use ilot_wire::{AlertAck, Appointment, DeviceSecret, Message};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -10,9 +14,22 @@ use crate::error::{Result, SyncError};
 use crate::state::{Consent, Identity, InFlight, SyncState};
 
 const IDENTITY: &str = "identity";
+/// The name of the device secret beside the database (`ilot.db.device.key` as a file).
+const DEVICE_SECRET: &str = "device";
 const CURSOR: &str = "pull_cursor";
 const CONSENT: &str = "consent";
 const PRESCRIPTION_VERSION: &str = "prescription_version";
+const SERVER_ROOT: &str = "server_root_pem";
+
+/// The extra root certificate (PEM) this device trusts for its server, saved at enrolment
+/// beside the identity (`ilot enroll --ca FILE`); `None` when the system's roots suffice.
+pub fn server_root_pem(store: &Store) -> Result<Option<String>> {
+    Ok(store.sync_value(SERVER_ROOT)?)
+}
+
+pub fn set_server_root_pem(store: &mut Store, pem: &str) -> Result<()> {
+    Ok(store.set_sync_value(SERVER_ROOT, pem)?)
+}
 
 fn json<T: Serialize>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|e| SyncError::State(e.to_string()))
@@ -32,12 +49,36 @@ struct ConsentDoc {
 
 impl SyncState for Store {
     fn identity(&self) -> Result<Option<Identity>> {
-        self.sync_value(IDENTITY)?
-            .map(|t| Identity::from_json(&t))
-            .transpose()
+        let Some(text) = self.sync_value(IDENTITY)? else {
+            return Ok(None);
+        };
+        let Some(path) = self.path() else {
+            return Identity::from_json(&text).map(Some);
+        };
+        Identity::from_json_or(&text, || {
+            match ilot_store::get_secret(path, DEVICE_SECRET, self.secret_mode())? {
+                Some((bytes, _)) => Ok(DeviceSecret::from_bytes(bytes)),
+                None => Err(SyncError::State(
+                    "the device secret is not in the system keyring nor beside the database; enrol this device again with a new code".into(),
+                )),
+            }
+        })
+        .map(Some)
     }
     fn set_identity(&mut self, id: &Identity) -> Result<()> {
-        Ok(self.set_sync_value(IDENTITY, &id.to_json())?)
+        let Some(path) = self.path().map(std::path::Path::to_path_buf) else {
+            return Ok(self.set_sync_value(IDENTITY, &id.to_json())?);
+        };
+        // The secret first: a crash before the identity is saved leaves a secret that the
+        // next enrolment replaces, never an identity without its secret.
+        let location = ilot_store::put_secret(
+            &path,
+            DEVICE_SECRET,
+            self.secret_mode(),
+            &id.device_secret.to_bytes(),
+        )?;
+        tracing::info!(%location, "device secret saved");
+        Ok(self.set_sync_value(IDENTITY, &id.to_public_json())?)
     }
     fn next_batch_seq(&self) -> Result<u64> {
         Ok(Store::next_batch_seq(self)?)

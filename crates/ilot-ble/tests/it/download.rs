@@ -7,7 +7,7 @@ use chrono_tz::Europe::Paris;
 use ilot_ble::gatt::ids;
 use ilot_ble::link::Peripheral;
 use ilot_ble::sim::{self, MeterRecord, Quirk, SimClock, SimDevice};
-use ilot_ble::{BleError, Options, download};
+use ilot_ble::{BleError, Options, Report, download};
 use ilot_domain::{DeviceId, EntryKind, GlucoseLevel, ReadingType, SourceKind};
 use ilot_store::Store;
 
@@ -30,6 +30,16 @@ fn opts(now: DateTime<Utc>) -> Options {
     let mut o = Options::new(now, Paris);
     o.batch_size = 5;
     o
+}
+
+/// A meter on Paris time holding records 1..=n, read just after the last one.
+fn meter(n: u16, quirks: &[Quirk]) -> SimDevice {
+    SimDevice::meter(&history(n), SimClock::Local(Paris), after(n), quirks)
+}
+
+/// One download through the production code at host time `now`.
+async fn fetch(meter: &mut SimDevice, store: &mut Store, now: DateTime<Utc>) -> Report {
+    download(meter, store, &opts(now)).await.unwrap()
 }
 
 fn meter_id() -> DeviceId {
@@ -75,9 +85,9 @@ fn notes(store: &Store) -> Vec<String> {
 #[tokio::test(start_paused = true)]
 async fn first_download_stores_every_record_with_its_context() {
     let now = after(30);
-    let mut meter = SimDevice::meter(&history(30), SimClock::Local(Paris), now, &[]);
+    let mut meter = meter(30, &[]);
     let mut store = Store::open_in_memory().unwrap();
-    let r = download(&mut meter, &mut store, &opts(now)).await.unwrap();
+    let r = fetch(&mut meter, &mut store, now).await;
     assert_eq!(r.device, Some(meter_id()));
     assert_eq!(
         (r.records, r.readings_stored, r.redundant, r.attempts),
@@ -117,18 +127,14 @@ async fn first_download_stores_every_record_with_its_context() {
 
 #[tokio::test(start_paused = true)]
 async fn incremental_download_fetches_only_new_records() {
-    let mut meter = SimDevice::meter(&history(30), SimClock::Local(Paris), after(30), &[]);
+    let mut meter = meter(30, &[]);
     let mut store = Store::open_in_memory().unwrap();
-    download(&mut meter, &mut store, &opts(after(30)))
-        .await
-        .unwrap();
+    fetch(&mut meter, &mut store, after(30)).await;
     let sent = meter.stats().records_sent;
 
     let all = history(35);
     meter.advance(after(35), &all[30..]);
-    let r = download(&mut meter, &mut store, &opts(after(35)))
-        .await
-        .unwrap();
+    let r = fetch(&mut meter, &mut store, after(35)).await;
     assert_eq!(r.requested_from, Some(31));
     assert_eq!((r.records, r.redundant, r.readings_stored), (5, 0, 5));
     assert_eq!(
@@ -138,9 +144,7 @@ async fn incremental_download_fetches_only_new_records() {
     );
 
     let sent = meter.stats().records_sent;
-    let r = download(&mut meter, &mut store, &opts(after(35)))
-        .await
-        .unwrap();
+    let r = fetch(&mut meter, &mut store, after(35)).await;
     assert_eq!((r.records, r.entries_added), (0, 0));
     assert_eq!(
         meter.stats().records_sent - sent,
@@ -153,14 +157,9 @@ async fn incremental_download_fetches_only_new_records() {
 #[tokio::test(start_paused = true)]
 async fn a_drop_mid_transfer_resumes_with_nothing_lost_or_doubled() {
     let now = after(30);
-    let mut meter = SimDevice::meter(
-        &history(30),
-        SimClock::Local(Paris),
-        now,
-        &[Quirk::DropsAfter(12)],
-    );
+    let mut meter = meter(30, &[Quirk::DropsAfter(12)]);
     let mut store = Store::open_in_memory().unwrap();
-    let r = download(&mut meter, &mut store, &opts(now)).await.unwrap();
+    let r = fetch(&mut meter, &mut store, now).await;
     assert_eq!(r.attempts, 2);
     assert_eq!((r.records, r.redundant, r.entries_duplicate), (30, 0, 0));
     assert_eq!(meter.stats().connections, 2);
@@ -172,12 +171,7 @@ async fn a_drop_mid_transfer_resumes_with_nothing_lost_or_doubled() {
 #[tokio::test(start_paused = true)]
 async fn a_drop_with_no_attempt_left_keeps_what_came_and_says_so() {
     let now = after(30);
-    let mut meter = SimDevice::meter(
-        &history(30),
-        SimClock::Local(Paris),
-        now,
-        &[Quirk::DropsAfter(12)],
-    );
+    let mut meter = meter(30, &[Quirk::DropsAfter(12)]);
     let mut store = Store::open_in_memory().unwrap();
     let mut o = opts(now);
     o.max_attempts = 1;
@@ -196,21 +190,12 @@ async fn a_drop_with_no_attempt_left_keeps_what_came_and_says_so() {
 
 #[tokio::test(start_paused = true)]
 async fn contour_resending_its_whole_history_adds_nothing_twice() {
-    let mut meter = SimDevice::meter(
-        &history(30),
-        SimClock::Local(Paris),
-        after(30),
-        &[Quirk::ResendsAll],
-    );
+    let mut meter = meter(30, &[Quirk::ResendsAll]);
     let mut store = Store::open_in_memory().unwrap();
-    download(&mut meter, &mut store, &opts(after(30)))
-        .await
-        .unwrap();
+    fetch(&mut meter, &mut store, after(30)).await;
     let all = history(35);
     meter.advance(after(35), &all[30..]);
-    let r = download(&mut meter, &mut store, &opts(after(35)))
-        .await
-        .unwrap();
+    let r = fetch(&mut meter, &mut store, after(35)).await;
     assert_eq!(
         (r.records, r.redundant, r.conflicts, r.entries_duplicate),
         (5, 30, 0, 0)
@@ -222,9 +207,9 @@ async fn contour_resending_its_whole_history_adds_nothing_twice() {
 async fn newest_first_with_a_drop_commits_nothing_early() {
     let now = after(30);
     let quirks = [Quirk::Reversed, Quirk::DropsAfter(10)];
-    let mut meter = SimDevice::meter(&history(30), SimClock::Local(Paris), now, &quirks);
+    let mut meter = meter(30, &quirks);
     let mut store = Store::open_in_memory().unwrap();
-    let r = download(&mut meter, &mut store, &opts(now)).await.unwrap();
+    let r = fetch(&mut meter, &mut store, now).await;
     assert_eq!(r.attempts, 2);
     // Storing 30…21 before the drop would have moved the cursor past 1…20 for good.
     assert_eq!(counts(&store).numbers, (1..=30).collect::<Vec<_>>());
@@ -233,14 +218,9 @@ async fn newest_first_with_a_drop_commits_nothing_early() {
 #[tokio::test(start_paused = true)]
 async fn duplicate_notifications_are_dropped_before_the_store() {
     let now = after(30);
-    let mut meter = SimDevice::meter(
-        &history(30),
-        SimClock::Local(Paris),
-        now,
-        &[Quirk::Duplicates],
-    );
+    let mut meter = meter(30, &[Quirk::Duplicates]);
     let mut store = Store::open_in_memory().unwrap();
-    let r = download(&mut meter, &mut store, &opts(now)).await.unwrap();
+    let r = fetch(&mut meter, &mut store, now).await;
     assert_eq!(meter.stats().records_sent, 60);
     assert_eq!((r.records, r.redundant, r.entries_duplicate), (30, 30, 0));
     let c = counts(&store);
@@ -250,14 +230,9 @@ async fn duplicate_notifications_are_dropped_before_the_store() {
 #[tokio::test(start_paused = true)]
 async fn a_month_13_record_becomes_a_note_and_the_cursor_moves_on() {
     let now = after(30);
-    let mut meter = SimDevice::meter(
-        &history(30),
-        SimClock::Local(Paris),
-        now,
-        &[Quirk::Month13(7)],
-    );
+    let mut meter = meter(30, &[Quirk::Month13(7)]);
     let mut store = Store::open_in_memory().unwrap();
-    let r = download(&mut meter, &mut store, &opts(now)).await.unwrap();
+    let r = fetch(&mut meter, &mut store, now).await;
     assert_eq!(r.readings_stored, 29);
     assert_eq!(r.rejected.len(), 1);
     assert_eq!(r.rejected[0].0, 7);
@@ -289,21 +264,12 @@ async fn a_month_13_record_becomes_a_note_and_the_cursor_moves_on() {
 
 #[tokio::test(start_paused = true)]
 async fn a_meter_without_the_filter_is_asked_for_everything_and_filtered_here() {
-    let mut meter = SimDevice::meter(
-        &history(30),
-        SimClock::Local(Paris),
-        after(30),
-        &[Quirk::NoFilter],
-    );
+    let mut meter = meter(30, &[Quirk::NoFilter]);
     let mut store = Store::open_in_memory().unwrap();
-    download(&mut meter, &mut store, &opts(after(30)))
-        .await
-        .unwrap();
+    fetch(&mut meter, &mut store, after(30)).await;
     let all = history(33);
     meter.advance(after(33), &all[30..]);
-    let r = download(&mut meter, &mut store, &opts(after(33)))
-        .await
-        .unwrap();
+    let r = fetch(&mut meter, &mut store, after(33)).await;
     assert_eq!((r.records, r.redundant), (3, 30));
     assert_eq!(counts(&store).numbers, (1..=33).collect::<Vec<_>>());
 }
@@ -315,7 +281,7 @@ async fn a_clock_hours_off_is_corrected_and_flagged() {
     let clock = SimClock::Offset(TimeDelta::minutes(320));
     let mut meter = SimDevice::meter(&history(30), clock, now, &[]);
     let mut store = Store::open_in_memory().unwrap();
-    let r = download(&mut meter, &mut store, &opts(now)).await.unwrap();
+    let r = fetch(&mut meter, &mut store, now).await;
     assert_eq!(r.clock_skew, Some(TimeDelta::minutes(200)));
     assert_eq!((r.readings_stored, r.corrected), (30, 30));
     let stored = store.entries(None, None, Some("glucose"), false).unwrap();
@@ -342,7 +308,7 @@ async fn a_meter_that_ignores_dst_lands_right_on_both_sides_of_the_change() {
     let now = hist.last().unwrap().at + TimeDelta::minutes(5);
     let mut meter = SimDevice::meter(&hist, SimClock::Offset(TimeDelta::hours(1)), now, &[]);
     let mut store = Store::open_in_memory().unwrap();
-    let r = download(&mut meter, &mut store, &opts(now)).await.unwrap();
+    let r = fetch(&mut meter, &mut store, now).await;
     assert_eq!(r.readings_stored, 52);
     let stored = store.entries(None, None, Some("glucose"), false).unwrap();
     for (e, h) in stored.iter().zip(&hist) {
@@ -365,9 +331,9 @@ async fn a_meter_that_ignores_dst_lands_right_on_both_sides_of_the_change() {
 #[tokio::test(start_paused = true)]
 async fn a_right_dst_aware_clock_is_left_alone() {
     let now = after(30);
-    let mut meter = SimDevice::meter(&history(30), SimClock::Local(Paris), now, &[]);
+    let mut meter = meter(30, &[]);
     let mut store = Store::open_in_memory().unwrap();
-    let r = download(&mut meter, &mut store, &opts(now)).await.unwrap();
+    let r = fetch(&mut meter, &mut store, now).await;
     assert_eq!((r.corrected, r.clock_skew), (0, None));
 }
 
@@ -425,8 +391,7 @@ async fn cgm_backfill_then_only_the_gap() {
 
 #[tokio::test(start_paused = true)]
 async fn the_simulator_refuses_racp_before_indications_like_a_real_meter() {
-    let now = after(3);
-    let mut meter = SimDevice::meter(&history(3), SimClock::Local(Paris), now, &[]);
+    let mut meter = meter(3, &[]);
     meter.connect().await.unwrap();
     let e = meter.write(ids::RACP, &[0x01, 0x01]).await.unwrap_err();
     assert!(e.to_string().contains("0xFD"), "{e}");
@@ -438,10 +403,10 @@ async fn the_simulator_refuses_racp_before_indications_like_a_real_meter() {
 #[tokio::test(start_paused = true)]
 async fn the_link_pace_is_one_frame_per_connection_interval() {
     let now = after(30);
-    let mut meter = SimDevice::meter(&history(30), SimClock::Local(Paris), now, &[]);
+    let mut meter = meter(30, &[]);
     let mut store = Store::open_in_memory().unwrap();
     let t = tokio::time::Instant::now();
-    download(&mut meter, &mut store, &opts(now)).await.unwrap();
+    fetch(&mut meter, &mut store, now).await;
     let frames = meter.stats().frames_sent;
     // 30 measurements + 10 context records (a meal on every third record; the carbohydrates of
     // every sixth share that record's context) + 1 RACP response.

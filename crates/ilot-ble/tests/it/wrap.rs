@@ -6,7 +6,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Europe::Paris;
 use ilot_ble::sim::{self, MeterRecord, Quirk, SimClock, SimDevice};
-use ilot_ble::{Options, download};
+use ilot_ble::{Options, Report, download};
 use ilot_domain::{DeviceId, EntryKind, SourceKind};
 use ilot_store::Store;
 
@@ -36,6 +36,21 @@ fn opts(now: DateTime<Utc>) -> Options {
     let mut o = Options::new(now, Paris);
     o.batch_size = 5;
     o
+}
+
+/// A meter on Paris time holding records `0..n` from sequence `first_seq`, just after the last.
+fn meter(first_seq: u16, n: u32, quirks: &[Quirk]) -> SimDevice {
+    SimDevice::meter(
+        &records(first_seq, 0, n),
+        SimClock::Local(Paris),
+        after(n - 1),
+        quirks,
+    )
+}
+
+/// One download through the production code at host time `after(at)`.
+async fn fetch(meter: &mut SimDevice, store: &mut Store, at: u32) -> Report {
+    download(meter, store, &opts(after(at))).await.unwrap()
 }
 
 fn meter_id() -> DeviceId {
@@ -74,23 +89,14 @@ fn cursor(store: &Store) -> Option<u32> {
 #[tokio::test(start_paused = true)]
 async fn incremental_downloads_across_the_wrap_fetch_only_new_records() {
     // 65500…65529, then 40 more: 65530…65535 and 0…33, then 5 more: 34…38.
-    let mut meter = SimDevice::meter(
-        &records(65_500, 0, 30),
-        SimClock::Local(Paris),
-        after(29),
-        &[],
-    );
+    let mut meter = meter(65_500, 30, &[]);
     let mut store = Store::open_in_memory().unwrap();
-    download(&mut meter, &mut store, &opts(after(29)))
-        .await
-        .unwrap();
+    fetch(&mut meter, &mut store, 29).await;
     assert_eq!(cursor(&store), Some(65_529));
 
     meter.advance(after(69), &records(65_500, 30, 40));
     let sent = meter.stats().records_sent;
-    let r = download(&mut meter, &mut store, &opts(after(69)))
-        .await
-        .unwrap();
+    let r = fetch(&mut meter, &mut store, 69).await;
     assert_eq!((r.records, r.redundant, r.readings_stored), (40, 0, 40));
     assert_eq!(
         meter.stats().records_sent - sent,
@@ -102,9 +108,7 @@ async fn incremental_downloads_across_the_wrap_fetch_only_new_records() {
     meter.advance(after(74), &records(65_500, 70, 5));
     let sent = meter.stats().records_sent;
     let writes = meter.stats().racp_writes;
-    let r = download(&mut meter, &mut store, &opts(after(74)))
-        .await
-        .unwrap();
+    let r = fetch(&mut meter, &mut store, 74).await;
     assert_eq!((r.records, r.redundant), (5, 0));
     assert_eq!(meter.stats().records_sent - sent, 5);
     // Cursor at sequence 33: the window does not reach 65535, one request is enough.
@@ -114,22 +118,13 @@ async fn incremental_downloads_across_the_wrap_fetch_only_new_records() {
 
 #[tokio::test(start_paused = true)]
 async fn a_cursor_at_65535_asks_only_for_the_wrapped_part() {
-    let mut meter = SimDevice::meter(
-        &records(65_506, 0, 30),
-        SimClock::Local(Paris),
-        after(29),
-        &[],
-    );
+    let mut meter = meter(65_506, 30, &[]);
     let mut store = Store::open_in_memory().unwrap();
-    download(&mut meter, &mut store, &opts(after(29)))
-        .await
-        .unwrap();
+    fetch(&mut meter, &mut store, 29).await;
     assert_eq!(cursor(&store), Some(65_535));
     meter.advance(after(39), &records(65_506, 30, 10));
     let (sent, writes) = (meter.stats().records_sent, meter.stats().racp_writes);
-    let r = download(&mut meter, &mut store, &opts(after(39)))
-        .await
-        .unwrap();
+    let r = fetch(&mut meter, &mut store, 39).await;
     assert_eq!((r.records, r.redundant), (10, 0));
     assert_eq!(meter.stats().records_sent - sent, 10);
     assert_eq!(meter.stats().racp_writes - writes, 1);
@@ -139,20 +134,11 @@ async fn a_cursor_at_65535_asks_only_for_the_wrapped_part() {
 
 #[tokio::test(start_paused = true)]
 async fn nothing_new_near_the_wrap_costs_two_empty_answers_and_no_record() {
-    let mut meter = SimDevice::meter(
-        &records(65_000, 0, 20),
-        SimClock::Local(Paris),
-        after(19),
-        &[],
-    );
+    let mut meter = meter(65_000, 20, &[]);
     let mut store = Store::open_in_memory().unwrap();
-    download(&mut meter, &mut store, &opts(after(19)))
-        .await
-        .unwrap();
+    fetch(&mut meter, &mut store, 19).await;
     let (sent, writes) = (meter.stats().records_sent, meter.stats().racp_writes);
-    let r = download(&mut meter, &mut store, &opts(after(19)))
-        .await
-        .unwrap();
+    let r = fetch(&mut meter, &mut store, 19).await;
     assert_eq!((r.records, r.entries_added), (0, 0));
     assert_eq!(meter.stats().records_sent - sent, 0);
     assert_eq!(meter.stats().racp_writes - writes, 2);
@@ -162,23 +148,14 @@ async fn nothing_new_near_the_wrap_costs_two_empty_answers_and_no_record() {
 #[tokio::test(start_paused = true)]
 async fn a_first_download_of_a_wrapped_memory_numbers_both_sides() {
     // The meter holds 65520…65535 and 0…9, oldest first.
-    let mut meter = SimDevice::meter(
-        &records(65_520, 0, 26),
-        SimClock::Local(Paris),
-        after(25),
-        &[],
-    );
+    let mut meter = meter(65_520, 26, &[]);
     let mut store = Store::open_in_memory().unwrap();
-    let r = download(&mut meter, &mut store, &opts(after(25)))
-        .await
-        .unwrap();
+    let r = fetch(&mut meter, &mut store, 25).await;
     assert_eq!((r.records, r.readings_stored), (26, 26));
     assert_eq!(stored(&store), expected(65_520, 26));
     meter.advance(after(28), &records(65_520, 26, 3));
     let sent = meter.stats().records_sent;
-    let r = download(&mut meter, &mut store, &opts(after(28)))
-        .await
-        .unwrap();
+    let r = fetch(&mut meter, &mut store, 28).await;
     assert_eq!((r.records, r.redundant), (3, 0));
     assert_eq!(meter.stats().records_sent - sent, 3);
     assert_eq!(stored(&store), expected(65_520, 29));
@@ -186,16 +163,9 @@ async fn a_first_download_of_a_wrapped_memory_numbers_both_sides() {
 
 #[tokio::test(start_paused = true)]
 async fn newest_first_across_the_wrap_is_renumbered_before_storing() {
-    let mut meter = SimDevice::meter(
-        &records(65_520, 0, 26),
-        SimClock::Local(Paris),
-        after(25),
-        &[Quirk::Reversed],
-    );
+    let mut meter = meter(65_520, 26, &[Quirk::Reversed]);
     let mut store = Store::open_in_memory().unwrap();
-    download(&mut meter, &mut store, &opts(after(25)))
-        .await
-        .unwrap();
+    fetch(&mut meter, &mut store, 25).await;
     assert_eq!(stored(&store), expected(65_520, 26));
     // Context records (carbohydrates) follow their reading's new number.
     let carbs: Vec<u32> = store
@@ -214,16 +184,9 @@ async fn newest_first_across_the_wrap_is_renumbered_before_storing() {
 #[tokio::test(start_paused = true)]
 async fn a_drop_just_after_the_wrap_resumes_in_the_new_epoch() {
     // 26 records across the wrap; the link drops after 20 (65520…65535, 0…3 stored).
-    let mut meter = SimDevice::meter(
-        &records(65_520, 0, 26),
-        SimClock::Local(Paris),
-        after(25),
-        &[Quirk::DropsAfter(20)],
-    );
+    let mut meter = meter(65_520, 26, &[Quirk::DropsAfter(20)]);
     let mut store = Store::open_in_memory().unwrap();
-    let r = download(&mut meter, &mut store, &opts(after(25)))
-        .await
-        .unwrap();
+    let r = fetch(&mut meter, &mut store, 25).await;
     assert_eq!((r.attempts, r.records, r.redundant), (2, 26, 0));
     assert_eq!(meter.stats().records_sent, 26);
     assert_eq!(stored(&store), expected(65_520, 26));
@@ -231,20 +194,11 @@ async fn a_drop_just_after_the_wrap_resumes_in_the_new_epoch() {
 
 #[tokio::test(start_paused = true)]
 async fn contour_resending_everything_across_the_wrap_adds_only_the_new() {
-    let mut meter = SimDevice::meter(
-        &records(65_520, 0, 10),
-        SimClock::Local(Paris),
-        after(9),
-        &[Quirk::ResendsAll],
-    );
+    let mut meter = meter(65_520, 10, &[Quirk::ResendsAll]);
     let mut store = Store::open_in_memory().unwrap();
-    download(&mut meter, &mut store, &opts(after(9)))
-        .await
-        .unwrap();
+    fetch(&mut meter, &mut store, 9).await;
     meter.advance(after(29), &records(65_520, 10, 20));
-    let r = download(&mut meter, &mut store, &opts(after(29)))
-        .await
-        .unwrap();
+    let r = fetch(&mut meter, &mut store, 29).await;
     assert_eq!((r.records, r.redundant, r.conflicts), (20, 10, 0));
     assert_eq!(stored(&store), expected(65_520, 30));
 }
@@ -252,16 +206,9 @@ async fn contour_resending_everything_across_the_wrap_adds_only_the_new() {
 #[tokio::test(start_paused = true)]
 async fn glucose_of_a_wrapped_record_is_the_meters() {
     // Sequence 2 of the new epoch: the simulator's wave at i = 2 is 188 mg/dL.
-    let mut meter = SimDevice::meter(
-        &records(65_534, 0, 5),
-        SimClock::Local(Paris),
-        after(4),
-        &[],
-    );
+    let mut meter = meter(65_534, 5, &[]);
     let mut store = Store::open_in_memory().unwrap();
-    download(&mut meter, &mut store, &opts(after(4)))
-        .await
-        .unwrap();
+    fetch(&mut meter, &mut store, 4).await;
     let e = store
         .entries(None, None, Some("glucose"), true)
         .unwrap()
@@ -278,40 +225,22 @@ async fn glucose_of_a_wrapped_record_is_the_meters() {
 async fn after_a_wrap_a_meter_without_range_is_asked_at_least_and_filtered_here() {
     // Memory 65520…65535, 0…9 stored; 3 new. The meter refuses "within range", so "≥ 10" also
     // returns the old epoch's 65520…65535: they cross the link once more, none is stored again.
-    let mut meter = SimDevice::meter(
-        &records(65_520, 0, 26),
-        SimClock::Local(Paris),
-        after(25),
-        &[Quirk::NoRange],
-    );
+    let mut meter = meter(65_520, 26, &[Quirk::NoRange]);
     let mut store = Store::open_in_memory().unwrap();
-    download(&mut meter, &mut store, &opts(after(25)))
-        .await
-        .unwrap();
+    fetch(&mut meter, &mut store, 25).await;
     meter.advance(after(28), &records(65_520, 26, 3));
-    let r = download(&mut meter, &mut store, &opts(after(28)))
-        .await
-        .unwrap();
+    let r = fetch(&mut meter, &mut store, 28).await;
     assert_eq!((r.records, r.redundant, r.entries_duplicate), (3, 16, 0));
     assert_eq!(stored(&store), expected(65_520, 29));
 }
 
 #[tokio::test(start_paused = true)]
 async fn after_a_wrap_a_meter_without_any_filter_is_asked_for_all() {
-    let mut meter = SimDevice::meter(
-        &records(65_520, 0, 26),
-        SimClock::Local(Paris),
-        after(25),
-        &[Quirk::NoFilter],
-    );
+    let mut meter = meter(65_520, 26, &[Quirk::NoFilter]);
     let mut store = Store::open_in_memory().unwrap();
-    download(&mut meter, &mut store, &opts(after(25)))
-        .await
-        .unwrap();
+    fetch(&mut meter, &mut store, 25).await;
     meter.advance(after(28), &records(65_520, 26, 3));
-    let r = download(&mut meter, &mut store, &opts(after(28)))
-        .await
-        .unwrap();
+    let r = fetch(&mut meter, &mut store, 28).await;
     assert_eq!((r.records, r.redundant, r.entries_duplicate), (3, 26, 0));
     assert_eq!(stored(&store), expected(65_520, 29));
 }

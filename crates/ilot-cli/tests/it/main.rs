@@ -6,4 +6,5 @@ mod import_kill;
 mod keys;
 mod support;
 mod sync;
+mod sync_kill;
 mod workflow;

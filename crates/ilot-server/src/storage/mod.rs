@@ -1,11 +1,12 @@
 //! Where the server keeps its data, behind one trait so that the backend is chosen at the edge
-//! from the database URL (`sqlite:PATH` embedded; PostgreSQL is the production target) and one
-//! conformance suite runs against every backend.
+//! from the database URL (`sqlite:PATH` embedded, `postgres://…` for production with several
+//! API nodes) and one conformance suite runs against every backend.
 //!
 //! Methods are blocking: handlers call them on the blocking pool. Each method is one
 //! transaction, so that a node can die at any point without leaving half a batch; nothing here
 //! evaluates rules or opens sealed messages (that is `ingest.rs` and `ilot-wire`).
 
+mod postgres;
 mod sqlite;
 
 use chrono::{DateTime, Utc};
@@ -17,12 +18,19 @@ use ilot_wire::{
 };
 use serde::{Deserialize, Serialize};
 
+pub(crate) use postgres::postgres_message;
+pub use postgres::{PostgresStorage, redact_url};
 pub use sqlite::SqliteStorage;
 
 use crate::error::{Result, ServerError};
+pub use crate::totp::TotpSecret;
 
-/// Opens the storage named by `url`: `sqlite:PATH`, `sqlite://PATH` or `sqlite::memory:`.
+/// Opens the storage named by `url`: `sqlite:PATH`, `sqlite://PATH`, `sqlite::memory:`, or
+/// `postgres://user[:password]@host[:port]/db` (also `postgresql://`).
 pub fn open(url: &str) -> Result<Box<dyn Storage>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(Box::new(PostgresStorage::open(url)?));
+    }
     if let Some(rest) = url.strip_prefix("sqlite:") {
         let path = rest.strip_prefix("//").unwrap_or(rest);
         if path == ":memory:" {
@@ -30,7 +38,7 @@ pub fn open(url: &str) -> Result<Box<dyn Storage>> {
         }
         return Ok(Box::new(SqliteStorage::open(std::path::Path::new(path))?));
     }
-    Err(ServerError::UnsupportedDatabase(url.to_string()))
+    Err(ServerError::UnsupportedDatabase(redact_url(url)))
 }
 
 /// A care-team member who may log in.
@@ -293,4 +301,66 @@ pub trait Storage: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<()>;
     fn audit_log(&self, limit: u32) -> Result<Vec<AuditRow>>;
+
+    // Care teams and the operators' second factor (migration V2). An operator sees only the
+    // patients of its team; a patient or operator without a team is seen by, and sees, nobody.
+
+    /// Creates a care team; a name already taken is refused.
+    fn create_team(&self, name: &str, now: DateTime<Utc>) -> Result<i64>;
+    fn team_by_name(&self, name: &str) -> Result<Option<i64>>;
+    fn set_operator_team(&self, operator_id: i64, team: i64) -> Result<()>;
+    fn operator_team(&self, operator_id: i64) -> Result<Option<i64>>;
+    fn set_patient_team(&self, patient: PatientId, team: i64) -> Result<()>;
+    fn patient_team(&self, patient: PatientId) -> Result<Option<i64>>;
+    /// The team's patients, in creation order.
+    fn team_patients(&self, team: i64) -> Result<Vec<PatientId>>;
+    /// The newest `limit` audit records written by operators of the team.
+    fn team_audit_log(&self, team: i64, limit: u32) -> Result<Vec<AuditRow>>;
+    /// Sets (or replaces) the operator's TOTP secret and forgets the last accepted step.
+    fn set_totp_secret(&self, operator_id: i64, secret: &TotpSecret) -> Result<()>;
+    fn totp_secret(&self, operator_id: i64) -> Result<Option<TotpSecret>>;
+    /// Records `step` as used when it is after the last accepted one, atomically; `false`
+    /// when it is not (a replayed or older code).
+    fn accept_totp_step(&self, operator_id: i64, step: u64) -> Result<bool>;
 }
+
+/// The care-team and second-factor methods of [`Storage`], forwarded to each backend's
+/// `sec_*` methods (in its `security.rs`), so that the two backends do not repeat them.
+macro_rules! security_delegates {
+    () => {
+        fn create_team(&self, name: &str, now: DateTime<Utc>) -> Result<i64> {
+            self.sec_create_team(name, now)
+        }
+        fn team_by_name(&self, name: &str) -> Result<Option<i64>> {
+            self.sec_team_by_name(name)
+        }
+        fn set_operator_team(&self, operator_id: i64, team: i64) -> Result<()> {
+            self.sec_set_operator_team(operator_id, team)
+        }
+        fn operator_team(&self, operator_id: i64) -> Result<Option<i64>> {
+            self.sec_operator_team(operator_id)
+        }
+        fn set_patient_team(&self, patient: PatientId, team: i64) -> Result<()> {
+            self.sec_set_patient_team(patient, team)
+        }
+        fn patient_team(&self, patient: PatientId) -> Result<Option<i64>> {
+            self.sec_patient_team(patient)
+        }
+        fn team_patients(&self, team: i64) -> Result<Vec<PatientId>> {
+            self.sec_team_patients(team)
+        }
+        fn team_audit_log(&self, team: i64, limit: u32) -> Result<Vec<AuditRow>> {
+            self.sec_team_audit_log(team, limit)
+        }
+        fn set_totp_secret(&self, operator_id: i64, secret: &TotpSecret) -> Result<()> {
+            self.sec_set_totp_secret(operator_id, secret)
+        }
+        fn totp_secret(&self, operator_id: i64) -> Result<Option<TotpSecret>> {
+            self.sec_totp_secret(operator_id)
+        }
+        fn accept_totp_step(&self, operator_id: i64, step: u64) -> Result<bool> {
+            self.sec_accept_totp_step(operator_id, step)
+        }
+    };
+}
+pub(crate) use security_delegates;

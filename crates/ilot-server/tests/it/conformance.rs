@@ -1,5 +1,6 @@
-//! One suite for every storage backend: each check runs on SQLite in memory and in a file
-//! (PostgreSQL joins when its backend exists).
+//! One suite for every storage backend: each check runs on SQLite in memory, SQLite in a file
+//! and PostgreSQL (a fresh database on the test process's throwaway cluster, see `ilot-testpg`;
+//! `ILOT_TEST_POSTGRES_URL` points it at an existing server).
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use ilot_domain::{
@@ -17,9 +18,12 @@ fn t0() -> DateTime<Utc> {
     "2026-03-02T08:00:00Z".parse().unwrap()
 }
 
-fn backends() -> Vec<(&'static str, Box<dyn Storage>, Option<tempfile::TempDir>)> {
+/// Every backend, empty: SQLite in memory, SQLite in a file (with its folder, kept alive by the
+/// caller) and PostgreSQL (a new database). Other test files run their checks on these too.
+pub fn backends() -> Vec<(&'static str, Box<dyn Storage>, Option<tempfile::TempDir>)> {
     let dir = tempfile::tempdir().unwrap();
     let file = format!("sqlite:{}", dir.path().join("s.db").display());
+    let pg = ilot_testpg::fresh_database("conformance");
     vec![
         (
             "sqlite memory",
@@ -31,6 +35,7 @@ fn backends() -> Vec<(&'static str, Box<dyn Storage>, Option<tempfile::TempDir>)
             ilot_server::storage::open(&file).unwrap(),
             Some(dir),
         ),
+        ("postgresql", ilot_server::storage::open(&pg).unwrap(), None),
     ]
 }
 
@@ -195,16 +200,34 @@ fn ingest_dedups_by_device_entry_and_version_and_remembers_the_answer() {
         };
         assert_eq!((a2.stored, a2.duplicates), (3, 5), "{name}");
         assert_eq!(s.count_entry_versions(p).unwrap(), 13, "{name}");
+        // The same version twice in one batch is stored once.
+        let twice = [items(12, 3)[11].clone(), items(12, 3)[11].clone()];
+        let IngestOutcome::Stored(a3) = s
+            .ingest(&b(3, &twice, BatchDigest::from_bytes([4; 32])))
+            .unwrap()
+        else {
+            panic!("{name}")
+        };
+        assert_eq!((a3.stored, a3.duplicates), (1, 1), "{name}");
+        assert_eq!(s.count_entry_versions(p).unwrap(), 14, "{name}");
         // Latest versions only.
         let latest = s
             .entries(p, t0() - TimeDelta::days(1), t0(), false)
             .unwrap();
-        assert_eq!(latest.len(), 10, "{name}");
+        assert_eq!(
+            latest.len(),
+            11,
+            "{name}: ten entries and the one stored once"
+        );
         assert_eq!(
             latest.iter().filter(|e| e.version == 2).count(),
             3,
             "{name}"
         );
+        let all = s
+            .entries(p, DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC, true)
+            .unwrap();
+        assert_eq!(all, latest, "{name}: the widest window");
         assert_eq!(
             s.ingest(&b(2, &[], BatchDigest::from_bytes([3; 32])))
                 .unwrap(),

@@ -1,79 +1,21 @@
 //! The operator API over a real TCP port: login, roles, audit of every read, the OpenAPI
 //! document matching the routes.
 
-use std::sync::Arc;
-
-use chrono::{DateTime, NaiveDate, Utc};
-use ilot_domain::{DiabetesType, Monitoring, Prescription};
-use ilot_server::{AppState, Config};
-use ilot_wire::CareRole;
 use serde_json::{Value, json};
 
-fn t0() -> DateTime<Utc> {
-    "2026-03-02T08:00:00Z".parse().unwrap()
-}
-
-struct Srv {
-    url: String,
-    state: AppState,
-    _rt: tokio::runtime::Runtime,
-}
-
-fn start() -> Srv {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let mut config = Config::new(url.clone());
-    config.clock = Arc::new(t0);
-    let state = AppState::new(
-        ilot_server::storage::open("sqlite::memory:").unwrap(),
-        config,
-    )
-    .unwrap();
-    rt.spawn(ilot_server::serve(state.clone(), listener));
-    for (user, role) in [("dr", CareRole::Physician), ("ide", CareRole::Nurse)] {
-        let h = ilot_server::auth::hash_password("a long enough password").unwrap();
-        state
-            .storage()
-            .create_operator(user, user, role, &h, t0())
-            .unwrap();
-    }
-    Srv {
-        url,
-        state,
-        _rt: rt,
-    }
-}
-
-fn login(s: &Srv, user: &str) -> String {
-    let r: Value = reqwest::blocking::Client::new()
-        .post(format!("{}/v1/operator/login", s.url))
-        .json(&json!({"username": user, "password": "a long enough password"}))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    r["token"].as_str().unwrap().to_string()
-}
-
-fn prescription() -> Prescription {
-    Prescription::new(
-        DiabetesType::Type1,
-        Monitoring::Cgm,
-        4,
-        NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
-    )
-}
+use crate::support::*;
 
 #[test]
 fn operator_endpoints_need_a_session_and_reads_are_audited() {
-    let s = start();
+    operator_flow(&start());
+}
+
+#[test]
+fn the_operator_api_behaves_the_same_on_postgresql() {
+    operator_flow(&start_on(&ilot_testpg::fresh_database("http")));
+}
+
+fn operator_flow(s: &Srv) {
     let c = reqwest::blocking::Client::new();
     let r = c
         .get(format!("{}/v1/operator/patients", s.url))
@@ -84,13 +26,13 @@ fn operator_endpoints_need_a_session_and_reads_are_audited() {
     assert_eq!(body["error"], "unauthorized");
     let r = c
         .post(format!("{}/v1/operator/login", s.url))
-        .json(&json!({"username": "dr", "password": "wrong password!!"}))
+        .json(&json!({"username": "dr", "password": "wrong password!!", "totp": s.code("dr")}))
         .send()
         .unwrap();
     assert_eq!(r.status(), 401);
 
-    let dr = login(&s, "dr");
-    let ide = login(&s, "ide");
+    let dr = login(s, "dr");
+    let ide = login(s, "ide");
     // A nurse cannot prescribe.
     let r = c
         .post(format!("{}/v1/operator/patients", s.url))

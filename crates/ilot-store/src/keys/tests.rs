@@ -197,3 +197,63 @@ fn key_file_sits_beside_the_database() {
         PathBuf::from("/data/ilot.db.key")
     );
 }
+
+#[test]
+fn a_named_secret_falls_back_to_its_own_private_file_and_is_read_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_in(&dir);
+    let secret = Zeroizing::new([0x5A; KEY_LEN]);
+    let down = FakeKeyring::unreachable();
+    let loc = put_secret_with(&db, "device", KeyMode::Auto, &down, "u#device", &secret).unwrap();
+    let file = secret_file_path(&db, "device");
+    assert_eq!(loc, KeyLocation::File(file.clone()));
+    assert!(file.ends_with("ilot.db.device.key"));
+    assert!(
+        !key_file_path(&db).exists(),
+        "the database key file is another file"
+    );
+    #[cfg(unix)]
+    assert_eq!(mode_of(&file), 0o600);
+    let (got, loc) = get_secret_with(&db, "device", KeyMode::Auto, &down, "u#device")
+        .unwrap()
+        .unwrap();
+    assert_eq!(*got, [0x5A; KEY_LEN]);
+    assert_eq!(loc, KeyLocation::File(file.clone()));
+    // Keyring only: an unreachable keyring is an error, the file is not used.
+    let e = get_secret_with(&db, "device", KeyMode::Keyring, &down, "u#device").unwrap_err();
+    assert!(matches!(e, StoreError::Keyring(_)), "{e}");
+    // A new enrolment replaces the file.
+    let other = Zeroizing::new([0x11; KEY_LEN]);
+    put_secret_with(&db, "device", KeyMode::File, &down, "u#device", &other).unwrap();
+    let (got, _) = get_secret_with(&db, "device", KeyMode::File, &down, "u#device")
+        .unwrap()
+        .unwrap();
+    assert_eq!(*got, [0x11; KEY_LEN]);
+}
+
+#[test]
+fn a_named_secret_goes_to_a_working_keyring_and_never_to_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_in(&dir);
+    let ring = FakeKeyring::working();
+    assert!(
+        get_secret_with(&db, "device", KeyMode::Auto, &ring, "u#device")
+            .unwrap()
+            .is_none(),
+        "never kept"
+    );
+    let secret = Zeroizing::new([0x77; KEY_LEN]);
+    let loc = put_secret_with(&db, "device", KeyMode::Auto, &ring, "u#device", &secret).unwrap();
+    assert_eq!(
+        loc,
+        KeyLocation::Keyring {
+            service: KEYRING_SERVICE.into(),
+            user: "u#device".into()
+        }
+    );
+    assert!(!secret_file_path(&db, "device").exists());
+    let (got, _) = get_secret_with(&db, "device", KeyMode::Keyring, &ring, "u#device")
+        .unwrap()
+        .unwrap();
+    assert_eq!(*got, [0x77; KEY_LEN]);
+}

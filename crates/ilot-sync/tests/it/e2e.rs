@@ -200,7 +200,7 @@ fn an_operator_change_reaches_the_device_and_changes_its_alerts() {
     let http = reqwest::blocking::Client::new();
     let login: serde_json::Value = http
         .post(format!("{}/v1/operator/login", server.url()))
-        .json(&serde_json::json!({"username": server.physician().username, "password": "a long enough password"}))
+        .json(&serde_json::json!({"username": server.physician().username, "password": "a long enough password", "totp": server.physician_code()}))
         .send().unwrap().json().unwrap();
     let token = login["token"].as_str().unwrap().to_string();
     let mut p = dev.store.prescription().unwrap().unwrap();

@@ -1,5 +1,8 @@
 //! End-to-end tests of the engine against a real server on a loopback port.
 
 mod attacks;
+mod cross_patient;
+mod device_secret;
 mod e2e;
 mod support;
+mod tls;

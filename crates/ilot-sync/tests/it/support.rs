@@ -26,6 +26,8 @@ pub struct TestServer {
     pub state: AppState,
     pub addr: SocketAddr,
     pub clock: Arc<AtomicI64>,
+    /// Serving HTTPS (with the development certificate).
+    pub tls: bool,
     runtime: Option<tokio::runtime::Runtime>,
 }
 
@@ -47,9 +49,25 @@ impl TestServer {
     }
 
     pub fn start_at(addr: SocketAddr, tune: impl FnOnce(&mut Config)) -> Self {
+        Self::start_with(addr, tune, None)
+    }
+
+    /// HTTPS on loopback with a development certificate made in `dir`.
+    pub fn start_tls(dir: &std::path::Path) -> (Self, ilot_server::tls::DevCert) {
+        let dev = ilot_server::tls::dev_certificate(dir).unwrap();
+        let config = ilot_server::tls::server_config(&dev.cert, &dev.key).unwrap();
+        (Self::start_with(Self::reserve(), |_| {}, Some(config)), dev)
+    }
+
+    fn start_with(
+        addr: SocketAddr,
+        tune: impl FnOnce(&mut Config),
+        tls: Option<Arc<rustls::ServerConfig>>,
+    ) -> Self {
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let clock = Arc::new(AtomicI64::new(t0().timestamp_millis()));
         let c = clock.clone();
-        let mut config = Config::new(Self::url_of(addr));
+        let mut config = Config::new(format!("{scheme}://{addr}"));
         config.clock =
             Arc::new(move || DateTime::from_timestamp_millis(c.load(Ordering::SeqCst)).unwrap());
         tune(&mut config);
@@ -63,17 +81,31 @@ impl TestServer {
         let listener = runtime
             .block_on(tokio::net::TcpListener::bind(addr))
             .unwrap();
-        runtime.spawn(ilot_server::serve(state.clone(), listener));
+        let is_tls = tls.is_some();
+        match tls {
+            Some(c) => {
+                let std = listener.into_std().unwrap();
+                runtime.spawn(ilot_server::serve_tls(state.clone(), std, c));
+            }
+            None => {
+                runtime.spawn(ilot_server::serve(state.clone(), listener));
+            }
+        }
         Self {
             state,
             addr,
             clock,
+            tls: is_tls,
             runtime: Some(runtime),
         }
     }
 
     pub fn url(&self) -> String {
-        Self::url_of(self.addr)
+        if self.tls {
+            format!("https://{}", self.addr)
+        } else {
+            Self::url_of(self.addr)
+        }
     }
 
     pub fn advance(&self, by: TimeDelta) {
@@ -87,9 +119,21 @@ impl TestServer {
             return o;
         }
         let hash = ilot_server::auth::hash_password("a long enough password").unwrap();
-        s.create_operator("dr", "Dr Martin", CareRole::Physician, &hash, t0())
+        let id = s
+            .create_operator("dr", "Dr Martin", CareRole::Physician, &hash, t0())
             .unwrap();
+        let team = s.create_team("team A", t0()).unwrap();
+        s.set_operator_team(id, team).unwrap();
+        s.set_totp_secret(id, &physician_secret()).unwrap();
         s.operator_by_username("dr").unwrap().unwrap()
+    }
+
+    /// The code the physician's authenticator app shows at the server's time.
+    pub fn physician_code(&self) -> String {
+        let now = DateTime::from_timestamp_millis(self.clock.load(Ordering::SeqCst)).unwrap();
+        physician_secret()
+            .code_at(now.timestamp() as u64)
+            .to_string()
     }
 
     pub fn new_patient(&self, pseudonym: &str) -> Enrolment {
@@ -120,6 +164,11 @@ impl Drop for TestServer {
             rt.shutdown_background();
         }
     }
+}
+
+/// The physician's TOTP secret (the RFC 6238 test secret: tests only).
+pub fn physician_secret() -> ilot_server::totp::TotpSecret {
+    ilot_server::totp::TotpSecret::from_bytes(b"12345678901234567890".to_vec())
 }
 
 pub fn transport(url: &str) -> HttpTransport {

@@ -1,0 +1,135 @@
+//! Connecting to PostgreSQL: URL parsing, a first direct connection (for a clear error), the
+//! embedded migrations under an advisory lock, then the connection pool. URLs in messages have
+//! their password removed.
+
+use std::time::Duration;
+
+use r2d2_postgres::PostgresConnectionManager;
+use r2d2_postgres::postgres::{self, NoTls};
+
+use crate::error::{Result, ServerError};
+
+pub(super) type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+
+/// Migrations in order; never edit a shipped one, append.
+const MIGRATIONS: &[&str] = &[include_str!("v1.sql"), include_str!("v2_security.sql")];
+
+/// Any fixed number: the key of the advisory lock that serialises migrations across nodes.
+const MIGRATION_LOCK: i64 = 0x11_07_5e_5e;
+
+/// At most this many connections per node; PostgreSQL's default max_connections (100) fits
+/// about six nodes.
+const POOL_SIZE: u32 = 16;
+
+pub(super) fn open(url: &str) -> Result<Pool> {
+    let shown = redact_url(url);
+    let config: postgres::Config = url
+        .parse()
+        .map_err(|e| ServerError::Storage(format!("invalid PostgreSQL URL {shown}: {e}")))?;
+    let mut client = config.connect(NoTls).map_err(|e| {
+        ServerError::Storage(format!(
+            "cannot connect to PostgreSQL at {shown}: {}; check that the server runs and the URL (user, host, port, database) is right",
+            message(&e)
+        ))
+    })?;
+    migrate(&mut client)?;
+    drop(client);
+    r2d2::Pool::builder()
+        .max_size(POOL_SIZE)
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(10))
+        .build(PostgresConnectionManager::new(config, NoTls))
+        .map_err(|e| ServerError::Storage(format!("cannot open a pool to {shown}: {e}")))
+}
+
+/// Applies the missing migrations in one transaction. The transaction-scoped advisory lock
+/// makes nodes that start together wait for each other instead of racing on CREATE TABLE.
+fn migrate(client: &mut postgres::Client) -> Result<()> {
+    let mut tx = client.transaction()?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+    tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_version (version INT NOT NULL)")?;
+    let current: Option<i32> = tx
+        .query_one("SELECT MAX(version) FROM schema_version", &[])?
+        .get(0);
+    let current = current.unwrap_or(0).max(0) as usize;
+    if current > MIGRATIONS.len() {
+        return Err(ServerError::Storage(format!(
+            "the database schema is version {current}, newer than this server knows ({}): upgrade the server",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, m) in MIGRATIONS.iter().enumerate().skip(current) {
+        tx.batch_execute(m)?;
+        tx.execute(
+            "INSERT INTO schema_version (version) VALUES ($1)",
+            &[&(i as i32 + 1)],
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// The error's text with the server's own message when there is one.
+pub(crate) fn message(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => db.to_string(),
+        None => e.to_string(),
+    }
+}
+
+/// `url` without its password (`postgres://user:***@host/db`), also in `password=` query
+/// parameters, so that it can go in logs and errors.
+pub fn redact_url(url: &str) -> String {
+    let (head, query) = match url.split_once('?') {
+        Some((h, q)) => (h, Some(q)),
+        None => (url, None),
+    };
+    let mut out = match head.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = match rest.find('/') {
+                Some(i) => rest.split_at(i),
+                None => (rest, ""),
+            };
+            let authority = match authority.rsplit_once('@') {
+                Some((userinfo, host)) => match userinfo.split_once(':') {
+                    Some((user, _)) => format!("{user}:***@{host}"),
+                    None => format!("{userinfo}@{host}"),
+                },
+                None => authority.to_string(),
+            };
+            format!("{scheme}://{authority}{path}")
+        }
+        None => head.to_string(),
+    };
+    if let Some(q) = query {
+        let q: Vec<String> = q
+            .split('&')
+            .map(|kv| match kv.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                _ => kv.to_string(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&q.join("&"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_never_show() {
+        assert_eq!(
+            redact_url("postgres://ilot:s3cr%40t@db.example:5432/ilot"),
+            "postgres://ilot:***@db.example:5432/ilot"
+        );
+        assert_eq!(
+            redact_url("postgresql://ilot@db/ilot?sslmode=require&password=hunter2"),
+            "postgresql://ilot@db/ilot?sslmode=require&password=***"
+        );
+        assert_eq!(redact_url("postgres://db/ilot"), "postgres://db/ilot");
+        assert_eq!(redact_url("sqlite:/tmp/x.db"), "sqlite:/tmp/x.db");
+    }
+}

@@ -1,0 +1,113 @@
+//! One batch in one transaction. The device's row is locked first (`FOR UPDATE`): of two nodes
+//! handed the same or consecutive batches, the second waits, then sees what the first did, so
+//! sequence numbers and acknowledgements stay those of a single node. Entries go in with one
+//! statement over arrays; the primary key deduplicates them (`ON CONFLICT DO NOTHING`).
+
+use chrono::{DateTime, Utc};
+use ilot_wire::WireOp;
+use r2d2_postgres::postgres::Client;
+
+use super::super::{IngestBatch, IngestOutcome, StoredAck};
+use super::rows::{ack_of, bad, ts};
+use crate::error::Result;
+
+pub(super) fn ingest(c: &mut Client, b: &IngestBatch<'_>) -> Result<IngestOutcome> {
+    let mut tx = c.transaction()?;
+    let device = b.device_id.as_bytes().as_slice();
+    let patient = b.patient_id.as_bytes().as_slice();
+    let seq = i64::try_from(b.seq).map_err(|_| bad("batch seq", b.seq))?;
+    let last: Option<i64> = tx
+        .query_one(
+            "SELECT last_batch_seq FROM devices WHERE id = $1 AND patient_id = $2 FOR UPDATE",
+            &[&device, &patient],
+        )?
+        .get(0);
+    if let Some(ack) = ack_of(&mut tx, device, seq)? {
+        return Ok(IngestOutcome::AlreadyAccepted(ack));
+    }
+    if let Some(last) = last.filter(|&l| l >= seq) {
+        return Ok(IngestOutcome::Stale {
+            last_accepted: last as u64,
+        });
+    }
+    let granted: Option<bool> = tx
+        .query_one(
+            "SELECT consent_granted FROM patients WHERE id = $1",
+            &[&patient],
+        )?
+        .get(0);
+    let granted_now = b.consent.map(|c| c.granted).or(granted);
+    if !b.items.is_empty() && granted_now == Some(false) {
+        return Ok(IngestOutcome::ConsentWithdrawn);
+    }
+    if let Some(c) = b.consent {
+        tx.execute(
+            "UPDATE patients SET consent_granted = $1, consent_at = $2 WHERE id = $3",
+            &[&c.granted, &ts(c.at), &patient],
+        )?;
+    }
+    let n = b.items.len();
+    let (mut ids, mut versions, mut deleted) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut at, mut recorded): (Vec<DateTime<Utc>>, Vec<DateTime<Utc>>) =
+        (Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut kinds, mut json) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for it in b.items {
+        ids.push(it.id);
+        versions.push(i64::from(it.version));
+        deleted.push(it.op == WireOp::Delete);
+        at.push(ts(it.entry.at_utc()));
+        recorded.push(ts(it.recorded_at));
+        kinds.push(it.entry.kind.name());
+        json.push(serde_json::to_string(&it.entry)?);
+    }
+    let inserted = if n == 0 {
+        0
+    } else {
+        tx.execute(
+            "INSERT INTO entries (patient_id, device_id, entry_id, version, deleted, at, recorded_at, received_at, kind, entry)
+             SELECT $1, $2, u.i, u.v, u.d, u.a, u.r, $3, u.k, u.e
+             FROM unnest($4::int8[], $5::int8[], $6::bool[], $7::timestamptz[], $8::timestamptz[], $9::text[], $10::text[])
+                  AS u(i, v, d, a, r, k, e)
+             ON CONFLICT DO NOTHING",
+            &[
+                &patient, &device, &ts(b.now), &ids, &versions, &deleted, &at, &recorded, &kinds,
+                &json,
+            ],
+        )?
+    };
+    let stored = u32::try_from(inserted).map_err(|e| bad("stored count", e))?;
+    let duplicates = u32::try_from(n).map_err(|e| bad("batch size", e))? - stored;
+    let ack = StoredAck {
+        digest: b.digest,
+        stored,
+        duplicates,
+        received_at: ts(b.now),
+    };
+    tx.execute(
+        "INSERT INTO batches (device_id, seq, digest, stored, duplicates, received_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        &[
+            &device,
+            &seq,
+            &b.digest.as_bytes().as_slice(),
+            &(stored as i32),
+            &(duplicates as i32),
+            &ts(b.now),
+        ],
+    )?;
+    tx.execute(
+        "UPDATE devices SET last_batch_seq = $1 WHERE id = $2",
+        &[&seq, &device],
+    )?;
+    if !b.items.is_empty() {
+        tx.execute(
+            "UPDATE patients SET last_data_at = $1 WHERE id = $2",
+            &[&ts(b.now), &patient],
+        )?;
+    }
+    tx.commit()?;
+    Ok(IngestOutcome::Stored(ack))
+}

@@ -1,0 +1,96 @@
+//! The SQLite body of `Storage::ingest`: one transaction holding the batch record (for
+//! replays), the entry versions (deduplicated by device, entry id and version), the consent
+//! change and the device's sequence number. Kept apart so that `sqlite.rs` stays readable.
+
+use rusqlite::params;
+
+use super::SqliteStorage;
+use super::rows::*;
+use crate::error::Result;
+use crate::storage::{IngestBatch, IngestOutcome, StoredAck};
+
+impl SqliteStorage {
+    pub(super) fn ingest_batch(&self, b: &IngestBatch<'_>) -> Result<IngestOutcome> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let device = b.device_id.to_string();
+        let patient = b.patient_id.to_string();
+        let seq = i64::try_from(b.seq).map_err(|_| bad("batch seq", b.seq))?;
+        if let Some(ack) = ack_of(&tx, &device, seq)? {
+            return Ok(IngestOutcome::AlreadyAccepted(ack));
+        }
+        let last: Option<i64> = tx.query_row(
+            "SELECT last_batch_seq FROM devices WHERE id = ?1 AND patient_id = ?2",
+            params![device, patient],
+            |r| r.get(0),
+        )?;
+        if let Some(last) = last.filter(|&l| l >= seq) {
+            return Ok(IngestOutcome::Stale {
+                last_accepted: last as u64,
+            });
+        }
+        let granted: Option<bool> = tx.query_row(
+            "SELECT consent_granted FROM patients WHERE id = ?1",
+            [&patient],
+            |r| r.get(0),
+        )?;
+        let granted_now = b.consent.map(|c| c.granted).or(granted);
+        if !b.items.is_empty() && granted_now == Some(false) {
+            return Ok(IngestOutcome::ConsentWithdrawn);
+        }
+        if let Some(c) = b.consent {
+            tx.execute(
+                "UPDATE patients SET consent_granted = ?1, consent_ms = ?2 WHERE id = ?3",
+                params![c.granted, ms(c.at), patient],
+            )?;
+        }
+        let (mut stored, mut duplicates) = (0u32, 0u32);
+        {
+            let mut ins = tx.prepare_cached(
+                "INSERT OR IGNORE INTO entries (patient_id, device_id, entry_id, version, deleted, at_ms, kind, recorded_ms, received_ms, json)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?;
+            for it in b.items {
+                let n = ins.execute(params![
+                    patient,
+                    device,
+                    it.id,
+                    it.version,
+                    op_code(it.op),
+                    ms(it.entry.at_utc()),
+                    it.entry.kind.name(),
+                    ms(it.recorded_at),
+                    ms(b.now),
+                    serde_json::to_string(&it.entry)?,
+                ])?;
+                if n == 1 {
+                    stored += 1;
+                } else {
+                    duplicates += 1;
+                }
+            }
+        }
+        let ack = StoredAck {
+            digest: b.digest,
+            stored,
+            duplicates,
+            received_at: b.now,
+        };
+        tx.execute(
+            "INSERT INTO batches (device_id, seq, digest, stored, duplicates, received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![device, seq, b.digest.as_bytes().as_slice(), stored, duplicates, ms(b.now)],
+        )?;
+        tx.execute(
+            "UPDATE devices SET last_batch_seq = ?1 WHERE id = ?2",
+            params![seq, device],
+        )?;
+        if !b.items.is_empty() {
+            tx.execute(
+                "UPDATE patients SET last_data_ms = ?1 WHERE id = ?2",
+                params![ms(b.now), patient],
+            )?;
+        }
+        tx.commit()?;
+        Ok(IngestOutcome::Stored(ack))
+    }
+}

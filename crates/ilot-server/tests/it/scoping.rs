@@ -1,0 +1,225 @@
+//! Care-team scoping on every operator route, driven by `openapi::OPERATIONS`: a route that
+//! needs a session and has no case here fails the test. Operators of team B reaching team A's
+//! patient, alert or audit get exactly the answer of a missing one (404) and change nothing;
+//! lists show only the operator's team. Each case also checks that team A's own operator gets
+//! through, so that a 404 proves the scoping and not a broken request.
+
+use chrono::TimeDelta;
+use ilot_server::openapi::OPERATIONS;
+use ilot_wire::{CareRole, PatientId};
+use reqwest::blocking::{Client, Response};
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+struct World {
+    s: Srv,
+    a: String,
+    b: String,
+    /// Team A's patient.
+    pa: PatientId,
+    /// An open alert of `pa`.
+    alert: i64,
+}
+
+fn world(db: &str) -> World {
+    let s = start_with_on(
+        db,
+        &[
+            ("dra", CareRole::Physician, "A"),
+            ("drb", CareRole::Physician, "B"),
+        ],
+    );
+    let a = login(&s, "dra");
+    let b = login(&s, "drb");
+    let r: Value = Client::new()
+        .post(format!("{}/v1/operator/patients", s.url))
+        .bearer_auth(&a)
+        .json(&json!({"pseudonym": "PA", "prescription": prescription()}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let pa: PatientId = r["patient_id"].as_str().unwrap().parse().unwrap();
+    let st = s.state.storage();
+    let policy = st.prescription(pa).unwrap().unwrap().prescription.policy;
+    let al = ilot_rules::alerts::no_data(&policy, Some(t0()), t0() + TimeDelta::hours(49)).unwrap();
+    st.upsert_alerts(pa, &[al], t0()).unwrap();
+    let alert = st.alerts(Some(pa), true).unwrap()[0].id;
+    World { s, a, b, pa, alert }
+}
+
+/// What a request could have changed for `pa`.
+fn snapshot(w: &World) -> (u32, usize, usize, usize) {
+    let st = w.s.state.storage();
+    (
+        st.prescription(w.pa).unwrap().unwrap().version,
+        st.feed(w.pa, 0, 10_000).unwrap().len(),
+        st.alerts(Some(w.pa), true).unwrap().len(),
+        st.audit_log(10_000)
+            .unwrap()
+            .iter()
+            .filter(|r| r.patient_id == Some(w.pa))
+            .count(),
+    )
+}
+
+fn body_for(path: &str) -> Option<Value> {
+    Some(match path.rsplit('/').next().unwrap() {
+        "prescription" => json!({ "prescription": prescription() }),
+        "messages" => json!({ "text": "hello" }),
+        "appointments" => json!({
+            "kind": "education", "starts_at": "2026-03-10T09:00:00Z", "duration_min": 30,
+            "mode": "phone", "topic": "insulin"
+        }),
+        "ack" => json!({ "note": "called" }),
+        "patients" => json!({ "pseudonym": "PB", "prescription": prescription() }),
+        _ => return None,
+    })
+}
+
+fn send(w: &World, method: &str, path: &str, token: &str, id: &str) -> Response {
+    let url = format!("{}{}", w.s.url, path.replace("{id}", id));
+    let mut r = Client::new()
+        .request(method.to_uppercase().parse().unwrap(), url)
+        .bearer_auth(token);
+    if method != "get"
+        && let Some(b) = body_for(path)
+    {
+        r = r.json(&b);
+    }
+    r.send().unwrap()
+}
+
+fn answer(r: Response) -> (u16, Value) {
+    let st = r.status().as_u16();
+    (st, r.json().unwrap_or(Value::Null))
+}
+
+/// Team B on team A's resource: the answer of a missing one, and nothing changed; team A: 200.
+fn hidden(w: &World, method: &str, path: &str) {
+    let id = if path.starts_with("/v1/operator/alerts/") {
+        w.alert.to_string()
+    } else {
+        w.pa.to_string()
+    };
+    let missing = if path.starts_with("/v1/operator/alerts/") {
+        "987654".to_string()
+    } else {
+        PatientId::from_bytes([0x5a; 16]).to_string()
+    };
+    let before = snapshot(w);
+    let other = answer(send(w, method, path, &w.b, &id));
+    let absent = answer(send(w, method, path, &w.b, &missing));
+    assert_eq!(other.0, 404, "{method} {path}: {}", other.1);
+    assert_eq!(other, absent, "{method} {path}: no existence leak");
+    assert_eq!(snapshot(w), before, "{method} {path}: nothing changed");
+    let own = answer(send(w, method, path, &w.a, &id));
+    assert_eq!(own.0, 200, "{method} {path} by team A: {}", own.1);
+}
+
+fn get(w: &World, path: &str, token: &str) -> Value {
+    let r = send(w, "get", path, token, "");
+    assert_eq!(r.status(), 200, "{path}");
+    r.json().unwrap()
+}
+
+fn mentions(v: &Value, key: &str, id: &str) -> bool {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r[key].as_str() == Some(id))
+}
+
+fn case(w: &World, method: &str, path: &str) -> bool {
+    let pa = w.pa.to_string();
+    match (method, path) {
+        ("get", "/v1/operator/patients") => {
+            assert!(!mentions(&get(w, path, &w.b), "id", &pa));
+            assert!(mentions(&get(w, path, &w.a), "id", &pa));
+        }
+        ("get", "/v1/operator/alerts") => {
+            assert!(!mentions(&get(w, path, &w.b), "patient_id", &pa));
+            assert!(mentions(&get(w, path, &w.a), "patient_id", &pa));
+        }
+        ("get", "/v1/operator/audit") => {
+            let b = get(w, path, &w.b);
+            assert!(!mentions(&b, "patient_id", &pa), "{b}");
+            assert!(!b.as_array().unwrap().is_empty(), "B's own login is there");
+            assert!(mentions(&get(w, path, &w.a), "patient_id", &pa));
+        }
+        ("post", "/v1/operator/patients") => {
+            // A patient created by team B belongs to team B: team A cannot see it.
+            let (st, r) = answer(send(w, method, path, &w.b, ""));
+            assert_eq!(st, 200, "{r}");
+            let pb = r["patient_id"].as_str().unwrap();
+            let url = |tok: &str| {
+                Client::new()
+                    .get(format!("{}/v1/operator/patients/{pb}", w.s.url))
+                    .bearer_auth(tok)
+                    .send()
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            };
+            assert_eq!((url(&w.a), url(&w.b)), (404, 200));
+            assert!(!mentions(&get(w, "/v1/operator/patients", &w.a), "id", pb));
+        }
+        (_, p) if p.contains("{id}") => hidden(w, method, path),
+        _ => return false,
+    }
+    true
+}
+
+#[test]
+fn every_operator_route_is_scoped_to_the_operators_care_team() {
+    every_route(|| "sqlite::memory:".to_string());
+}
+
+#[test]
+fn every_operator_route_is_scoped_on_postgresql_too() {
+    every_route(|| ilot_testpg::fresh_database("scoping"));
+}
+
+fn every_route(db: impl Fn() -> String) {
+    let mut untested = Vec::new();
+    let mut n = 0;
+    for &(method, path, _, _, _, auth) in OPERATIONS {
+        if !auth {
+            continue;
+        }
+        // A fresh world per route, so that no case depends on what another changed.
+        let w = world(&db());
+        if case(&w, method, path) {
+            n += 1;
+        } else {
+            untested.push(format!("{method} {path}"));
+        }
+    }
+    assert!(
+        untested.is_empty(),
+        "routes without a scoping case: {untested:?}"
+    );
+    assert!(n >= 14, "only {n} operator routes checked");
+}
+
+#[test]
+fn an_operator_without_a_team_sees_nothing() {
+    let s = start();
+    let h = ilot_server::auth::hash_password(PASSWORD).unwrap();
+    let st = s.state.storage();
+    let id = st
+        .create_operator("loner", "loner", CareRole::Nurse, &h, t0())
+        .unwrap();
+    let secret = ilot_server::totp::TotpSecret::generate();
+    st.set_totp_secret(id, &secret).unwrap();
+    let code = secret.code_at(s.now().timestamp() as u64).to_string();
+    let r: Value = s.login_raw("loner", PASSWORD, &code).json().unwrap();
+    let token = r["token"].as_str().unwrap();
+    let r = Client::new()
+        .get(format!("{}/v1/operator/patients", s.url))
+        .bearer_auth(token)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}
