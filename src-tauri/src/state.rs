@@ -155,7 +155,9 @@ fn open_store(db_path: &Path, mode: KeyMode) -> Result<Store> {
     }
     let (key, location) = ilot_store::resolve_key(db_path, mode)?;
     tracing::debug!(?location, "database key");
-    Ok(Store::open(db_path, &key)?)
+    let mut store = Store::open(db_path, &key)?;
+    store.set_secret_mode(mode);
+    Ok(store)
 }
 
 fn with_suffix(p: &Path, suffix: &str) -> PathBuf {

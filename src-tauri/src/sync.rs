@@ -31,14 +31,18 @@ pub const RETRY: Backoff = Backoff {
 /// The retry is never sooner than this (full jitter can draw zero).
 const MIN_RETRY: TimeDelta = TimeDelta::seconds(5);
 
-/// Builds the transport to a server (HTTP in the app, the same in tests against a real server).
-pub type TransportFor = dyn Fn(&ServerUrl) -> ilot_sync::Result<Box<dyn Transport>> + Send + Sync;
+/// Builds the transport to a server, trusting the extra root certificate (PEM) saved at
+/// enrolment if any (HTTP in the app, the same in tests against a real server).
+pub type TransportFor =
+    dyn Fn(&ServerUrl, Option<&str>) -> ilot_sync::Result<Box<dyn Transport>> + Send + Sync;
 
-pub fn http(server: &ServerUrl) -> ilot_sync::Result<Box<dyn Transport>> {
-    Ok(Box::new(HttpTransport::with_timeout(
-        server.clone(),
-        TIMEOUT,
-    )?))
+pub fn http(server: &ServerUrl, root_pem: Option<&str>) -> ilot_sync::Result<Box<dyn Transport>> {
+    Ok(Box::new(match root_pem {
+        Some(pem) => {
+            HttpTransport::with_root_pem_and_timeout(server.clone(), pem.as_bytes(), TIMEOUT)?
+        }
+        None => HttpTransport::with_timeout(server.clone(), TIMEOUT)?,
+    }))
 }
 
 /// Why the last sync did not go through, in words the UI can translate.
@@ -115,7 +119,10 @@ impl Runner {
         let mut guard = self.busy.lock().unwrap_or_else(|p| p.into_inner());
         if guard.is_none() {
             let (key, _) = ilot_store::resolve_key(&self.db_path, self.key_mode)?;
-            *guard = Some(Store::open(&self.db_path, &key)?);
+            let mut store = Store::open(&self.db_path, &key)?;
+            // The device secret goes where the database key went (keyring, or its file).
+            store.set_secret_mode(self.key_mode);
+            *guard = Some(store);
         }
         Ok(guard)
     }
@@ -193,7 +200,7 @@ impl Runner {
             store,
             text,
             server,
-            |s| (self.transport_for)(s),
+            |s| (self.transport_for)(s, None),
             label,
             &mut rand::rng(),
             now,
@@ -227,7 +234,8 @@ impl Runner {
             s.running = true;
             s.last_try_at = Some(now);
         });
-        let outcome = (self.transport_for)(&id.server).and_then(|t| {
+        let root = ilot_sync::server_root_pem(store)?;
+        let outcome = (self.transport_for)(&id.server, root.as_deref()).and_then(|t| {
             ilot_sync::sync_once(store, t.as_ref(), Limits::default(), &mut rand::rng(), now)
         });
         drop(guard);

@@ -65,8 +65,12 @@ impl Server {
             return o;
         }
         let hash = ilot_server::auth::hash_password("a long enough password").unwrap();
-        s.create_operator("dr", "Dr Martin", CareRole::Physician, &hash, Utc::now())
+        let id = s
+            .create_operator("dr", "Dr Martin", CareRole::Physician, &hash, Utc::now())
             .unwrap();
+        // Operators only see their care team's patients (and create them there).
+        let team = s.create_team("team A", Utc::now()).unwrap();
+        s.set_operator_team(id, team).unwrap();
         s.operator_by_username("dr").unwrap().unwrap()
     }
 
