@@ -128,8 +128,7 @@ fn sync_code(e: &ilot_sync::SyncError) -> (&'static str, Value) {
         S::NotEnrolled => ("not-enrolled", Value::Null),
         S::ConsentRequired => ("no-consent", Value::Null),
         S::Unreachable { server, .. } => ("server-unreachable", json!({ "server": server })),
-        S::UntrustedServer { server, .. } => ("server-untrusted", json!({ "server": server })),
-        S::BadCertificate(_) => ("server-untrusted", Value::Null),
+        S::UntrustedServer { .. } | S::BadCertificate(_) => ("server-untrusted", Value::Null),
         S::Refused { code, message, .. } => match code {
             C::EnrolmentCodeExpired => ("enrol-expired", Value::Null),
             C::EnrolmentCodeUsed => ("enrol-used", Value::Null),

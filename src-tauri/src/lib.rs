@@ -1,7 +1,8 @@
 //! The Tauri 2 shell of the Ilot patient app: opens the patient's store, exposes typed commands
 //! over the Ilot crates to the `ui/` front end, seeds demo data on request, and keeps the app's
-//! preferences and PIN lock, enrols the device and runs the background sync loop. It holds no business rule: values are validated by `ilot-domain`,
-//! judged by `ilot-rules`, kept by `ilot-store`. Mobile-ready: `run` is the mobile entry point
+//! preferences and PIN lock, enrols the device and runs the background sync loop. It holds no
+//! business rule: values are validated by `ilot-domain`, judged by `ilot-rules`, kept by
+//! `ilot-store`, sent and received by `ilot-sync`. Mobile-ready: `run` is the mobile entry point
 //! too, and nothing in the core paths is desktop-only.
 
 mod commands;

