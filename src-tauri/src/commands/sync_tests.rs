@@ -247,6 +247,32 @@ fn without_consent_nothing_reaches_the_server_and_a_withdrawal_is_told_once() {
 }
 
 #[test]
+fn two_syncs_at_once_run_one_after_the_other_and_send_each_entry_once() {
+    let server = Server::start_at(Server::free());
+    let enrolment = server.patient();
+    let dir = tempfile::tempdir().unwrap();
+    let state = onboarded(&dir, true);
+    let now = Utc::now();
+    state.sync.enrol(&enrolment.link, None, None, now).unwrap();
+    for i in 0..40 {
+        let value = format!("1,{:02}", 10 + i);
+        add_entry_at(&state, glucose(&value), None, now - TimeDelta::minutes(i)).unwrap();
+    }
+
+    // The loop and "sync now" pressed at the same moment.
+    let outcomes: Vec<_> = std::thread::scope(|s| {
+        let a = s.spawn(|| state.sync.sync_now(now));
+        let b = s.spawn(|| state.sync.sync_now(now));
+        vec![a.join().unwrap(), b.join().unwrap()]
+    });
+    for o in outcomes {
+        assert_eq!(o.unwrap().problem, None);
+    }
+    assert_eq!(server.versions(enrolment.patient_id), 40);
+    assert_eq!(home_at(&state, now).unwrap().sync.pending, 0);
+}
+
+#[test]
 fn offline_is_retried_on_the_backoff_and_goes_through_when_the_server_is_back() {
     let addr = Server::free();
     let server = Server::start_at(addr);
