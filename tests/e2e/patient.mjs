@@ -18,6 +18,9 @@ export async function onboard(s, { consent = true } = {}) {
   assert.match(emergency, /appelez le 15/);
   await s.click(tid('ob-next'));
   await s.click(tid(consent ? 'ob-consent-yes' : 'ob-consent-no'));
+  // Enrolment: the form is offered; this path links the device later (no server here).
+  await s.waitFor(tid('enrol-form'));
+  await s.click(tid('ob-enrol-skip'));
   await s.type(tid('ob-pin'), PIN);
   await s.type(tid('ob-pin2'), PIN);
   await s.click(tid('ob-next'));
