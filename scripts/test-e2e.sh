@@ -2,7 +2,8 @@
 # Desktop end-to-end tests of the real Ilot window: builds the UI and the app with the UI
 # embedded (feature custom-protocol), starts a private Xvfb, and drives the app through
 # tauri-driver + WebKitWebDriver (tests/e2e/run.mjs; each scenario starts its own tauri-driver
-# with a fresh data folder). Screenshots of every step go to artifacts/screenshots/.
+# with a fresh data folder; the enrolled scenario also starts a real `ilot server`). Screenshots
+# of every step go to artifacts/screenshots/.
 #
 #   bash scripts/test-e2e.sh           the patient's path (debug build)
 #   bash scripts/test-e2e.sh --perf    cold start, 90 days of CGM in the charts, memory with a
@@ -36,6 +37,8 @@ echo "==> UI build"
 
 echo "==> app build ($profile, UI embedded)"
 cargo build --locked -p ilot-app --features custom-protocol "${cargo_profile[@]}"
+echo "==> ilot build (the operator server of the enrolled scenario)"
+cargo build --locked -p ilot-cli "${cargo_profile[@]}"
 target_dir=$(cargo metadata --format-version 1 --no-deps | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')
 app="$target_dir/$profile/ilot-app"
 
@@ -57,4 +60,4 @@ export DISPLAY=$display
 
 echo "==> e2e ($suite) on $DISPLAY"
 rm -rf "$root/artifacts/screenshots"
-node tests/e2e/run.mjs --app "$app" --driver "$driver" --artifacts "$root/artifacts" --suite "$suite"
+node tests/e2e/run.mjs --app "$app" --ilot "$target_dir/$profile/ilot" --driver "$driver" --artifacts "$root/artifacts" --suite "$suite"

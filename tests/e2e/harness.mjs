@@ -109,10 +109,11 @@ export function processTree(pid) {
 }
 
 /**
- * Runs `scenarios` ({ name, env?, setup?(dataDir), steps: [{ name, run(ctx) }] }) and returns
- * { passed, failed, results }. `ctx` has { session, driver, dataDir, app, shot(name), restart() }.
+ * Runs `scenarios` ({ name, env?, setup?(dataDir, ctx), teardown?(ctx), steps: [{ name, run(ctx) }] })
+ * and returns { passed, failed, results }. `ctx` has { session, driver, dataDir, app, ilot, logs,
+ * shot(name), restart() }; `setup` may add to `ctx` and return extra environment for the app.
  */
-export async function runScenarios(scenarios, { app, driverBin, artifacts, only }) {
+export async function runScenarios(scenarios, { app, ilot, driverBin, artifacts, only }) {
   const shots = join(artifacts, 'screenshots');
   const logs = join(artifacts, 'logs');
   mkdirSync(shots, { recursive: true });
@@ -127,6 +128,8 @@ export async function runScenarios(scenarios, { app, driverBin, artifacts, only 
     let n = 0;
     const ctx = {
       app,
+      ilot,
+      logs,
       dataDir,
       metrics: {},
       get session() {
@@ -152,7 +155,7 @@ export async function runScenarios(scenarios, { app, driverBin, artifacts, only 
     };
     console.log(`\n▶ ${sc.name}`);
     try {
-      if (sc.setup) sc.setup(dataDir);
+      if (sc.setup) Object.assign(env, (await sc.setup(dataDir, ctx)) ?? {});
       driver = await Driver.start({ driverBin, env, logFile: join(logs, `${sc.name}.log`) });
       ctx.startedAt = performance.now();
       session = await Session.start(driver.url, app);
@@ -176,6 +179,7 @@ export async function runScenarios(scenarios, { app, driverBin, artifacts, only 
     } finally {
       if (session) await session.end();
       if (driver) await driver.stop();
+      if (sc.teardown) await sc.teardown(ctx).catch((e) => console.log(`  (teardown: ${e.message})`));
       if (Object.keys(ctx.metrics).length) {
         writeFileSync(join(artifacts, `${sc.name}-metrics.json`), JSON.stringify(ctx.metrics, null, 2));
       }

@@ -1,16 +1,17 @@
 // The patient's path through the real app window, step by step (the scenario runs with
-// ILOT_SIM=1, which offers ilot-ble's simulated meter). Steps that need enrolment, the operator
-// server and sync (ilot-sync, ilot-server) are appended to PATIENT_STEPS when the app is wired to
-// them: enrol → sync → the server holds the entries → an operator message appears.
+// ILOT_SIM=1, which offers ilot-ble's simulated meter). This path is not linked to a care team
+// (enrolment "later"): everything stays on the device and says so. The linked path — enrolment
+// against a real server, sync, the server's copy, an operator message — is enrolled.mjs.
 
 import assert from 'node:assert/strict';
 import { sleep } from './webdriver.mjs';
 
 export const PIN = '2580';
 
-const tid = (id) => `[data-testid="${id}"]`;
+export const tid = (id) => `[data-testid="${id}"]`;
 
-export async function onboard(s, { consent = true } = {}) {
+/** Onboarding; `enrol(s)` fills the enrolment step (default: "later"). */
+export async function onboard(s, { consent = true, enrol } = {}) {
   await s.waitFor(tid('onboarding'));
   await s.click(tid('ob-next')); // language: French is preselected
   const emergency = await s.textOf(tid('ob-emergency'));
@@ -18,9 +19,9 @@ export async function onboard(s, { consent = true } = {}) {
   assert.match(emergency, /appelez le 15/);
   await s.click(tid('ob-next'));
   await s.click(tid(consent ? 'ob-consent-yes' : 'ob-consent-no'));
-  // Enrolment: the form is offered; this path links the device later (no server here).
   await s.waitFor(tid('enrol-form'));
-  await s.click(tid('ob-enrol-skip'));
+  if (enrol) await enrol(s);
+  else await s.click(tid('ob-enrol-skip'));
   await s.type(tid('ob-pin'), PIN);
   await s.type(tid('ob-pin2'), PIN);
   await s.click(tid('ob-next'));
@@ -30,6 +31,16 @@ export async function onboard(s, { consent = true } = {}) {
 
 export async function nav(s, name) {
   await s.click(tid(`nav-${name}`));
+}
+
+/** Devices: search, pair the simulated meter (the same identity read as a real one), then its
+ *  card says it was never downloaded. */
+export async function pairSimulatedMeter(s) {
+  await nav(s, 'devices');
+  await s.click(tid('devices-scan'));
+  await s.click(`${tid('found-device')}[data-address="sim:meter"] ${tid('device-pair')}`, { timeoutMs: 45_000 });
+  const dev = await s.waitFor(`${tid('device')}[data-address="sim:meter"]`);
+  assert.match(await s.text(dev), /Jamais téléchargé/);
 }
 
 export const PATIENT_STEPS = [
@@ -135,9 +146,7 @@ export const PATIENT_STEPS = [
   {
     name: 'devices-simulated-meter',
     async run({ session: s }) {
-      await nav(s, 'devices');
-      const dev = await s.waitFor(`${tid('device')}[data-address="sim:meter"]`);
-      assert.match(await s.text(dev), /Jamais téléchargé/);
+      await pairSimulatedMeter(s);
       await s.click(`${tid('device')}[data-address="sim:meter"] ${tid('device-download')}`);
       const last = await s.waitFor(tid('device-last'), { text: /nouvelles mesures/, timeoutMs: 120_000 });
       const n = Number(/(\d+) nouvelles mesures/.exec(await s.text(last))?.[1]);

@@ -1,17 +1,19 @@
 #!/usr/bin/env node
 // Desktop end-to-end tests of the Ilot app window (see scripts/test-e2e.sh, which builds the app
 // and starts Xvfb). Usage:
-//   node tests/e2e/run.mjs --app <ilot-app binary> [--driver tauri-driver] [--artifacts DIR]
+//   node tests/e2e/run.mjs --app <ilot-app binary> --ilot <ilot binary> [--driver tauri-driver] [--artifacts DIR]
 //                          [--suite patient|perf] [--only scenario,...]
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { runScenarios } from './harness.mjs';
 import { PATIENT_STEPS } from './patient.mjs';
+import { ENROLLED } from './enrolled.mjs';
 import { PERF_SCENARIOS } from './perf.mjs';
 
 const { values } = parseArgs({
   options: {
     app: { type: 'string' },
+    ilot: { type: 'string' },
     driver: { type: 'string', default: 'tauri-driver' },
     artifacts: { type: 'string', default: 'artifacts' },
     suite: { type: 'string', default: 'patient' },
@@ -28,7 +30,7 @@ if (!process.env.DISPLAY) {
 }
 
 const suites = {
-  patient: [{ name: 'patient', env: { ILOT_SIM: '1' }, steps: PATIENT_STEPS }],
+  patient: [{ name: 'patient', env: { ILOT_SIM: '1' }, steps: PATIENT_STEPS }, ENROLLED],
   perf: PERF_SCENARIOS,
 };
 const scenarios = suites[values.suite];
@@ -39,6 +41,7 @@ if (!scenarios) {
 
 const { passed, failed } = await runScenarios(scenarios, {
   app: values.app,
+  ilot: values.ilot,
   driverBin: values.driver,
   artifacts: values.artifacts,
   only: values.only?.split(','),

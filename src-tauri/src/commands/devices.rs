@@ -42,13 +42,22 @@ pub fn devices(state: State<'_, AppState>) -> Result<DevicesView> {
     state.require_unlocked()?;
     let mut devices = state.settings().devices.clone();
     let sims = simulators(&state);
-    if sims && !devices.iter().any(|d| d.address == SIM_METER) {
+    // Demo mode shows the simulated meter already paired, so a newcomer downloads in one tap;
+    // with ILOT_SIM=1 alone it is found by a scan and paired like a real meter.
+    if state.demo && !devices.iter().any(|d| d.address == SIM_METER) {
         devices.insert(0, sim_device(Utc::now()));
     }
     Ok(DevicesView {
         devices,
         simulators: sims,
     })
+}
+
+fn no_simulator() -> Error {
+    Error::input(
+        "no-simulator",
+        "the simulated meter is only offered in demo mode",
+    )
 }
 
 fn sim_device(now: DateTime<Utc>) -> KnownDevice {
@@ -70,22 +79,42 @@ pub struct Found {
     pub rssi: Option<i16>,
 }
 
-/// Looks for glucose meters and CGMs nearby for `seconds` (1–30).
+/// Looks for glucose meters and CGMs nearby for `seconds` (1–30). With the simulators on, the
+/// simulated meter answers first; a radio that cannot scan then is logged, not shown.
 #[tauri::command]
 pub async fn scan_devices(app: AppHandle, seconds: u64) -> Result<Vec<Found>> {
-    app.state::<AppState>().require_unlocked()?;
+    let sims = {
+        let state = app.state::<AppState>();
+        state.require_unlocked()?;
+        simulators(&state)
+    };
     let secs = seconds.clamp(1, 30);
     blocking(move || {
-        let found = ilot_ble::block_on(ilot_ble::link::btleplug::scan(Duration::from_secs(secs)))??;
-        Ok(found
-            .into_iter()
-            .map(|f| Found {
+        let radio = ilot_ble::block_on(ilot_ble::link::btleplug::scan(Duration::from_secs(secs)))
+            .map_err(Error::from)
+            .and_then(|r| r.map_err(Error::from));
+        let mut found: Vec<Found> = Vec::new();
+        if sims {
+            found.push(Found {
+                address: SIM_METER.into(),
+                name: None,
+                kind: "meter",
+                rssi: None,
+            });
+        }
+        match radio {
+            Ok(list) => found.extend(list.into_iter().map(|f| Found {
                 address: f.address,
                 name: f.name,
                 kind: f.kind,
                 rssi: f.rssi,
-            })
-            .collect())
+            })),
+            Err(e) if sims => {
+                tracing::warn!("bluetooth scan: {e} (only the simulated meter is offered)")
+            }
+            Err(e) => return Err(e),
+        }
+        Ok(found)
     })
     .await
 }
@@ -98,12 +127,26 @@ pub async fn pair_device(
     name: Option<String>,
     kind: String,
 ) -> Result<KnownDevice> {
-    app.state::<AppState>().require_unlocked()?;
+    let sims = {
+        let state = app.state::<AppState>();
+        state.require_unlocked()?;
+        simulators(&state)
+    };
     blocking(move || {
-        let info = ilot_ble::block_on(ilot_ble::link::btleplug::pair(
-            &address,
-            Duration::from_secs(10),
-        ))??;
+        let info = if address == SIM_METER {
+            if !sims {
+                return Err(no_simulator());
+            }
+            // The same identity read as a real meter, over the simulator's GATT.
+            let now = Utc::now();
+            let mut dev = SimDevice::meter(&[], SimClock::Local(chrono_tz::UTC), now, &[]);
+            ilot_ble::block_on(ilot_ble::link::identify(&mut dev))??
+        } else {
+            ilot_ble::block_on(ilot_ble::link::btleplug::pair(
+                &address,
+                Duration::from_secs(10),
+            ))??
+        };
         let id = ilot_ble::gatt::device_id(&info).ok().map(String::from);
         let device = KnownDevice {
             address: address.clone(),
@@ -162,10 +205,7 @@ fn run_download(app: &AppHandle, state: &AppState, address: &str) -> Result<Know
     let opts = Options::new(now, tz);
     let report = if address == SIM_METER {
         if !simulators(state) {
-            return Err(Error::input(
-                "no-simulator",
-                "the simulated meter is only offered in demo mode",
-            ));
+            return Err(no_simulator());
         }
         let history = sim::demo_meter_history(now, SIM_CAPACITY);
         let seqs: Vec<u32> = history.iter().map(|r| u32::from(r.sequence)).collect();

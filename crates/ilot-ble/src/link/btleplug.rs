@@ -228,31 +228,9 @@ impl Peripheral for BtPeripheral {
     }
 }
 
-/// Connects, reads the Device Information and the feature characteristic (which makes the OS
-/// run its bonding / PIN dialogue when the device requires it), and disconnects.
+/// Finds the device at `address` and pairs with it ([`crate::link::identify`]: the first read of a
+/// protected characteristic makes the OS run its bonding / PIN dialogue when the device needs it).
 pub async fn pair(address: &str, scan_for: Duration) -> Result<crate::gatt::DeviceInfo> {
     let mut p = BtPeripheral::find(address, scan_for).await?;
-    p.connect().await?;
-    let chars = p.discover().await?;
-    let mut info = crate::gatt::DeviceInfo::default();
-    for (uuid, slot) in [
-        (ids::MANUFACTURER_NAME, &mut info.manufacturer),
-        (ids::MODEL_NUMBER, &mut info.model),
-        (ids::SERIAL_NUMBER, &mut info.serial),
-    ] {
-        if chars.iter().any(|c| c.uuid == uuid) {
-            let bytes = p.read(uuid).await?;
-            *slot = Some(crate::gatt::DeviceInfo::decode_string(
-                "Device Information",
-                &bytes,
-            )?);
-        }
-    }
-    for feature in [ids::GLUCOSE_FEATURE, ids::CGM_FEATURE] {
-        if chars.iter().any(|c| c.uuid == feature) {
-            p.read(feature).await?;
-        }
-    }
-    let _ = p.disconnect().await;
-    Ok(info)
+    crate::link::identify(&mut p).await
 }

@@ -13,6 +13,7 @@ use std::future::Future;
 use uuid::Uuid;
 
 use crate::error::Result;
+use crate::gatt::{DeviceInfo, ids};
 
 /// A characteristic found by discovery, with the properties the download needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,4 +64,31 @@ pub trait Peripheral: Send {
     fn next_event(&mut self) -> impl Future<Output = LinkEvent> + Send;
 
     fn disconnect(&mut self) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// Connects, reads the Device Information (manufacturer, model, serial: the device's identity)
+/// and the Glucose or CGM Feature characteristic, and disconnects. On a real radio the feature
+/// read is what makes the OS run its bonding / PIN dialogue; on the simulator it is the same
+/// GATT exchange. This is what pairing remembers a device by.
+pub async fn identify<P: Peripheral>(p: &mut P) -> Result<DeviceInfo> {
+    p.connect().await?;
+    let chars = p.discover().await?;
+    let mut info = DeviceInfo::default();
+    for (uuid, slot) in [
+        (ids::MANUFACTURER_NAME, &mut info.manufacturer),
+        (ids::MODEL_NUMBER, &mut info.model),
+        (ids::SERIAL_NUMBER, &mut info.serial),
+    ] {
+        if chars.iter().any(|c| c.uuid == uuid) {
+            let bytes = p.read(uuid).await?;
+            *slot = Some(DeviceInfo::decode_string("Device Information", &bytes)?);
+        }
+    }
+    for feature in [ids::GLUCOSE_FEATURE, ids::CGM_FEATURE] {
+        if chars.iter().any(|c| c.uuid == feature) {
+            p.read(feature).await?;
+        }
+    }
+    let _ = p.disconnect().await;
+    Ok(info)
 }

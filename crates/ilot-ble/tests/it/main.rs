@@ -6,6 +6,7 @@ mod download;
 mod frames;
 #[cfg(feature = "btleplug")]
 mod hardware;
+mod identify;
 mod live;
 mod vectors;
 mod wrap;
