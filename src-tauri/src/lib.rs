@@ -1,16 +1,19 @@
 //! The Tauri 2 shell of the Ilot patient app: opens the patient's store, exposes typed commands
 //! over the Ilot crates to the `ui/` front end, seeds demo data on request, and keeps the app's
-//! preferences and PIN lock, enrols the device and runs the background sync loop. It holds no
+//! preferences and PIN lock, enrols the device and runs the background sync loop and the
+//! scheduled rules (reminders, missed insulin) as desktop notifications. It holds no
 //! business rule: values are validated by `ilot-domain`, judged by `ilot-rules`, kept by
 //! `ilot-store`, sent and received by `ilot-sync`. Mobile-ready: `run` is the mobile entry point
 //! too, and nothing in the core paths is desktop-only.
 
+mod catalogue;
 mod commands;
 pub mod demo;
 mod error;
 pub mod gather;
 mod input;
 mod pin;
+mod reminders;
 mod settings;
 mod state;
 mod sync;
@@ -42,6 +45,7 @@ pub fn run() {
             app.manage(state);
             app.manage(commands::setup::Attempts::default());
             commands::sync::spawn_loop(app.handle().clone())?;
+            reminders::spawn_loop(app.handle().clone())?;
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

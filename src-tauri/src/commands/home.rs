@@ -39,6 +39,8 @@ pub struct Home {
     pub unit: GlucoseUnit,
     pub last: Option<LastGlucose>,
     pub alerts: Vec<AlertView>,
+    /// What is due now by the clock (re-check after a low, readings of the day), not yet done.
+    pub reminders: Vec<ilot_rules::reminders::Reminder>,
     pub basal: Vec<BasalSuggestion>,
     /// No prescription recorded yet: the thresholds are SPEC defaults.
     pub prescription_default: bool,
@@ -57,6 +59,8 @@ pub fn home(state: State<'_, AppState>) -> Result<Home> {
 }
 
 pub fn home_at(state: &AppState, now: DateTime<Utc>) -> Result<Home> {
+    state.require_unlocked()?;
+    let reminders = crate::reminders::due(state, now)?;
     let store = state.store()?;
     let (tz, unit) = state::tz_and_unit(&store)?;
     let (prescription, default) = gather::prescription_or_default(&store, tz, now)?;
@@ -100,6 +104,7 @@ pub fn home_at(state: &AppState, now: DateTime<Utc>) -> Result<Home> {
         unit,
         last,
         alerts,
+        reminders,
         basal: prescription
             .basal
             .iter()

@@ -124,12 +124,18 @@ export interface BasalSuggestion {
   units: number;
 }
 
+/** ilot-rules `Reminder`: what is due now by the clock. */
+export type Reminder =
+  | { key: string; due_at: string; kind: 'recheck'; reading_at: string }
+  | { key: string; due_at: string; kind: 'readings-today'; done: number; asked: number };
+
 export interface Home {
   now: string;
   tz: string;
   unit: Unit;
   last: LastGlucose | null;
   alerts: AlertView[];
+  reminders: Reminder[];
   basal: BasalSuggestion[];
   prescription_default: boolean;
   entries: number;
