@@ -46,6 +46,7 @@ pub fn run() {
             app.manage(commands::setup::Attempts::default());
             commands::sync::spawn_loop(app.handle().clone())?;
             reminders::spawn_loop(app.handle().clone())?;
+            commands::devices::spawn_auto_download(app.handle().clone())?;
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

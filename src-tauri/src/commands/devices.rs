@@ -25,6 +25,14 @@ pub const SIM_METER: &str = "sim:meter";
 const SIM_CAPACITY: usize = 500;
 /// Event carrying a download's progress to the UI.
 pub const PROGRESS_EVENT: &str = "device-download-progress";
+/// Sent after a background download stored new entries (payload: the device).
+pub const DOWNLOADED_EVENT: &str = "device-downloaded";
+/// How often the background task asks each paired device for new records (a meter wakes its
+/// radio for a while after a measurement; a CGM is always there).
+pub const AUTO_DOWNLOAD_EVERY: Duration = Duration::from_secs(10 * 60);
+/// One download at a time: "Télécharger" waits for a background one to finish; the background
+/// task skips its turn while one runs.
+static DOWNLOADING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 #[derive(Debug, Serialize)]
 pub struct DevicesView {
@@ -188,9 +196,65 @@ pub async fn download_device(app: AppHandle, address: String) -> Result<KnownDev
     app.state::<AppState>().require_unlocked()?;
     blocking(move || {
         let state = app.state::<AppState>();
-        run_download(&app, &state, &address)
+        let _one = DOWNLOADING.lock().unwrap_or_else(|p| p.into_inner());
+        let device = run_download(&app, &state, &address)?;
+        state.sync.wake();
+        Ok(device)
     })
     .await
+}
+
+/// Starts the background downloads: a minute after start, then every [`AUTO_DOWNLOAD_EVERY`],
+/// each paired device is asked for its new records through the same code as "Télécharger".
+/// A device out of reach is normal (logged, not shown); nothing runs while the app is locked.
+/// `ILOT_DEVICE_POLL_SECS` sets both delays (the end-to-end tests use a few seconds).
+pub fn spawn_auto_download(app: AppHandle) -> std::io::Result<()> {
+    let every = std::env::var("ILOT_DEVICE_POLL_SECS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|s| *s > 0)
+        .map(Duration::from_secs);
+    let first = every.unwrap_or(Duration::from_secs(60));
+    let every = every.unwrap_or(AUTO_DOWNLOAD_EVERY);
+    std::thread::Builder::new()
+        .name("ilot-devices".into())
+        .spawn(move || {
+            std::thread::sleep(first);
+            loop {
+                auto_download(&app);
+                std::thread::sleep(every);
+            }
+        })
+        .map(drop)
+}
+
+fn auto_download(app: &AppHandle) {
+    let state = app.state::<AppState>();
+    if !state.is_unlocked() {
+        return;
+    }
+    let Ok(_one) = DOWNLOADING.try_lock() else {
+        return;
+    };
+    let devices = state.settings().devices.clone();
+    let mut added = false;
+    for d in devices {
+        if d.address == SIM_METER && !simulators(&state) {
+            continue;
+        }
+        match run_download(app, &state, &d.address) {
+            Ok(k) => {
+                if k.last.as_ref().is_some_and(|l| l.entries_added > 0) {
+                    added = true;
+                    let _ = app.emit(DOWNLOADED_EVENT, &k);
+                }
+            }
+            Err(e) => tracing::info!("background download from {}: {e}", d.address),
+        }
+    }
+    if added {
+        state.sync.wake();
+    }
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {

@@ -20,13 +20,17 @@ pub struct Saved {
 }
 
 /// Adds an entry at `at` (local wall time `YYYY-MM-DDTHH:MM` in the patient's zone) or now.
+/// Every saved change wakes the sync loop: the care team gets it at once when a network is
+/// there (offline, the attempt fails fast and the entry waits in the outbox as always).
 #[tauri::command]
 pub fn add_entry(
     state: State<'_, AppState>,
     entry: EntryInput,
     at: Option<String>,
 ) -> Result<Saved> {
-    add_entry_at(&state, entry, at.as_deref(), Utc::now())
+    let saved = add_entry_at(&state, entry, at.as_deref(), Utc::now())?;
+    state.sync.wake();
+    Ok(saved)
 }
 
 pub fn add_entry_at(
@@ -75,6 +79,8 @@ pub fn correct_entry(
     let new = Entry::new(at, current.entry.source.clone(), entry.into_kind()?, now)?;
     let reason = reason.filter(|r| !r.trim().is_empty());
     let version = store.correct(id, &new, reason.as_deref(), now)?;
+    drop(store);
+    state.sync.wake();
     Ok(Saved { id, version })
 }
 
@@ -82,6 +88,7 @@ pub fn correct_entry(
 pub fn delete_entry(state: State<'_, AppState>, id: i64, reason: Option<String>) -> Result<Saved> {
     let reason = reason.filter(|r| !r.trim().is_empty());
     let version = state.store()?.delete(id, reason.as_deref(), Utc::now())?;
+    state.sync.wake();
     Ok(Saved { id, version })
 }
 

@@ -482,6 +482,8 @@ export interface DownloadProgress {
   total: number | null;
 }
 export const PROGRESS_EVENT = 'device-download-progress';
+/** Sent by the shell after a background download stored new entries (payload: KnownDevice). */
+export const DOWNLOADED_EVENT = 'device-downloaded';
 
 export type Unlock =
   | { result: 'open' }
