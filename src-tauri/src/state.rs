@@ -99,10 +99,14 @@ impl AppState {
     }
 
     /// Replaces the store with a new empty database at the same path: the old file, its WAL and
-    /// key file, and the settings are deleted. The keyring entry (if any) is left to the store's
-    /// key resolution, which reuses it for the new, empty file.
+    /// key file, the device secret (keyring entry or file) and the settings are deleted, with the
+    /// sync loop stopped meanwhile. The database key's keyring entry (if any) is left to the
+    /// store's key resolution, which reuses it for the new, empty file.
     pub fn reset(&self) -> Result<()> {
-        self.sync.close();
+        self.sync.while_stopped(|| self.reset_files())
+    }
+
+    fn reset_files(&self) -> Result<()> {
         let mut store = self.store_unchecked()?;
         // Closes the old connection before its files are removed.
         *store = Store::open_in_memory()?;
@@ -121,6 +125,7 @@ impl AppState {
                 Err(e) => return Err(Error::Io(format!("{}: {e}", f.display()))),
             }
         }
+        ilot_sync::forget_device_secret(&self.db_path, self.key_mode)?;
         *store = open_store(&self.db_path, self.key_mode)?;
         *self.settings() = Settings::default();
         self.set_unlocked(true);

@@ -127,10 +127,17 @@ impl Runner {
         Ok(guard)
     }
 
-    /// Closes the sync connection (the local data is being deleted); the next use reopens.
-    pub fn close(&self) {
-        *self.busy.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    /// Runs `f` (deleting the local data) with the sync stopped: waits for a session under way
+    /// to end, closes the sync connection, and holds the "one sync at a time" lock until `f`
+    /// returns, so no session can open the old files in between; the next use reopens. The
+    /// status starts afresh.
+    pub fn while_stopped<T>(&self, f: impl FnOnce() -> T) -> T {
+        let mut busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
+        *busy = None;
+        let out = f();
         *self.status.lock().unwrap_or_else(|p| p.into_inner()) = Status::default();
+        drop(busy);
+        out
     }
 
     /// Wakes the loop: it syncs now rather than at `next_try_at`.

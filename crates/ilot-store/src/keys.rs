@@ -134,6 +134,8 @@ pub fn resolve_key(db_path: &Path, mode: KeyMode) -> Result<(DbKey, KeyLocation)
 pub(crate) trait SecretStore {
     fn get(&self) -> std::result::Result<Option<DbKey>, KeyringFailure>;
     fn set(&self, key: &DbKey) -> std::result::Result<(), KeyringFailure>;
+    /// Removes the entry; `Ok` when there was none.
+    fn delete(&self) -> std::result::Result<(), KeyringFailure>;
 }
 
 /// A keyring error: `unreachable` ones (no storage access, platform failure) allow the key-file
@@ -190,6 +192,13 @@ impl SecretStore for OsKeyring<'_> {
 
     fn set(&self, key: &DbKey) -> std::result::Result<(), KeyringFailure> {
         Ok(self.entry()?.set_password(&key.to_hex())?)
+    }
+
+    fn delete(&self) -> std::result::Result<(), KeyringFailure> {
+        match self.entry()?.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 }
 
@@ -419,6 +428,35 @@ pub fn get_secret(
 ) -> Result<Option<(Zeroizing<[u8; KEY_LEN]>, KeyLocation)>> {
     let user = secret_user(db_path, name)?;
     get_secret_with(db_path, name, mode, &OsKeyring::new(&user), &user)
+}
+
+/// Forgets the secret `name` of a database wherever [`put_secret`] may have kept it (keyring
+/// entry and fallback file), e.g. when the patient deletes the local data. Nothing kept is fine;
+/// with [`KeyMode::Auto`] an unreachable keyring is fine too (nothing can be there).
+pub fn delete_secret(db_path: &Path, name: &str, mode: KeyMode) -> Result<()> {
+    let user = secret_user(db_path, name)?;
+    delete_secret_with(db_path, name, mode, &OsKeyring::new(&user))
+}
+
+pub(crate) fn delete_secret_with(
+    db_path: &Path,
+    name: &str,
+    mode: KeyMode,
+    keyring: &dyn SecretStore,
+) -> Result<()> {
+    if mode != KeyMode::File {
+        match keyring.delete() {
+            Ok(()) => {}
+            Err(f) if f.unreachable && mode == KeyMode::Auto => {}
+            Err(f) => return Err(StoreError::Keyring(f.message)),
+        }
+    }
+    let file = secret_file_path(db_path, name);
+    match fs::remove_file(&file) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(key_file_error(&file, e.to_string())),
+    }
 }
 
 fn secret_user(db_path: &Path, name: &str) -> Result<String> {

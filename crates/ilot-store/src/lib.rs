@@ -39,7 +39,7 @@ use rusqlite_migration::SchemaVersion;
 
 pub use error::{Result, StoreError};
 pub use keys::{
-    DbKey, KeyLocation, KeyMode, get_secret, key_file_path, put_secret, resolve_key,
+    DbKey, KeyLocation, KeyMode, delete_secret, get_secret, key_file_path, put_secret, resolve_key,
     secret_file_path,
 };
 pub use outbox::{OutboxItem, OutboxOp, OutboxTarget};

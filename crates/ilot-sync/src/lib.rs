@@ -20,5 +20,5 @@ pub use engine::{Limits, Report, enrol, pull, push, set_consent, sync_once};
 pub use error::{Result, SyncError};
 pub use local::{Local, Outbox};
 pub use state::{Consent, Identity, InFlight, MemoryState, SyncState};
-pub use store_state::{server_root_pem, set_server_root_pem};
+pub use store_state::{forget_device_secret, server_root_pem, set_server_root_pem};
 pub use transport::{HttpTransport, Transport};

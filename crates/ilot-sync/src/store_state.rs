@@ -21,6 +21,13 @@ const CONSENT: &str = "consent";
 const PRESCRIPTION_VERSION: &str = "prescription_version";
 const SERVER_ROOT: &str = "server_root_pem";
 
+/// Forgets this device's secret for the database at `db_path` (keyring entry and fallback file),
+/// when the local data is deleted: a new enrolment makes a new one, and nothing of the old one
+/// stays behind.
+pub fn forget_device_secret(db_path: &std::path::Path, mode: ilot_store::KeyMode) -> Result<()> {
+    Ok(ilot_store::delete_secret(db_path, DEVICE_SECRET, mode)?)
+}
+
 /// The extra root certificate (PEM) this device trusts for its server, saved at enrolment
 /// beside the identity (`ilot enroll --ca FILE`); `None` when the system's roots suffice.
 pub fn server_root_pem(store: &Store) -> Result<Option<String>> {

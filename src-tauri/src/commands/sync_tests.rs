@@ -420,3 +420,96 @@ fn a_consent_kept_by_an_older_version_moves_to_the_store() {
     assert!(!text.contains("given_at"), "the duplicate is gone: {text}");
     assert!(Settings::load(&settings).unwrap().onboarded);
 }
+
+#[test]
+fn deleting_the_local_data_forgets_the_enrolment_and_its_secret_and_sends_nothing_more() {
+    let server = Server::start_at(Server::free());
+    let enrolment = server.patient();
+    let dir = tempfile::tempdir().unwrap();
+    let state = onboarded(&dir, true);
+    let now = Utc::now();
+    state.sync.enrol(&enrolment.link, None, None, now).unwrap();
+    let secret = ilot_store::secret_file_path(&state.db_path, "device");
+    assert!(
+        secret.exists(),
+        "the device secret beside the store (file mode in tests)"
+    );
+    add_entry_at(&state, glucose("1,05"), None, now - TimeDelta::minutes(2)).unwrap();
+    state.sync.sync_now(now).unwrap();
+    assert_eq!(server.versions(enrolment.patient_id), 1);
+
+    // An entry left unsent, then the patient deletes everything.
+    add_entry_at(&state, glucose("1,40"), None, now - TimeDelta::minutes(1)).unwrap();
+    state.reset().unwrap();
+    assert!(
+        !secret.exists(),
+        "no secret of the old enrolment stays behind"
+    );
+
+    // The sync runner reopens the new, empty store: no consent, not enrolled, nothing sent.
+    let status = state.sync.sync_now(now).unwrap();
+    assert_eq!(status.last_ok_at, None);
+    assert_eq!(
+        server.versions(enrolment.patient_id),
+        1,
+        "the unsent entry went with the data"
+    );
+    assert_eq!(home_at(&state, now).unwrap().sync.state, "no-consent");
+    assert!(
+        ilot_sync::SyncState::identity(&*state.store().unwrap())
+            .unwrap()
+            .is_none()
+    );
+    // The used code cannot enrol again: the care team issues a new one.
+    assert_eq!(
+        code(
+            state
+                .sync
+                .enrol(&enrolment.link, None, None, now)
+                .unwrap_err()
+        ),
+        "enrol-used"
+    );
+}
+
+#[test]
+fn a_delete_waits_for_a_sync_under_way_and_no_session_sees_the_old_files() {
+    let server = Server::start_at(Server::free());
+    let enrolment = server.patient();
+    let dir = tempfile::tempdir().unwrap();
+    let state = std::sync::Arc::new(onboarded(&dir, true));
+    let now = Utc::now();
+    state.sync.enrol(&enrolment.link, None, None, now).unwrap();
+    for i in 0..200 {
+        add_entry_at(
+            &state,
+            glucose("1,10"),
+            None,
+            now - TimeDelta::minutes(300 - i),
+        )
+        .unwrap();
+    }
+    let syncing = {
+        let state = state.clone();
+        std::thread::spawn(move || {
+            for _ in 0..5 {
+                state.sync.sync_now(Utc::now()).unwrap();
+            }
+        })
+    };
+    state.reset().unwrap();
+    syncing.join().unwrap();
+    // Whatever the interleaving: the old enrolment's sessions ended before the files went, and
+    // every later session found the new store not enrolled.
+    let sent = server.versions(enrolment.patient_id);
+    assert!(
+        sent == 0 || sent == 200,
+        "a session is whole or did not start: {sent}"
+    );
+    assert!(
+        ilot_sync::SyncState::identity(&*state.store().unwrap())
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(home_at(&state, now).unwrap().entries, 0);
+}

@@ -49,6 +49,14 @@ impl SecretStore for FakeKeyring {
         *self.stored.borrow_mut() = Some(key.0);
         Ok(())
     }
+
+    fn delete(&self) -> std::result::Result<(), KeyringFailure> {
+        if !self.reachable {
+            return Err(self.failure());
+        }
+        *self.stored.borrow_mut() = None;
+        Ok(())
+    }
 }
 
 fn db_in(dir: &tempfile::TempDir) -> PathBuf {
@@ -256,4 +264,34 @@ fn a_named_secret_goes_to_a_working_keyring_and_never_to_a_file() {
         .unwrap()
         .unwrap();
     assert_eq!(*got, [0x77; KEY_LEN]);
+}
+
+#[test]
+fn a_deleted_secret_is_gone_from_the_keyring_and_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_in(&dir);
+    let secret = Zeroizing::new([0x33; KEY_LEN]);
+    let ring = FakeKeyring::working();
+    put_secret_with(&db, "device", KeyMode::Keyring, &ring, "u#device", &secret).unwrap();
+    delete_secret_with(&db, "device", KeyMode::Keyring, &ring).unwrap();
+    assert!(
+        get_secret_with(&db, "device", KeyMode::Keyring, &ring, "u#device")
+            .unwrap()
+            .is_none()
+    );
+    // Deleting again is fine: nothing kept.
+    delete_secret_with(&db, "device", KeyMode::Keyring, &ring).unwrap();
+
+    let down = FakeKeyring::unreachable();
+    put_secret_with(&db, "device", KeyMode::Auto, &down, "u#device", &secret).unwrap();
+    assert!(secret_file_path(&db, "device").exists());
+    delete_secret_with(&db, "device", KeyMode::Auto, &down).unwrap();
+    assert!(!secret_file_path(&db, "device").exists());
+    assert!(
+        get_secret_with(&db, "device", KeyMode::Auto, &down, "u#device")
+            .unwrap()
+            .is_none()
+    );
+    // With the keyring required, an unreachable one is an error, not a silent "done".
+    assert!(delete_secret_with(&db, "device", KeyMode::Keyring, &down).is_err());
 }
