@@ -44,8 +44,13 @@ port=8480
 export ILOT_KEYSTORE=${ILOT_KEYSTORE:-auto}
 unset ILOT_DB
 ILOT_PASSWORD=demo-password $ilot --db "$server_db" operator create-operator --username drmartin --name "Dr Martin" >/dev/null
-invite=$($ilot --db "$server_db" operator create-patient --pseudonym DEMO-APP --by drmartin \
-  --public-url "http://127.0.0.1:$port" --json | sed -n 's/.*"link": "\(.*\)".*/\1/p')
+patient_json=$($ilot --db "$server_db" operator create-patient --pseudonym DEMO-APP --by drmartin \
+  --public-url "http://127.0.0.1:$port" --json)
+invite=$(printf '%s' "$patient_json" | sed -n 's/.*"link": "\(.*\)".*/\1/p')
+patient=$(printf '%s' "$patient_json" | sed -n 's/.*"patient_id": "\(.*\)".*/\1/p')
+# A first message from the care team: the app's first sync brings it (Messages).
+$ilot --db "$server_db" operator message --patient "$patient" --by drmartin \
+  --text "Bienvenue dans la télésurveillance. Notez vos glycémies ; nous regardons vos données chaque semaine. Dr Martin" >/dev/null
 $ilot --db "$server_db" server --listen "127.0.0.1:$port" > "$demo/server.log" 2>&1 &
 server_pid=$!
 trap 'kill $server_pid 2>/dev/null || true' EXIT
@@ -58,6 +63,9 @@ echo "building the app (UI embedded)…"
 cargo build --locked -p ilot-app --features custom-protocol --quiet
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
   echo "starting Ilot (demo data; local operator server on port $port; close the window to finish)"
+  echo "  the care team can write meanwhile, from another terminal:"
+  echo "  $ilot --db $server_db operator message --patient $patient --by drmartin --text 'Bonjour'"
+  echo "  then 'Synchroniser maintenant' in the app brings it"
   ILOT_DB="$app_db" ILOT_DEMO=1 target/debug/ilot-app || true
 else
   echo "no display here: the app window needs one (on a desktop, this script opens it)."

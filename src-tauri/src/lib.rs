@@ -36,6 +36,9 @@ pub fn run() {
     tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_dialog::init())
+        // `ilot://enrol?…` invites (the QR code on the care team's sheet) open the app on the
+        // enrolment form, filled in; the patient still confirms.
+        .plugin(tauri_plugin_deep_link::init())
         .setup(|app| {
             let dir = app.path().app_data_dir()?;
             let state = AppState::open(&dir)?;

@@ -147,3 +147,42 @@ export const ENROLLED = {
     },
   ],
 };
+
+/** The QR code path: the system opens the app with the sheet's ilot://enrol link as its only
+ *  argument (what a desktop does for a clicked link, a phone for a scanned QR code); onboarding's
+ *  enrolment step is already filled in and the patient confirms. */
+export const INVITED = {
+  name: 'invited',
+  env: {},
+  async setup(_dataDir, ctx) {
+    if (!ctx.ilot) throw new Error('the invited scenario needs --ilot <ilot binary> for its operator server');
+    ctx.server = await OperatorServer.start({ ilot: ctx.ilot, logFile: join(ctx.logs, 'invited-server.log') });
+  },
+  args: (ctx) => [ctx.server.patient.link],
+  async teardown(ctx) {
+    await ctx.server?.stop();
+  },
+  steps: [
+    {
+      name: 'onboarding-with-the-invite-link',
+      async run({ session: s, server, shot }) {
+        await onboard(s, {
+          async enrol(s) {
+            await s.waitFor(tid('enrol-link-seen'));
+            const filled = await s.execute("return document.querySelector('[data-testid=\"enrol-code\"]').value");
+            assert.equal(filled, server.patient.link);
+            await shot('invite-filled');
+            await s.click(tid('enrol-submit'));
+            assert.match(await s.textOf(tid('ob-enrolled')), /dossier E2E-001/);
+            await s.click(tid('ob-next'));
+          },
+        });
+        await s.waitFor(tid('sync-line'), { text: /Tout est envoyé à votre équipe/, timeoutMs: 30_000 });
+        // The care team sees the device linked and the consent given.
+        const { patient } = await server.api('GET', `/v1/operator/patients/${server.patientId}`);
+        assert.ok(patient.enrolled_at, 'enrolled on the server');
+        assert.equal(patient.consent_granted, true);
+      },
+    },
+  ],
+};

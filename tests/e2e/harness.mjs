@@ -109,8 +109,9 @@ export function processTree(pid) {
 }
 
 /**
- * Runs `scenarios` ({ name, env?, setup?(dataDir, ctx), teardown?(ctx), steps: [{ name, run(ctx) }] })
- * and returns { passed, failed, results }. `ctx` has { session, driver, dataDir, app, ilot, logs,
+ * Runs `scenarios` ({ name, env?, setup?(dataDir, ctx), args?(ctx), teardown?(ctx),
+ * steps: [{ name, run(ctx) }] }) and returns { passed, failed, results }; `args` are the app's
+ * command-line arguments (after `setup`). `ctx` has { session, driver, dataDir, app, ilot, logs,
  * shot(name), restart() }; `setup` may add to `ctx` and return extra environment for the app.
  */
 export async function runScenarios(scenarios, { app, ilot, driverBin, artifacts, only }) {
@@ -149,16 +150,17 @@ export async function runScenarios(scenarios, { app, ilot, driverBin, artifacts,
         await session.end();
         await sleep(300);
         const t0 = performance.now();
-        session = await Session.start(driver.url, app);
+        session = await Session.start(driver.url, app, { args: ctx.args });
         return t0;
       },
     };
     console.log(`\n▶ ${sc.name}`);
     try {
       if (sc.setup) Object.assign(env, (await sc.setup(dataDir, ctx)) ?? {});
+      ctx.args = sc.args ? sc.args(ctx) : [];
       driver = await Driver.start({ driverBin, env, logFile: join(logs, `${sc.name}.log`) });
       ctx.startedAt = performance.now();
-      session = await Session.start(driver.url, app);
+      session = await Session.start(driver.url, app, { args: ctx.args });
       for (const step of sc.steps) {
         const t0 = performance.now();
         try {

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { runScenarios } from './harness.mjs';
 import { PATIENT_STEPS } from './patient.mjs';
-import { ENROLLED } from './enrolled.mjs';
+import { ENROLLED, INVITED } from './enrolled.mjs';
 import { PERF_SCENARIOS } from './perf.mjs';
 
 const { values } = parseArgs({
@@ -30,7 +30,7 @@ if (!process.env.DISPLAY) {
 }
 
 const suites = {
-  patient: [{ name: 'patient', env: { ILOT_SIM: '1' }, steps: PATIENT_STEPS }, ENROLLED],
+  patient: [{ name: 'patient', env: { ILOT_SIM: '1' }, steps: PATIENT_STEPS }, ENROLLED, INVITED],
   perf: PERF_SCENARIOS,
 };
 const scenarios = suites[values.suite];

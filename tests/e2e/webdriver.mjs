@@ -11,8 +11,8 @@ export class Session {
     this.id = id;
   }
 
-  static async start(base, application, { timeoutMs = 60_000 } = {}) {
-    const caps = { capabilities: { alwaysMatch: { 'tauri:options': { application } } } };
+  static async start(base, application, { timeoutMs = 60_000, args = [] } = {}) {
+    const caps = { capabilities: { alwaysMatch: { 'tauri:options': { application, args } } } };
     const deadline = Date.now() + timeoutMs;
     let last;
     while (Date.now() < deadline) {

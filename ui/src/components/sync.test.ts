@@ -11,6 +11,7 @@ vi.mock('../lib/ipc', async (orig) => {
 import { ipc, IpcError } from '../lib/ipc';
 import type { Inbox } from '../lib/ipc';
 import EnrolForm from './EnrolForm.svelte';
+import { receivedInvite } from '../lib/enrol';
 import OnboardingScreen from '../screens/OnboardingScreen.svelte';
 import MessagesScreen from '../screens/MessagesScreen.svelte';
 import AppointmentsScreen from '../screens/AppointmentsScreen.svelte';
@@ -58,6 +59,18 @@ describe('EnrolForm', () => {
     await fireEvent.click(getByTestId('enrol-submit'));
     expect(ipc.enrol).toHaveBeenCalledWith('ilot://enrol?v=1&s=x', null);
     await waitFor(() => expect(onenrolled).toHaveBeenCalledWith(expect.objectContaining({ pseudonym: 'P-001' })));
+  });
+
+  it('starts from an invite the system opened the app with (QR code, link), and waits for a tap', async () => {
+    receivedInvite.set('ilot://enrol?v=1&s=from-qr');
+    try {
+      const { getByTestId } = render(EnrolForm, { onenrolled: vi.fn() });
+      await waitFor(() => expect((getByTestId('enrol-code') as HTMLInputElement).value).toBe('ilot://enrol?v=1&s=from-qr'));
+      expect(getByTestId('enrol-link-seen')).toBeTruthy();
+      expect(ipc.enrol).not.toHaveBeenCalled();
+    } finally {
+      receivedInvite.set(null);
+    }
   });
 });
 
