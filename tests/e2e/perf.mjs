@@ -1,7 +1,8 @@
 // Performance of the real app window with demo data (ILOT_DEMO=1): cold start to the first
 // screen with data, 90 days of CGM in the charts (timed inside the webview with performance.now
 // around the render), and memory (RSS) with a year of data. Numbers go to
-// artifacts/<scenario>-metrics.json and the console; nothing is asserted on timings.
+// artifacts/<scenario>-metrics.json and the console; nothing is asserted on timings. The
+// baseline of the same run is the same app on an empty store (perf-baseline-empty).
 
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -100,7 +101,29 @@ function steps(days) {
   ];
 }
 
+/** The baseline measured in the same run: the same app and window on an empty store (cold start
+ *  to the first screen, which is onboarding, and memory there). */
+const BASELINE_STEPS = [
+  {
+    name: 'first-start-empty',
+    async run(ctx) {
+      await ctx.session.waitFor(tid('onboarding'), { timeoutMs: 120_000 });
+    },
+  },
+  {
+    name: 'cold-start-empty',
+    async run(ctx) {
+      const t0 = await ctx.restart();
+      await ctx.session.waitFor(tid('onboarding'));
+      ctx.metrics.cold_start_to_first_screen_ms = Math.round(performance.now() - t0);
+      Object.assign(ctx.metrics, memory(ctx));
+      console.log('   ', JSON.stringify(ctx.metrics));
+    },
+  },
+];
+
 export const PERF_SCENARIOS = [
+  { name: 'perf-baseline-empty', steps: BASELINE_STEPS },
   { name: 'perf-90-days', env: { ILOT_DEMO: '1', ILOT_DEMO_DAYS: '90' }, setup: preOnboarded, steps: steps(90) },
   { name: 'perf-365-days', env: { ILOT_DEMO: '1', ILOT_DEMO_DAYS: '365' }, setup: preOnboarded, steps: steps(90) },
 ];

@@ -42,6 +42,16 @@ impl Server {
         let config = ilot_server::Config::new(format!("http://{addr}"));
         let storage = ilot_server::storage::open("sqlite::memory:").unwrap();
         let state = ilot_server::AppState::new(storage, config).unwrap();
+        let runtime = Self::serve(addr, &state);
+        Self {
+            state,
+            addr,
+            runtime: Some(runtime),
+        }
+    }
+
+    /// Serves `state` on `addr` from a runtime of its own (dropping it stops the server).
+    fn serve(addr: SocketAddr, state: &ilot_server::AppState) -> tokio::runtime::Runtime {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -51,11 +61,7 @@ impl Server {
             .block_on(tokio::net::TcpListener::bind(addr))
             .unwrap();
         runtime.spawn(ilot_server::serve(state.clone(), listener));
-        Self {
-            state,
-            addr,
-            runtime: Some(runtime),
-        }
+        runtime
     }
 
     fn url(&self) -> String {
@@ -303,15 +309,7 @@ fn offline_is_retried_on_the_backoff_and_goes_through_when_the_server_is_back() 
     assert!(second.next_try_at.unwrap() <= now + TimeDelta::seconds(30));
 
     // Back on the same address and storage: the next session sends everything.
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind(addr))
-        .unwrap();
-    runtime.spawn(ilot_server::serve(storage_state.clone(), listener));
+    let runtime = Server::serve(addr, &storage_state);
     let status = state.sync.sync_now(now).unwrap();
     assert_eq!((status.problem, status.failures), (None, 0));
     assert_eq!(
