@@ -79,6 +79,7 @@ pub fn run() {
             commands::reports::prescription,
             commands::reports::observance_view,
             commands::export::export_csv,
+            commands::export::export_fhir,
             commands::devices::devices,
             commands::devices::scan_devices,
             commands::devices::pair_device,

@@ -10,6 +10,7 @@
 
 mod entry;
 mod error;
+pub mod fhir;
 mod glucose;
 mod prescription;
 

@@ -1,5 +1,5 @@
-//! Data portability (SPEC §2): every entry as CSV, to a file the patient picked or to the
-//! downloads folder. (FHIR R4 export waits for its mapping in a shared crate.)
+//! Data portability (SPEC §2): every entry as CSV, or as an HL7 FHIR R4 bundle (the mapping is
+//! `ilot_domain::fhir`), to a file the patient picked or to the downloads folder.
 
 use std::path::{Path, PathBuf};
 
@@ -36,21 +36,64 @@ pub fn export_csv(
     state: State<'_, AppState>,
     path: Option<String>,
 ) -> Result<String> {
-    let target = match path.filter(|p| !p.trim().is_empty()) {
-        Some(p) => PathBuf::from(p),
-        None => {
-            let dir = app
-                .path()
-                .download_dir()
-                .or_else(|_| app.path().home_dir())
-                .map_err(|e| Error::Io(format!("no downloads folder: {e}")))?;
-            dir.join(format!("ilot-export-{}.csv", Utc::now().format("%Y-%m-%d")))
-        }
-    };
+    let target = target(&app, path, "csv")?;
     let store = state.store()?;
     let n = write_csv(&store, &target)?;
     tracing::info!(entries = n, path = %target.display(), "exported");
     Ok(target.display().to_string())
+}
+
+/// Writes the FHIR R4 bundle (JSON) to `path`, or to `ilot-export-<date>.fhir.json` in the
+/// downloads folder; returns where it went.
+#[tauri::command]
+pub fn export_fhir(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    path: Option<String>,
+) -> Result<String> {
+    let target = target(&app, path, "fhir.json")?;
+    let store = state.store()?;
+    let n = write_fhir(&store, &target, Utc::now())?;
+    tracing::info!(entries = n, path = %target.display(), "exported as FHIR");
+    Ok(target.display().to_string())
+}
+
+/// The path the patient picked, or `ilot-export-<date>.<ext>` in the downloads folder.
+fn target(app: &AppHandle, path: Option<String>, ext: &str) -> Result<PathBuf> {
+    if let Some(p) = path.filter(|p| !p.trim().is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
+    let dir = app
+        .path()
+        .download_dir()
+        .or_else(|_| app.path().home_dir())
+        .map_err(|e| Error::Io(format!("no downloads folder: {e}")))?;
+    Ok(dir.join(format!(
+        "ilot-export-{}.{ext}",
+        Utc::now().format("%Y-%m-%d")
+    )))
+}
+
+/// Every current entry (deleted ones left out), oldest first, as one FHIR bundle. Returns the
+/// number of entries.
+pub fn write_fhir(store: &Store, target: &Path, now: chrono::DateTime<Utc>) -> Result<usize> {
+    let io = |e: String| Error::Io(format!("{}: {e}", target.display()));
+    let entries = store.entries(None, None, None, false)?;
+    let pseudonym = crate::state::profile(store)?.pseudonym;
+    let bundle = ilot_domain::fhir::bundle(
+        &pseudonym,
+        entries.iter().map(|s| ilot_domain::fhir::Exported {
+            id: s.id,
+            version: s.version,
+            entry: &s.entry,
+        }),
+        now,
+    );
+    let file = std::fs::File::create(target).map_err(|e| io(e.to_string()))?;
+    let mut w = std::io::BufWriter::new(file);
+    serde_json::to_writer_pretty(&mut w, &bundle).map_err(|e| io(e.to_string()))?;
+    std::io::Write::flush(&mut w).map_err(|e| io(e.to_string()))?;
+    Ok(entries.len())
 }
 
 /// Every current entry (deleted ones left out), oldest first. Returns the number of rows.
@@ -201,5 +244,17 @@ mod tests {
         );
         assert_eq!(&rows[0][7], "fasting");
         assert!(rows[1][13].contains("de \\\"fête\\\""), "{}", &rows[1][13]);
+
+        // The same store as a FHIR bundle: the patient, then both entries, values as given.
+        let path = dir.path().join("x.fhir.json");
+        assert_eq!(write_fhir(&store, &path, now).unwrap(), 2);
+        let b: serde_json::Value =
+            serde_json::from_reader(std::fs::File::open(&path).unwrap()).unwrap();
+        assert_eq!(b["resourceType"], "Bundle");
+        let items = b["entry"].as_array().unwrap();
+        assert_eq!(items.len(), 3);
+        assert_eq!(items[1]["resource"]["valueQuantity"]["value"], 1.26);
+        assert_eq!(items[1]["resource"]["valueQuantity"]["unit"], "g/L");
+        assert_eq!(items[2]["resource"]["valueString"], "repas, de \"fête\"");
     }
 }

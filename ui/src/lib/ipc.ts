@@ -559,6 +559,7 @@ export const ipc = {
   observance: () => call<ObservanceView>('observance_view'),
 
   exportCsv: (path: string | null) => call<string>('export_csv', { path }),
+  exportFhir: (path: string | null) => call<string>('export_fhir', { path }),
 
   devices: () => call<DevicesView>('devices'),
   scanDevices: (seconds: number) => call<FoundDevice[]>('scan_devices', { seconds }),

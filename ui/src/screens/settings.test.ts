@@ -1,0 +1,58 @@
+// Settings' export: the patient picks the format (spreadsheet or FHIR for medical software) and
+// the shell writes the file; the screen says where it went.
+import { describe, expect, it, vi } from 'vitest';
+import { fireEvent, render } from '@testing-library/svelte';
+
+vi.mock('../lib/ipc', async (orig) => {
+  const real = await orig<typeof import('../lib/ipc')>();
+  return {
+    ...real,
+    ipc: {
+      ...real.ipc,
+      prescription: vi.fn().mockResolvedValue(null),
+      exportCsv: vi.fn().mockResolvedValue('/home/p/Téléchargements/ilot-export-2026-11-22.csv'),
+      exportFhir: vi.fn().mockResolvedValue('/home/p/Téléchargements/ilot-export-2026-11-22.fhir.json'),
+    },
+  };
+});
+
+import { ipc } from '../lib/ipc';
+import type { AppInfo } from '../lib/ipc';
+import SettingsScreen from './SettingsScreen.svelte';
+
+const info: AppInfo = {
+  language: 'fr',
+  text_scale: 100,
+  onboarded: true,
+  consent: null,
+  enrolled: null,
+  pin_set: true,
+  locked: false,
+  demo: false,
+  unit: 'g/L',
+  tz: 'Europe/Paris',
+  database: '/tmp/ilot.db',
+  version: '0.1.0',
+};
+
+function screen() {
+  return render(SettingsScreen, { info, home: null, onchanged: () => {}, onreset: () => {}, onsync: async () => {} });
+}
+
+describe('SettingsScreen export', () => {
+  it('exports a spreadsheet by default', async () => {
+    const { getByTestId, findByText } = screen();
+    await fireEvent.click(getByTestId('export-downloads'));
+    expect(ipc.exportCsv).toHaveBeenCalledWith(null);
+    expect(await findByText(/ilot-export-2026-11-22\.csv/)).toBeTruthy();
+  });
+
+  it('exports FHIR for medical software when chosen', async () => {
+    const { getByTestId, getByLabelText, findByText } = screen();
+    expect(getByLabelText('FHIR (JSON), pour un logiciel médical')).toBeTruthy();
+    await fireEvent.click(getByTestId('export-fhir'));
+    await fireEvent.click(getByTestId('export-downloads'));
+    expect(ipc.exportFhir).toHaveBeenCalledWith(null);
+    expect(await findByText(/\.fhir\.json/)).toBeTruthy();
+  });
+});
