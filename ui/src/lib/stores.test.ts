@@ -8,22 +8,10 @@ vi.mock('./ipc', async (orig) => {
 
 import { ipc, IpcError } from './ipc';
 import type { AppInfo, Home } from './ipc';
+import { appInfo as fixture } from '../test/fixtures';
 import { home, info, notice, refreshHome, refreshInfo, say, unit, go, screen, applyTextScale } from './stores';
 
-const appInfo: AppInfo = {
-  language: 'fr',
-  text_scale: 150,
-  onboarded: true,
-  consent: null,
-  enrolled: null,
-  pin_set: true,
-  locked: false,
-  demo: false,
-  unit: 'mmol/L',
-  tz: 'Europe/Paris',
-  database: '/tmp/ilot.db',
-  version: '0.1.0',
-};
+const appInfo: AppInfo = fixture({ text_scale: 150, unit: 'mmol/L' });
 
 describe('stores', () => {
   beforeEach(() => {

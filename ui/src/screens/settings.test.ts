@@ -17,23 +17,10 @@ vi.mock('../lib/ipc', async (orig) => {
 });
 
 import { ipc } from '../lib/ipc';
-import type { AppInfo } from '../lib/ipc';
+import { appInfo } from '../test/fixtures';
 import SettingsScreen from './SettingsScreen.svelte';
 
-const info: AppInfo = {
-  language: 'fr',
-  text_scale: 100,
-  onboarded: true,
-  consent: null,
-  enrolled: null,
-  pin_set: true,
-  locked: false,
-  demo: false,
-  unit: 'g/L',
-  tz: 'Europe/Paris',
-  database: '/tmp/ilot.db',
-  version: '0.1.0',
-};
+const info = appInfo();
 
 function screen() {
   return render(SettingsScreen, { info, home: null, onchanged: () => {}, onreset: () => {}, onsync: async () => {} });
