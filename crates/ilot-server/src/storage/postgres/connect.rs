@@ -78,41 +78,52 @@ pub(crate) fn message(e: &postgres::Error) -> String {
 }
 
 /// `url` without its password (`postgres://user:***@host/db`), also in `password=` query
-/// parameters, so that it can go in logs and errors.
+/// parameters, so that it can go in logs and errors. Everything between `://` and the last `@`
+/// is user information: a password may hold `/`, `?`, `#` or `@`, so no other character is
+/// trusted to end it. When in doubt this shows too little, never a password.
 pub fn redact_url(url: &str) -> String {
-    let (head, query) = match url.split_once('?') {
-        Some((h, q)) => (h, Some(q)),
-        None => (url, None),
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return redact_password_parameters(url);
     };
-    let mut out = match head.split_once("://") {
-        Some((scheme, rest)) => {
-            let (authority, path) = match rest.find('/') {
-                Some(i) => rest.split_at(i),
-                None => (rest, ""),
-            };
-            let authority = match authority.rsplit_once('@') {
-                Some((userinfo, host)) => match userinfo.split_once(':') {
-                    Some((user, _)) => format!("{user}:***@{host}"),
-                    None => format!("{userinfo}@{host}"),
-                },
-                None => authority.to_string(),
-            };
-            format!("{scheme}://{authority}{path}")
-        }
-        None => head.to_string(),
+    let rest = match rest.rfind('@') {
+        Some(at) => match rest[..at].split_once(':') {
+            Some((user, _)) => format!("{user}:***@{}", &rest[at + 1..]),
+            None => rest.to_string(),
+        },
+        None => rest.to_string(),
     };
-    if let Some(q) = query {
-        let q: Vec<String> = q
-            .split('&')
-            .map(|kv| match kv.split_once('=') {
-                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
-                _ => kv.to_string(),
-            })
-            .collect();
-        out.push('?');
-        out.push_str(&q.join("&"));
+    redact_password_parameters(&format!("{scheme}://{rest}"))
+}
+
+/// Replaces the value of every `password=` parameter (after `?` or `&`, any case) by `***`.
+fn redact_password_parameters(text: &str) -> String {
+    const KEY: &str = "password=";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = find_parameter(rest, KEY) {
+        let value = i + KEY.len();
+        out.push_str(&rest[..value]);
+        out.push_str("***");
+        rest = match rest[value..].find(['&', '#']) {
+            Some(end) => &rest[value + end..],
+            None => "",
+        };
     }
+    out.push_str(rest);
     out
+}
+
+/// Where `key` starts as a parameter name (right after `?` or `&`), ignoring case.
+fn find_parameter(text: &str, key: &str) -> Option<usize> {
+    let lower = text.to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(i) = lower[from..].find(key).map(|i| i + from) {
+        if i > 0 && matches!(text.as_bytes()[i - 1], b'?' | b'&') {
+            return Some(i);
+        }
+        from = i + 1;
+    }
+    None
 }
 
 #[cfg(test)]
@@ -131,5 +142,36 @@ mod tests {
         );
         assert_eq!(redact_url("postgres://db/ilot"), "postgres://db/ilot");
         assert_eq!(redact_url("sqlite:/tmp/x.db"), "sqlite:/tmp/x.db");
+    }
+
+    /// Regression (issue 10, item 10): the authority was cut at the first `/` or `?`, so a
+    /// password holding one of them was printed (whole or in part).
+    #[test]
+    fn passwords_with_slashes_question_marks_and_at_signs_never_show() {
+        for (url, shown) in [
+            (
+                "postgres://ilot:pa/ss@db.example/ilot",
+                "postgres://ilot:***@db.example/ilot",
+            ),
+            (
+                "postgres://ilot:pa?ss@db.example:5432/ilot?sslmode=require",
+                "postgres://ilot:***@db.example:5432/ilot?sslmode=require",
+            ),
+            (
+                "postgresql://ilot:a/b?c#d@e@db/ilot",
+                "postgresql://ilot:***@db/ilot",
+            ),
+            ("postgres://ilot:s3/cr?t@db", "postgres://ilot:***@db"),
+            (
+                "mysql://root:x/y?z@db/x?password=q/r",
+                "mysql://root:***@db/x?password=***",
+            ),
+        ] {
+            let got = redact_url(url);
+            assert_eq!(got, shown, "{url}");
+            for secret in ["pa/ss", "pa?ss", "a/b?c#d@e", "s3/cr?t", "x/y?z", "q/r"] {
+                assert!(!got.contains(secret), "{got}");
+            }
+        }
     }
 }
