@@ -1,19 +1,21 @@
-//! The HTTP surface: shared state, the router and `serve`. Nodes keep no session state of their
-//! own (sessions, keys and batch numbers are in the storage), so several can run behind a load
-//! balancer; only the enrolment rate-limit counters are per node (see `ratelimit.rs`).
+//! The HTTP surface: shared state, the router and `serve`. Nodes keep no state of their own
+//! (sessions, keys, batch numbers and failed-attempt counters are in the storage), so several
+//! can run behind a load balancer.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post, put};
 use chrono::{DateTime, Utc};
 use ilot_wire::ServerSecret;
 use tokio::net::TcpListener;
 
+use crate::auth::PasswordGate;
 use crate::error::{Result, ServerError};
-use crate::ratelimit::{Limit, RateLimiter};
+use crate::ratelimit::Limit;
 use crate::storage::Storage;
 use crate::{device, openapi, operator};
 
@@ -26,14 +28,21 @@ pub struct Config {
     /// The address devices use, put in enrolment links (`https://…`, or `http://` on loopback).
     pub public_url: String,
     pub code_ttl: chrono::TimeDelta,
-    /// Enrolment attempts per client address.
+    /// Enrolment attempts per client network (an IPv4 address, an IPv6 /64).
     pub enrol_per_ip: Limit,
     /// Failed enrolment attempts per code prefix (first three symbols).
     pub enrol_per_prefix: Limit,
-    /// Failed logins per client address.
+    /// Failed logins per client network (an IPv4 address, an IPv6 /64).
     pub login_per_ip: Limit,
     /// Failed logins per user name (guessing one operator's password or code from many addresses).
     pub login_per_user: Limit,
+    /// Proxies (addresses or networks) whose `X-Forwarded-For` names the client; any other
+    /// peer's header is ignored (`ilot server --trusted-proxy`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Argon2 verifications running at once on this node.
+    pub password_slots: usize,
+    /// How long a login waits for a free Argon2 slot before it is answered 503.
+    pub password_wait: Duration,
     pub session_ttl: chrono::TimeDelta,
     /// How often the scheduler looks for patients whose data stopped.
     pub no_data_every: Duration,
@@ -70,6 +79,9 @@ impl Config {
                 attempts: 10,
                 window: Duration::from_secs(600),
             },
+            trusted_proxies: Vec::new(),
+            password_slots: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            password_wait: Duration::from_secs(5),
             session_ttl: chrono::TimeDelta::hours(12),
             no_data_every: Duration::from_secs(300),
             clock: Arc::new(Utc::now),
@@ -80,7 +92,7 @@ impl Config {
 pub(crate) struct Inner {
     pub storage: Box<dyn Storage>,
     pub secret: ServerSecret,
-    pub limiter: RateLimiter,
+    pub passwords: PasswordGate,
     pub config: Config,
 }
 
@@ -102,7 +114,7 @@ impl AppState {
         Ok(Self(Arc::new(Inner {
             storage,
             secret,
-            limiter: RateLimiter::default(),
+            passwords: PasswordGate::new(config.password_slots, config.password_wait),
             config,
         })))
     }
@@ -113,6 +125,11 @@ impl AppState {
 
     pub fn now(&self) -> DateTime<Utc> {
         (self.0.config.clock)()
+    }
+
+    /// The node's Argon2 slots and its count of password verifications.
+    pub fn passwords(&self) -> &PasswordGate {
+        &self.0.passwords
     }
 
     pub fn server_public_key(&self) -> ilot_wire::PublicKey {
@@ -182,6 +199,8 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(
             ilot_wire::MAX_SEALED_LEN,
         ))
+        .layer(from_fn_with_state(state.clone(), crate::headers::secure))
+        .layer(from_fn_with_state(state.clone(), crate::client::scope))
         .with_state(state)
 }
 

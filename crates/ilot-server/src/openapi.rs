@@ -220,7 +220,7 @@ pub fn document() -> Value {
                     "type": "object",
                     "required": ["username", "password", "totp"],
                     "properties": {
-                        "username": { "type": "string" },
+                        "username": { "type": "string", "minLength": 1, "maxLength": 64 },
                         "password": { "type": "string" },
                         "totp": { "type": "string", "pattern": "^[0-9]{6}$" }
                     }
@@ -319,13 +319,15 @@ pub fn document() -> Value {
                 "AuditRow": {
                     "type": "object",
                     "additionalProperties": false,
-                    "required": ["id", "operator_id", "action", "patient_id", "at"],
+                    "required": ["id", "operator_id", "action", "patient_id", "at", "client", "detail"],
                     "properties": {
                         "id": { "type": "integer" },
-                        "operator_id": { "type": "integer" },
+                        "operator_id": { "type": ["integer", "null"] },
                         "action": { "type": "string" },
                         "patient_id": { "oneOf": [{ "$ref": "#/components/schemas/PatientId" }, { "type": "null" }] },
-                        "at": { "$ref": "#/components/schemas/Time" }
+                        "at": { "$ref": "#/components/schemas/Time" },
+                        "client": { "type": ["string", "null"] },
+                        "detail": {}
                     }
                 },
                 "ErrorBody": {

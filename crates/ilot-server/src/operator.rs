@@ -22,11 +22,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::auth;
+use crate::client::Client;
 
 mod login;
 use crate::error::{Result, ServerError};
 use crate::http::AppState;
-use crate::storage::{AlertRow, NewPatient, Operator, PatientRow};
+use crate::storage::{AlertRow, AuditEvent, NewPatient, Operator, PatientRow};
 pub use login::{LoginRequest, LoginResponse, login};
 
 pub(crate) fn bad(msg: impl Into<String>) -> ServerError {
@@ -41,11 +42,26 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<
     })
 }
 
-/// A logged-in operator and the care team whose patients it may see.
+/// A logged-in operator, the care team whose patients it may see, and where it asks from.
 #[derive(Debug, Clone)]
 struct Session {
     op: Operator,
     team: i64,
+    client: Client,
+}
+
+impl Session {
+    /// An audit record of this operator's act, with the client's address.
+    fn event(&self, action: &str, at: DateTime<Utc>) -> AuditEvent {
+        AuditEvent::new(action, at).by(self.op.id).from(self.client)
+    }
+
+    /// Writes [`Session::event`] about `patient`.
+    fn audit(&self, s: &AppState, action: &str, patient: Option<PatientId>) -> Result<()> {
+        let mut e = self.event(action, s.now());
+        e.patient_id = patient;
+        s.storage().record_audit(&e)
+    }
 }
 
 impl std::ops::Deref for Session {
@@ -57,6 +73,7 @@ impl std::ops::Deref for Session {
 
 /// The logged-in operator, from the bearer token, with its team.
 async fn operator(state: &AppState, headers: &HeaderMap) -> Result<Session> {
+    let client = crate::client::current();
     let token = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -85,7 +102,7 @@ async fn operator(state: &AppState, headers: &HeaderMap) -> Result<Session> {
                     "this operator belongs to no care team; ask an administrator to add it to one",
                 )
             })?;
-            Ok(Session { op, team })
+            Ok(Session { op, team, client })
         })
         .await
 }
@@ -118,7 +135,7 @@ async fn read_patient<T: Send + 'static>(
     state
         .blocking(move |s| {
             let row = existing(s, id, op.team)?;
-            s.storage().audit(op.id, action, Some(id), s.now())?;
+            op.audit(s, action, Some(id))?;
             f(s, row)
         })
         .await
@@ -143,7 +160,6 @@ pub async fn list_patients(
     let op = operator(&state, &headers).await?;
     let rows = state
         .blocking(move |s| {
-            s.storage().audit(op.id, "list-patients", None, s.now())?;
             let mine = team_set(s, op.team)?;
             let alerts = team_open_alerts(s, &mine)?;
             let mut out: Vec<(u8, TriageRow)> = s
@@ -173,6 +189,11 @@ pub async fn list_patients(
                 b.0.cmp(&a.0)
                     .then(a.1.patient.pseudonym.cmp(&b.1.patient.pseudonym))
             });
+            let shown: Vec<String> = out.iter().map(|(_, r)| r.patient.id.to_string()).collect();
+            s.storage().record_audit(
+                &op.event("list-patients", s.now())
+                    .detail(json!({ "patients": shown })),
+            )?;
             Ok(out.into_iter().map(|(_, r)| r).collect())
         })
         .await?;
@@ -228,15 +249,17 @@ pub fn create_patient_with_code(
             "this operator belongs to no care team; add it to one first",
         )
     })?;
-    create_patient_in_team(s, req, by, team)
+    create_patient_in_team(s, req, by, team, "in-process")
 }
 
-/// As [`create_patient_with_code`], in the given care team.
+/// As [`create_patient_with_code`], in the given care team; `client` is where the request came
+/// from, for the audit log (a client address, or [`crate::audit::cli_client`]).
 pub fn create_patient_in_team(
     s: &AppState,
     req: CreatePatient,
     by: &Operator,
     team: i64,
+    client: &str,
 ) -> Result<Enrolment> {
     if by.role != CareRole::Physician {
         return Err(ServerError::refused(
@@ -260,8 +283,15 @@ pub fn create_patient_in_team(
     };
     s.storage().create_patient(&new, id, &by.member(), now)?;
     s.storage().set_patient_team(id, team)?;
-    s.storage().audit(by.id, "create-patient", Some(id), now)?;
-    new_enrolment(s, id)
+    let e = new_enrolment(s, id)?;
+    s.storage().record_audit(
+        &AuditEvent::new("create-patient", now)
+            .by(by.id)
+            .patient(id)
+            .from(client)
+            .detail(json!({ "enrolment_code_expires_at": e.expires_at })),
+    )?;
+    Ok(e)
 }
 
 fn new_enrolment(s: &AppState, id: PatientId) -> Result<Enrolment> {
@@ -295,7 +325,9 @@ pub async fn create_patient(
     let req: CreatePatient = parse_json(&body)?;
     Ok(Json(
         state
-            .blocking(move |s| create_patient_in_team(s, req, &op.op, op.team))
+            .blocking(move |s| {
+                create_patient_in_team(s, req, &op.op, op.team, &op.client.to_string())
+            })
             .await?,
     ))
 }
@@ -386,9 +418,14 @@ pub async fn all_alerts(State(state): State<AppState>, headers: HeaderMap) -> Re
     let op = operator(&state, &headers).await?;
     let v = state
         .blocking(move |s| {
-            s.storage()
-                .audit(op.id, "read-open-alerts", None, s.now())?;
             let alerts = team_open_alerts(s, &team_set(s, op.team)?)?;
+            let mut shown: Vec<String> = alerts.iter().map(|a| a.patient_id.to_string()).collect();
+            shown.sort();
+            shown.dedup();
+            s.storage().record_audit(
+                &op.event("read-open-alerts", s.now())
+                    .detail(json!({ "patients": shown })),
+            )?;
             Ok(serde_json::to_value(alerts)?)
         })
         .await?;
@@ -442,8 +479,7 @@ pub async fn set_prescription(
             let u = s
                 .storage()
                 .set_prescription(id, &p, &op.member(), s.now())?;
-            s.storage()
-                .audit(op.id, "set-prescription", Some(id), s.now())?;
+            op.audit(s, "set-prescription", Some(id))?;
             Ok(json!({ "version": u.version, "policy_version": u.prescription.policy.version }))
         })
         .await?;
@@ -473,8 +509,7 @@ pub async fn message(
             let m = s
                 .storage()
                 .add_message(id, &op.member(), &req.text, s.now())?;
-            s.storage()
-                .audit(op.id, "send-message", Some(id), s.now())?;
+            op.audit(s, "send-message", Some(id))?;
             Ok(m)
         })
         .await?;
@@ -518,7 +553,7 @@ pub async fn appointment(
                 cancelled: req.cancelled,
             };
             let a = s.storage().add_appointment(id, &a)?;
-            s.storage().audit(op.id, "set-appointment", Some(id), now)?;
+            op.audit(s, "set-appointment", Some(id))?;
             Ok(a)
         })
         .await?;
@@ -560,8 +595,7 @@ pub async fn ack_alert(
                 .storage()
                 .acknowledge_alert(id, &op.member(), req.note.as_deref(), s.now())?
                 .ok_or_else(missing)?;
-            s.storage()
-                .audit(op.id, "acknowledge-alert", Some(row.patient_id), s.now())?;
+            op.audit(s, "acknowledge-alert", Some(row.patient_id))?;
             Ok(row)
         })
         .await?;
@@ -578,9 +612,9 @@ pub async fn audit(State(state): State<AppState>, headers: HeaderMap) -> Result<
     }
     let v = state
         .blocking(move |s| {
-            Ok(serde_json::to_value(
-                s.storage().team_audit_log(op.team, 1000)?,
-            )?)
+            let log = s.storage().team_audit_log(op.team, 1000)?;
+            op.audit(s, "read-audit-log", None)?;
+            Ok(serde_json::to_value(log)?)
         })
         .await?;
     Ok(Json(v))

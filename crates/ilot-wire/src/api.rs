@@ -145,6 +145,8 @@ pub enum ErrorCode {
     /// The sealed message is truncated or malformed.
     Malformed,
     TooLarge,
+    /// A JSON endpoint was sent something else than `Content-Type: application/json`.
+    UnsupportedMediaType,
     UnsupportedVersion,
     /// Consent was withdrawn: the server takes nothing more from this device.
     ConsentWithdrawn,
@@ -163,6 +165,7 @@ impl ErrorCode {
             Self::SeqReused => 409,
             Self::EnrolmentCodeExpired | Self::EnrolmentCodeUsed => 410,
             Self::TooLarge => 413,
+            Self::UnsupportedMediaType => 415,
             Self::RateLimited => 429,
             Self::Internal => 500,
             Self::Unavailable => 503,

@@ -179,14 +179,34 @@ pub enum FeedItem {
     AlertAck(ilot_wire::AlertAck),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuditRow {
     pub id: i64,
-    pub operator_id: i64,
+    /// `None` when nobody was logged in: a failed login under an unknown name, a device's
+    /// enrolment.
+    pub operator_id: Option<i64>,
     pub action: String,
     pub patient_id: Option<PatientId>,
     pub at: DateTime<Utc>,
+    /// Who asked: the client's address (`… via <proxy>` behind a trusted proxy), or `cli:<user>`
+    /// for the `ilot operator` commands. `None` for records written before migration V3.
+    pub client: Option<String>,
+    /// What else the record needs to be useful: the patients a list returned, why a login failed.
+    pub detail: Option<serde_json::Value>,
 }
+
+/// One record to add to the audit log (see [`crate::audit`] for the helpers handlers use).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEvent {
+    pub operator_id: Option<i64>,
+    pub action: String,
+    pub patient_id: Option<PatientId>,
+    pub client: Option<String>,
+    pub detail: Option<serde_json::Value>,
+    pub at: DateTime<Utc>,
+}
+
+pub use crate::ratelimit::RateKey;
 
 /// Every backend implements this; `tests/it/conformance.rs` runs the same checks on each.
 pub trait Storage: Send + Sync + 'static {
@@ -293,14 +313,37 @@ pub trait Storage: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<Option<AlertRow>>;
 
+    /// A record of an operator's act, without client address or detail (see [`AuditEvent`]).
     fn audit(
         &self,
         operator_id: i64,
         action: &str,
         patient: Option<PatientId>,
         now: DateTime<Utc>,
-    ) -> Result<()>;
+    ) -> Result<()> {
+        self.record_audit(&AuditEvent {
+            operator_id: Some(operator_id),
+            action: action.to_string(),
+            patient_id: patient,
+            client: None,
+            detail: None,
+            at: now,
+        })
+    }
     fn audit_log(&self, limit: u32) -> Result<Vec<AuditRow>>;
+
+    // Failed-attempt counters shared by the nodes, and the audit record with client address
+    // and detail (migration V3).
+
+    /// Counts one attempt against every key in one transaction, unless one of them already
+    /// used up its attempts in its window: then nothing is counted and the answer is
+    /// `Some(seconds to wait)`. Closed windows are deleted first.
+    fn count_attempt(&self, keys: &[RateKey], now: DateTime<Utc>) -> Result<Option<u64>>;
+    /// Takes back one attempt of each key's open window (never below zero).
+    fn forgive_attempt(&self, keys: &[RateKey], now: DateTime<Utc>) -> Result<()>;
+    /// How many counter windows are stored (closed ones are deleted by the next count).
+    fn rate_windows(&self) -> Result<u64>;
+    fn record_audit(&self, event: &AuditEvent) -> Result<()>;
 
     // Care teams and the operators' second factor (migration V2). An operator sees only the
     // patients of its team; a patient or operator without a team is seen by, and sees, nobody.
@@ -364,3 +407,27 @@ macro_rules! security_delegates {
     };
 }
 pub(crate) use security_delegates;
+
+/// The V3 methods of [`Storage`] (counters, audit records), forwarded to each backend's `lim_*`
+/// methods (in its `limits.rs`).
+macro_rules! limits_delegates {
+    () => {
+        fn count_attempt(
+            &self,
+            keys: &[super::RateKey],
+            now: DateTime<Utc>,
+        ) -> Result<Option<u64>> {
+            self.lim_count_attempt(keys, now)
+        }
+        fn forgive_attempt(&self, keys: &[super::RateKey], now: DateTime<Utc>) -> Result<()> {
+            self.lim_forgive_attempt(keys, now)
+        }
+        fn rate_windows(&self) -> Result<u64> {
+            self.lim_rate_windows()
+        }
+        fn record_audit(&self, event: &super::AuditEvent) -> Result<()> {
+            self.lim_record_audit(event)
+        }
+    };
+}
+pub(crate) use limits_delegates;

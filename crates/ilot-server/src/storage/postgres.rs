@@ -9,6 +9,7 @@
 
 mod connect;
 mod ingest;
+mod limits;
 mod rows;
 mod security;
 
@@ -510,39 +511,17 @@ impl Storage for PostgresStorage {
         }))
     }
 
-    fn audit(
-        &self,
-        operator_id: i64,
-        action: &str,
-        patient: Option<PatientId>,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        let p = patient.map(|p| p.as_bytes().to_vec());
-        self.client()?.execute(
-            "INSERT INTO audit (operator_id, action, patient_id, at) VALUES ($1, $2, $3, $4)",
-            &[&operator_id, &action, &p, &ts(now)],
-        )?;
-        Ok(())
-    }
-
     fn audit_log(&self, limit: u32) -> Result<Vec<AuditRow>> {
         let rows = self.client()?.query(
-            "SELECT id, operator_id, action, patient_id, at FROM audit ORDER BY id DESC LIMIT $1",
+            &format!(
+                "SELECT {} FROM audit a ORDER BY a.id DESC LIMIT $1",
+                limits::AUDIT_COLUMNS
+            ),
             &[&i64::from(limit)],
         )?;
-        rows.iter()
-            .map(|r| {
-                let p: Option<&[u8]> = r.get(3);
-                Ok(AuditRow {
-                    id: r.get(0),
-                    operator_id: r.get(1),
-                    action: r.get(2),
-                    patient_id: p.map(patient_id).transpose()?,
-                    at: r.get(4),
-                })
-            })
-            .collect()
+        rows.iter().map(limits::audit_row).collect()
     }
 
     super::security_delegates!();
+    super::limits_delegates!();
 }

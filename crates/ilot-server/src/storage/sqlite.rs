@@ -22,13 +22,18 @@ use super::{
 use crate::error::{Result, ServerError};
 
 mod ingest;
+mod limits;
 mod rows;
 mod security;
 
 use rows::*;
 
 /// Migrations in order; never edit a shipped one, append.
-const MIGRATIONS: &[&str] = &[include_str!("schema.sql"), include_str!("v2_security.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("schema.sql"),
+    include_str!("v2_security.sql"),
+    include_str!("v3_login.sql"),
+];
 
 #[derive(Debug)]
 pub struct SqliteStorage {
@@ -515,49 +520,18 @@ impl Storage for SqliteStorage {
         }))
     }
 
-    fn audit(
-        &self,
-        operator_id: i64,
-        action: &str,
-        patient: Option<PatientId>,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        self.conn().execute(
-            "INSERT INTO audit (operator_id, action, patient_id, at_ms) VALUES (?1, ?2, ?3, ?4)",
-            params![operator_id, action, patient.map(|p| p.to_string()), ms(now)],
-        )?;
-        Ok(())
-    }
-
     fn audit_log(&self, limit: u32) -> Result<Vec<AuditRow>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached("SELECT id, operator_id, action, patient_id, at_ms FROM audit ORDER BY id DESC LIMIT ?1")?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {} FROM audit a ORDER BY a.id DESC LIMIT ?1",
+            limits::AUDIT_COLUMNS
+        ))?;
         let rows = stmt
-            .query_map([limit], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                    r.get::<_, i64>(4)?,
-                ))
-            })?
+            .query_map([limit], limits::read_audit)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        rows.into_iter()
-            .map(|(id, operator_id, action, p, at)| {
-                Ok(AuditRow {
-                    id,
-                    operator_id,
-                    action,
-                    patient_id: p
-                        .map(|p| p.parse())
-                        .transpose()
-                        .map_err(|e| bad("patient id", e))?,
-                    at: utc(at),
-                })
-            })
-            .collect()
+        rows.into_iter().map(limits::audit_row).collect()
     }
 
     super::security_delegates!();
+    super::limits_delegates!();
 }

@@ -378,7 +378,7 @@ fn sessions_expire_and_the_audit_log_keeps_who_what_when() {
                 log[0].patient_id,
                 log[0].at
             ),
-            (id, "read-entries", Some(p), t0()),
+            (Some(id), "read-entries", Some(p), t0()),
             "{name}"
         );
     }

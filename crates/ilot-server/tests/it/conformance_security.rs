@@ -92,7 +92,7 @@ fn teams_hold_operators_and_patients_and_scope_the_audit_log() {
             .collect();
         assert_eq!(
             seen,
-            vec![(oa, "read-entries"), (oa, "read-patient")],
+            vec![(Some(oa), "read-entries"), (Some(oa), "read-patient")],
             "{name}: newest first, team A only"
         );
         assert_eq!(s.team_audit_log(a, 1).unwrap().len(), 1, "{name}");

@@ -1,10 +1,13 @@
 //! Integration tests of the server: storage conformance (SQLite and PostgreSQL), the HTTP API on
 //! a real TCP port, and two API nodes sharing one PostgreSQL database.
 
+mod audit_headers;
 mod conformance;
+mod conformance_limits;
 mod conformance_security;
 mod http;
 mod login;
+mod login_limits;
 mod multinode;
 mod scoping;
 mod support;

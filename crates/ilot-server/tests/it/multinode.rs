@@ -33,6 +33,7 @@ fn node(rt: &tokio::runtime::Runtime, db: &str) -> Node {
     let url = format!("http://{}", listener.local_addr().unwrap());
     let mut config = Config::new(url.clone());
     config.clock = Arc::new(t0);
+    config.password_wait = std::time::Duration::from_secs(120);
     let state = AppState::new(ilot_server::storage::open(db).unwrap(), config).unwrap();
     rt.spawn(ilot_server::serve(state.clone(), listener));
     Node { url, state }
@@ -258,5 +259,49 @@ fn a_database_that_cannot_be_reached_is_named_without_its_password() {
     assert!(
         err.contains("postgres://") && !err.contains("hunter2"),
         "{err}"
+    );
+}
+
+/// Regression: each node counted failed logins in its own memory, so behind a load balancer
+/// with N nodes the limit was N times looser. The count is now in the database: 10 wrong
+/// guesses spread over two nodes use up the user name's 10, and of 40 guesses sent at once to
+/// both nodes, 10 are evaluated.
+#[test]
+fn two_nodes_on_one_database_share_the_failed_login_count() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let db = ilot_testpg::fresh_database("login_limit");
+    let a = node(&rt, &db);
+    let b = node(&rt, &db);
+    let hash = ilot_server::auth::hash_password(crate::support::PASSWORD).unwrap();
+    for user in ["dr", "ide"] {
+        a.state
+            .storage()
+            .create_operator(user, user, CareRole::Physician, &hash, t0())
+            .unwrap();
+    }
+    for i in 0..10 {
+        let to = if i % 2 == 0 { &a.url } else { &b.url };
+        let r = crate::support::login_at(to, None, "dr", "wrong password!!", "000000");
+        assert_eq!(r.status(), 401, "guess {i} to {to}");
+    }
+    for to in [&a.url, &b.url] {
+        let r = crate::support::login_at(to, None, "dr", "wrong password!!", "000000");
+        assert_eq!(r.status(), 429, "the 11th guess, to {to}");
+    }
+
+    let statuses = crate::login_limits::guesses_at_once(&[&a.url, &b.url], 40, "ide");
+    let evaluated = statuses.iter().filter(|&&st| st != 429).count();
+    assert_eq!(
+        evaluated, 10,
+        "of 40 guesses at once on two nodes: {statuses:?}"
+    );
+    assert_eq!(
+        a.state.passwords().checks() + b.state.passwords().checks(),
+        20,
+        "Argon2 verifications on both nodes"
     );
 }

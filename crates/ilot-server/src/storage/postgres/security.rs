@@ -82,25 +82,21 @@ impl PostgresStorage {
         rows.iter().map(|r| patient_id(r.get(0))).collect()
     }
 
+    /// Records written by the team's operators, and those about the team's patients written
+    /// without an operator (a device's enrolment).
     pub(super) fn sec_team_audit_log(&self, team: i64, limit: u32) -> Result<Vec<AuditRow>> {
         let rows = self.client()?.query(
-            "SELECT a.id, a.operator_id, a.action, a.patient_id, a.at FROM audit a
-             JOIN operators o ON o.id = a.operator_id WHERE o.team_id = $1
-             ORDER BY a.id DESC LIMIT $2",
+            &format!(
+                "SELECT {} FROM audit a
+                 LEFT JOIN operators o ON o.id = a.operator_id
+                 LEFT JOIN patients p ON p.id = a.patient_id AND a.operator_id IS NULL
+                 WHERE o.team_id = $1 OR p.team_id = $1
+                 ORDER BY a.id DESC LIMIT $2",
+                super::limits::AUDIT_COLUMNS
+            ),
             &[&team, &i64::from(limit)],
         )?;
-        rows.iter()
-            .map(|r| {
-                let p: Option<&[u8]> = r.get(3);
-                Ok(AuditRow {
-                    id: r.get(0),
-                    operator_id: r.get(1),
-                    action: r.get(2),
-                    patient_id: p.map(patient_id).transpose()?,
-                    at: r.get(4),
-                })
-            })
-            .collect()
+        rows.iter().map(super::limits::audit_row).collect()
     }
 
     pub(super) fn sec_set_totp_secret(&self, operator_id: i64, secret: &TotpSecret) -> Result<()> {
