@@ -235,7 +235,9 @@ fn is_loopback(host: &str) -> bool {
         return true;
     }
     match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
-        Some(v6) => v6.parse::<std::net::Ipv6Addr>().is_ok_and(|ip| ip.is_loopback()),
+        Some(v6) => v6
+            .parse::<std::net::Ipv6Addr>()
+            .is_ok_and(|ip| ip.is_loopback()),
         None => host
             .parse::<std::net::Ipv4Addr>()
             .is_ok_and(|ip| ip.is_loopback()),
