@@ -10,8 +10,9 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
 use ilot_domain::{DiabetesType, Monitoring, Prescription};
+use ilot_server::audit::cli_client;
 use ilot_server::operator::{CreatePatient, create_patient_in_team};
-use ilot_server::storage::Storage;
+use ilot_server::storage::{AuditEvent, Storage};
 use ilot_server::totp::TotpSecret;
 use ilot_wire::{CareRole, PatientId};
 
@@ -76,6 +77,13 @@ pub enum OperatorCmd {
     Alerts {
         #[arg(long)]
         patient: Option<PatientId>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The audit log, newest first (this read is audited too)
+    Audit {
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
         #[arg(long)]
         json: bool,
     },
@@ -145,11 +153,21 @@ pub fn run(db: Option<PathBuf>, cmd: OperatorCmd) -> Result<()> {
     match cmd {
         OperatorCmd::CreateTeam { name } => {
             let id = s.create_team(&name, now)?;
+            s.record_audit(
+                &AuditEvent::new("create-team", now)
+                    .from(cli_client())
+                    .detail(serde_json::json!({ "team": name, "team_id": id })),
+            )?;
             println!("care team {name} created (id {id})");
         }
         OperatorCmd::ResetTotp { username } => {
             let op = by(&username)?;
             new_totp(s, op.id, &username)?;
+            s.record_audit(
+                &AuditEvent::new("reset-totp", now)
+                    .from(cli_client())
+                    .detail(serde_json::json!({ "username": username, "operator_id": op.id })),
+            )?;
         }
         OperatorCmd::CreateOperator {
             username,
@@ -165,10 +183,18 @@ pub fn run(db: Option<PathBuf>, cmd: OperatorCmd) -> Result<()> {
                     line.trim_end_matches(['\r', '\n']).to_string()
                 }
             };
+            ilot_server::auth::check_username(&username)?;
             let hash = ilot_server::auth::hash_password(&password)?;
             let team_id = team(s, team_name.as_deref(), now)?;
             let id = s.create_operator(&username, &name, role(&r)?, &hash, now)?;
             s.set_operator_team(id, team_id)?;
+            s.record_audit(
+                &AuditEvent::new("create-operator", now)
+                    .from(cli_client())
+                    .detail(serde_json::json!({
+                        "username": username, "operator_id": id, "role": r, "team_id": team_id
+                    })),
+            )?;
             println!(
                 "operator {username} created (id {id}, team {})",
                 team_name.as_deref().unwrap_or("default")
@@ -207,6 +233,7 @@ pub fn run(db: Option<PathBuf>, cmd: OperatorCmd) -> Result<()> {
                 },
                 &op,
                 team_id,
+                &cli_client(),
             )?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&e)?);
@@ -236,6 +263,24 @@ pub fn run(db: Option<PathBuf>, cmd: OperatorCmd) -> Result<()> {
                 }
             }
         }
+        OperatorCmd::Audit { limit, json } => {
+            let log = s.audit_log(limit)?;
+            s.record_audit(&AuditEvent::new("read-audit-log", now).from(cli_client()))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&log)?);
+            }
+            for r in log.iter().filter(|_| !json) {
+                println!(
+                    "{}  {:<20} operator {:<6} patient {:<32} from {}  {}",
+                    r.at.format("%Y-%m-%d %H:%M:%S"),
+                    r.action,
+                    r.operator_id.map_or("-".into(), |o| o.to_string()),
+                    r.patient_id.map_or("-".into(), |p| p.to_string()),
+                    r.client.as_deref().unwrap_or("-"),
+                    r.detail.as_ref().map_or(String::new(), |d| d.to_string()),
+                );
+            }
+        }
         OperatorCmd::Message {
             patient,
             text,
@@ -250,7 +295,12 @@ pub fn run(db: Option<PathBuf>, cmd: OperatorCmd) -> Result<()> {
             }
             s.patient(patient)?.context("no such patient")?;
             let m = s.add_message(patient, &op.member(), &text, now)?;
-            s.audit(op.id, "send-message", Some(patient), now)?;
+            s.record_audit(
+                &AuditEvent::new("send-message", now)
+                    .by(op.id)
+                    .patient(patient)
+                    .from(cli_client()),
+            )?;
             println!("message {} queued for the patient's next sync", m.id);
         }
     }

@@ -25,6 +25,26 @@ pub struct ServerArgs {
     /// data folder; devices trust it with `ilot enroll … --ca PEM`
     #[arg(long)]
     pub dev_tls: bool,
+    /// A proxy (address or network, e.g. 10.0.0.0/8) whose X-Forwarded-For names the client;
+    /// repeat for several. Without it the header is ignored and the peer is the client
+    #[arg(long = "trusted-proxy", value_name = "ADDRESS|NETWORK")]
+    pub trusted_proxy: Vec<String>,
+}
+
+/// `--trusted-proxy` values: networks, or single addresses.
+fn trusted_proxies(given: &[String]) -> Result<Vec<ipnet::IpNet>> {
+    given
+        .iter()
+        .map(|p| {
+            p.parse::<ipnet::IpNet>()
+                .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    anyhow::anyhow!(
+                        "--trusted-proxy {p:?} is not an address or a network like 10.0.0.0/8"
+                    )
+                })
+        })
+        .collect()
 }
 
 /// The folder beside the server's SQLite file (or the data folder), for the dev certificate.
@@ -74,16 +94,21 @@ pub fn db_url(db: Option<PathBuf>) -> Result<String> {
 }
 
 pub fn state(url: &str, public_url: &str) -> Result<AppState> {
+    state_with(url, Config::new(public_url))
+}
+
+fn state_with(url: &str, config: Config) -> Result<AppState> {
     let storage = ilot_server::storage::open(url).with_context(|| {
         format!(
             "cannot open the server database {}",
             ilot_server::storage::redact_url(url)
         )
     })?;
-    Ok(AppState::new(storage, Config::new(public_url))?)
+    Ok(AppState::new(storage, config)?)
 }
 
 pub fn run(db: Option<PathBuf>, args: &ServerArgs) -> Result<()> {
+    let trusted = trusted_proxies(&args.trusted_proxy)?;
     let url = db_url(db)?;
     let tls = match (&args.tls_cert, &args.tls_key, args.dev_tls) {
         (Some(c), Some(k), _) => Some((c.clone(), k.clone())),
@@ -121,7 +146,9 @@ pub fn run(db: Option<PathBuf>, args: &ServerArgs) -> Result<()> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("{scheme}://{}", args.listen));
-    let state = state(&url, &public)?;
+    let mut config = Config::new(public);
+    config.trusted_proxies = trusted;
+    let state = state_with(&url, config)?;
     let config = match &tls {
         Some((c, k)) => Some(ilot_server::tls::server_config(c, k)?),
         None => None,

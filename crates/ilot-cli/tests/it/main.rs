@@ -1,5 +1,6 @@
 //! End-to-end tests of the `ilot` binary on real encrypted database files.
 
+mod admin_audit;
 mod bad_input;
 mod ble;
 mod import_kill;
