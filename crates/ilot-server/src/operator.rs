@@ -28,6 +28,7 @@ mod login;
 use crate::error::{Result, ServerError};
 use crate::http::AppState;
 use crate::storage::{AlertRow, AuditEvent, NewPatient, Operator, PatientRow};
+pub(crate) use login::dummy_hash;
 pub use login::{LoginRequest, LoginResponse, login};
 
 pub(crate) fn bad(msg: impl Into<String>) -> ServerError {

@@ -44,7 +44,9 @@ pub struct LoginResponse {
     pub role: CareRole,
 }
 
-fn dummy_hash() -> &'static str {
+/// The hash an unknown user name is checked against. Made at start (see `AppState::new`), so
+/// that the first unknown name does not cost a second Argon2 run.
+pub(crate) fn dummy_hash() -> &'static str {
     static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     H.get_or_init(|| auth::hash_password("no operator has this password").unwrap_or_default())
 }
