@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::routing::{get, post, put};
 use chrono::{DateTime, Utc};
 use ilot_wire::ServerSecret;
 use tokio::net::TcpListener;
@@ -15,7 +14,6 @@ use tokio::net::TcpListener;
 use crate::error::{Result, ServerError};
 use crate::ratelimit::{Limit, RateLimiter};
 use crate::storage::Storage;
-use crate::{device, openapi, operator};
 
 /// Where the time comes from; tests move it to check expiry without waiting 72 hours.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
@@ -131,48 +129,14 @@ impl AppState {
     }
 }
 
+/// The router, built from the route table only (`routes.rs`): what is not a documented row is
+/// not served.
 pub fn router(state: AppState) -> Router {
-    use ilot_wire::api::paths;
-    Router::new()
-        .route(paths::ENROL, post(device::enrol))
-        .route(paths::PUSH, post(device::push))
-        .route(paths::PULL, post(device::pull))
-        .route("/v1/operator/login", post(operator::login))
-        .route(
-            "/v1/operator/patients",
-            get(operator::list_patients).post(operator::create_patient),
-        )
-        .route("/v1/operator/patients/{id}", get(operator::patient))
-        .route("/v1/operator/patients/{id}/entries", get(operator::entries))
-        .route("/v1/operator/patients/{id}/metrics", get(operator::metrics))
-        .route(
-            "/v1/operator/patients/{id}/alerts",
-            get(operator::patient_alerts),
-        )
-        .route(
-            "/v1/operator/patients/{id}/observance",
-            get(operator::observance),
-        )
-        .route(
-            "/v1/operator/patients/{id}/prescription",
-            put(operator::set_prescription),
-        )
-        .route(
-            "/v1/operator/patients/{id}/messages",
-            post(operator::message),
-        )
-        .route(
-            "/v1/operator/patients/{id}/appointments",
-            post(operator::appointment),
-        )
-        .route(
-            "/v1/operator/patients/{id}/enrolment-code",
-            post(operator::new_code),
-        )
-        .route("/v1/operator/alerts", get(operator::all_alerts))
-        .route("/v1/operator/alerts/{id}/ack", post(operator::ack_alert))
-        .route("/v1/operator/audit", get(operator::audit))
-        .route("/openapi.json", get(openapi::serve))
+    let mut router = Router::new();
+    for route in crate::routes::routes() {
+        router = router.route(route.path, route.handler);
+    }
+    router
         .fallback(|| async {
             ServerError::refused(
                 ilot_wire::api::ErrorCode::NotFound,

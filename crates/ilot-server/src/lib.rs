@@ -16,6 +16,7 @@ pub mod http;
 pub mod openapi;
 pub mod operator;
 pub mod ratelimit;
+pub mod routes;
 pub mod rules;
 mod scheduler;
 pub mod storage;

@@ -9,7 +9,6 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
 use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 use ilot_domain::Prescription;
@@ -21,13 +20,13 @@ use ilot_wire::{
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::auth;
-
 mod login;
+mod session;
 use crate::error::{Result, ServerError};
 use crate::http::AppState;
 use crate::storage::{AlertRow, NewPatient, Operator, PatientRow};
 pub use login::{LoginRequest, LoginResponse, login};
+pub use session::Session;
 
 pub(crate) fn bad(msg: impl Into<String>) -> ServerError {
     ServerError::refused(ErrorCode::BadRequest, msg)
@@ -39,55 +38,6 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<
             "the request body is not what this endpoint takes: {e}"
         ))
     })
-}
-
-/// A logged-in operator and the care team whose patients it may see.
-#[derive(Debug, Clone)]
-struct Session {
-    op: Operator,
-    team: i64,
-}
-
-impl std::ops::Deref for Session {
-    type Target = Operator;
-    fn deref(&self) -> &Operator {
-        &self.op
-    }
-}
-
-/// The logged-in operator, from the bearer token, with its team.
-async fn operator(state: &AppState, headers: &HeaderMap) -> Result<Session> {
-    let token = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_string)
-        .ok_or_else(|| {
-            ServerError::refused(
-                ErrorCode::Unauthorized,
-                "log in first (POST /v1/operator/login)",
-            )
-        })?;
-    state
-        .blocking(move |s| {
-            let op = s
-                .storage()
-                .session(&auth::token_hash(&token), s.now())?
-                .ok_or_else(|| {
-                    ServerError::refused(
-                        ErrorCode::Unauthorized,
-                        "the session expired or is unknown; log in again",
-                    )
-                })?;
-            let team = s.storage().operator_team(op.id)?.ok_or_else(|| {
-                ServerError::refused(
-                    ErrorCode::Forbidden,
-                    "this operator belongs to no care team; ask an administrator to add it to one",
-                )
-            })?;
-            Ok(Session { op, team })
-        })
-        .await
 }
 
 fn patient_id(id: &str) -> Result<PatientId> {
@@ -108,12 +58,11 @@ fn existing(s: &AppState, id: PatientId, team: i64) -> Result<PatientRow> {
 /// Runs `f` for an operator after checking the patient exists and writing the audit record.
 async fn read_patient<T: Send + 'static>(
     state: &AppState,
-    headers: &HeaderMap,
+    op: Session,
     id: &str,
     action: &'static str,
     f: impl FnOnce(&AppState, PatientRow) -> Result<T> + Send + 'static,
 ) -> Result<T> {
-    let op = operator(state, headers).await?;
     let id = patient_id(id)?;
     state
         .blocking(move |s| {
@@ -138,9 +87,8 @@ pub struct TriageRow {
 
 pub async fn list_patients(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    op: Session,
 ) -> Result<Json<Vec<TriageRow>>> {
-    let op = operator(&state, &headers).await?;
     let rows = state
         .blocking(move |s| {
             s.storage().audit(op.id, "list-patients", None, s.now())?;
@@ -288,10 +236,9 @@ fn new_enrolment(s: &AppState, id: PatientId) -> Result<Enrolment> {
 
 pub async fn create_patient(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    op: Session,
     body: axum::body::Bytes,
 ) -> Result<Json<Enrolment>> {
-    let op = operator(&state, &headers).await?;
     let req: CreatePatient = parse_json(&body)?;
     Ok(Json(
         state
@@ -302,11 +249,11 @@ pub async fn create_patient(
 
 pub async fn new_code(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    op: Session,
     Path(id): Path<String>,
 ) -> Result<Json<Enrolment>> {
     Ok(Json(
-        read_patient(&state, &headers, &id, "new-enrolment-code", |s, row| {
+        read_patient(&state, op, &id, "new-enrolment-code", |s, row| {
             new_enrolment(s, row.id)
         })
         .await?,
@@ -315,10 +262,10 @@ pub async fn new_code(
 
 pub async fn patient(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    op: Session,
     Path(id): Path<String>,
 ) -> Result<Json<Value>> {
-    let v = read_patient(&state, &headers, &id, "read-patient", |s, row| {
+    let v = read_patient(&state, op, &id, "read-patient", |s, row| {
         let p = s.storage().prescription(row.id)?;
         Ok(json!({ "patient": row, "prescription": p }))
     })
@@ -335,11 +282,11 @@ pub struct Range {
 
 pub async fn entries(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    op: Session,
     Path(id): Path<String>,
     Query(r): Query<Range>,
 ) -> Result<Json<Value>> {
-    let v = read_patient(&state, &headers, &id, "read-entries", move |s, row| {
+    let v = read_patient(&state, op, &id, "read-entries", move |s, row| {
         let to = r.to.unwrap_or_else(|| s.now() + TimeDelta::days(1));
         let from = r.from.unwrap_or(DateTime::<Utc>::MIN_UTC);
         let e = s.storage().entries(row.id, from, to, true)?;
@@ -351,12 +298,12 @@ pub async fn entries(
 
 pub async fn metrics(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    op: Session,
     Path(id): Path<String>,
     Query(r): Query<Range>,
 ) -> Result<Json<Value>> {
     let days = r.days.unwrap_or(14).clamp(1, 366);
-    let v = read_patient(&state, &headers, &id, "read-metrics", move |s, row| {
+    let v = read_patient(&state, op, &id, "read-metrics", move |s, row| {
         Ok(serde_json::to_value(crate::rules::metrics(
             s.storage(),
             row.id,
@@ -370,10 +317,10 @@ pub async fn metrics(
 
 pub async fn patient_alerts(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    op: Session,
     Path(id): Path<String>,
 ) -> Result<Json<Value>> {
-    let v = read_patient(&state, &headers, &id, "read-alerts", |s, row| {
+    let v = read_patient(&state, op, &id, "read-alerts", |s, row| {
         Ok(serde_json::to_value(
             s.storage().alerts(Some(row.id), false)?,
         )?)
@@ -382,8 +329,7 @@ pub async fn patient_alerts(
     Ok(Json(v))
 }
 
-pub async fn all_alerts(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>> {
-    let op = operator(&state, &headers).await?;
+pub async fn all_alerts(State(state): State<AppState>, op: Session) -> Result<Json<Value>> {
     let v = state
         .blocking(move |s| {
             s.storage()
@@ -397,10 +343,10 @@ pub async fn all_alerts(State(state): State<AppState>, headers: HeaderMap) -> Re
 
 pub async fn observance(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    op: Session,
     Path(id): Path<String>,
 ) -> Result<Json<Value>> {
-    let v = read_patient(&state, &headers, &id, "read-observance", |s, row| {
+    let v = read_patient(&state, op, &id, "read-observance", |s, row| {
         let o = crate::rules::observance(s.storage(), row.id, s.now())?;
         Ok(serde_json::to_value(o)?)
     })
@@ -415,11 +361,10 @@ pub struct SetPrescription {
 
 pub async fn set_prescription(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    op: Session,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>> {
-    let op = operator(&state, &headers).await?;
     if op.role != CareRole::Physician {
         return Err(ServerError::refused(
             ErrorCode::Forbidden,
@@ -457,11 +402,10 @@ pub struct NewMessage {
 
 pub async fn message(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    op: Session,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>> {
-    let op = operator(&state, &headers).await?;
     let req: NewMessage = parse_json(&body)?;
     if req.text.trim().is_empty() {
         return Err(bad("the message is empty"));
@@ -495,11 +439,10 @@ pub struct NewAppointment {
 
 pub async fn appointment(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    op: Session,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>> {
-    let op = operator(&state, &headers).await?;
     let req: NewAppointment = parse_json(&body)?;
     let id = patient_id(&id)?;
     let a = state
@@ -532,7 +475,7 @@ pub struct AckRequest {
 
 pub async fn ack_alert(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    op: Session,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>> {
@@ -542,7 +485,6 @@ pub async fn ack_alert(
         .ok()
         .filter(|n| *n > 0)
         .ok_or_else(|| bad(format!("alert id {id:?} is not a positive number")))?;
-    let op = operator(&state, &headers).await?;
     let req: AckRequest = if body.is_empty() {
         AckRequest { note: None }
     } else {
@@ -568,8 +510,7 @@ pub async fn ack_alert(
     Ok(Json(serde_json::to_value(row)?))
 }
 
-pub async fn audit(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>> {
-    let op = operator(&state, &headers).await?;
+pub async fn audit(State(state): State<AppState>, op: Session) -> Result<Json<Value>> {
     if op.role != CareRole::Physician {
         return Err(ServerError::refused(
             ErrorCode::Forbidden,

@@ -1,0 +1,62 @@
+//! Authentication as an extractor: a handler that takes a [`Session`] argument runs only for a
+//! logged-in operator of a care team. The bearer token is looked up by its SHA-256; the answer
+//! for a missing, unknown or expired token is 401, for an operator without a team 403.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use ilot_wire::api::ErrorCode;
+
+use crate::auth;
+use crate::error::{Result, ServerError};
+use crate::http::AppState;
+use crate::storage::Operator;
+
+/// A logged-in operator and the care team whose patients it may see.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub op: Operator,
+    pub team: i64,
+}
+
+impl std::ops::Deref for Session {
+    type Target = Operator;
+    fn deref(&self) -> &Operator {
+        &self.op
+    }
+}
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = ServerError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let token = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(|| {
+                ServerError::refused(
+                    ErrorCode::Unauthorized,
+                    "log in first (POST /v1/operator/login)",
+                )
+            })?;
+        let token_hash = auth::token_hash(token);
+        state
+            .blocking(move |s| {
+                let op = s.storage().session(&token_hash, s.now())?.ok_or_else(|| {
+                    ServerError::refused(
+                        ErrorCode::Unauthorized,
+                        "the session expired or is unknown; log in again",
+                    )
+                })?;
+                let team = s.storage().operator_team(op.id)?.ok_or_else(|| {
+                    ServerError::refused(
+                        ErrorCode::Forbidden,
+                        "this operator belongs to no care team; ask an administrator to add it to one",
+                    )
+                })?;
+                Ok(Session { op, team })
+            })
+            .await
+    }
+}
