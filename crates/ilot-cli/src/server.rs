@@ -25,6 +25,10 @@ pub struct ServerArgs {
     /// data folder; devices trust it with `ilot enroll … --ca PEM`
     #[arg(long)]
     pub dev_tls: bool,
+    /// End an operator's session after this many minutes without a request (the absolute
+    /// limit stays 12 hours)
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u16).range(1..=720))]
+    pub session_idle_minutes: u16,
 }
 
 /// The folder beside the server's SQLite file (or the data folder), for the dev certificate.
@@ -74,13 +78,17 @@ pub fn db_url(db: Option<PathBuf>) -> Result<String> {
 }
 
 pub fn state(url: &str, public_url: &str) -> Result<AppState> {
+    state_with(url, Config::new(public_url))
+}
+
+fn state_with(url: &str, config: Config) -> Result<AppState> {
     let storage = ilot_server::storage::open(url).with_context(|| {
         format!(
             "cannot open the server database {}",
             ilot_server::storage::redact_url(url)
         )
     })?;
-    Ok(AppState::new(storage, Config::new(public_url))?)
+    Ok(AppState::new(storage, config)?)
 }
 
 pub fn run(db: Option<PathBuf>, args: &ServerArgs) -> Result<()> {
@@ -121,7 +129,9 @@ pub fn run(db: Option<PathBuf>, args: &ServerArgs) -> Result<()> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("{scheme}://{}", args.listen));
-    let state = state(&url, &public)?;
+    let mut server_config = Config::new(public);
+    server_config.session_idle = chrono::TimeDelta::minutes(i64::from(args.session_idle_minutes));
+    let state = state_with(&url, server_config)?;
     let config = match &tls {
         Some((c, k)) => Some(ilot_server::tls::server_config(c, k)?),
         None => None,

@@ -32,7 +32,10 @@ pub struct Config {
     pub login_per_ip: Limit,
     /// Failed logins per user name (guessing one operator's password or code from many addresses).
     pub login_per_user: Limit,
+    /// The absolute limit of an operator's session.
     pub session_ttl: chrono::TimeDelta,
+    /// A session unused this long ends (checked on each request).
+    pub session_idle: chrono::TimeDelta,
     /// How often the scheduler looks for patients whose data stopped.
     pub no_data_every: Duration,
     pub clock: Clock,
@@ -69,6 +72,7 @@ impl Config {
                 window: Duration::from_secs(600),
             },
             session_ttl: chrono::TimeDelta::hours(12),
+            session_idle: chrono::TimeDelta::minutes(30),
             no_data_every: Duration::from_secs(300),
             clock: Arc::new(Utc::now),
         }

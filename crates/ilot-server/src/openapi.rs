@@ -175,6 +175,19 @@ pub fn document() -> Value {
                         "note": { "type": ["string", "null"] }
                     }
                 },
+                "Device": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["id", "patient_id", "label", "enrolled_at", "last_push_at", "revoked_at"],
+                    "properties": {
+                        "id": { "$ref": "#/components/schemas/DeviceId" },
+                        "patient_id": { "$ref": "#/components/schemas/PatientId" },
+                        "label": { "type": ["string", "null"] },
+                        "enrolled_at": { "$ref": "#/components/schemas/Time" },
+                        "last_push_at": { "type": ["string", "null"], "format": "date-time" },
+                        "revoked_at": { "type": ["string", "null"], "format": "date-time" }
+                    }
+                },
                 "AuditRow": {
                     "type": "object",
                     "additionalProperties": false,

@@ -20,11 +20,13 @@ use ilot_wire::{
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+pub mod devices;
 mod login;
 mod session;
 use crate::error::{Result, ServerError};
 use crate::http::AppState;
 use crate::storage::{AlertRow, NewPatient, Operator, PatientRow};
+pub use devices::logout;
 pub use login::{LoginRequest, LoginResponse, login};
 pub use session::Session;
 
@@ -212,9 +214,23 @@ pub fn create_patient_in_team(
     new_enrolment(s, id)
 }
 
+/// Who may give a patient an enrolment code. A code links a phone to the patient's record, so
+/// it is a care act of the team: the physician (at inclusion, with the prescription) and the
+/// nurses who set up and replace patients' phones in practice. A new role added to `CareRole`
+/// (a secretary, an administrator) must be decided here before it compiles.
+pub fn may_issue_codes(role: CareRole) -> bool {
+    match role {
+        CareRole::Physician | CareRole::Nurse => true,
+    }
+}
+
+/// A new one-time code for the patient; the patient's pending codes stop working (a code
+/// handed to the wrong person, or an older one still on paper, cannot enrol a phone).
 fn new_enrolment(s: &AppState, id: PatientId) -> Result<Enrolment> {
     let code = EnrolmentCode::generate(&mut rand::rng());
-    let expires_at = s.now() + s.0.config.code_ttl;
+    let now = s.now();
+    s.storage().cancel_enrolment_codes(id, now)?;
+    let expires_at = now + s.0.config.code_ttl;
     s.storage()
         .add_enrolment_code(&code.canonical(), id, expires_at)?;
     let server = ServerUrl::parse(&s.0.config.public_url)
@@ -252,6 +268,12 @@ pub async fn new_code(
     op: Session,
     Path(id): Path<String>,
 ) -> Result<Json<Enrolment>> {
+    if !may_issue_codes(op.role) {
+        return Err(ServerError::refused(
+            ErrorCode::Forbidden,
+            "only the care team's physicians and nurses can give enrolment codes",
+        ));
+    }
     Ok(Json(
         read_patient(&state, op, &id, "new-enrolment-code", |s, row| {
             new_enrolment(s, row.id)

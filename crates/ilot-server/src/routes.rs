@@ -196,6 +196,14 @@ pub fn routes() -> Vec<Route> {
         .body(Json(r("LoginRequest")))
         .errors(&[401, 429]),
         Route::new(
+            "post",
+            "/v1/operator/logout",
+            Session,
+            "End this session now (the token is refused from then on)",
+            Body::Empty,
+            operator::logout,
+        ),
+        Route::new(
             "get",
             "/v1/operator/patients",
             Session,
@@ -318,6 +326,22 @@ pub fn routes() -> Vec<Route> {
         ),
         Route::new(
             "get",
+            "/v1/operator/patients/{id}/devices",
+            Session,
+            "The patient's devices, revoked ones included",
+            Json(list("Device")),
+            operator::devices::list,
+        ),
+        Route::new(
+            "post",
+            "/v1/operator/devices/{id}/revoke",
+            Session,
+            "Revoke a device (lost or replaced phone): its pushes and pulls are refused from now on",
+            Json(r("Device")),
+            operator::devices::revoke,
+        ),
+        Route::new(
+            "get",
             "/v1/operator/alerts",
             Session,
             "Open alerts of every patient, worst first",
@@ -396,6 +420,7 @@ mod tests {
             find("get", "/v1/operator/patients/{id}"),
             [200, 401, 403, 404, 503]
         );
+        assert_eq!(find("post", "/v1/operator/logout"), [204, 401, 403, 503]);
         assert_eq!(find("get", "/openapi.json"), [200]);
         assert_eq!(
             find("post", "/v1/push"),

@@ -99,7 +99,7 @@ pub async fn login(
             }
             let (token, hash) = auth::new_token();
             let expires_at = s.now() + s.0.config.session_ttl;
-            s.storage().create_session(&hash, op.id, expires_at)?;
+            s.storage().create_session(&hash, op.id, s.now(), expires_at)?;
             s.storage().audit(op.id, "login", None, s.now())?;
             Ok(Ok(LoginResponse {
                 token,

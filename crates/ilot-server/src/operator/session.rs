@@ -1,6 +1,7 @@
 //! Authentication as an extractor: a handler that takes a [`Session`] argument runs only for a
 //! logged-in operator of a care team. The bearer token is looked up by its SHA-256; the answer
-//! for a missing, unknown or expired token is 401, for an operator without a team 403.
+//! for a missing, unknown, logged-out, idle (`Config::session_idle`) or expired token, or one
+//! of a disabled operator, is 401; for an operator without a team 403.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -16,6 +17,8 @@ use crate::storage::Operator;
 pub struct Session {
     pub op: Operator,
     pub team: i64,
+    /// The SHA-256 of the bearer token (what logout deletes); never the token itself.
+    pub(crate) token_hash: [u8; 32],
 }
 
 impl std::ops::Deref for Session {
@@ -43,19 +46,28 @@ impl FromRequestParts<AppState> for Session {
         let token_hash = auth::token_hash(token);
         state
             .blocking(move |s| {
-                let op = s.storage().session(&token_hash, s.now())?.ok_or_else(|| {
-                    ServerError::refused(
-                        ErrorCode::Unauthorized,
-                        "the session expired or is unknown; log in again",
-                    )
-                })?;
+                let now = s.now();
+                let idle_since = now - s.0.config.session_idle;
+                let op = s
+                    .storage()
+                    .session(&token_hash, now, idle_since)?
+                    .ok_or_else(|| {
+                        ServerError::refused(
+                            ErrorCode::Unauthorized,
+                            "the session ended (logged out, unused for too long, or expired) or is unknown; log in again",
+                        )
+                    })?;
                 let team = s.storage().operator_team(op.id)?.ok_or_else(|| {
                     ServerError::refused(
                         ErrorCode::Forbidden,
                         "this operator belongs to no care team; ask an administrator to add it to one",
                     )
                 })?;
-                Ok(Session { op, team })
+                Ok(Session {
+                    op,
+                    team,
+                    token_hash,
+                })
             })
             .await
     }

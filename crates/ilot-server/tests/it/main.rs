@@ -2,9 +2,11 @@
 //! a real TCP port, and two API nodes sharing one PostgreSQL database.
 
 mod conformance;
+mod conformance_revocation;
 mod conformance_security;
 mod http;
 mod login;
 mod multinode;
 mod scoping;
+mod sessions;
 mod support;

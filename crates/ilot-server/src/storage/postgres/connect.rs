@@ -12,7 +12,11 @@ use crate::error::{Result, ServerError};
 pub(super) type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 
 /// Migrations in order; never edit a shipped one, append.
-const MIGRATIONS: &[&str] = &[include_str!("v1.sql"), include_str!("v2_security.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("v1.sql"),
+    include_str!("v2_security.sql"),
+    include_str!("v4_revocation.sql"),
+];
 
 /// Any fixed number: the key of the advisory lock that serialises migrations across nodes.
 const MIGRATION_LOCK: i64 = 0x11_07_5e_5e;
