@@ -39,8 +39,25 @@ pub enum OperatorCmd {
         #[arg(long)]
         team: Option<String>,
     },
-    /// Give an operator a new TOTP secret (lost phone); prints it once
+    /// Give an operator a new TOTP secret (lost phone); prints it once and ends every session
+    /// of the operator
     ResetTotp {
+        #[arg(long)]
+        username: String,
+    },
+    /// Give an operator a new password (read from ILOT_PASSWORD or stdin); ends every session
+    /// of the operator
+    ResetPassword {
+        #[arg(long)]
+        username: String,
+    },
+    /// Stop an operator from logging in (left the team, lost credentials); ends its sessions
+    Disable {
+        #[arg(long)]
+        username: String,
+    },
+    /// Let a disabled operator log in again
+    Enable {
         #[arg(long)]
         username: String,
     },
@@ -114,10 +131,8 @@ fn team(s: &dyn Storage, name: Option<&str>, now: chrono::DateTime<chrono::Utc>)
     }
 }
 
-/// Sets a fresh secret and shows it, once, for the operator to add to an authenticator app.
-fn new_totp(s: &dyn Storage, op_id: i64, username: &str) -> Result<()> {
-    let secret = TotpSecret::generate();
-    s.set_totp_secret(op_id, &secret)?;
+/// Shows a fresh secret, once, for the operator to add to an authenticator app.
+fn show_totp(secret: &TotpSecret, username: &str) {
     println!(
         "add this key to an authenticator app now (it is shown only once):
   {}
@@ -125,6 +140,40 @@ fn new_totp(s: &dyn Storage, op_id: i64, username: &str) -> Result<()> {
         secret.uri(username).as_str(),
         secret.base32().as_str()
     );
+}
+
+/// Sets a fresh secret on a new operator and shows it once.
+fn new_totp(s: &dyn Storage, op_id: i64, username: &str) -> Result<()> {
+    let secret = TotpSecret::generate();
+    s.set_totp_secret(op_id, &secret)?;
+    show_totp(&secret, username);
+    Ok(())
+}
+
+/// The password from ILOT_PASSWORD, else the first line of stdin.
+fn read_password() -> Result<String> {
+    Ok(match std::env::var("ILOT_PASSWORD") {
+        Ok(p) => p,
+        Err(_) => {
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_string()
+        }
+    })
+}
+
+/// Records an administration command on an operator account, with the CLI as the client.
+fn audit_admin(
+    s: &dyn Storage,
+    action: &str,
+    username: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    s.record_audit(
+        &AuditEvent::new(action, now)
+            .from(cli_client())
+            .detail(serde_json::json!({ "username": username })),
+    )?;
     Ok(())
 }
 
@@ -147,7 +196,9 @@ pub fn run(db: Option<PathBuf>, cmd: OperatorCmd) -> Result<()> {
     let now = chrono::Utc::now();
     let by = |name: &str| -> Result<ilot_server::storage::Operator> {
         s.operator_by_username(name)?.with_context(|| {
-            format!("no operator named {name:?}; create one with ilot operator create-operator")
+            format!(
+                "no operator named {name:?} (or it is disabled); create one with ilot operator create-operator"
+            )
         })
     };
     match cmd {
@@ -161,13 +212,33 @@ pub fn run(db: Option<PathBuf>, cmd: OperatorCmd) -> Result<()> {
             println!("care team {name} created (id {id})");
         }
         OperatorCmd::ResetTotp { username } => {
-            let op = by(&username)?;
-            new_totp(s, op.id, &username)?;
-            s.record_audit(
-                &AuditEvent::new("reset-totp", now)
-                    .from(cli_client())
-                    .detail(serde_json::json!({ "username": username, "operator_id": op.id })),
-            )?;
+            let secret = ilot_server::admin::reset_totp(s, &username)?;
+            show_totp(&secret, &username);
+            audit_admin(s, "reset-totp", &username, now)?;
+            println!("every session of {username} was ended");
+        }
+        OperatorCmd::ResetPassword { username } => {
+            ilot_server::admin::reset_password(s, &username, &read_password()?)?;
+            audit_admin(s, "reset-password", &username, now)?;
+            println!("password of {username} changed; every session of {username} was ended");
+        }
+        OperatorCmd::Disable { username } => {
+            let changed = ilot_server::admin::disable(s, &username, now)?;
+            audit_admin(s, "disable-operator", &username, now)?;
+            if changed {
+                println!("{username} is disabled and every session of {username} was ended");
+            } else {
+                println!("{username} was already disabled");
+            }
+        }
+        OperatorCmd::Enable { username } => {
+            let changed = ilot_server::admin::enable(s, &username)?;
+            audit_admin(s, "enable-operator", &username, now)?;
+            if changed {
+                println!("{username} can log in again");
+            } else {
+                println!("{username} was not disabled");
+            }
         }
         OperatorCmd::CreateOperator {
             username,
@@ -175,14 +246,7 @@ pub fn run(db: Option<PathBuf>, cmd: OperatorCmd) -> Result<()> {
             role: r,
             team: team_name,
         } => {
-            let password = match std::env::var("ILOT_PASSWORD") {
-                Ok(p) => p,
-                Err(_) => {
-                    let mut line = String::new();
-                    std::io::stdin().lock().read_line(&mut line)?;
-                    line.trim_end_matches(['\r', '\n']).to_string()
-                }
-            };
+            let password = read_password()?;
             ilot_server::auth::check_username(&username)?;
             let hash = ilot_server::auth::hash_password(&password)?;
             let team_id = team(s, team_name.as_deref(), now)?;

@@ -29,6 +29,10 @@ pub struct ServerArgs {
     /// repeat for several. Without it the header is ignored and the peer is the client
     #[arg(long = "trusted-proxy", value_name = "ADDRESS|NETWORK")]
     pub trusted_proxy: Vec<String>,
+    /// End an operator's session after this many minutes without a request (the absolute
+    /// limit stays 12 hours)
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u16).range(1..=720))]
+    pub session_idle_minutes: u16,
 }
 
 /// `--trusted-proxy` values: networks, or single addresses.
@@ -148,6 +152,7 @@ pub fn run(db: Option<PathBuf>, args: &ServerArgs) -> Result<()> {
         .unwrap_or_else(|| format!("{scheme}://{}", args.listen));
     let mut config = Config::new(public);
     config.trusted_proxies = trusted;
+    config.session_idle = chrono::TimeDelta::minutes(i64::from(args.session_idle_minutes));
     let state = state_with(&url, config)?;
     let config = match &tls {
         Some((c, k)) => Some(ilot_server::tls::server_config(c, k)?),

@@ -123,6 +123,15 @@ pub async fn enrol(
     }
 }
 
+/// What a revoked device hears on every push and pull; the app shows `unknown_device` as "ask
+/// your care team for a new code".
+fn revoked() -> ServerError {
+    ServerError::refused(
+        ErrorCode::UnknownDevice,
+        "this device was revoked by the care team; nothing was stored; ask the care team for a new enrolment code",
+    )
+}
+
 fn rate_limited(wait: u64) -> ServerError {
     ServerError::Refused {
         code: ErrorCode::RateLimited,
@@ -137,12 +146,16 @@ fn rate_limited(wait: u64) -> ServerError {
 /// header whose patient is not the device's get answers that reveal nothing about others.
 fn device_keys<P: Envelope>(s: &AppState, sealed: &Sealed<P>) -> Result<(DeviceRow, SessionKeys)> {
     let h = sealed.unverified_header();
-    let device = s.storage().device(h.device_id)?.ok_or_else(|| {
-        ServerError::refused(
-            ErrorCode::UnknownDevice,
-            "this device is not enrolled (or was revoked); enrol it again",
-        )
-    })?;
+    let Some(device) = s.storage().device(h.device_id)? else {
+        return Err(if s.storage().device_info(h.device_id)?.is_some() {
+            revoked()
+        } else {
+            ServerError::refused(
+                ErrorCode::UnknownDevice,
+                "this device is not enrolled; enrol it with a code from the care team",
+            )
+        });
+    };
     let keys =
         s.0.secret
             .agree(&device.public_key, device.patient_id, device.id)
@@ -196,6 +209,7 @@ fn push_blocking(s: &AppState, bytes: Vec<u8>) -> Result<Vec<u8>> {
         IngestOutcome::AlreadyAccepted(_) | IngestOutcome::Stale { .. } => {
             return answer_replay(s, &device, &keys, &sealed);
         }
+        IngestOutcome::DeviceRevoked => return Err(revoked()),
         IngestOutcome::ConsentWithdrawn => {
             return Err(ServerError::refused(
                 ErrorCode::ConsentWithdrawn,

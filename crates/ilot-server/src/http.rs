@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::middleware::from_fn_with_state;
-use axum::routing::{get, post, put};
 use chrono::{DateTime, Utc};
 use ilot_wire::ServerSecret;
 use tokio::net::TcpListener;
@@ -17,7 +16,6 @@ use crate::auth::PasswordGate;
 use crate::error::{Result, ServerError};
 use crate::ratelimit::Limit;
 use crate::storage::Storage;
-use crate::{device, openapi, operator};
 
 /// Where the time comes from; tests move it to check expiry without waiting 72 hours.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
@@ -43,7 +41,10 @@ pub struct Config {
     pub password_slots: usize,
     /// How long a login waits for a free Argon2 slot before it is answered 503.
     pub password_wait: Duration,
+    /// The absolute limit of an operator's session.
     pub session_ttl: chrono::TimeDelta,
+    /// A session unused this long ends (checked on each request).
+    pub session_idle: chrono::TimeDelta,
     /// How often the scheduler looks for patients whose data stopped.
     pub no_data_every: Duration,
     pub clock: Clock,
@@ -83,6 +84,7 @@ impl Config {
             password_slots: std::thread::available_parallelism().map_or(2, |n| n.get()),
             password_wait: Duration::from_secs(5),
             session_ttl: chrono::TimeDelta::hours(12),
+            session_idle: chrono::TimeDelta::minutes(30),
             no_data_every: Duration::from_secs(300),
             clock: Arc::new(Utc::now),
         }
@@ -149,48 +151,14 @@ impl AppState {
     }
 }
 
+/// The router, built from the route table only (`routes.rs`): what is not a documented row is
+/// not served.
 pub fn router(state: AppState) -> Router {
-    use ilot_wire::api::paths;
-    Router::new()
-        .route(paths::ENROL, post(device::enrol))
-        .route(paths::PUSH, post(device::push))
-        .route(paths::PULL, post(device::pull))
-        .route("/v1/operator/login", post(operator::login))
-        .route(
-            "/v1/operator/patients",
-            get(operator::list_patients).post(operator::create_patient),
-        )
-        .route("/v1/operator/patients/{id}", get(operator::patient))
-        .route("/v1/operator/patients/{id}/entries", get(operator::entries))
-        .route("/v1/operator/patients/{id}/metrics", get(operator::metrics))
-        .route(
-            "/v1/operator/patients/{id}/alerts",
-            get(operator::patient_alerts),
-        )
-        .route(
-            "/v1/operator/patients/{id}/observance",
-            get(operator::observance),
-        )
-        .route(
-            "/v1/operator/patients/{id}/prescription",
-            put(operator::set_prescription),
-        )
-        .route(
-            "/v1/operator/patients/{id}/messages",
-            post(operator::message),
-        )
-        .route(
-            "/v1/operator/patients/{id}/appointments",
-            post(operator::appointment),
-        )
-        .route(
-            "/v1/operator/patients/{id}/enrolment-code",
-            post(operator::new_code),
-        )
-        .route("/v1/operator/alerts", get(operator::all_alerts))
-        .route("/v1/operator/alerts/{id}/ack", post(operator::ack_alert))
-        .route("/v1/operator/audit", get(operator::audit))
-        .route("/openapi.json", get(openapi::serve))
+    let mut router = Router::new();
+    for route in crate::routes::routes() {
+        router = router.route(route.path, route.handler);
+    }
+    router
         .fallback(|| async {
             ServerError::refused(
                 ilot_wire::api::ErrorCode::NotFound,

@@ -10,6 +10,7 @@
 //! anything is written), and must never answer a device with data of another patient.
 
 pub mod audit;
+pub mod admin;
 pub mod auth;
 pub mod client;
 mod device;
@@ -19,6 +20,7 @@ pub mod http;
 pub mod openapi;
 pub mod operator;
 pub mod ratelimit;
+pub mod routes;
 pub mod rules;
 mod scheduler;
 pub mod storage;

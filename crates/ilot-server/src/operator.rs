@@ -9,7 +9,6 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
 use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 use ilot_domain::Prescription;
@@ -24,12 +23,16 @@ use serde_json::{Value, json};
 use crate::auth;
 use crate::client::Client;
 
+pub mod devices;
 mod login;
+mod session;
 use crate::error::{Result, ServerError};
 use crate::http::AppState;
 use crate::storage::{AlertRow, AuditEvent, NewPatient, Operator, PatientRow};
+pub use devices::logout;
 pub(crate) use login::dummy_hash;
 pub use login::{LoginRequest, LoginResponse, login};
+pub use session::Session;
 
 pub(crate) fn bad(msg: impl Into<String>) -> ServerError {
     ServerError::refused(ErrorCode::BadRequest, msg)
@@ -41,71 +44,6 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<
             "the request body is not what this endpoint takes: {e}"
         ))
     })
-}
-
-/// A logged-in operator, the care team whose patients it may see, and where it asks from.
-#[derive(Debug, Clone)]
-struct Session {
-    op: Operator,
-    team: i64,
-    client: Client,
-}
-
-impl Session {
-    /// An audit record of this operator's act, with the client's address.
-    fn event(&self, action: &str, at: DateTime<Utc>) -> AuditEvent {
-        AuditEvent::new(action, at).by(self.op.id).from(self.client)
-    }
-
-    /// Writes [`Session::event`] about `patient`.
-    fn audit(&self, s: &AppState, action: &str, patient: Option<PatientId>) -> Result<()> {
-        let mut e = self.event(action, s.now());
-        e.patient_id = patient;
-        s.storage().record_audit(&e)
-    }
-}
-
-impl std::ops::Deref for Session {
-    type Target = Operator;
-    fn deref(&self) -> &Operator {
-        &self.op
-    }
-}
-
-/// The logged-in operator, from the bearer token, with its team.
-async fn operator(state: &AppState, headers: &HeaderMap) -> Result<Session> {
-    let client = crate::client::current();
-    let token = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_string)
-        .ok_or_else(|| {
-            ServerError::refused(
-                ErrorCode::Unauthorized,
-                "log in first (POST /v1/operator/login)",
-            )
-        })?;
-    state
-        .blocking(move |s| {
-            let op = s
-                .storage()
-                .session(&auth::token_hash(&token), s.now())?
-                .ok_or_else(|| {
-                    ServerError::refused(
-                        ErrorCode::Unauthorized,
-                        "the session expired or is unknown; log in again",
-                    )
-                })?;
-            let team = s.storage().operator_team(op.id)?.ok_or_else(|| {
-                ServerError::refused(
-                    ErrorCode::Forbidden,
-                    "this operator belongs to no care team; ask an administrator to add it to one",
-                )
-            })?;
-            Ok(Session { op, team, client })
-        })
-        .await
 }
 
 fn patient_id(id: &str) -> Result<PatientId> {
@@ -126,12 +64,11 @@ fn existing(s: &AppState, id: PatientId, team: i64) -> Result<PatientRow> {
 /// Runs `f` for an operator after checking the patient exists and writing the audit record.
 async fn read_patient<T: Send + 'static>(
     state: &AppState,
-    headers: &HeaderMap,
+    op: Session,
     id: &str,
     action: &'static str,
     f: impl FnOnce(&AppState, PatientRow) -> Result<T> + Send + 'static,
 ) -> Result<T> {
-    let op = operator(state, headers).await?;
     let id = patient_id(id)?;
     state
         .blocking(move |s| {
@@ -156,9 +93,8 @@ pub struct TriageRow {
 
 pub async fn list_patients(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    op: Session,
 ) -> Result<Json<Vec<TriageRow>>> {
-    let op = operator(&state, &headers).await?;
     let rows = state
         .blocking(move |s| {
             let mine = team_set(s, op.team)?;
@@ -295,9 +231,23 @@ pub fn create_patient_in_team(
     Ok(e)
 }
 
+/// Who may give a patient an enrolment code. A code links a phone to the patient's record, so
+/// it is a care act of the team: the physician (at inclusion, with the prescription) and the
+/// nurses who set up and replace patients' phones in practice. A new role added to `CareRole`
+/// (a secretary, an administrator) must be decided here before it compiles.
+pub fn may_issue_codes(role: CareRole) -> bool {
+    match role {
+        CareRole::Physician | CareRole::Nurse => true,
+    }
+}
+
+/// A new one-time code for the patient; the patient's pending codes stop working (a code
+/// handed to the wrong person, or an older one still on paper, cannot enrol a phone).
 fn new_enrolment(s: &AppState, id: PatientId) -> Result<Enrolment> {
     let code = EnrolmentCode::generate(&mut rand::rng());
-    let expires_at = s.now() + s.0.config.code_ttl;
+    let now = s.now();
+    s.storage().cancel_enrolment_codes(id, now)?;
+    let expires_at = now + s.0.config.code_ttl;
     s.storage()
         .add_enrolment_code(&code.canonical(), id, expires_at)?;
     let server = ServerUrl::parse(&s.0.config.public_url)
@@ -319,10 +269,9 @@ fn new_enrolment(s: &AppState, id: PatientId) -> Result<Enrolment> {
 
 pub async fn create_patient(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    op: Session,
     body: axum::body::Bytes,
 ) -> Result<Json<Enrolment>> {
-    let op = operator(&state, &headers).await?;
     let req: CreatePatient = parse_json(&body)?;
     Ok(Json(
         state
@@ -335,11 +284,17 @@ pub async fn create_patient(
 
 pub async fn new_code(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    op: Session,
     Path(id): Path<String>,
 ) -> Result<Json<Enrolment>> {
+    if !may_issue_codes(op.role) {
+        return Err(ServerError::refused(
+            ErrorCode::Forbidden,
+            "only the care team's physicians and nurses can give enrolment codes",
+        ));
+    }
     Ok(Json(
-        read_patient(&state, &headers, &id, "new-enrolment-code", |s, row| {
+        read_patient(&state, op, &id, "new-enrolment-code", |s, row| {
             new_enrolment(s, row.id)
         })
         .await?,
@@ -348,10 +303,10 @@ pub async fn new_code(
 
 pub async fn patient(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    op: Session,
     Path(id): Path<String>,
 ) -> Result<Json<Value>> {
-    let v = read_patient(&state, &headers, &id, "read-patient", |s, row| {
+    let v = read_patient(&state, op, &id, "read-patient", |s, row| {
         let p = s.storage().prescription(row.id)?;
         Ok(json!({ "patient": row, "prescription": p }))
     })
@@ -368,11 +323,11 @@ pub struct Range {
 
 pub async fn entries(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    op: Session,
     Path(id): Path<String>,
     Query(r): Query<Range>,
 ) -> Result<Json<Value>> {
-    let v = read_patient(&state, &headers, &id, "read-entries", move |s, row| {
+    let v = read_patient(&state, op, &id, "read-entries", move |s, row| {
         let to = r.to.unwrap_or_else(|| s.now() + TimeDelta::days(1));
         let from = r.from.unwrap_or(DateTime::<Utc>::MIN_UTC);
         let e = s.storage().entries(row.id, from, to, true)?;
@@ -384,12 +339,12 @@ pub async fn entries(
 
 pub async fn metrics(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    op: Session,
     Path(id): Path<String>,
     Query(r): Query<Range>,
 ) -> Result<Json<Value>> {
     let days = r.days.unwrap_or(14).clamp(1, 366);
-    let v = read_patient(&state, &headers, &id, "read-metrics", move |s, row| {
+    let v = read_patient(&state, op, &id, "read-metrics", move |s, row| {
         Ok(serde_json::to_value(crate::rules::metrics(
             s.storage(),
             row.id,
@@ -403,10 +358,10 @@ pub async fn metrics(
 
 pub async fn patient_alerts(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    op: Session,
     Path(id): Path<String>,
 ) -> Result<Json<Value>> {
-    let v = read_patient(&state, &headers, &id, "read-alerts", |s, row| {
+    let v = read_patient(&state, op, &id, "read-alerts", |s, row| {
         Ok(serde_json::to_value(
             s.storage().alerts(Some(row.id), false)?,
         )?)
@@ -415,8 +370,7 @@ pub async fn patient_alerts(
     Ok(Json(v))
 }
 
-pub async fn all_alerts(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>> {
-    let op = operator(&state, &headers).await?;
+pub async fn all_alerts(State(state): State<AppState>, op: Session) -> Result<Json<Value>> {
     let v = state
         .blocking(move |s| {
             let alerts = team_open_alerts(s, &team_set(s, op.team)?)?;
@@ -435,10 +389,10 @@ pub async fn all_alerts(State(state): State<AppState>, headers: HeaderMap) -> Re
 
 pub async fn observance(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    op: Session,
     Path(id): Path<String>,
 ) -> Result<Json<Value>> {
-    let v = read_patient(&state, &headers, &id, "read-observance", |s, row| {
+    let v = read_patient(&state, op, &id, "read-observance", |s, row| {
         let o = crate::rules::observance(s.storage(), row.id, s.now())?;
         Ok(serde_json::to_value(o)?)
     })
@@ -453,11 +407,10 @@ pub struct SetPrescription {
 
 pub async fn set_prescription(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    op: Session,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>> {
-    let op = operator(&state, &headers).await?;
     if op.role != CareRole::Physician {
         return Err(ServerError::refused(
             ErrorCode::Forbidden,
@@ -494,11 +447,10 @@ pub struct NewMessage {
 
 pub async fn message(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    op: Session,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>> {
-    let op = operator(&state, &headers).await?;
     let req: NewMessage = parse_json(&body)?;
     if req.text.trim().is_empty() {
         return Err(bad("the message is empty"));
@@ -531,11 +483,10 @@ pub struct NewAppointment {
 
 pub async fn appointment(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    op: Session,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>> {
-    let op = operator(&state, &headers).await?;
     let req: NewAppointment = parse_json(&body)?;
     let id = patient_id(&id)?;
     let a = state
@@ -568,7 +519,7 @@ pub struct AckRequest {
 
 pub async fn ack_alert(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    op: Session,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>> {
@@ -578,7 +529,6 @@ pub async fn ack_alert(
         .ok()
         .filter(|n| *n > 0)
         .ok_or_else(|| bad(format!("alert id {id:?} is not a positive number")))?;
-    let op = operator(&state, &headers).await?;
     let req: AckRequest = if body.is_empty() {
         AckRequest { note: None }
     } else {
@@ -603,8 +553,7 @@ pub async fn ack_alert(
     Ok(Json(serde_json::to_value(row)?))
 }
 
-pub async fn audit(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>> {
-    let op = operator(&state, &headers).await?;
+pub async fn audit(State(state): State<AppState>, op: Session) -> Result<Json<Value>> {
     if op.role != CareRole::Physician {
         return Err(ServerError::refused(
             ErrorCode::Forbidden,

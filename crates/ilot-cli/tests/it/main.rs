@@ -5,6 +5,7 @@ mod bad_input;
 mod ble;
 mod import_kill;
 mod keys;
+mod operator_admin;
 mod support;
 mod sync;
 mod sync_kill;

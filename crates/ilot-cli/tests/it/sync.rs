@@ -64,7 +64,7 @@ pub(crate) fn operator(db: &str, args: &[&str]) -> String {
 }
 
 /// The secret `create-operator` printed ("or type the secret: …").
-fn totp_secret(out: &str) -> ilot_server::totp::TotpSecret {
+pub(crate) fn totp_secret(out: &str) -> ilot_server::totp::TotpSecret {
     let b32 = out
         .lines()
         .find_map(|l| l.trim().strip_prefix("or type the secret: "))

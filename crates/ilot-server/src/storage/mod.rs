@@ -95,6 +95,27 @@ pub struct DeviceRow {
     pub last_batch_seq: Option<u64>,
 }
 
+/// A device as the care team sees it, revoked ones included (never its key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeviceInfo {
+    pub id: DeviceId,
+    pub patient_id: PatientId,
+    /// What the app said it runs on ("Android phone"); no hardware identifier.
+    pub label: Option<String>,
+    pub enrolled_at: DateTime<Utc>,
+    /// When a batch of this device was last stored.
+    pub last_push_at: Option<DateTime<Utc>>,
+    /// Set once: from then on its pushes and pulls are refused.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// An operator's account state, disabled ones included (for administration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OperatorState {
+    pub id: i64,
+    pub disabled_at: Option<DateTime<Utc>>,
+}
+
 /// Why a code could not be redeemed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CodeRefusal {
@@ -125,6 +146,8 @@ pub enum IngestOutcome {
     },
     /// Consent is withdrawn: nothing was stored.
     ConsentWithdrawn,
+    /// The device was revoked (or is not this patient's): nothing was stored.
+    DeviceRevoked,
 }
 
 /// One batch to store, already opened and validated.
@@ -221,14 +244,26 @@ pub trait Storage: Send + Sync + 'static {
         password_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<i64>;
+    /// The operator who may log in under this name: a disabled one is `None`, like a
+    /// missing one.
     fn operator_by_username(&self, username: &str) -> Result<Option<Operator>>;
+    /// A new session, last used `now`, ending at `expires_at` at the latest.
     fn create_session(
         &self,
         token_hash: &[u8; 32],
         operator_id: i64,
+        now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<()>;
-    fn session(&self, token_hash: &[u8; 32], now: DateTime<Utc>) -> Result<Option<Operator>>;
+    /// The session's operator when the session is not expired, was last used after
+    /// `idle_since` and its operator is not disabled; records `now` as its last use. One
+    /// statement, so two nodes cannot revive an idle session.
+    fn session(
+        &self,
+        token_hash: &[u8; 32],
+        now: DateTime<Utc>,
+        idle_since: DateTime<Utc>,
+    ) -> Result<Option<Operator>>;
 
     /// Creates the patient with prescription version 1 (which is also the first pull item).
     fn create_patient(
@@ -255,6 +290,7 @@ pub trait Storage: Send + Sync + 'static {
         device: &DeviceRow,
         now: DateTime<Utc>,
     ) -> Result<std::result::Result<PatientId, CodeRefusal>>;
+    /// The device when it is enrolled and not revoked.
     fn device(&self, id: DeviceId) -> Result<Option<DeviceRow>>;
 
     /// Stores a batch in one transaction: the batch record (for replays), the new entry
@@ -365,6 +401,27 @@ pub trait Storage: Send + Sync + 'static {
     /// Records `step` as used when it is after the last accepted one, atomically; `false`
     /// when it is not (a replayed or older code).
     fn accept_totp_step(&self, operator_id: i64, step: u64) -> Result<bool>;
+
+    // Ending sessions and devices (migration V4), in each backend's `revocation.rs`.
+
+    /// Ends one session (logout); `false` when it did not exist.
+    fn end_session(&self, token_hash: &[u8; 32]) -> Result<bool>;
+    /// Ends every session of the operator; how many there were.
+    fn end_operator_sessions(&self, operator_id: i64) -> Result<u64>;
+    /// The operator's id and whether it is disabled, by user name.
+    fn operator_state(&self, username: &str) -> Result<Option<OperatorState>>;
+    /// Disables the operator (`Some(now)`) and ends its sessions in the same transaction, or
+    /// enables it again (`None`).
+    fn set_operator_disabled(&self, operator_id: i64, at: Option<DateTime<Utc>>) -> Result<()>;
+    /// Replaces the password hash and ends every session of the operator, in one transaction.
+    fn set_password_hash(&self, operator_id: i64, password_hash: &str) -> Result<()>;
+    /// The patient's devices in enrolment order, revoked ones included.
+    fn patient_devices(&self, patient: PatientId) -> Result<Vec<DeviceInfo>>;
+    fn device_info(&self, id: DeviceId) -> Result<Option<DeviceInfo>>;
+    /// Revokes the device (the first revocation time is kept); `None` when it does not exist.
+    fn revoke_device(&self, id: DeviceId, now: DateTime<Utc>) -> Result<Option<DeviceInfo>>;
+    /// Makes every unused, unexpired code of the patient expire now; how many.
+    fn cancel_enrolment_codes(&self, patient: PatientId, now: DateTime<Utc>) -> Result<u64>;
 }
 
 /// The care-team and second-factor methods of [`Storage`], forwarded to each backend's
@@ -431,3 +488,41 @@ macro_rules! limits_delegates {
     };
 }
 pub(crate) use limits_delegates;
+/// The revocation methods of [`Storage`], forwarded to each backend's `rev_*` methods (in its
+/// `revocation.rs`).
+macro_rules! revocation_delegates {
+    () => {
+        fn end_session(&self, token_hash: &[u8; 32]) -> Result<bool> {
+            self.rev_end_session(token_hash)
+        }
+        fn end_operator_sessions(&self, operator_id: i64) -> Result<u64> {
+            self.rev_end_operator_sessions(operator_id)
+        }
+        fn operator_state(&self, username: &str) -> Result<Option<super::OperatorState>> {
+            self.rev_operator_state(username)
+        }
+        fn set_operator_disabled(&self, operator_id: i64, at: Option<DateTime<Utc>>) -> Result<()> {
+            self.rev_set_operator_disabled(operator_id, at)
+        }
+        fn set_password_hash(&self, operator_id: i64, password_hash: &str) -> Result<()> {
+            self.rev_set_password_hash(operator_id, password_hash)
+        }
+        fn patient_devices(&self, patient: PatientId) -> Result<Vec<super::DeviceInfo>> {
+            self.rev_patient_devices(patient)
+        }
+        fn device_info(&self, id: DeviceId) -> Result<Option<super::DeviceInfo>> {
+            self.rev_device_info(id)
+        }
+        fn revoke_device(
+            &self,
+            id: DeviceId,
+            now: DateTime<Utc>,
+        ) -> Result<Option<super::DeviceInfo>> {
+            self.rev_revoke_device(id, now)
+        }
+        fn cancel_enrolment_codes(&self, patient: PatientId, now: DateTime<Utc>) -> Result<u64> {
+            self.rev_cancel_enrolment_codes(patient, now)
+        }
+    };
+}
+pub(crate) use revocation_delegates;

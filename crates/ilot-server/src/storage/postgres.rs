@@ -10,6 +10,7 @@
 mod connect;
 mod ingest;
 mod limits;
+mod revocation;
 mod rows;
 mod security;
 
@@ -128,7 +129,10 @@ impl Storage for PostgresStorage {
     fn operator_by_username(&self, username: &str) -> Result<Option<Operator>> {
         let mut c = self.client()?;
         let row = c.query_opt(
-            &format!("SELECT {OPERATOR_COLUMNS} FROM operators o WHERE o.username = $1"),
+            &format!(
+                "SELECT {OPERATOR_COLUMNS} FROM operators o
+                 WHERE o.username = $1 AND o.disabled_at IS NULL"
+            ),
             &[&username],
         )?;
         row.as_ref().map(operator_row).transpose()
@@ -138,23 +142,47 @@ impl Storage for PostgresStorage {
         &self,
         token_hash: &[u8; 32],
         operator_id: i64,
+        now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<()> {
-        self.client()?.execute(
-            "INSERT INTO sessions (token_hash, operator_id, expires_at) VALUES ($1, $2, $3)",
-            &[&token_hash.as_slice(), &operator_id, &ts(expires_at)],
+        let mut c = self.client()?;
+        let mut tx = c.transaction()?;
+        // Ended sessions are forgotten as new ones begin.
+        tx.execute("DELETE FROM sessions WHERE expires_at <= $1", &[&ts(now)])?;
+        tx.execute(
+            "INSERT INTO sessions (token_hash, operator_id, expires_at, last_seen_at) VALUES ($1, $2, $3, $4)",
+            &[&token_hash.as_slice(), &operator_id, &ts(expires_at), &ts(now)],
         )?;
+        tx.commit()?;
         Ok(())
     }
 
-    fn session(&self, token_hash: &[u8; 32], now: DateTime<Utc>) -> Result<Option<Operator>> {
-        let row = self.client()?.query_opt(
+    fn session(
+        &self,
+        token_hash: &[u8; 32],
+        now: DateTime<Utc>,
+        idle_since: DateTime<Utc>,
+    ) -> Result<Option<Operator>> {
+        let mut c = self.client()?;
+        let mut tx = c.transaction()?;
+        // One statement: the row lock makes a concurrent logout or disable win or wait.
+        let row = tx.query_opt(
             &format!(
-                "SELECT {OPERATOR_COLUMNS} FROM sessions s JOIN operators o ON o.id = s.operator_id
-                 WHERE s.token_hash = $1 AND s.expires_at > $2"
+                "UPDATE sessions s SET last_seen_at = $2 FROM operators o
+                 WHERE s.token_hash = $1 AND o.id = s.operator_id AND s.expires_at > $2
+                   AND s.last_seen_at > $3 AND o.disabled_at IS NULL
+                 RETURNING {OPERATOR_COLUMNS}"
             ),
-            &[&token_hash.as_slice(), &ts(now)],
+            &[&token_hash.as_slice(), &ts(now), &ts(idle_since)],
         )?;
+        if row.is_none() {
+            // Idle, expired or its operator disabled: ended for good.
+            tx.execute(
+                "DELETE FROM sessions WHERE token_hash = $1",
+                &[&token_hash.as_slice()],
+            )?;
+        }
+        tx.commit()?;
         row.as_ref().map(operator_row).transpose()
     }
 
@@ -257,7 +285,8 @@ impl Storage for PostgresStorage {
 
     fn device(&self, id: DeviceId) -> Result<Option<DeviceRow>> {
         let row = self.client()?.query_opt(
-            "SELECT id, patient_id, public_key, label, enrolled_at, last_batch_seq FROM devices WHERE id = $1",
+            "SELECT id, patient_id, public_key, label, enrolled_at, last_batch_seq FROM devices
+             WHERE id = $1 AND revoked_at IS NULL",
             &[&b(id.as_bytes())],
         )?;
         row.map(|r| {
@@ -524,4 +553,5 @@ impl Storage for PostgresStorage {
 
     super::security_delegates!();
     super::limits_delegates!();
+    super::revocation_delegates!();
 }

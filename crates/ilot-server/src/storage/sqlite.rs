@@ -23,6 +23,7 @@ use crate::error::{Result, ServerError};
 
 mod ingest;
 mod limits;
+mod revocation;
 mod rows;
 mod security;
 
@@ -33,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema.sql"),
     include_str!("v2_security.sql"),
     include_str!("v3_login.sql"),
+    include_str!("v4_revocation.sql"),
 ];
 
 #[derive(Debug)]
@@ -114,7 +116,8 @@ impl Storage for SqliteStorage {
         let conn = self.conn();
         let raw: Option<(i64, String, String, String, String)> = conn
             .query_row(
-                "SELECT id, username, name, role, password_hash FROM operators WHERE username = ?1",
+                "SELECT id, username, name, role, password_hash FROM operators
+                 WHERE username = ?1 AND disabled_ms IS NULL",
                 [username],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )
@@ -135,35 +138,19 @@ impl Storage for SqliteStorage {
         &self,
         token_hash: &[u8; 32],
         operator_id: i64,
+        now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<()> {
-        self.conn().execute(
-            "INSERT INTO sessions (token_hash, operator_id, expires_ms) VALUES (?1, ?2, ?3)",
-            params![token_hash.as_slice(), operator_id, ms(expires_at)],
-        )?;
-        Ok(())
+        self.rev_create_session(token_hash, operator_id, now, expires_at)
     }
 
-    fn session(&self, token_hash: &[u8; 32], now: DateTime<Utc>) -> Result<Option<Operator>> {
-        let conn = self.conn();
-        let raw: Option<(i64, String, String, String, String)> = conn
-            .query_row(
-                "SELECT o.id, o.username, o.name, o.role, o.password_hash FROM sessions s
-                 JOIN operators o ON o.id = s.operator_id WHERE s.token_hash = ?1 AND s.expires_ms > ?2",
-                params![token_hash.as_slice(), ms(now)],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-            )
-            .optional()?;
-        raw.map(|(id, username, name, role, password_hash)| {
-            Ok(Operator {
-                id,
-                username,
-                name,
-                role: role_of(&role)?,
-                password_hash,
-            })
-        })
-        .transpose()
+    fn session(
+        &self,
+        token_hash: &[u8; 32],
+        now: DateTime<Utc>,
+        idle_since: DateTime<Utc>,
+    ) -> Result<Option<Operator>> {
+        self.rev_session(token_hash, now, idle_since)
     }
 
     fn create_patient(
@@ -262,7 +249,8 @@ impl Storage for SqliteStorage {
         let conn = self.conn();
         let raw = conn
             .query_row(
-                "SELECT id, patient_id, public_key, label, enrolled_ms, last_batch_seq FROM devices WHERE id = ?1",
+                "SELECT id, patient_id, public_key, label, enrolled_ms, last_batch_seq FROM devices
+                 WHERE id = ?1 AND revoked_ms IS NULL",
                 [id.to_string()],
                 device_row,
             )
@@ -534,4 +522,5 @@ impl Storage for SqliteStorage {
 
     super::security_delegates!();
     super::limits_delegates!();
+    super::revocation_delegates!();
 }

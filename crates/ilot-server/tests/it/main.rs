@@ -4,10 +4,12 @@
 mod audit_headers;
 mod conformance;
 mod conformance_limits;
+mod conformance_revocation;
 mod conformance_security;
 mod http;
 mod login;
 mod login_limits;
 mod multinode;
 mod scoping;
+mod sessions;
 mod support;

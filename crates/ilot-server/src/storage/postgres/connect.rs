@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("v1.sql"),
     include_str!("v2_security.sql"),
     include_str!("v3_login.sql"),
+    include_str!("v4_revocation.sql"),
 ];
 
 /// Any fixed number: the key of the advisory lock that serialises migrations across nodes.
