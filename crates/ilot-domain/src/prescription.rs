@@ -185,8 +185,33 @@ impl AlertPolicy {
                 return bad("every threshold must lie within 10–600 mg/dL");
             }
         }
-        if self.hypo_l2_mg_dl > self.hypo_l1_mg_dl || self.hypo_l2_mg_dl > self.hypo_l1_cgm_mg_dl {
-            return bad("hypo level 2 must not be above hypo level 1");
+        // Thresholds are checked against each other (SPEC §3): severe < level 1, level 2 <
+        // level 1, level 1 ≤ the target's low bound; a message names the rule it breaks.
+        let level1 = [
+            ("hypo level 1", self.hypo_l1_mg_dl),
+            ("hypo level 1 for CGM", self.hypo_l1_cgm_mg_dl),
+        ];
+        for (name, l1) in level1 {
+            if self.hypo_l2_mg_dl >= l1 {
+                return Err(DomainError::InvalidPrescription(format!(
+                    "hypo level 2 ({} mg/dL) must be below {name} ({l1} mg/dL)",
+                    self.hypo_l2_mg_dl
+                )));
+            }
+            if self.severe_mg_dl >= l1 {
+                return Err(DomainError::InvalidPrescription(format!(
+                    "the severe-hypo threshold ({} mg/dL) must be below {name} ({l1} mg/dL): \
+                     a severe hypo is a level-1 hypo that went further",
+                    self.severe_mg_dl
+                )));
+            }
+            if l1 > self.target.low_mg_dl {
+                return Err(DomainError::InvalidPrescription(format!(
+                    "{name} ({l1} mg/dL) must not be above the target range's low bound ({} \
+                     mg/dL): a hypo is always out of target",
+                    self.target.low_mg_dl
+                )));
+            }
         }
         if self.target.low_mg_dl >= self.target.high_mg_dl {
             return bad("the target range's low bound must be below its high bound");
@@ -197,12 +222,23 @@ impl AlertPolicy {
         if self.no_data_hours == 0 {
             return bad("the no-data alert cannot be disabled (SPEC §2): give a number of hours");
         }
+        if self.no_data_hours > MAX_NO_DATA_HOURS {
+            return Err(DomainError::InvalidPrescription(format!(
+                "the no-data delay ({} hours) must be at most 7 days ({MAX_NO_DATA_HOURS} \
+                 hours): the regulation requires data at least weekly, so the alert cannot be \
+                 pushed further",
+                self.no_data_hours
+            )));
+        }
         if self.repeated_hypos_count == 0 || self.repeated_hypos_days == 0 {
             return bad("repeated hypos needs a count and a number of days");
         }
         Ok(())
     }
 }
+
+/// Longest no-data delay a physician may set: the arrêté requires a transmission at least weekly.
+pub const MAX_NO_DATA_HOURS: u32 = 7 * 24;
 
 /// A prescribed basal injection: the local time it is due and its dose.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -310,14 +346,7 @@ impl Prescription {
                 self.diabetes_type
             ));
         }
-        if self.monitoring == Monitoring::Capillary
-            && !(2.0..=10.0).contains(&self.expected_readings_per_day)
-        {
-            return bad(
-                "capillary monitoring expects 2 to 10 readings a day (2–4 by the regulation)"
-                    .into(),
-            );
-        }
+        self.check_expected_readings()?;
         if self.expected_readings_per_day <= 0.0 {
             return bad("expected readings a day must be positive".into());
         }
@@ -330,6 +359,43 @@ impl Prescription {
             );
         }
         self.policy.validate()
+    }
+}
+
+impl Prescription {
+    /// Expected glucose data (SPEC §2, arrêté of 22 June 2023): capillary readings 2–4 a day with
+    /// at most one injection, at least 4 with more (a pump counts as more); a flash sensor at
+    /// least 4 scans a day. Capillary stays at most 10 a day (plausibility, not regulation).
+    fn check_expected_readings(&self) -> Result<()> {
+        let n = self.expected_readings_per_day;
+        let bad = |m: String| Err(DomainError::InvalidPrescription(m));
+        match self.monitoring {
+            Monitoring::Capillary if self.pump || self.injections_per_day > 1 => {
+                if !(4.0..=10.0).contains(&n) {
+                    return bad(format!(
+                        "{n} capillary readings a day: with more than one injection a day (or a \
+                         pump) the regulation asks for at least 4 readings a day (at most 10)"
+                    ));
+                }
+            }
+            Monitoring::Capillary => {
+                if !(2.0..=4.0).contains(&n) {
+                    return bad(format!(
+                        "{n} capillary readings a day: with at most one injection a day the \
+                         regulation asks for 2 to 4 readings a day"
+                    ));
+                }
+            }
+            Monitoring::Flash => {
+                if n.is_nan() || n < 4.0 {
+                    return bad(format!(
+                        "{n} scans a day: a flash sensor must be scanned at least 4 times a day"
+                    ));
+                }
+            }
+            Monitoring::Cgm => {}
+        }
+        Ok(())
     }
 }
 
@@ -455,6 +521,69 @@ mod tests {
                 .to_string()
                 .contains("cannot be disabled")
         );
+    }
+
+    fn t1(monitoring: Monitoring, injections: u8) -> Prescription {
+        Prescription::new(DiabetesType::Type1, monitoring, injections, d("2026-01-10"))
+    }
+
+    // SPEC §3: thresholds checked against each other; SPEC §2: weekly data, readings a day.
+    // Each refusal names the rule it breaks.
+    #[rstest]
+    #[case::severe_above_level1(|p: &mut Prescription| p.policy.severe_mg_dl = 80.0, Some("severe-hypo threshold (80 mg/dL) must be below hypo level 1 (70 mg/dL)"))]
+    #[case::severe_at_level1(|p: &mut Prescription| p.policy.severe_mg_dl = 70.0, Some("must be below hypo level 1"))]
+    #[case::severe_below_level2(|p: &mut Prescription| p.policy.severe_mg_dl = 40.0, None)]
+    #[case::level2_at_level1(|p: &mut Prescription| p.policy.hypo_l2_mg_dl = 70.0, Some("hypo level 2 (70 mg/dL) must be below hypo level 1"))]
+    #[case::level1_above_target(|p: &mut Prescription| p.policy.hypo_l1_mg_dl = 75.0, Some("hypo level 1 (75 mg/dL) must not be above the target range's low bound (70 mg/dL)"))]
+    #[case::cgm_level1_above_target(|p: &mut Prescription| p.policy.hypo_l1_cgm_mg_dl = 72.0, Some("hypo level 1 for CGM (72 mg/dL) must not be above"))]
+    #[case::level1_below_target(|p: &mut Prescription| p.policy.target.low_mg_dl = 75.0, None)]
+    #[case::no_data_a_week(|p: &mut Prescription| p.policy.no_data_hours = 168, None)]
+    #[case::no_data_over_a_week(|p: &mut Prescription| p.policy.no_data_hours = 169, Some("must be at most 7 days (168 hours)"))]
+    #[case::no_data_u32_max(|p: &mut Prescription| p.policy.no_data_hours = u32::MAX, Some("the no-data delay (4294967295 hours) must be at most 7 days"))]
+    fn thresholds_are_checked_against_each_other(
+        #[case] change: fn(&mut Prescription),
+        #[case] refused: Option<&str>,
+    ) {
+        let mut p = t1(Monitoring::Cgm, 4);
+        change(&mut p);
+        match (p.validate(), refused) {
+            (Ok(()), None) => {}
+            (Err(e), Some(why)) => assert!(e.to_string().contains(why), "{e}"),
+            (got, want) => panic!("got {got:?}, wanted a refusal containing {want:?}"),
+        }
+    }
+
+    #[rstest]
+    #[case::one_injection_2(Monitoring::Capillary, 1, false, 2.0, true)]
+    #[case::one_injection_4(Monitoring::Capillary, 1, false, 4.0, true)]
+    #[case::one_injection_5(Monitoring::Capillary, 1, false, 5.0, false)]
+    #[case::one_injection_1_5(Monitoring::Capillary, 1, false, 1.5, false)]
+    #[case::three_injections_3(Monitoring::Capillary, 3, false, 3.0, false)]
+    #[case::three_injections_4(Monitoring::Capillary, 3, false, 4.0, true)]
+    #[case::pump_2(Monitoring::Capillary, 1, true, 2.0, false)]
+    #[case::flash_3(Monitoring::Flash, 4, false, 3.0, false)]
+    #[case::flash_4(Monitoring::Flash, 4, false, 4.0, true)]
+    fn readings_a_day_follow_the_regulation(
+        #[case] monitoring: Monitoring,
+        #[case] injections: u8,
+        #[case] pump: bool,
+        #[case] per_day: f64,
+        #[case] valid: bool,
+    ) {
+        let mut p = t1(monitoring, injections);
+        p.pump = pump;
+        p.expected_readings_per_day = per_day;
+        let got = p.validate();
+        assert_eq!(got.is_ok(), valid, "{got:?}");
+        if let Err(e) = got {
+            let e = e.to_string();
+            let rule = match monitoring {
+                Monitoring::Flash => "at least 4 times a day",
+                _ if pump || injections > 1 => "at least 4 readings a day",
+                _ => "2 to 4 readings a day",
+            };
+            assert!(e.contains(rule), "{e}");
+        }
     }
 
     #[test]

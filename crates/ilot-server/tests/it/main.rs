@@ -6,5 +6,6 @@ mod conformance_security;
 mod http;
 mod login;
 mod multinode;
+mod prescription_rules;
 mod scoping;
 mod support;
