@@ -39,7 +39,7 @@ fn refused(change: fn(&mut Prescription)) -> (u16, String) {
         .json()
         .unwrap();
     assert_eq!(
-        patient["prescription"]["policy"],
+        patient["prescription"]["prescription"]["policy"],
         serde_json::to_value(prescription().policy).unwrap(),
         "{patient:#}"
     );
