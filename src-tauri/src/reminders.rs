@@ -14,7 +14,7 @@ use tauri::{AppHandle, Manager};
 
 use crate::catalogue::text;
 use crate::error::Result;
-use crate::gather::{self, Loaded};
+use crate::gather;
 use crate::state::{self, AppState};
 
 /// How often the scheduler looks.
@@ -87,7 +87,7 @@ pub fn pending(state: &AppState, now: DateTime<Utc>) -> Result<Vec<Note>> {
         let (tz, _) = state::tz_and_unit(&store)?;
         let (prescription, _) = gather::prescription_or_default(&store, tz, now)?;
         let from = now - TimeDelta::days(gather::ALERT_LOOKBACK_DAYS);
-        let loaded = Loaded::load(&store, Some(from), Some(now + ilot_domain::MAX_FUTURE_SKEW))?;
+        let loaded = store.rules_data(Some(from), Some(now + ilot_domain::MAX_FUTURE_SKEW))?;
         for a in gather::active_alerts(&store, &prescription, tz, now, &loaded, &done)? {
             if a.kind == AlertKind::MissedInsulin {
                 notes.push(Note {

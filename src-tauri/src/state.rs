@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use chrono_tz::Tz;
-use ilot_domain::{GlucoseUnit, PatientProfile};
+use ilot_domain::GlucoseUnit;
 use ilot_store::{KeyMode, Store};
 
 use crate::error::{Error, Result};
@@ -154,15 +154,12 @@ fn key_mode() -> KeyMode {
 }
 
 fn open_store(db_path: &Path, mode: KeyMode) -> Result<Store> {
-    if let Some(parent) = db_path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| Error::DataDir(format!("{}: {e}", parent.display())))?;
-    }
-    let (key, location) = ilot_store::resolve_key(db_path, mode)?;
-    tracing::debug!(?location, "database key");
-    let mut store = Store::open(db_path, &key)?;
-    store.set_secret_mode(mode);
-    Ok(store)
+    ilot_store::open_with_key(db_path, mode).map_err(|e| match e {
+        ilot_store::StoreError::Io { path, source } => {
+            Error::DataDir(format!("{}: {source}", path.display()))
+        }
+        e => e.into(),
+    })
 }
 
 fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
@@ -171,15 +168,8 @@ fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
-/// The patient's profile, or the French defaults (Europe/Paris, g/L) before one is recorded.
-pub fn profile(store: &Store) -> Result<PatientProfile> {
-    Ok(store
-        .profile()?
-        .unwrap_or_else(|| PatientProfile::new("local")))
-}
-
 /// Time zone and display unit from the profile.
 pub fn tz_and_unit(store: &Store) -> Result<(Tz, GlucoseUnit)> {
-    let p = profile(store)?;
+    let p = store.profile_or_default()?;
     Ok((p.tz, p.preferred_unit))
 }

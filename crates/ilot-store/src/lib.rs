@@ -17,6 +17,7 @@
 mod codes;
 mod devices;
 mod error;
+mod gather;
 mod ids;
 pub mod keys;
 mod outbox;
@@ -38,6 +39,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags};
 use rusqlite_migration::SchemaVersion;
 
 pub use error::{Result, StoreError};
+pub use gather::{LOCAL_PSEUDONYM, open_with_key};
 pub use keys::{
     DbKey, KeyLocation, KeyMode, delete_secret, get_secret, key_file_path, put_secret, resolve_key,
     secret_file_path,

@@ -9,7 +9,7 @@ use tauri::State;
 
 use super::sync::{AppointmentView, Inbox, MessageView, SyncView};
 use crate::error::Result;
-use crate::gather::{self, Loaded, Trend, Zone};
+use crate::gather::{self, Trend, Zone};
 use crate::state::{self, AppState};
 use crate::views::{AlertView, Reading};
 
@@ -65,7 +65,7 @@ pub fn home_at(state: &AppState, now: DateTime<Utc>) -> Result<Home> {
     let (tz, unit) = state::tz_and_unit(&store)?;
     let (prescription, default) = gather::prescription_or_default(&store, tz, now)?;
     let from = now - TimeDelta::days(gather::ALERT_LOOKBACK_DAYS);
-    let loaded = Loaded::load(&store, Some(from), Some(now + ilot_domain::MAX_FUTURE_SKEW))?;
+    let loaded = store.rules_data(Some(from), Some(now + ilot_domain::MAX_FUTURE_SKEW))?;
     let (ack, notified) = {
         let s = state.settings();
         (s.acknowledged.clone(), s.notified.clone())

@@ -125,7 +125,7 @@ pub fn set_text_scale(state: State<'_, AppState>, percent: u16) -> Result<()> {
 #[tauri::command]
 pub fn set_unit(state: State<'_, AppState>, unit: GlucoseUnit) -> Result<()> {
     let mut store = state.store()?;
-    let mut p = state::profile(&store)?;
+    let mut p = store.profile_or_default()?;
     if p.preferred_unit != unit {
         p.preferred_unit = unit;
         store.set_profile(&p, Utc::now())?;
@@ -153,7 +153,7 @@ pub fn onboard(state: &AppState, choices: Onboarding, now: DateTime<Utc>) -> Res
     let hash = pin::hash(&choices.pin)?;
     {
         let mut store = state.store_unchecked()?;
-        let mut p = state::profile(&store)?;
+        let mut p = store.profile_or_default()?;
         if p.preferred_unit != choices.unit || store.profile()?.is_none() {
             p.preferred_unit = choices.unit;
             store.set_profile(&p, now)?;

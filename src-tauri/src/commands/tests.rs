@@ -38,6 +38,35 @@ fn onboarding(pin: &str) -> Onboarding {
     }
 }
 
+// One default in one place: without a prescription the app raises what `ilot alerts` raises
+// (`ilot_rules::assumed`: type 1, so a hyper suggests a ketone check), and says it is assumed.
+#[test]
+fn without_a_prescription_the_app_assumes_what_the_command_line_assumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = app(&dir);
+    add_entry_at(
+        &state,
+        glucose("3,00"),
+        None,
+        now() - TimeDelta::minutes(12),
+    )
+    .unwrap();
+    let home = home_at(&state, now()).unwrap();
+    assert!(home.prescription_default);
+    let kinds: Vec<_> = home.alerts.iter().map(|a| (a.kind, a.advice)).collect();
+    assert_eq!(
+        kinds,
+        [(ilot_rules::alerts::AlertKind::Hyper, "advice.hyper.ketones")]
+    );
+    let today = now().date_naive();
+    let assumed = ilot_rules::assumed::prescription_or_default(None, today).prescription;
+    let store = state.store().unwrap();
+    let (tz, _) = crate::state::tz_and_unit(&store).unwrap();
+    let (p, default) = crate::gather::prescription_or_default(&store, tz, now()).unwrap();
+    assert!(default);
+    assert_eq!(p, assumed);
+}
+
 #[test]
 fn a_low_reading_shows_the_hypo_alert_with_its_advice_and_waits_to_be_sent() {
     let dir = tempfile::tempdir().unwrap();

@@ -10,6 +10,7 @@ mod http;
 mod login;
 mod login_limits;
 mod multinode;
+mod prescription_rules;
 mod scoping;
 mod sessions;
 mod support;
