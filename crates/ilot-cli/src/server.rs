@@ -25,6 +25,40 @@ pub struct ServerArgs {
     /// data folder; devices trust it with `ilot enroll … --ca PEM`
     #[arg(long)]
     pub dev_tls: bool,
+    /// Most connections served at once (more wait to be accepted); keep it under the process's
+    /// open-file limit
+    #[arg(long, default_value_t = ilot_server::Limits::default().max_connections)]
+    pub max_connections: usize,
+    /// Seconds a connection may stay open without a request
+    #[arg(long, default_value_t = ilot_server::Limits::default().idle.as_secs())]
+    pub idle_timeout: u64,
+    /// Seconds a client has to finish the TLS handshake and send a request's headers
+    #[arg(long, default_value_t = ilot_server::Limits::default().header_read.as_secs())]
+    pub header_timeout: u64,
+    /// Seconds a request may take, upload included
+    #[arg(long, default_value_t = ilot_server::Limits::default().request.as_secs())]
+    pub request_timeout: u64,
+}
+
+impl ServerArgs {
+    fn limits(&self) -> Result<ilot_server::Limits> {
+        let secs = |flag: &str, s: u64| {
+            if s == 0 {
+                bail!("--{flag} must be at least 1 second")
+            }
+            Ok(std::time::Duration::from_secs(s))
+        };
+        if self.max_connections == 0 {
+            bail!("--max-connections must be at least 1");
+        }
+        Ok(ilot_server::Limits {
+            max_connections: self.max_connections,
+            idle: secs("idle-timeout", self.idle_timeout)?,
+            header_read: secs("header-timeout", self.header_timeout)?,
+            request: secs("request-timeout", self.request_timeout)?,
+            ..ilot_server::Limits::default()
+        })
+    }
 }
 
 /// The folder beside the server's SQLite file (or the data folder), for the dev certificate.
@@ -74,17 +108,24 @@ pub fn db_url(db: Option<PathBuf>) -> Result<String> {
 }
 
 pub fn state(url: &str, public_url: &str) -> Result<AppState> {
+    state_with(url, Config::new(public_url))
+}
+
+fn state_with(url: &str, config: Config) -> Result<AppState> {
     let storage = ilot_server::storage::open(url).with_context(|| {
         format!(
             "cannot open the server database {}",
             ilot_server::storage::redact_url(url)
         )
     })?;
-    Ok(AppState::new(storage, Config::new(public_url))?)
+    Ok(AppState::new(storage, config)?)
 }
 
 pub fn run(db: Option<PathBuf>, args: &ServerArgs) -> Result<()> {
+    // Whoever started the server may stop reading its output; it keeps serving.
+    crate::stdout::keep_running();
     let url = db_url(db)?;
+    let limits = args.limits()?;
     let tls = match (&args.tls_cert, &args.tls_key, args.dev_tls) {
         (Some(c), Some(k), _) => Some((c.clone(), k.clone())),
         (_, _, true) => {
@@ -121,7 +162,9 @@ pub fn run(db: Option<PathBuf>, args: &ServerArgs) -> Result<()> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("{scheme}://{}", args.listen));
-    let state = state(&url, &public)?;
+    let mut config = Config::new(&public);
+    config.limits = limits;
+    let state = state_with(&url, config)?;
     let config = match &tls {
         Some((c, k)) => Some(ilot_server::tls::server_config(c, k)?),
         None => None,

@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod ble;
+mod hostile;
 mod import_kill;
 mod keys;
 mod support;

@@ -4,6 +4,7 @@
 mod conformance;
 mod conformance_security;
 mod http;
+mod limits;
 mod login;
 mod multinode;
 mod scoping;
