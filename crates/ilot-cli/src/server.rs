@@ -43,8 +43,8 @@ pub struct ServerArgs {
 impl ServerArgs {
     fn limits(&self) -> Result<ilot_server::Limits> {
         let secs = |flag: &str, s: u64| {
-            if s == 0 {
-                bail!("--{flag} must be at least 1 second")
+            if !(1..=86_400).contains(&s) {
+                bail!("--{flag} must be between 1 second and 86400 (a day), not {s}")
             }
             Ok(std::time::Duration::from_secs(s))
         };
