@@ -33,6 +33,19 @@ pub struct ServerArgs {
     /// limit stays 12 hours)
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u16).range(1..=720))]
     pub session_idle_minutes: u16,
+    /// Most connections served at once (more wait to be accepted); keep it under the process's
+    /// open-file limit
+    #[arg(long, default_value_t = ilot_server::Limits::default().max_connections)]
+    pub max_connections: usize,
+    /// Seconds a connection may stay open without a request
+    #[arg(long, default_value_t = ilot_server::Limits::default().idle.as_secs())]
+    pub idle_timeout: u64,
+    /// Seconds a client has to finish the TLS handshake and send a request's headers
+    #[arg(long, default_value_t = ilot_server::Limits::default().header_read.as_secs())]
+    pub header_timeout: u64,
+    /// Seconds a request may take, upload included
+    #[arg(long, default_value_t = ilot_server::Limits::default().request.as_secs())]
+    pub request_timeout: u64,
 }
 
 /// `--trusted-proxy` values: networks, or single addresses.
@@ -49,6 +62,27 @@ fn trusted_proxies(given: &[String]) -> Result<Vec<ipnet::IpNet>> {
                 })
         })
         .collect()
+}
+
+impl ServerArgs {
+    fn limits(&self) -> Result<ilot_server::Limits> {
+        let secs = |flag: &str, s: u64| {
+            if !(1..=86_400).contains(&s) {
+                bail!("--{flag} must be between 1 second and 86400 (a day), not {s}")
+            }
+            Ok(std::time::Duration::from_secs(s))
+        };
+        if self.max_connections == 0 {
+            bail!("--max-connections must be at least 1");
+        }
+        Ok(ilot_server::Limits {
+            max_connections: self.max_connections,
+            idle: secs("idle-timeout", self.idle_timeout)?,
+            header_read: secs("header-timeout", self.header_timeout)?,
+            request: secs("request-timeout", self.request_timeout)?,
+            ..ilot_server::Limits::default()
+        })
+    }
 }
 
 /// The folder beside the server's SQLite file (or the data folder), for the dev certificate.
@@ -113,7 +147,10 @@ fn state_with(url: &str, config: Config) -> Result<AppState> {
 
 pub fn run(db: Option<PathBuf>, args: &ServerArgs) -> Result<()> {
     let trusted = trusted_proxies(&args.trusted_proxy)?;
+    // Whoever started the server may stop reading its output; it keeps serving.
+    crate::stdout::keep_running();
     let url = db_url(db)?;
+    let limits = args.limits()?;
     let tls = match (&args.tls_cert, &args.tls_key, args.dev_tls) {
         (Some(c), Some(k), _) => Some((c.clone(), k.clone())),
         (_, _, true) => {
@@ -150,9 +187,10 @@ pub fn run(db: Option<PathBuf>, args: &ServerArgs) -> Result<()> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("{scheme}://{}", args.listen));
-    let mut config = Config::new(public);
+    let mut config = Config::new(&public);
     config.trusted_proxies = trusted;
     config.session_idle = chrono::TimeDelta::minutes(i64::from(args.session_idle_minutes));
+    config.limits = limits;
     let state = state_with(&url, config)?;
     let config = match &tls {
         Some((c, k)) => Some(ilot_server::tls::server_config(c, k)?),

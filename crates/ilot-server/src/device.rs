@@ -165,7 +165,7 @@ fn device_keys<P: Envelope>(s: &AppState, sealed: &Sealed<P>) -> Result<(DeviceR
 
 pub async fn push(State(state): State<AppState>, body: Bytes) -> Result<Response> {
     let bytes = state
-        .blocking(move |s| push_blocking(s, body.to_vec()))
+        .blocking(move |s| push_blocking(s, Vec::from(body)))
         .await?;
     Ok(sealed_response(bytes))
 }
@@ -262,7 +262,7 @@ fn seal_ack(
 
 pub async fn pull(State(state): State<AppState>, body: Bytes) -> Result<Response> {
     let bytes = state
-        .blocking(move |s| pull_blocking(s, body.to_vec()))
+        .blocking(move |s| pull_blocking(s, Vec::from(body)))
         .await?;
     Ok(sealed_response(bytes))
 }

@@ -2,7 +2,6 @@
 //! (sessions, keys, batch numbers and failed-attempt counters are in the storage), so several
 //! can run behind a load balancer.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -47,6 +46,8 @@ pub struct Config {
     pub session_idle: chrono::TimeDelta,
     /// How often the scheduler looks for patients whose data stopped.
     pub no_data_every: Duration,
+    /// Body sizes, timeouts and the connection cap (`transport.rs`).
+    pub limits: crate::transport::Limits,
     pub clock: Clock,
 }
 
@@ -86,6 +87,7 @@ impl Config {
             session_ttl: chrono::TimeDelta::hours(12),
             session_idle: chrono::TimeDelta::minutes(30),
             no_data_every: Duration::from_secs(300),
+            limits: crate::transport::Limits::default(),
             clock: Arc::new(Utc::now),
         }
     }
@@ -173,12 +175,9 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Binds `addr` and serves until the process ends, with the no-data scheduler running beside.
+/// Serves plain HTTP on `listener` until the process ends, within the configured
+/// [`crate::Limits`], with the no-data scheduler running beside.
 pub async fn serve(state: AppState, listener: TcpListener) -> std::io::Result<()> {
     tokio::spawn(crate::scheduler::run(state.clone()));
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .await
+    crate::transport::serve(listener, None, state).await
 }

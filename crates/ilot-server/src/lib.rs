@@ -26,7 +26,9 @@ mod scheduler;
 pub mod storage;
 pub mod tls;
 pub mod totp;
+pub mod transport;
 
 pub use error::{Result, ServerError};
 pub use http::{AppState, Clock, Config, router, serve};
 pub use tls::serve_tls;
+pub use transport::Limits;

@@ -150,6 +150,8 @@ pub enum ErrorCode {
     UnsupportedVersion,
     /// Consent was withdrawn: the server takes nothing more from this device.
     ConsentWithdrawn,
+    /// The request took longer than the server allows (a stalled upload); send it again.
+    TimedOut,
     /// The server cannot answer now (e.g. its database is down); try again later.
     Unavailable,
     Internal,
@@ -162,6 +164,7 @@ impl ErrorCode {
             Self::Unauthorized | Self::UnknownDevice | Self::AuthenticationFailed => 401,
             Self::Forbidden | Self::WrongPatient | Self::ConsentWithdrawn => 403,
             Self::NotFound | Self::EnrolmentCodeInvalid => 404,
+            Self::TimedOut => 408,
             Self::SeqReused => 409,
             Self::EnrolmentCodeExpired | Self::EnrolmentCodeUsed => 410,
             Self::TooLarge => 413,
@@ -174,7 +177,10 @@ impl ErrorCode {
 
     /// Worth sending the same request again later (after `retry_after_s` when given).
     pub fn is_transient(self) -> bool {
-        matches!(self, Self::RateLimited | Self::Unavailable | Self::Internal)
+        matches!(
+            self,
+            Self::RateLimited | Self::Unavailable | Self::Internal | Self::TimedOut
+        )
     }
 }
 
@@ -190,7 +196,7 @@ impl From<&WireError> for ErrorCode {
             | W::Decompression(_)
             | W::Codec(_)
             | W::InvalidEntry { .. } => Self::Malformed,
-            W::TooLarge { .. } => Self::TooLarge,
+            W::TooLarge { .. } | W::BodyTooLarge { .. } | W::TooManyItems { .. } => Self::TooLarge,
             W::UnsupportedVersion { .. } => Self::UnsupportedVersion,
             W::WrongPatient { .. } | W::WrongDevice { .. } => Self::WrongPatient,
             W::AuthenticationFailed => Self::AuthenticationFailed,

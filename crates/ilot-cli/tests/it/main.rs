@@ -3,6 +3,7 @@
 mod admin_audit;
 mod bad_input;
 mod ble;
+mod hostile;
 mod import_kill;
 mod keys;
 mod operator_admin;

@@ -7,6 +7,7 @@ mod conformance_limits;
 mod conformance_revocation;
 mod conformance_security;
 mod http;
+mod limits;
 mod login;
 mod login_limits;
 mod multinode;
