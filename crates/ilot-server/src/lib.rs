@@ -9,6 +9,7 @@
 //! could not open and validate first (sealed bytes are opened before anything is written), and
 //! must never answer a device with data of another patient.
 
+pub mod atrest;
 pub mod auth;
 mod device;
 pub mod error;
