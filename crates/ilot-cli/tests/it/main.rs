@@ -4,6 +4,7 @@ mod bad_input;
 mod ble;
 mod import_kill;
 mod keys;
+mod server_key;
 mod support;
 mod sync;
 mod sync_kill;
