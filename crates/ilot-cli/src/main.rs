@@ -32,6 +32,7 @@ mod operator;
 mod prescription;
 mod report;
 mod server;
+mod server_key;
 mod show;
 mod status;
 mod sync;
@@ -154,8 +155,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
     // The server commands use a server database, not the patient's.
     match cli.cmd {
-        Cmd::Server(args) => return server::run(cli.db, &args),
-        Cmd::Operator(cmd) => return operator::run(cli.db, cmd),
+        Cmd::Server(args) => return server::run(cli.db, cli.keystore, &args),
+        Cmd::Operator(cmd) => return operator::run(cli.db, cli.keystore, cmd),
         _ => {}
     }
     let mut ctx = Ctx::open(cli.db, cli.keystore)?;

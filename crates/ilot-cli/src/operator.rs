@@ -185,13 +185,13 @@ fn role(s: &str) -> Result<CareRole> {
     }
 }
 
-pub fn run(db: Option<PathBuf>, cmd: OperatorCmd) -> Result<()> {
+pub fn run(db: Option<PathBuf>, keystore: ilot_store::KeyMode, cmd: OperatorCmd) -> Result<()> {
     let url = server::db_url(db)?;
     let public = match &cmd {
         OperatorCmd::CreatePatient { public_url, .. } => public_url.clone(),
         _ => "http://127.0.0.1:8480".into(),
     };
-    let state = server::state(&url, &public)?;
+    let state = server::state(&url, &public, keystore)?;
     let s = state.storage();
     let now = chrono::Utc::now();
     let by = |name: &str| -> Result<ilot_server::storage::Operator> {

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use ilot_server::{AppState, Config};
+use ilot_store::KeyMode;
 
 #[derive(Debug, clap::Args)]
 pub struct ServerArgs {
@@ -124,28 +125,35 @@ pub fn db_url(db: Option<PathBuf>) -> Result<String> {
             let dir = dirs::data_dir()
                 .context("no data folder on this system: give --db sqlite:PATH")?
                 .join("ilot");
-            std::fs::create_dir_all(&dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
+            private_dir(&dir)?;
             Ok(format!("sqlite:{}", dir.join("server.db").display()))
         }
     }
 }
 
-pub fn state(url: &str, public_url: &str) -> Result<AppState> {
-    state_with(url, Config::new(public_url))
+/// Creates `dir` (and its parents) if needed; the folder itself is made `0700`, since it holds
+/// the server database, its key file and the development certificate's key.
+pub fn private_dir(dir: &std::path::Path) -> Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir)
+        .with_context(|| format!("cannot create {}", dir.display()))
 }
 
-fn state_with(url: &str, config: Config) -> Result<AppState> {
-    let storage = ilot_server::storage::open(url).with_context(|| {
-        format!(
-            "cannot open the server database {}",
-            ilot_server::storage::redact_url(url)
-        )
-    })?;
+/// The server's state on the database at `url`, its secrets opened with the server key
+/// (`server_key.rs`).
+pub fn state(url: &str, public_url: &str, keystore: KeyMode) -> Result<AppState> {
+    state_with(url, Config::new(public_url), keystore)
+}
+
+fn state_with(url: &str, config: Config, keystore: KeyMode) -> Result<AppState> {
+    let storage = crate::server_key::open_storage(url, keystore)?;
     Ok(AppState::new(storage, config)?)
 }
 
-pub fn run(db: Option<PathBuf>, args: &ServerArgs) -> Result<()> {
+pub fn run(db: Option<PathBuf>, keystore: KeyMode, args: &ServerArgs) -> Result<()> {
     let trusted = trusted_proxies(&args.trusted_proxy)?;
     // Whoever started the server may stop reading its output; it keeps serving.
     crate::stdout::keep_running();
@@ -191,7 +199,7 @@ pub fn run(db: Option<PathBuf>, args: &ServerArgs) -> Result<()> {
     config.trusted_proxies = trusted;
     config.session_idle = chrono::TimeDelta::minutes(i64::from(args.session_idle_minutes));
     config.limits = limits;
-    let state = state_with(&url, config)?;
+    let state = state_with(&url, config, keystore)?;
     let config = match &tls {
         Some((c, k)) => Some(ilot_server::tls::server_config(c, k)?),
         None => None,

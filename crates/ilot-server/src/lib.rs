@@ -11,6 +11,7 @@
 
 pub mod audit;
 pub mod admin;
+pub mod atrest;
 pub mod auth;
 pub mod client;
 mod device;

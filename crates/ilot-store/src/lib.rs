@@ -14,6 +14,7 @@
 //! This crate must not evaluate clinical rules (that is `ilot-rules`, fed by the read queries
 //! here), talk to the network, or let key material reach logs, errors or `Debug`.
 
+mod app_state;
 mod codes;
 mod devices;
 mod error;
@@ -38,6 +39,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 use rusqlite_migration::SchemaVersion;
 
+pub use app_state::{AlertMark, UnlockAttempts};
 pub use error::{Result, StoreError};
 pub use gather::{LOCAL_PSEUDONYM, open_with_key};
 pub use keys::{

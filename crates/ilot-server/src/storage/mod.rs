@@ -22,21 +22,27 @@ pub(crate) use postgres::postgres_message;
 pub use postgres::{PostgresStorage, redact_url};
 pub use sqlite::SqliteStorage;
 
+pub use crate::atrest::ServerKey;
 use crate::error::{Result, ServerError};
 pub use crate::totp::TotpSecret;
 
 /// Opens the storage named by `url`: `sqlite:PATH`, `sqlite://PATH`, `sqlite::memory:`, or
-/// `postgres://user[:password]@host[:port]/db` (also `postgresql://`).
-pub fn open(url: &str) -> Result<Box<dyn Storage>> {
+/// `postgres://user[:password]@host[:port]/db` (also `postgresql://`), whose secrets are
+/// sealed with `key` (kept outside the database: `crate::atrest`). A key that is not the
+/// database's is refused before anything is read or written.
+pub fn open(url: &str, key: &ServerKey) -> Result<Box<dyn Storage>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Ok(Box::new(PostgresStorage::open(url)?));
+        return Ok(Box::new(PostgresStorage::open(url, key)?));
     }
     if let Some(rest) = url.strip_prefix("sqlite:") {
         let path = rest.strip_prefix("//").unwrap_or(rest);
         if path == ":memory:" {
-            return Ok(Box::new(SqliteStorage::open_in_memory()?));
+            return Ok(Box::new(SqliteStorage::open_in_memory(key)?));
         }
-        return Ok(Box::new(SqliteStorage::open(std::path::Path::new(path))?));
+        return Ok(Box::new(SqliteStorage::open(
+            std::path::Path::new(path),
+            key,
+        )?));
     }
     Err(ServerError::UnsupportedDatabase(redact_url(url)))
 }

@@ -7,12 +7,14 @@
 //!
 //! The answers are the SQLite backend's, to the millisecond (`tests/it/conformance.rs`).
 
+mod atrest;
 mod connect;
 mod ingest;
 mod limits;
 mod revocation;
 mod rows;
 mod security;
+mod tls;
 
 use chrono::{DateTime, Utc};
 use ilot_domain::{Entry, Prescription};
@@ -21,7 +23,6 @@ use ilot_wire::{
     Appointment, CareRole, CareTeamMember, DeviceId, Message, PatientId, PrescriptionUpdate,
     ServerSecret,
 };
-use zeroize::Zeroizing;
 
 pub(crate) use connect::message as postgres_message;
 pub use connect::redact_url;
@@ -30,12 +31,14 @@ use super::{
     AlertRow, AuditRow, CodeRefusal, DeviceRow, FeedItem, IngestBatch, IngestOutcome, NewPatient,
     Operator, PatientRow, ServerEntry, Storage, StoredAck, TotpSecret,
 };
+use crate::atrest::{Sealed, ServerKey, open_server_secret};
 use crate::error::{Result, ServerError};
 use rows::*;
 
 pub struct PostgresStorage {
     // Always Some until drop.
     pool: Option<connect::Pool>,
+    key: ServerKey,
 }
 
 impl Drop for PostgresStorage {
@@ -61,21 +64,17 @@ impl std::fmt::Debug for PostgresStorage {
 }
 
 impl PostgresStorage {
-    /// Connects (`postgres://user[:password]@host[:port]/db`), applies missing migrations and
-    /// opens the pool. Errors name the URL without its password.
-    pub fn open(url: &str) -> Result<Self> {
+    /// Connects (`postgres://user[:password]@host[:port]/db[?sslmode=…&sslrootcert=…]`, TLS
+    /// as `tls.rs` decides), applies missing migrations, checks the server key and opens the
+    /// pool. Errors name the URL without its password.
+    pub fn open(url: &str, key: &ServerKey) -> Result<Self> {
         Ok(Self {
-            pool: Some(connect::open(url)?),
+            pool: Some(connect::open(url, key)?),
+            key: key.clone(),
         })
     }
 
-    fn client(
-        &self,
-    ) -> Result<
-        r2d2::PooledConnection<
-            r2d2_postgres::PostgresConnectionManager<r2d2_postgres::postgres::NoTls>,
-        >,
-    > {
+    fn client(&self) -> Result<r2d2::PooledConnection<connect::Manager>> {
         let pool = self
             .pool
             .as_ref()
@@ -90,17 +89,20 @@ fn b(id: &impl AsRef<[u8]>) -> &[u8] {
 
 impl Storage for PostgresStorage {
     fn server_secret(&self, fresh: ServerSecret) -> Result<ServerSecret> {
+        let sealed = self
+            .key
+            .seal(Sealed::ServerSecret, fresh.to_bytes().as_slice())?;
         let mut c = self.client()?;
         let mut tx = c.transaction()?;
         tx.execute(
             "INSERT INTO server_key (id, secret) VALUES (1, $1) ON CONFLICT DO NOTHING",
-            &[&fresh.to_bytes().as_slice()],
+            &[&sealed],
         )?;
         let row = tx.query_one("SELECT secret FROM server_key WHERE id = 1", &[])?;
         let bytes: &[u8] = row.get(0);
-        let arr: [u8; 32] = bytes.try_into().map_err(|_| bad("server key", "length"))?;
+        let secret = open_server_secret(&self.key, bytes)?;
         tx.commit()?;
-        Ok(ServerSecret::from_bytes(Zeroizing::new(arr)))
+        Ok(secret)
     }
 
     fn create_operator(
@@ -233,7 +235,11 @@ impl Storage for PostgresStorage {
     ) -> Result<()> {
         self.client()?.execute(
             "INSERT INTO enrolment_codes (code, patient_id, expires_at) VALUES ($1, $2, $3)",
-            &[&code, &b(patient.as_bytes()), &ts(expires_at)],
+            &[
+                &self.key.code_hash(code),
+                &b(patient.as_bytes()),
+                &ts(expires_at),
+            ],
         )?;
         Ok(())
     }
@@ -244,6 +250,8 @@ impl Storage for PostgresStorage {
         device: &DeviceRow,
         now: DateTime<Utc>,
     ) -> Result<std::result::Result<PatientId, CodeRefusal>> {
+        // Codes are stored as their keyed hash only (`crate::atrest`).
+        let code = &self.key.code_hash(code);
         let mut c = self.client()?;
         let mut tx = c.transaction()?;
         let now = ts(now);

@@ -27,15 +27,19 @@ pub fn backends() -> Vec<(&'static str, Box<dyn Storage>, Option<tempfile::TempD
     vec![
         (
             "sqlite memory",
-            ilot_server::storage::open("sqlite::memory:").unwrap(),
+            ilot_server::storage::open("sqlite::memory:", &crate::support::key()).unwrap(),
             None,
         ),
         (
             "sqlite file",
-            ilot_server::storage::open(&file).unwrap(),
+            ilot_server::storage::open(&file, &crate::support::key()).unwrap(),
             Some(dir),
         ),
-        ("postgresql", ilot_server::storage::open(&pg).unwrap(), None),
+        (
+            "postgresql",
+            ilot_server::storage::open(&pg, &crate::support::key()).unwrap(),
+            None,
+        ),
     ]
 }
 

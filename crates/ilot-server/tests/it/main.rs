@@ -2,6 +2,7 @@
 //! a real TCP port, and two API nodes sharing one PostgreSQL database.
 
 mod audit_headers;
+mod at_rest;
 mod conformance;
 mod conformance_limits;
 mod conformance_revocation;
@@ -12,6 +13,7 @@ mod login;
 mod login_limits;
 mod multinode;
 mod prescription_rules;
+mod pg_tls;
 mod scoping;
 mod sessions;
 mod support;

@@ -34,7 +34,7 @@ fn node(rt: &tokio::runtime::Runtime, db: &str) -> Node {
     let mut config = Config::new(url.clone());
     config.clock = Arc::new(t0);
     config.password_wait = std::time::Duration::from_secs(120);
-    let state = AppState::new(ilot_server::storage::open(db).unwrap(), config).unwrap();
+    let state = AppState::new(ilot_server::storage::open(db, &crate::support::key()).unwrap(), config).unwrap();
     rt.spawn(ilot_server::serve(state.clone(), listener));
     Node { url, state }
 }
@@ -229,7 +229,7 @@ fn nodes_starting_together_migrate_once_and_share_the_key() {
         let hs: Vec<_> = (0..4)
             .map(|_| {
                 s.spawn(|| {
-                    let st = ilot_server::storage::open(&db).unwrap();
+                    let st = ilot_server::storage::open(&db, &crate::support::key()).unwrap();
                     st.server_secret(ilot_wire::ServerSecret::generate(&mut rand::rng()))
                         .unwrap()
                         .public_key()
@@ -243,16 +243,19 @@ fn nodes_starting_together_migrate_once_and_share_the_key() {
 
 #[test]
 fn a_database_that_cannot_be_reached_is_named_without_its_password() {
-    let err = ilot_server::storage::open("postgres://ilot:hunter2@127.0.0.1:1/ilot")
-        .err()
-        .unwrap()
-        .to_string();
+    let err = ilot_server::storage::open(
+        "postgres://ilot:hunter2@127.0.0.1:1/ilot",
+        &crate::support::key(),
+    )
+    .err()
+    .unwrap()
+    .to_string();
     assert!(
         err.contains("cannot connect to PostgreSQL at postgres://ilot:***@127.0.0.1:1/ilot"),
         "{err}"
     );
     assert!(!err.contains("hunter2"), "{err}");
-    let err = ilot_server::storage::open("mysql://root:hunter2@db/x")
+    let err = ilot_server::storage::open("mysql://root:hunter2@db/x", &crate::support::key())
         .err()
         .unwrap()
         .to_string();

@@ -14,6 +14,12 @@ use serde_json::{Value, json};
 
 pub const PASSWORD: &str = "a long enough password";
 
+/// The server key of every test database in this binary (several nodes and reopened files
+/// must share one).
+pub fn key() -> ilot_server::atrest::ServerKey {
+    ilot_server::atrest::ServerKey::from_bytes(&zeroize::Zeroizing::new([7; 32]))
+}
+
 pub fn t0() -> DateTime<Utc> {
     "2026-03-02T08:00:00Z".parse().unwrap()
 }
@@ -76,7 +82,7 @@ pub fn start_configured(
     config.clock =
         Arc::new(move || DateTime::from_timestamp_millis(c.load(Ordering::SeqCst)).unwrap());
     configure(&mut config);
-    let state = AppState::new(ilot_server::storage::open(db).unwrap(), config).unwrap();
+    let state = AppState::new(ilot_server::storage::open(db, &key()).unwrap(), config).unwrap();
     rt.spawn(ilot_server::serve(state.clone(), listener));
     let mut secrets = HashMap::new();
     let h = ilot_server::auth::hash_password(PASSWORD).unwrap();

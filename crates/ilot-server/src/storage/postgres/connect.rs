@@ -1,15 +1,20 @@
-//! Connecting to PostgreSQL: URL parsing, a first direct connection (for a clear error), the
-//! embedded migrations under an advisory lock, then the connection pool. URLs in messages have
-//! their password removed.
+//! Connecting to PostgreSQL: URL parsing and the TLS decision (`tls.rs`), a first direct
+//! connection (for a clear error), the embedded migrations under an advisory lock with the
+//! server key's check (`atrest.rs`), then the connection pool. URLs in messages have their
+//! password removed.
 
 use std::time::Duration;
 
 use r2d2_postgres::PostgresConnectionManager;
-use r2d2_postgres::postgres::{self, NoTls};
+use r2d2_postgres::postgres;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
+use super::{atrest, tls};
+use crate::atrest::ServerKey;
 use crate::error::{Result, ServerError};
 
-pub(super) type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+pub(super) type Manager = PostgresConnectionManager<MakeRustlsConnect>;
+pub(super) type Pool = r2d2::Pool<Manager>;
 
 /// Migrations in order; never edit a shipped one, append.
 const MIGRATIONS: &[&str] = &[
@@ -17,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("v2_security.sql"),
     include_str!("v3_login.sql"),
     include_str!("v4_revocation.sql"),
+    include_str!("v5_at_rest.sql"),
 ];
 
 /// Any fixed number: the key of the advisory lock that serialises migrations across nodes.
@@ -26,30 +32,36 @@ const MIGRATION_LOCK: i64 = 0x11_07_5e_5e;
 /// about six nodes.
 const POOL_SIZE: u32 = 16;
 
-pub(super) fn open(url: &str) -> Result<Pool> {
+pub(super) fn open(url: &str, key: &ServerKey) -> Result<Pool> {
     let shown = redact_url(url);
-    let config: postgres::Config = url
-        .parse()
-        .map_err(|e| ServerError::Storage(format!("invalid PostgreSQL URL {shown}: {e}")))?;
-    let mut client = config.connect(NoTls).map_err(|e| {
+    let allow_plaintext = std::env::var(tls::ALLOW_PLAINTEXT_ENV).is_ok_and(|v| v.trim() == "1");
+    let plan = tls::plan(url, &shown, allow_plaintext)?;
+    let connector = tls::connector(&plan)?;
+    let mut client = plan.config.connect(connector.clone()).map_err(|e| {
+        let m = message(&e);
+        let hint = if m.contains("certificate") || m.contains("TLS") || m.contains("tls") {
+            "the database's certificate must be signed by a trusted root (system roots, or sslrootcert=CA.pem) and, with sslmode=verify-full, name the host of the URL"
+        } else {
+            "check that the server runs and the URL (user, host, port, database) is right"
+        };
         ServerError::Storage(format!(
-            "cannot connect to PostgreSQL at {shown}: {}; check that the server runs and the URL (user, host, port, database) is right",
-            message(&e)
+            "cannot connect to PostgreSQL at {shown}: {m}; {hint}"
         ))
     })?;
-    migrate(&mut client)?;
+    migrate(&mut client, key)?;
     drop(client);
     r2d2::Pool::builder()
         .max_size(POOL_SIZE)
         .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(10))
-        .build(PostgresConnectionManager::new(config, NoTls))
+        .build(PostgresConnectionManager::new(plan.config, connector))
         .map_err(|e| ServerError::Storage(format!("cannot open a pool to {shown}: {e}")))
 }
 
-/// Applies the missing migrations in one transaction. The transaction-scoped advisory lock
-/// makes nodes that start together wait for each other instead of racing on CREATE TABLE.
-fn migrate(client: &mut postgres::Client) -> Result<()> {
+/// Applies the missing migrations in one transaction, then checks the server key (or seals
+/// the secrets still in clear). The transaction-scoped advisory lock makes nodes that start
+/// together wait for each other instead of racing on CREATE TABLE or on sealing.
+fn migrate(client: &mut postgres::Client, key: &ServerKey) -> Result<()> {
     let mut tx = client.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
     tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_version (version INT NOT NULL)")?;
@@ -70,6 +82,7 @@ fn migrate(client: &mut postgres::Client) -> Result<()> {
             &[&(i as i32 + 1)],
         )?;
     }
+    atrest::check_or_seal(&mut tx, key)?;
     tx.commit()?;
     Ok(())
 }

@@ -7,6 +7,7 @@ use ilot_wire::PatientId;
 
 use super::PostgresStorage;
 use super::rows::{bad, patient_id, ts};
+use crate::atrest::Sealed;
 use crate::error::{Result, ServerError};
 use crate::storage::{AuditRow, TotpSecret};
 
@@ -100,9 +101,12 @@ impl PostgresStorage {
     }
 
     pub(super) fn sec_set_totp_secret(&self, operator_id: i64, secret: &TotpSecret) -> Result<()> {
+        let sealed = self
+            .key
+            .seal(Sealed::Totp { operator_id }, secret.as_bytes())?;
         let n = self.client()?.execute(
             "UPDATE operators SET totp_secret = $1, totp_last_step = NULL WHERE id = $2",
-            &[&secret.as_bytes(), &operator_id],
+            &[&sealed, &operator_id],
         )?;
         if n == 0 {
             return Err(bad("operator", operator_id));
@@ -111,14 +115,19 @@ impl PostgresStorage {
     }
 
     pub(super) fn sec_totp_secret(&self, operator_id: i64) -> Result<Option<TotpSecret>> {
-        Ok(self
+        let sealed = self
             .client()?
             .query_opt(
                 "SELECT totp_secret FROM operators WHERE id = $1",
                 &[&operator_id],
             )?
-            .and_then(|r| r.get::<_, Option<Vec<u8>>>(0))
-            .map(TotpSecret::from_bytes))
+            .and_then(|r| r.get::<_, Option<Vec<u8>>>(0));
+        sealed
+            .map(|s| {
+                let plain = self.key.open(Sealed::Totp { operator_id }, &s)?;
+                Ok(TotpSecret::from_bytes(plain.to_vec()))
+            })
+            .transpose()
     }
 
     pub(super) fn sec_accept_totp_step(&self, operator_id: i64, step: u64) -> Result<bool> {

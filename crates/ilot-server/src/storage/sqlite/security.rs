@@ -6,7 +6,8 @@ use ilot_wire::PatientId;
 use rusqlite::{OptionalExtension, params};
 
 use super::SqliteStorage;
-use super::rows::{bad, ms};
+use super::rows::{bad, ms, utc};
+use crate::atrest::Sealed;
 use crate::error::{Result, ServerError};
 use crate::storage::{AuditRow, TotpSecret};
 
@@ -110,9 +111,12 @@ impl SqliteStorage {
     }
 
     pub(super) fn sec_set_totp_secret(&self, operator_id: i64, secret: &TotpSecret) -> Result<()> {
+        let sealed = self
+            .key
+            .seal(Sealed::Totp { operator_id }, secret.as_bytes())?;
         let n = self.conn().execute(
             "UPDATE operators SET totp_secret = ?1, totp_last_step = NULL WHERE id = ?2",
-            params![secret.as_bytes(), operator_id],
+            params![sealed, operator_id],
         )?;
         if n == 0 {
             return Err(bad("operator", operator_id));
@@ -121,7 +125,7 @@ impl SqliteStorage {
     }
 
     pub(super) fn sec_totp_secret(&self, operator_id: i64) -> Result<Option<TotpSecret>> {
-        Ok(self
+        let sealed = self
             .conn()
             .query_row(
                 "SELECT totp_secret FROM operators WHERE id = ?1",
@@ -129,8 +133,13 @@ impl SqliteStorage {
                 |r| r.get::<_, Option<Vec<u8>>>(0),
             )
             .optional()?
-            .flatten()
-            .map(TotpSecret::from_bytes))
+            .flatten();
+        sealed
+            .map(|s| {
+                let plain = self.key.open(Sealed::Totp { operator_id }, &s)?;
+                Ok(TotpSecret::from_bytes(plain.to_vec()))
+            })
+            .transpose()
     }
 
     pub(super) fn sec_accept_totp_step(&self, operator_id: i64, step: u64) -> Result<bool> {
