@@ -115,7 +115,7 @@ impl std::fmt::Debug for AppState {
 impl AppState {
     pub fn new(storage: Box<dyn Storage>, config: Config) -> Result<Self> {
         let secret = storage.server_secret(ServerSecret::generate(&mut rand::rng()))?;
-        operator::dummy_hash();
+        crate::operator::dummy_hash();
         Ok(Self(Arc::new(Inner {
             storage,
             secret,

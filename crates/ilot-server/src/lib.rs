@@ -9,9 +9,9 @@
 //! not store anything it could not open and validate first (sealed bytes are opened before
 //! anything is written), and must never answer a device with data of another patient.
 
-pub mod audit;
 pub mod admin;
 pub mod atrest;
+pub mod audit;
 pub mod auth;
 pub mod client;
 mod device;

@@ -20,9 +20,6 @@ use ilot_wire::{
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::auth;
-use crate::client::Client;
-
 pub mod devices;
 mod login;
 mod session;

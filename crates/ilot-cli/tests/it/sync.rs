@@ -30,11 +30,10 @@ pub(crate) fn server_cmd(db: &str) -> Command {
     c.env_remove("ILOT_DB")
         .env_remove("ILOT_LOG")
         .args(["--db", db]);
-    if db.starts_with("postgres") {
-        // As a PostgreSQL deployment does (its nodes share one key), and so that no key file
-        // lands in the data folder of whoever runs the tests.
-        c.env("ILOT_SERVER_KEY", "ab".repeat(32));
-    }
+    // As a PostgreSQL deployment or a container does (nodes share one key), so that no key
+    // file or keyring entry is left by the tests and they can open the database themselves;
+    // the keyring and key-file paths are tested in `server_key.rs`.
+    c.env("ILOT_SERVER_KEY", "ab".repeat(32));
     c
 }
 

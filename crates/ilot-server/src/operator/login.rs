@@ -163,7 +163,8 @@ fn check(
     }
     let (token, hash) = auth::new_token();
     let expires_at = now + s.0.config.session_ttl;
-    s.storage().create_session(&hash, op.id, s.now(), expires_at)?;
+    s.storage()
+        .create_session(&hash, op.id, s.now(), expires_at)?;
     s.storage()
         .record_audit(&AuditEvent::new("login", now).by(op.id).from(client))?;
     Ok(Ok(LoginResponse {

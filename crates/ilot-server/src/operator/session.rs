@@ -8,9 +8,9 @@ use axum::http::request::Parts;
 use ilot_wire::api::ErrorCode;
 
 use crate::auth;
+use crate::client::Client;
 use crate::error::{Result, ServerError};
 use crate::http::AppState;
-use crate::client::Client;
 use crate::storage::{AuditEvent, Operator};
 use chrono::{DateTime, Utc};
 use ilot_wire::PatientId;

@@ -100,7 +100,7 @@ fn https_answers_carry_strict_transport_security() {
     let mut config = Config::new(url.clone());
     config.clock = Arc::new(t0);
     let state = AppState::new(
-        ilot_server::storage::open("sqlite::memory:").unwrap(),
+        ilot_server::storage::open("sqlite::memory:", &crate::support::key()).unwrap(),
         config,
     )
     .unwrap();

@@ -95,11 +95,11 @@ fn attempts_are_counted_before_the_limit_and_closed_windows_are_evicted() {
 #[test]
 fn concurrent_attempts_never_count_past_the_limit() {
     let pg = ilot_testpg::fresh_database("limits_race");
-    let second = ilot_server::storage::open(&pg).unwrap();
+    let second = ilot_server::storage::open(&pg, &crate::support::key()).unwrap();
     let mut stores = backends();
     stores.push((
         "postgresql, two nodes",
-        ilot_server::storage::open(&pg).unwrap(),
+        ilot_server::storage::open(&pg, &crate::support::key()).unwrap(),
         None,
     ));
     for (name, s, _dir) in &stores {

@@ -39,7 +39,7 @@ fn start(tls: bool, limits: Limits) -> Srv {
     let mut config = Config::new(format!("http://127.0.0.1:{port}"));
     config.limits = limits;
     let state = AppState::new(
-        ilot_server::storage::open("sqlite::memory:").unwrap(),
+        ilot_server::storage::open("sqlite::memory:", &crate::support::key()).unwrap(),
         config,
     )
     .unwrap();

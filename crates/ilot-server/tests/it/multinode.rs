@@ -34,7 +34,11 @@ fn node(rt: &tokio::runtime::Runtime, db: &str) -> Node {
     let mut config = Config::new(url.clone());
     config.clock = Arc::new(t0);
     config.password_wait = std::time::Duration::from_secs(120);
-    let state = AppState::new(ilot_server::storage::open(db, &crate::support::key()).unwrap(), config).unwrap();
+    let state = AppState::new(
+        ilot_server::storage::open(db, &crate::support::key()).unwrap(),
+        config,
+    )
+    .unwrap();
     rt.spawn(ilot_server::serve(state.clone(), listener));
     Node { url, state }
 }

@@ -6,7 +6,7 @@ use ilot_wire::PatientId;
 use rusqlite::{OptionalExtension, params};
 
 use super::SqliteStorage;
-use super::rows::{bad, ms, utc};
+use super::rows::{bad, ms};
 use crate::atrest::Sealed;
 use crate::error::{Result, ServerError};
 use crate::storage::{AuditRow, TotpSecret};
