@@ -169,10 +169,12 @@ fn audit_admin(
     username: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<()> {
+    // Disabled operators included: the id says which account, even after a rename.
+    let id = s.operator_state(username)?.map(|o| o.id);
     s.record_audit(
         &AuditEvent::new(action, now)
             .from(cli_client())
-            .detail(serde_json::json!({ "username": username })),
+            .detail(serde_json::json!({ "username": username, "operator_id": id })),
     )?;
     Ok(())
 }
