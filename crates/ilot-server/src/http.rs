@@ -173,6 +173,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/operator/alerts/{id}/ack", post(operator::ack_alert))
         .route("/v1/operator/audit", get(operator::audit))
         .route("/openapi.json", get(openapi::serve))
+        .route("/v1/operator/triage", get(crate::triage::triage))
+        .merge(crate::console::routes())
         .fallback(|| async {
             ServerError::refused(
                 ilot_wire::api::ErrorCode::NotFound,
@@ -181,6 +183,10 @@ pub fn router(state: AppState) -> Router {
         })
         .layer(axum::extract::DefaultBodyLimit::max(
             ilot_wire::MAX_SEALED_LEN,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::console::guard,
         ))
         .with_state(state)
 }

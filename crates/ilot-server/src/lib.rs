@@ -10,6 +10,7 @@
 //! must never answer a device with data of another patient.
 
 pub mod auth;
+pub mod console;
 mod device;
 pub mod error;
 pub mod http;
@@ -21,6 +22,7 @@ mod scheduler;
 pub mod storage;
 pub mod tls;
 pub mod totp;
+pub mod triage;
 
 pub use error::{Result, ServerError};
 pub use http::{AppState, Clock, Config, router, serve};

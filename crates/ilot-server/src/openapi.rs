@@ -168,6 +168,39 @@ pub const OPERATIONS: &[Operation] = &[
         "application/json",
         false,
     ),
+    // The care team's console (console.rs, triage.rs).
+    (
+        "get",
+        "/v1/operator/triage",
+        "The team's patients by triage category (urgent alert, no data, time below 54 > 1 %, below 70 > 4 %, TIR drop > 15 points, TIR < 70 %, CGM worn < 70 %, capillary readings below the prescription, on target), with ilot-rules metrics over `days` (1, 7, 14, 30); paginated by `cursor`",
+        None,
+        "application/json",
+        true,
+    ),
+    (
+        "post",
+        "/v1/console/login",
+        "Log in as /v1/operator/login does; the session is set in an HttpOnly SameSite=Strict cookie (Secure over HTTPS) and the answer holds the CSRF token",
+        Some("application/json"),
+        "application/json",
+        false,
+    ),
+    (
+        "get",
+        "/v1/console/session",
+        "Who is logged in (session cookie or bearer) and the session's CSRF token",
+        None,
+        "application/json",
+        true,
+    ),
+    (
+        "post",
+        "/v1/console/logout",
+        "End the session now, server-side, and clear the cookie (with the cookie: needs X-CSRF-Token)",
+        None,
+        "application/json",
+        true,
+    ),
 ];
 
 const SEALED: &str = ilot_wire::api::SEALED_MEDIA_TYPE;
@@ -200,6 +233,9 @@ pub fn document() -> Value {
             };
             op["parameters"] =
                 json!([{ "name": "id", "in": "path", "required": true, "schema": id }]);
+        }
+        if let Some(q) = crate::triage::query_parameters(path) {
+            op["parameters"] = q;
         }
         if auth {
             op["security"] = json!([{ "bearer": [] }]);
@@ -328,6 +364,17 @@ pub fn document() -> Value {
                         "at": { "$ref": "#/components/schemas/Time" }
                     }
                 },
+                "ConsoleSession": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["name", "role", "csrf_token"],
+                    "properties": {
+                        "name": { "type": "string" },
+                        "role": { "enum": ["physician", "nurse"] },
+                        "csrf_token": { "type": "string", "pattern": "^[0-9a-f]{64}$" }
+                    }
+                },
+                "TriagePage": crate::triage::schema(),
                 "ErrorBody": {
                     "type": "object",
                     "required": ["error", "message"],
@@ -348,7 +395,7 @@ pub fn document() -> Value {
 fn request_schema(method: &str, path: &str) -> Value {
     let r = |name: &str| json!({ "$ref": format!("#/components/schemas/{name}") });
     match (method, path) {
-        ("post", "/v1/operator/login") => r("LoginRequest"),
+        ("post", "/v1/operator/login") | ("post", "/v1/console/login") => r("LoginRequest"),
         ("post", "/v1/enrol") => r("EnrolRequest"),
         ("post", "/v1/operator/patients/{id}/messages") => json!({
             "type": "object", "required": ["text"],
@@ -372,6 +419,12 @@ fn response_schema(method: &str, path: &str) -> Value {
     let list = |name: &str| json!({ "type": "array", "items": { "$ref": format!("#/components/schemas/{name}") } });
     match (method, path) {
         ("post", "/v1/operator/login") => r("LoginResponse"),
+        ("post", "/v1/console/login") | ("get", "/v1/console/session") => r("ConsoleSession"),
+        ("post", "/v1/console/logout") => json!({
+            "type": "object", "required": ["logged_out"],
+            "properties": { "logged_out": { "const": true } }
+        }),
+        ("get", "/v1/operator/triage") => r("TriagePage"),
         ("post", "/v1/enrol") => r("EnrolResponse"),
         ("get", "/v1/operator/patients") => list("TriageRow"),
         ("post", "/v1/operator/patients")

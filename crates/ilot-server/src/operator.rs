@@ -43,9 +43,9 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<
 
 /// A logged-in operator and the care team whose patients it may see.
 #[derive(Debug, Clone)]
-struct Session {
-    op: Operator,
-    team: i64,
+pub(crate) struct Session {
+    pub(crate) op: Operator,
+    pub(crate) team: i64,
 }
 
 impl std::ops::Deref for Session {
@@ -55,19 +55,20 @@ impl std::ops::Deref for Session {
     }
 }
 
+/// The logged-in operator, for the console and the triage (`console.rs`, `triage.rs`).
+pub(crate) async fn current(state: &AppState, headers: &HeaderMap) -> Result<Session> {
+    operator(state, headers).await
+}
+
 /// The logged-in operator, from the bearer token, with its team.
 async fn operator(state: &AppState, headers: &HeaderMap) -> Result<Session> {
-    let token = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_string)
-        .ok_or_else(|| {
-            ServerError::refused(
-                ErrorCode::Unauthorized,
-                "log in first (POST /v1/operator/login)",
-            )
-        })?;
+    // The bearer header, else the console's session cookie (`console.rs`).
+    let token = crate::console::request_token(state, headers).ok_or_else(|| {
+        ServerError::refused(
+            ErrorCode::Unauthorized,
+            "log in first (POST /v1/operator/login)",
+        )
+    })?;
     state
         .blocking(move |s| {
             let op = s

@@ -209,6 +209,9 @@ pub trait Storage: Send + Sync + 'static {
         expires_at: DateTime<Utc>,
     ) -> Result<()>;
     fn session(&self, token_hash: &[u8; 32], now: DateTime<Utc>) -> Result<Option<Operator>>;
+    /// Ends a session now (console logout): its token is refused from then on. `false` when
+    /// no such session existed.
+    fn revoke_session(&self, token_hash: &[u8; 32]) -> Result<bool>;
 
     /// Creates the patient with prescription version 1 (which is also the first pull item).
     fn create_patient(

@@ -157,6 +157,14 @@ impl Storage for PostgresStorage {
         row.as_ref().map(operator_row).transpose()
     }
 
+    fn revoke_session(&self, token_hash: &[u8; 32]) -> Result<bool> {
+        let n = self.client()?.execute(
+            "DELETE FROM sessions WHERE token_hash = $1",
+            &[&token_hash.as_slice()],
+        )?;
+        Ok(n > 0)
+    }
+
     fn create_patient(
         &self,
         p: &NewPatient,

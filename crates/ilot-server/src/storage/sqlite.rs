@@ -161,6 +161,14 @@ impl Storage for SqliteStorage {
         .transpose()
     }
 
+    fn revoke_session(&self, token_hash: &[u8; 32]) -> Result<bool> {
+        let n = self.conn().execute(
+            "DELETE FROM sessions WHERE token_hash = ?1",
+            params![token_hash.as_slice()],
+        )?;
+        Ok(n > 0)
+    }
+
     fn create_patient(
         &self,
         p: &NewPatient,

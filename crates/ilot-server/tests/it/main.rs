@@ -3,6 +3,7 @@
 
 mod conformance;
 mod conformance_security;
+mod console;
 mod http;
 mod login;
 mod multinode;
