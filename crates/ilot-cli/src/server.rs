@@ -25,6 +25,10 @@ pub struct ServerArgs {
     /// data folder; devices trust it with `ilot enroll … --ca PEM`
     #[arg(long)]
     pub dev_tls: bool,
+    /// Enrolment attempts allowed per client address in 10 minutes; raise it when many devices
+    /// enrol from one address (a clinic's network behind one NAT, a test run)
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub enrol_per_ip: u32,
 }
 
 /// The folder beside the server's SQLite file (or the data folder), for the dev certificate.
@@ -74,13 +78,17 @@ pub fn db_url(db: Option<PathBuf>) -> Result<String> {
 }
 
 pub fn state(url: &str, public_url: &str) -> Result<AppState> {
+    state_with(url, Config::new(public_url))
+}
+
+fn state_with(url: &str, config: Config) -> Result<AppState> {
     let storage = ilot_server::storage::open(url).with_context(|| {
         format!(
             "cannot open the server database {}",
             ilot_server::storage::redact_url(url)
         )
     })?;
-    Ok(AppState::new(storage, Config::new(public_url))?)
+    Ok(AppState::new(storage, config)?)
 }
 
 pub fn run(db: Option<PathBuf>, args: &ServerArgs) -> Result<()> {
@@ -121,7 +129,9 @@ pub fn run(db: Option<PathBuf>, args: &ServerArgs) -> Result<()> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("{scheme}://{}", args.listen));
-    let state = state(&url, &public)?;
+    let mut config = Config::new(public);
+    config.enrol_per_ip.attempts = args.enrol_per_ip;
+    let state = state_with(&url, config)?;
     let config = match &tls {
         Some((c, k)) => Some(ilot_server::tls::server_config(c, k)?),
         None => None,

@@ -126,7 +126,9 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   const json: unknown = text ? JSON.parse(text) : null;
   if (!r.ok) {
     const e = (json ?? {}) as { error?: string; message?: string; retry_after_s?: number };
-    if (r.status === 401 && !path.endsWith('/login')) onExpired();
+    // A data call refused for the session: it ended (expired, revoked elsewhere). The console's
+    // own session calls (login, "who is logged in?") answer 401 in the normal course.
+    if (r.status === 401 && !path.startsWith('/v1/console/')) onExpired();
     throw new ApiError(r.status, e.error ?? 'unknown', e.message ?? r.statusText, e.retry_after_s ?? null);
   }
   return json as T;
