@@ -222,8 +222,10 @@ fn parse_cursor(c: &str) -> Result<(u8, String, String)> {
 pub async fn triage(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<TriageQuery>,
+    q: std::result::Result<Query<TriageQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<TriagePage>> {
+    // Our JSON error rather than axum's plain-text one for a malformed query.
+    let Query(q) = q.map_err(|e| bad(format!("the query is not what this endpoint takes: {e}")))?;
     let days = q.days.unwrap_or(14);
     if ![1, 7, 14, 30].contains(&days) {
         return Err(bad(format!("days must be 1, 7, 14 or 30, not {days}")));

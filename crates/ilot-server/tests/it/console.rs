@@ -423,6 +423,7 @@ fn triage_places_each_patient_in_the_first_matching_category_most_urgent_first()
         ("days=3", "days must be 1, 7, 14 or 30"),
         ("limit=0", "limit must be between 1 and 200"),
         ("cursor=zz", "cursor"),
+        ("days=abc", "the query is not what this endpoint takes"),
     ] {
         let r = Client::new()
             .get(format!("{}/v1/operator/triage?{q}", s.url))
@@ -430,6 +431,7 @@ fn triage_places_each_patient_in_the_first_matching_category_most_urgent_first()
             .send()
             .unwrap();
         assert_eq!(r.status(), 400, "{q}");
+        assert_eq!(r.headers()["content-type"], "application/json", "{q}");
         assert!(r.text().unwrap().contains(why), "{q}");
     }
 }
