@@ -224,6 +224,8 @@ pub async fn triage(
     headers: HeaderMap,
     q: std::result::Result<Query<TriageQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<TriagePage>> {
+    // Who asks comes first: nothing about the parameters is told to an unknown caller.
+    let op = crate::operator::current(&state, &headers).await?;
     // Our JSON error rather than axum's plain-text one for a malformed query.
     let Query(q) = q.map_err(|e| bad(format!("the query is not what this endpoint takes: {e}")))?;
     let days = q.days.unwrap_or(14);
@@ -235,7 +237,6 @@ pub async fn triage(
         return Err(bad(format!("limit must be between 1 and 200, not {limit}")));
     }
     let after = q.cursor.as_deref().map(parse_cursor).transpose()?;
-    let op = crate::operator::current(&state, &headers).await?;
     let page = state
         .blocking(move |s| {
             let now = s.now();

@@ -418,6 +418,14 @@ fn triage_places_each_patient_in_the_first_matching_category_most_urgent_first()
         order(&triage(&s, &b, "days=7")),
         vec![("on-target".to_string(), "Z-other-team".to_string())]
     );
+    // Nobody logged in: 401 first, whatever the parameters (nothing is told before that).
+    for q in ["days=14", "cursor=0", "days=abc"] {
+        let r = Client::new()
+            .get(format!("{}/v1/operator/triage?{q}", s.url))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 401, "{q}");
+    }
     // Bad parameters are told precisely.
     for (q, why) in [
         ("days=3", "days must be 1, 7, 14 or 30"),
