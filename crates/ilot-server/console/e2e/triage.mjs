@@ -355,6 +355,15 @@ async function main() {
       check(rules.includes(text), `the thresholds on screen lack "${text}":\n${rules}`);
     }
     report.categories_14d = Object.fromEntries(ORDER.map((c) => [c, want14.filter((e) => e.cat === c).length]));
+    // How long the server takes for the whole team's list (recorded, not judged: timings never
+    // decide a pass here).
+    const times = [];
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      check((await page.request.get(`${base}/v1/operator/triage?days=14`)).ok(), 'triage by the API');
+      times.push(performance.now() - t);
+    }
+    report.triage_request_ms_median = Math.round(times.sort((a, b) => a - b)[2]);
     report.axe_triage_minor = await axe(page, 'triage');
     await page.screenshot({ path: join(shots, 'console-triage-screen.png') });
     await page.screenshot({ path: join(shots, 'console-triage.png'), fullPage: true });
