@@ -194,6 +194,38 @@ mod tests {
         assert_eq!(v["params"]["max"], 350.0);
     }
 
+    // The app's entry point for a prescription is the store (what the care team sends is
+    // recorded through `Store::set_prescription`): a severe threshold above level 1 is refused
+    // there with the domain's message, and reaches the UI as `error.invalid-prescription`.
+    #[test]
+    fn a_prescription_breaking_a_threshold_rule_is_refused_with_its_rule() {
+        let mut store = ilot_store::Store::open_in_memory().unwrap();
+        let mut p = ilot_domain::Prescription::new(
+            ilot_domain::DiabetesType::Type1,
+            ilot_domain::Monitoring::Cgm,
+            4,
+            chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+        );
+        p.policy.severe_mg_dl = 80.0;
+        let e: Error = store
+            .set_prescription(&p, chrono::Utc::now())
+            .unwrap_err()
+            .into();
+        let v = serde_json::to_value(&e).unwrap();
+        assert_eq!(
+            (v["kind"].as_str(), v["code"].as_str()),
+            (Some("input"), Some("invalid-prescription"))
+        );
+        assert!(
+            v["message"]
+                .as_str()
+                .unwrap()
+                .contains("the severe-hypo threshold (80 mg/dL) must be below hypo level 1"),
+            "{v}"
+        );
+        assert_eq!(store.prescription().unwrap(), None, "nothing recorded");
+    }
+
     #[test]
     fn locked_is_its_own_kind() {
         let v = serde_json::to_value(Error::Locked).unwrap();

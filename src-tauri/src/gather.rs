@@ -1,76 +1,31 @@
-//! Gather → decide for the screens: loads what the rules read from the store (as
-//! `crates/ilot-cli/src/status.rs` does) and asks `ilot-rules` what it means. The two small
+//! Gather → decide for the screens: loads what the rules read from the store
+//! (`Store::rules_data`, as the command line does) and asks `ilot-rules` what it means. The two small
 //! display judgements below (which word goes with the last reading, which way the CGM arrow
 //! points) are presentation of one reading, not alerts; they would move to `ilot-rules` if the
 //! operator console needs the same words.
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
-use ilot_domain::{AlertPolicy, DiabetesType, MealContext, Monitoring, Prescription};
+use ilot_domain::{AlertPolicy, MealContext, Prescription};
+pub use ilot_rules::Loaded;
 use ilot_rules::alerts::{self, Alert};
-use ilot_rules::{Data, GlucosePoint, HypoReport, InsulinPoint, Level};
+use ilot_rules::{GlucosePoint, Level};
 use ilot_store::Store;
 use serde::Serialize;
 
 use crate::error::Result;
 
-/// Everything the rules read over one span, loaded once.
-#[derive(Debug, Default)]
-pub struct Loaded {
-    pub glucose: Vec<GlucosePoint>,
-    pub insulin: Vec<InsulinPoint>,
-    pub hypo: Vec<HypoReport>,
-    pub other: Vec<DateTime<Utc>>,
-    pub education: Vec<DateTime<Utc>>,
-}
-
-impl Loaded {
-    /// Data in `[from, to)`; `None` leaves a side open.
-    pub fn load(
-        store: &Store,
-        from: Option<DateTime<Utc>>,
-        to: Option<DateTime<Utc>>,
-    ) -> Result<Self> {
-        Ok(Self {
-            glucose: store.glucose_points(from, to)?,
-            insulin: store.insulin_points(from, to)?,
-            hypo: store.hypo_reports(from, to)?,
-            other: store.other_entry_times(from, to)?,
-            education: store.education_session_times(from, to)?,
-        })
-    }
-
-    pub fn data(&self) -> Data<'_> {
-        Data {
-            glucose: &self.glucose,
-            insulin: &self.insulin,
-            hypo_reports: &self.hypo,
-            education_sessions: &self.education,
-            other_entries: &self.other,
-        }
-    }
-}
-
-/// The recorded prescription, or — before the care team's prescription arrives — SPEC defaults
-/// for type 2 on insulin with a meter (hypo 70/54, hyper 250, target 70–180 mg/dL), the most
-/// common case and the one that suggests nothing type 1-specific. `bool`: it is the default.
+/// The recorded prescription, or — before the care team's prescription arrives — the one the
+/// rules assume (`ilot_rules::assumed`, the same as the command line's and said on screen:
+/// `home.default-thresholds`). `bool`: it is assumed.
 pub fn prescription_or_default(
     store: &Store,
     tz: Tz,
     now: DateTime<Utc>,
 ) -> Result<(Prescription, bool)> {
-    Ok(match store.prescription()? {
-        Some(p) => (p, false),
-        None => (
-            Prescription::new(
-                DiabetesType::Type2Insulin,
-                Monitoring::Capillary,
-                1,
-                now.with_timezone(&tz).date_naive(),
-            ),
-            true,
-        ),
-    })
+    let today = now.with_timezone(&tz).date_naive();
+    let f = ilot_rules::assumed::prescription_or_default(store.prescription()?, today);
+    Ok((f.prescription, f.assumed))
 }
 
 /// How far back the home screen's alerts look: the longest rule window (TBR, 14 days) and a day.

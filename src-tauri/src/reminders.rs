@@ -14,8 +14,9 @@ use tauri::{AppHandle, Manager};
 
 use crate::catalogue::text;
 use crate::error::Result;
-use crate::gather::{self, Loaded};
+use crate::gather;
 use crate::state::{self, AppState};
+use ilot_store::AlertMark;
 
 /// How often the scheduler looks.
 pub const TICK: Duration = Duration::from_secs(60);
@@ -28,8 +29,8 @@ pub fn due(state: &AppState, now: DateTime<Utc>) -> Result<Vec<Reminder>> {
     let midnight = ilot_rules::observance::local_midnight(tz, now.with_timezone(&tz).date_naive());
     let from = midnight.min(now - TimeDelta::hours(RECHECK_LAPSES_AFTER_H));
     let glucose = store.glucose_points(Some(from), Some(now + ilot_domain::MAX_FUTURE_SKEW))?;
+    let done = store.alert_marks(AlertMark::Done)?;
     drop(store);
-    let done = state.settings().acknowledged.clone();
     Ok(reminders::due(&prescription, tz, &glucose, now)
         .into_iter()
         .filter(|r| !done.contains(&r.key))
@@ -46,18 +47,15 @@ pub struct Note {
 
 /// What the scheduler should show now and has not shown yet. Nothing before onboarding.
 pub fn pending(state: &AppState, now: DateTime<Utc>) -> Result<Vec<Note>> {
-    let (lang, onboarded, notified, done) = {
+    let (lang, onboarded) = {
         let s = state.settings();
-        (
-            s.language.clone(),
-            s.onboarded,
-            s.notified.clone(),
-            s.acknowledged.clone(),
-        )
+        (s.language.clone(), s.onboarded)
     };
     if !onboarded {
         return Ok(Vec::new());
     }
+    let notified = state.alert_marks(AlertMark::Notified)?;
+    let done = state.alert_marks(AlertMark::Done)?;
     let mut notes: Vec<Note> = due(state, now)?
         .into_iter()
         .map(|r| {
@@ -87,7 +85,7 @@ pub fn pending(state: &AppState, now: DateTime<Utc>) -> Result<Vec<Note>> {
         let (tz, _) = state::tz_and_unit(&store)?;
         let (prescription, _) = gather::prescription_or_default(&store, tz, now)?;
         let from = now - TimeDelta::days(gather::ALERT_LOOKBACK_DAYS);
-        let loaded = Loaded::load(&store, Some(from), Some(now + ilot_domain::MAX_FUTURE_SKEW))?;
+        let loaded = store.rules_data(Some(from), Some(now + ilot_domain::MAX_FUTURE_SKEW))?;
         for a in gather::active_alerts(&store, &prescription, tz, now, &loaded, &done)? {
             if a.kind == AlertKind::MissedInsulin {
                 notes.push(Note {
@@ -117,7 +115,7 @@ fn tick(app: &AppHandle, now: DateTime<Utc>) -> Result<()> {
         {
             tracing::info!("reminder {}: no desktop notification ({e})", note.key);
         }
-        state.update_settings(|s| s.mark_notified(&note.key))?;
+        state.mark_alerts(AlertMark::Notified, [note.key.as_str()])?;
     }
     Ok(())
 }

@@ -1,8 +1,11 @@
-//! The app's own preferences, kept in `<database>.settings.json` beside the encrypted store:
-//! language, text size, onboarding, the PIN's salted hash (never the PIN), which alerts the
-//! patient marked "done" and which were already notified, which care-team messages were read.
-//! Consent is not here: it lives in the store's sync state (`ilot_sync::set_consent`), the one
-//! record the sync engine obeys; a consent found in an older settings file is moved there.
+//! The app's own preferences, kept in `<database>.settings.json` beside the encrypted store,
+//! readable by its owner only (`0600`): language, text size, onboarding, the PIN's salted hash
+//! (never the PIN), which care-team messages were read. Consent is not here: it lives in the
+//! store's sync state (`ilot_sync::set_consent`), the one record the sync engine obeys. Which
+//! alerts the patient marked "done" or was notified of are not here either: their keys carry
+//! the episode's start and would date every hypo, so they live in the encrypted store
+//! (`ilot_store::AlertMark`), as do the failed PIN attempts. Older files' consent and alert keys
+//! are moved there on start.
 //!
 //! Nothing medical lives here: glucose values, the profile (display unit, time zone) and the
 //! prescription are in the store. The file is written whole to a temporary file and renamed, so
@@ -15,9 +18,6 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-
-/// Alert keys remembered per set; older ones are dropped first (keys start with their date).
-const MAX_KEYS: usize = 500;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -32,10 +32,12 @@ pub struct Settings {
     pub legacy_consent: Option<Consent>,
     /// Argon2id PHC string of the PIN.
     pub pin_hash: Option<String>,
-    /// Alerts the patient marked "done".
-    pub acknowledged: BTreeSet<String>,
-    /// Urgent alerts already shown as a desktop notification.
-    pub notified: BTreeSet<String>,
+    /// Alerts marked "done" as older versions kept them; moved to the store on load.
+    #[serde(rename = "acknowledged", skip_serializing)]
+    pub legacy_acknowledged: BTreeSet<String>,
+    /// Alerts notified as older versions kept them; moved to the store on load.
+    #[serde(rename = "notified", skip_serializing)]
+    pub legacy_notified: BTreeSet<String>,
     /// Paired (or simulated) glucose devices and their last download.
     pub devices: Vec<KnownDevice>,
     /// Ids of the care team's messages the patient has seen.
@@ -81,8 +83,8 @@ impl Default for Settings {
             onboarded: false,
             legacy_consent: None,
             pin_hash: None,
-            acknowledged: BTreeSet::new(),
-            notified: BTreeSet::new(),
+            legacy_acknowledged: BTreeSet::new(),
+            legacy_notified: BTreeSet::new(),
             devices: Vec::new(),
             read_messages: BTreeSet::new(),
         }
@@ -128,6 +130,7 @@ impl Settings {
     /// Reads the settings, or the defaults when the file does not exist yet. A damaged file is an
     /// error rather than silently reset: it holds the PIN hash and the consent.
     pub fn load(path: &Path) -> Result<Self> {
+        protect(path)?;
         match std::fs::read_to_string(path) {
             Ok(text) => serde_json::from_str(&text).map_err(|e| {
                 Error::Io(format!(
@@ -140,30 +143,49 @@ impl Settings {
         }
     }
 
+    /// Writes the whole file: a new temporary file created `0600` (it holds the PIN hash), then
+    /// renamed over the old one.
     pub fn save(&self, path: &Path) -> Result<()> {
+        use std::io::Write;
         let io = |e: std::io::Error| Error::Io(format!("{}: {e}", path.display()));
         let json = serde_json::to_vec_pretty(self).map_err(|e| Error::Io(e.to_string()))?;
         let tmp = path.with_extension("json.tmp");
-        std::fs::write(&tmp, json).map_err(io)?;
+        match std::fs::remove_file(&tmp) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io(e)),
+        }
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&tmp).map_err(io)?;
+        file.write_all(&json)
+            .and_then(|()| file.sync_all())
+            .map_err(io)?;
+        drop(file);
         std::fs::rename(&tmp, path).map_err(io)
-    }
-
-    pub fn acknowledge(&mut self, key: &str) {
-        insert_bounded(&mut self.acknowledged, key);
-    }
-
-    pub fn mark_notified(&mut self, key: &str) {
-        insert_bounded(&mut self.notified, key);
     }
 }
 
-fn insert_bounded(set: &mut BTreeSet<String>, key: &str) {
-    set.insert(key.to_string());
-    while set.len() > MAX_KEYS {
-        // Keys are `family@time`; dropping the smallest drops an arbitrary old family's key,
-        // which at worst lets a long-closed alert be shown once more.
-        set.pop_first();
+/// Takes group and other rights away from a settings file an older version wrote.
+fn protect(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        match std::fs::metadata(path) {
+            Ok(m) if m.permissions().mode() & 0o077 != 0 => {
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                    .map_err(|e| Error::Io(format!("{}: {e}", path.display())))?;
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::Io(format!("{}: {e}", path.display()))),
+        }
     }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -188,7 +210,7 @@ mod tests {
             ("fr", 100, false)
         );
         s.language = "en".into();
-        s.acknowledge("hypo@2026-01-01T00:00:00Z");
+        s.read_messages.insert(3);
         s.save(&p).unwrap();
         assert_eq!(Settings::load(&p).unwrap(), s);
     }
@@ -200,15 +222,5 @@ mod tests {
         std::fs::write(&p, "{not json").unwrap();
         let e = Settings::load(&p).unwrap_err().to_string();
         assert!(e.contains("damaged"), "{e}");
-    }
-
-    #[test]
-    fn remembered_keys_are_bounded() {
-        let mut s = Settings::default();
-        for i in 0..(MAX_KEYS + 10) {
-            s.mark_notified(&format!("k{i:05}"));
-        }
-        assert_eq!(s.notified.len(), MAX_KEYS);
-        assert!(s.notified.contains(&format!("k{:05}", MAX_KEYS + 9)));
     }
 }

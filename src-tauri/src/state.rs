@@ -1,13 +1,14 @@
 //! The app's state: the patient's encrypted store in the OS app-data folder (or `ILOT_DB`), the
 //! app's preferences beside it, whether the PIN lock is open, and the sync loop's runner.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use chrono_tz::Tz;
 use ilot_domain::{GlucoseUnit, PatientProfile};
-use ilot_store::{KeyMode, Store};
+use ilot_store::{AlertMark, KeyMode, Store};
 
 use crate::error::{Error, Result};
 use crate::settings::{self, Settings};
@@ -43,6 +44,7 @@ impl AppState {
         let settings_path = settings::path_for(&db_path);
         let mut settings = Settings::load(&settings_path)?;
         migrate_consent(&mut store, &mut settings, &settings_path)?;
+        migrate_alert_marks(&mut store, &mut settings, &settings_path)?;
         // No PIN yet (first start, or onboarding not finished): nothing to unlock.
         let unlocked = settings.pin_hash.is_none();
         Ok(Self {
@@ -88,6 +90,21 @@ impl AppState {
         let out = change(&mut s);
         s.save(&self.settings_path)?;
         Ok(out)
+    }
+
+    /// The keys of the alerts with this mark (kept in the encrypted store; readable while
+    /// locked, for the notifications, which carry no value).
+    pub fn alert_marks(&self, mark: AlertMark) -> Result<BTreeSet<String>> {
+        Ok(self.store_unchecked()?.alert_marks(mark)?)
+    }
+
+    /// Marks these alerts "done" or "notified".
+    pub fn mark_alerts<'a>(
+        &self,
+        mark: AlertMark,
+        keys: impl IntoIterator<Item = &'a str>,
+    ) -> Result<()> {
+        Ok(self.store_unchecked()?.add_alert_marks(mark, keys)?)
     }
 
     pub fn is_unlocked(&self) -> bool {
@@ -145,6 +162,19 @@ fn migrate_consent(store: &mut Store, settings: &mut Settings, path: &Path) -> R
     settings.save(path)
 }
 
+/// Moves the alert keys an older version kept in the settings file into the encrypted store
+/// (one transaction per mark), then rewrites the file without them.
+fn migrate_alert_marks(store: &mut Store, settings: &mut Settings, path: &Path) -> Result<()> {
+    if settings.legacy_acknowledged.is_empty() && settings.legacy_notified.is_empty() {
+        return Ok(());
+    }
+    let done = std::mem::take(&mut settings.legacy_acknowledged);
+    let notified = std::mem::take(&mut settings.legacy_notified);
+    store.add_alert_marks(AlertMark::Done, done.iter().map(String::as_str))?;
+    store.add_alert_marks(AlertMark::Notified, notified.iter().map(String::as_str))?;
+    settings.save(path)
+}
+
 /// `ILOT_KEYSTORE`: `auto` (default), `keyring` or `file`.
 fn key_mode() -> KeyMode {
     std::env::var("ILOT_KEYSTORE")
@@ -154,15 +184,12 @@ fn key_mode() -> KeyMode {
 }
 
 fn open_store(db_path: &Path, mode: KeyMode) -> Result<Store> {
-    if let Some(parent) = db_path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| Error::DataDir(format!("{}: {e}", parent.display())))?;
-    }
-    let (key, location) = ilot_store::resolve_key(db_path, mode)?;
-    tracing::debug!(?location, "database key");
-    let mut store = Store::open(db_path, &key)?;
-    store.set_secret_mode(mode);
-    Ok(store)
+    ilot_store::open_with_key(db_path, mode).map_err(|e| match e {
+        ilot_store::StoreError::Io { path, source } => {
+            Error::DataDir(format!("{}: {source}", path.display()))
+        }
+        e => e.into(),
+    })
 }
 
 fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
@@ -171,15 +198,8 @@ fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
-/// The patient's profile, or the French defaults (Europe/Paris, g/L) before one is recorded.
-pub fn profile(store: &Store) -> Result<PatientProfile> {
-    Ok(store
-        .profile()?
-        .unwrap_or_else(|| PatientProfile::new("local")))
-}
-
 /// Time zone and display unit from the profile.
 pub fn tz_and_unit(store: &Store) -> Result<(Tz, GlucoseUnit)> {
-    let p = profile(store)?;
+    let p = store.profile_or_default()?;
     Ok((p.tz, p.preferred_unit))
 }

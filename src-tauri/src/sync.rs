@@ -118,11 +118,8 @@ impl Runner {
     fn connection(&self) -> Result<MutexGuard<'_, Option<Store>>> {
         let mut guard = self.busy.lock().unwrap_or_else(|p| p.into_inner());
         if guard.is_none() {
-            let (key, _) = ilot_store::resolve_key(&self.db_path, self.key_mode)?;
-            let mut store = Store::open(&self.db_path, &key)?;
             // The device secret goes where the database key went (keyring, or its file).
-            store.set_secret_mode(self.key_mode);
-            *guard = Some(store);
+            *guard = Some(ilot_store::open_with_key(&self.db_path, self.key_mode)?);
         }
         Ok(guard)
     }

@@ -25,28 +25,15 @@ impl Ctx {
             Some(p) => p,
             None => default_db()?,
         };
-        if let Some(dir) = db_path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
-        }
-        let (key, location) = ilot_store::resolve_key(&db_path, mode)
-            .with_context(|| format!("cannot get the key of {}", db_path.display()))?;
-        tracing::debug!(?location, "database key");
-        let mut store = Store::open(&db_path, &key)
+        let store = ilot_store::open_with_key(&db_path, mode)
             .with_context(|| format!("cannot open {}", db_path.display()))?;
-        // The device secret (sync) is kept where the key is.
-        store.set_secret_mode(mode);
-        let profile = store.profile()?;
-        let tz = profile.as_ref().map_or(chrono_tz::Europe::Paris, |p| p.tz);
-        let unit = profile
-            .as_ref()
-            .map_or(GlucoseUnit::GramsPerLitre, |p| p.preferred_unit);
+        let profile = store.profile_or_default()?;
         Ok(Self {
             store,
             db_path,
             now: Utc::now(),
-            tz,
-            unit,
+            tz: profile.tz,
+            unit: profile.preferred_unit,
         })
     }
 

@@ -2,6 +2,27 @@
 //! consensus report, alerts and observance of a local encrypted database. All business rules
 //! live in the crates; this binary only parses arguments, opens the store and prints.
 
+// Every `println!` and `print!` below (in this file and the modules declared after) is this
+// binary's own, shadowing std's: a closed standard output ends the command quietly instead of
+// panicking (`stdout.rs`).
+macro_rules! println {
+    () => {
+        $crate::stdout::write(format_args!(""), true)
+    };
+    ($($arg:tt)*) => {
+        $crate::stdout::write(format_args!($($arg)*), true)
+    };
+}
+
+#[allow(unused_macros)]
+macro_rules! print {
+    ($($arg:tt)*) => {
+        $crate::stdout::write(format_args!($($arg)*), false)
+    };
+}
+
+mod stdout;
+
 mod ble;
 mod context;
 mod entries;
@@ -11,6 +32,7 @@ mod operator;
 mod prescription;
 mod report;
 mod server;
+mod server_key;
 mod show;
 mod status;
 mod sync;
@@ -102,7 +124,7 @@ enum ImportCmd {
 }
 
 fn main() -> ExitCode {
-    restore_sigpipe();
+    // SIGPIPE stays ignored (Rust's default): see `stdout.rs`.
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("ILOT_LOG")
@@ -121,16 +143,6 @@ fn main() -> ExitCode {
     }
 }
 
-/// Rust ignores SIGPIPE, so `ilot report | head` would panic on the closed pipe; a command-line
-/// tool should end quietly like any Unix filter.
-#[allow(unsafe_code)]
-fn restore_sigpipe() {
-    // SAFETY: called first thing in main, before any thread exists; SIG_DFL is a valid handler.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
-}
-
 fn run(cli: Cli) -> anyhow::Result<()> {
     // Decoding a frame needs no database.
     if let Cmd::Ble(ble::BleCmd::Decode {
@@ -143,8 +155,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
     // The server commands use a server database, not the patient's.
     match cli.cmd {
-        Cmd::Server(args) => return server::run(cli.db, &args),
-        Cmd::Operator(cmd) => return operator::run(cli.db, cmd),
+        Cmd::Server(args) => return server::run(cli.db, cli.keystore, &args),
+        Cmd::Operator(cmd) => return operator::run(cli.db, cli.keystore, cmd),
         _ => {}
     }
     let mut ctx = Ctx::open(cli.db, cli.keystore)?;

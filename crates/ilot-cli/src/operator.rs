@@ -10,8 +10,9 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
 use ilot_domain::{DiabetesType, Monitoring, Prescription};
+use ilot_server::audit::cli_client;
 use ilot_server::operator::{CreatePatient, create_patient_in_team};
-use ilot_server::storage::Storage;
+use ilot_server::storage::{AuditEvent, Storage};
 use ilot_server::totp::TotpSecret;
 use ilot_wire::{CareRole, PatientId};
 
@@ -38,8 +39,25 @@ pub enum OperatorCmd {
         #[arg(long)]
         team: Option<String>,
     },
-    /// Give an operator a new TOTP secret (lost phone); prints it once
+    /// Give an operator a new TOTP secret (lost phone); prints it once and ends every session
+    /// of the operator
     ResetTotp {
+        #[arg(long)]
+        username: String,
+    },
+    /// Give an operator a new password (read from ILOT_PASSWORD or stdin); ends every session
+    /// of the operator
+    ResetPassword {
+        #[arg(long)]
+        username: String,
+    },
+    /// Stop an operator from logging in (left the team, lost credentials); ends its sessions
+    Disable {
+        #[arg(long)]
+        username: String,
+    },
+    /// Let a disabled operator log in again
+    Enable {
         #[arg(long)]
         username: String,
     },
@@ -79,6 +97,13 @@ pub enum OperatorCmd {
         #[arg(long)]
         json: bool,
     },
+    /// The audit log, newest first (this read is audited too)
+    Audit {
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
     /// Send a message to a patient's device (delivered at its next sync)
     Message {
         #[arg(long)]
@@ -106,10 +131,8 @@ fn team(s: &dyn Storage, name: Option<&str>, now: chrono::DateTime<chrono::Utc>)
     }
 }
 
-/// Sets a fresh secret and shows it, once, for the operator to add to an authenticator app.
-fn new_totp(s: &dyn Storage, op_id: i64, username: &str) -> Result<()> {
-    let secret = TotpSecret::generate();
-    s.set_totp_secret(op_id, &secret)?;
+/// Shows a fresh secret, once, for the operator to add to an authenticator app.
+fn show_totp(secret: &TotpSecret, username: &str) {
     println!(
         "add this key to an authenticator app now (it is shown only once):
   {}
@@ -117,6 +140,40 @@ fn new_totp(s: &dyn Storage, op_id: i64, username: &str) -> Result<()> {
         secret.uri(username).as_str(),
         secret.base32().as_str()
     );
+}
+
+/// Sets a fresh secret on a new operator and shows it once.
+fn new_totp(s: &dyn Storage, op_id: i64, username: &str) -> Result<()> {
+    let secret = TotpSecret::generate();
+    s.set_totp_secret(op_id, &secret)?;
+    show_totp(&secret, username);
+    Ok(())
+}
+
+/// The password from ILOT_PASSWORD, else the first line of stdin.
+fn read_password() -> Result<String> {
+    Ok(match std::env::var("ILOT_PASSWORD") {
+        Ok(p) => p,
+        Err(_) => {
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_string()
+        }
+    })
+}
+
+/// Records an administration command on an operator account, with the CLI as the client.
+fn audit_admin(
+    s: &dyn Storage,
+    action: &str,
+    username: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    s.record_audit(
+        &AuditEvent::new(action, now)
+            .from(cli_client())
+            .detail(serde_json::json!({ "username": username })),
+    )?;
     Ok(())
 }
 
@@ -128,28 +185,60 @@ fn role(s: &str) -> Result<CareRole> {
     }
 }
 
-pub fn run(db: Option<PathBuf>, cmd: OperatorCmd) -> Result<()> {
+pub fn run(db: Option<PathBuf>, keystore: ilot_store::KeyMode, cmd: OperatorCmd) -> Result<()> {
     let url = server::db_url(db)?;
     let public = match &cmd {
         OperatorCmd::CreatePatient { public_url, .. } => public_url.clone(),
         _ => "http://127.0.0.1:8480".into(),
     };
-    let state = server::state(&url, &public)?;
+    let state = server::state(&url, &public, keystore)?;
     let s = state.storage();
     let now = chrono::Utc::now();
     let by = |name: &str| -> Result<ilot_server::storage::Operator> {
         s.operator_by_username(name)?.with_context(|| {
-            format!("no operator named {name:?}; create one with ilot operator create-operator")
+            format!(
+                "no operator named {name:?} (or it is disabled); create one with ilot operator create-operator"
+            )
         })
     };
     match cmd {
         OperatorCmd::CreateTeam { name } => {
             let id = s.create_team(&name, now)?;
+            s.record_audit(
+                &AuditEvent::new("create-team", now)
+                    .from(cli_client())
+                    .detail(serde_json::json!({ "team": name, "team_id": id })),
+            )?;
             println!("care team {name} created (id {id})");
         }
         OperatorCmd::ResetTotp { username } => {
-            let op = by(&username)?;
-            new_totp(s, op.id, &username)?;
+            let secret = ilot_server::admin::reset_totp(s, &username)?;
+            show_totp(&secret, &username);
+            audit_admin(s, "reset-totp", &username, now)?;
+            println!("every session of {username} was ended");
+        }
+        OperatorCmd::ResetPassword { username } => {
+            ilot_server::admin::reset_password(s, &username, &read_password()?)?;
+            audit_admin(s, "reset-password", &username, now)?;
+            println!("password of {username} changed; every session of {username} was ended");
+        }
+        OperatorCmd::Disable { username } => {
+            let changed = ilot_server::admin::disable(s, &username, now)?;
+            audit_admin(s, "disable-operator", &username, now)?;
+            if changed {
+                println!("{username} is disabled and every session of {username} was ended");
+            } else {
+                println!("{username} was already disabled");
+            }
+        }
+        OperatorCmd::Enable { username } => {
+            let changed = ilot_server::admin::enable(s, &username)?;
+            audit_admin(s, "enable-operator", &username, now)?;
+            if changed {
+                println!("{username} can log in again");
+            } else {
+                println!("{username} was not disabled");
+            }
         }
         OperatorCmd::CreateOperator {
             username,
@@ -157,18 +246,19 @@ pub fn run(db: Option<PathBuf>, cmd: OperatorCmd) -> Result<()> {
             role: r,
             team: team_name,
         } => {
-            let password = match std::env::var("ILOT_PASSWORD") {
-                Ok(p) => p,
-                Err(_) => {
-                    let mut line = String::new();
-                    std::io::stdin().lock().read_line(&mut line)?;
-                    line.trim_end_matches(['\r', '\n']).to_string()
-                }
-            };
+            let password = read_password()?;
+            ilot_server::auth::check_username(&username)?;
             let hash = ilot_server::auth::hash_password(&password)?;
             let team_id = team(s, team_name.as_deref(), now)?;
             let id = s.create_operator(&username, &name, role(&r)?, &hash, now)?;
             s.set_operator_team(id, team_id)?;
+            s.record_audit(
+                &AuditEvent::new("create-operator", now)
+                    .from(cli_client())
+                    .detail(serde_json::json!({
+                        "username": username, "operator_id": id, "role": r, "team_id": team_id
+                    })),
+            )?;
             println!(
                 "operator {username} created (id {id}, team {})",
                 team_name.as_deref().unwrap_or("default")
@@ -207,6 +297,7 @@ pub fn run(db: Option<PathBuf>, cmd: OperatorCmd) -> Result<()> {
                 },
                 &op,
                 team_id,
+                &cli_client(),
             )?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&e)?);
@@ -236,6 +327,24 @@ pub fn run(db: Option<PathBuf>, cmd: OperatorCmd) -> Result<()> {
                 }
             }
         }
+        OperatorCmd::Audit { limit, json } => {
+            let log = s.audit_log(limit)?;
+            s.record_audit(&AuditEvent::new("read-audit-log", now).from(cli_client()))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&log)?);
+            }
+            for r in log.iter().filter(|_| !json) {
+                println!(
+                    "{}  {:<20} operator {:<6} patient {:<32} from {}  {}",
+                    r.at.format("%Y-%m-%d %H:%M:%S"),
+                    r.action,
+                    r.operator_id.map_or("-".into(), |o| o.to_string()),
+                    r.patient_id.map_or("-".into(), |p| p.to_string()),
+                    r.client.as_deref().unwrap_or("-"),
+                    r.detail.as_ref().map_or(String::new(), |d| d.to_string()),
+                );
+            }
+        }
         OperatorCmd::Message {
             patient,
             text,
@@ -250,7 +359,12 @@ pub fn run(db: Option<PathBuf>, cmd: OperatorCmd) -> Result<()> {
             }
             s.patient(patient)?.context("no such patient")?;
             let m = s.add_message(patient, &op.member(), &text, now)?;
-            s.audit(op.id, "send-message", Some(patient), now)?;
+            s.record_audit(
+                &AuditEvent::new("send-message", now)
+                    .by(op.id)
+                    .patient(patient)
+                    .from(cli_client()),
+            )?;
             println!("message {} queued for the patient's next sync", m.id);
         }
     }

@@ -4,9 +4,7 @@
 use anyhow::{Context, Result, bail};
 use chrono::{NaiveDate, NaiveTime};
 use clap::{Args, Subcommand};
-use ilot_domain::{
-    BasalSchedule, DiabetesType, GlucoseUnit, Monitoring, PatientProfile, Prescription,
-};
+use ilot_domain::{BasalSchedule, DiabetesType, GlucoseUnit, Monitoring, Prescription};
 
 use crate::context::Ctx;
 use crate::timearg;
@@ -215,10 +213,7 @@ fn print(p: &Prescription) {
 }
 
 pub fn profile(ctx: &mut Ctx, cmd: ProfileCmd) -> Result<()> {
-    let mut p = ctx
-        .store
-        .profile()?
-        .unwrap_or_else(|| PatientProfile::new("local"));
+    let mut p = ctx.store.profile_or_default()?;
     match cmd {
         ProfileCmd::Show => {}
         ProfileCmd::Set {

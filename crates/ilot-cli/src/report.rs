@@ -8,14 +8,11 @@ use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use ilot_domain::{Glucose, GlucoseUnit};
 use ilot_rules::Level;
 use ilot_rules::agp::{Agp, agp};
-use ilot_rules::metrics::{Metrics, Ranges, Window, metrics};
+use ilot_rules::metrics::{Metrics, Window, metrics};
 use serde::Serialize;
 
 use crate::context::Ctx;
 use crate::timearg;
-
-/// The AGP of the JSON output uses 15-minute bins; the text chart shows hours.
-const AGP_BIN_MINUTES: u32 = 15;
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
@@ -44,14 +41,15 @@ struct Report<'a> {
 pub fn run(ctx: &Ctx, args: &ReportArgs) -> Result<()> {
     let points = ctx.store.glucose_points(None, None)?;
     let window = window(ctx, args, &points)?;
-    let pregnancy = ctx.store.prescription()?.is_some_and(|p| p.pregnancy);
-    let ranges = if pregnancy {
-        Ranges::pregnancy()
-    } else {
-        Ranges::consensus()
-    };
+    let ranges = ilot_rules::assumed::ranges(ctx.store.prescription()?.as_ref());
     let m = metrics(&points, window, &ranges);
-    let profile = agp(&points, window, ctx.tz, AGP_BIN_MINUTES);
+    // The JSON output has the app's 15-minute bins; the text chart shows hours.
+    let profile = agp(
+        &points,
+        window,
+        ctx.tz,
+        ilot_rules::assumed::AGP_BIN_MINUTES,
+    );
     if args.json {
         let report = Report {
             from: window.from,

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use ilot_server::{AppState, Config};
+use ilot_store::KeyMode;
 
 #[derive(Debug, clap::Args)]
 pub struct ServerArgs {
@@ -25,10 +26,68 @@ pub struct ServerArgs {
     /// data folder; devices trust it with `ilot enroll … --ca PEM`
     #[arg(long)]
     pub dev_tls: bool,
+    /// A proxy (address or network, e.g. 10.0.0.0/8) whose X-Forwarded-For names the client;
+    /// repeat for several. Without it the header is ignored and the peer is the client
+    #[arg(long = "trusted-proxy", value_name = "ADDRESS|NETWORK")]
+    pub trusted_proxy: Vec<String>,
+    /// End an operator's session after this many minutes without a request (the absolute
+    /// limit stays 12 hours)
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u16).range(1..=720))]
+    pub session_idle_minutes: u16,
+    /// Most connections served at once (more wait to be accepted); keep it under the process's
+    /// open-file limit
+    #[arg(long, default_value_t = ilot_server::Limits::default().max_connections)]
+    pub max_connections: usize,
+    /// Seconds a connection may stay open without a request
+    #[arg(long, default_value_t = ilot_server::Limits::default().idle.as_secs())]
+    pub idle_timeout: u64,
+    /// Seconds a client has to finish the TLS handshake and send a request's headers
+    #[arg(long, default_value_t = ilot_server::Limits::default().header_read.as_secs())]
+    pub header_timeout: u64,
+    /// Seconds a request may take, upload included
+    #[arg(long, default_value_t = ilot_server::Limits::default().request.as_secs())]
+    pub request_timeout: u64,
     /// Enrolment attempts allowed per client address in 10 minutes; raise it when many devices
     /// enrol from one address (a clinic's network behind one NAT, a test run)
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     pub enrol_per_ip: u32,
+}
+
+/// `--trusted-proxy` values: networks, or single addresses.
+fn trusted_proxies(given: &[String]) -> Result<Vec<ipnet::IpNet>> {
+    given
+        .iter()
+        .map(|p| {
+            p.parse::<ipnet::IpNet>()
+                .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    anyhow::anyhow!(
+                        "--trusted-proxy {p:?} is not an address or a network like 10.0.0.0/8"
+                    )
+                })
+        })
+        .collect()
+}
+
+impl ServerArgs {
+    fn limits(&self) -> Result<ilot_server::Limits> {
+        let secs = |flag: &str, s: u64| {
+            if !(1..=86_400).contains(&s) {
+                bail!("--{flag} must be between 1 second and 86400 (a day), not {s}")
+            }
+            Ok(std::time::Duration::from_secs(s))
+        };
+        if self.max_connections == 0 {
+            bail!("--max-connections must be at least 1");
+        }
+        Ok(ilot_server::Limits {
+            max_connections: self.max_connections,
+            idle: secs("idle-timeout", self.idle_timeout)?,
+            header_read: secs("header-timeout", self.header_timeout)?,
+            request: secs("request-timeout", self.request_timeout)?,
+            ..ilot_server::Limits::default()
+        })
+    }
 }
 
 /// The folder beside the server's SQLite file (or the data folder), for the dev certificate.
@@ -70,29 +129,40 @@ pub fn db_url(db: Option<PathBuf>) -> Result<String> {
             let dir = dirs::data_dir()
                 .context("no data folder on this system: give --db sqlite:PATH")?
                 .join("ilot");
-            std::fs::create_dir_all(&dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
+            private_dir(&dir)?;
             Ok(format!("sqlite:{}", dir.join("server.db").display()))
         }
     }
 }
 
-pub fn state(url: &str, public_url: &str) -> Result<AppState> {
-    state_with(url, Config::new(public_url))
+/// Creates `dir` (and its parents) if needed; the folder itself is made `0700`, since it holds
+/// the server database, its key file and the development certificate's key.
+pub fn private_dir(dir: &std::path::Path) -> Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir)
+        .with_context(|| format!("cannot create {}", dir.display()))
 }
 
-fn state_with(url: &str, config: Config) -> Result<AppState> {
-    let storage = ilot_server::storage::open(url).with_context(|| {
-        format!(
-            "cannot open the server database {}",
-            ilot_server::storage::redact_url(url)
-        )
-    })?;
+/// The server's state on the database at `url`, its secrets opened with the server key
+/// (`server_key.rs`).
+pub fn state(url: &str, public_url: &str, keystore: KeyMode) -> Result<AppState> {
+    state_with(url, Config::new(public_url), keystore)
+}
+
+fn state_with(url: &str, config: Config, keystore: KeyMode) -> Result<AppState> {
+    let storage = crate::server_key::open_storage(url, keystore)?;
     Ok(AppState::new(storage, config)?)
 }
 
-pub fn run(db: Option<PathBuf>, args: &ServerArgs) -> Result<()> {
+pub fn run(db: Option<PathBuf>, keystore: KeyMode, args: &ServerArgs) -> Result<()> {
+    let trusted = trusted_proxies(&args.trusted_proxy)?;
+    // Whoever started the server may stop reading its output; it keeps serving.
+    crate::stdout::keep_running();
     let url = db_url(db)?;
+    let limits = args.limits()?;
     let tls = match (&args.tls_cert, &args.tls_key, args.dev_tls) {
         (Some(c), Some(k), _) => Some((c.clone(), k.clone())),
         (_, _, true) => {
@@ -129,9 +199,12 @@ pub fn run(db: Option<PathBuf>, args: &ServerArgs) -> Result<()> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("{scheme}://{}", args.listen));
-    let mut config = Config::new(public);
+    let mut config = Config::new(&public);
+    config.trusted_proxies = trusted;
+    config.session_idle = chrono::TimeDelta::minutes(i64::from(args.session_idle_minutes));
+    config.limits = limits;
     config.enrol_per_ip.attempts = args.enrol_per_ip;
-    let state = state_with(&url, config)?;
+    let state = state_with(&url, config, keystore)?;
     let config = match &tls {
         Some((c, k)) => Some(ilot_server::tls::server_config(c, k)?),
         None => None,

@@ -4,7 +4,7 @@ use anyhow::{Result, bail};
 use chrono::{DateTime, Utc};
 use clap::Args;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use ilot_domain::{DiabetesType, Monitoring, PatientProfile, Prescription};
+use ilot_domain::Prescription;
 use ilot_rules::observance::{self, PeriodStatus};
 use serde::Serialize;
 
@@ -82,59 +82,15 @@ pub fn status(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
     Ok(())
 }
 
-/// Everything the rules read, loaded once.
-pub struct Loaded {
-    pub glucose: Vec<ilot_rules::GlucosePoint>,
-    pub insulin: Vec<ilot_rules::InsulinPoint>,
-    pub hypo: Vec<ilot_rules::HypoReport>,
-    pub other: Vec<DateTime<Utc>>,
-    pub education: Vec<DateTime<Utc>>,
-}
-
-impl Loaded {
-    pub fn all(ctx: &Ctx, to: Option<DateTime<Utc>>) -> Result<Self> {
-        Ok(Self {
-            glucose: ctx.store.glucose_points(None, to)?,
-            insulin: ctx.store.insulin_points(None, to)?,
-            hypo: ctx.store.hypo_reports(None, to)?,
-            other: ctx.store.other_entry_times(None, to)?,
-            education: ctx.store.education_session_times(None, to)?,
-        })
-    }
-
-    pub fn data(&self) -> ilot_rules::Data<'_> {
-        ilot_rules::Data {
-            glucose: &self.glucose,
-            insulin: &self.insulin,
-            hypo_reports: &self.hypo,
-            education_sessions: &self.education,
-            other_entries: &self.other,
-        }
-    }
-}
-
-/// The recorded prescription, or SPEC defaults for type 1 on CGM (said on stderr).
+/// The recorded prescription, or the one the rules assume without it (`ilot_rules::assumed`,
+/// the same as the app's), said on stderr with its thresholds.
 pub fn prescription_or_default(ctx: &Ctx) -> Result<Prescription> {
-    if let Some(p) = ctx.store.prescription()? {
-        return Ok(p);
+    let today = ctx.now.with_timezone(&ctx.tz).date_naive();
+    let in_force = ilot_rules::assumed::prescription_or_default(ctx.store.prescription()?, today);
+    if let Some(note) = in_force.note() {
+        eprintln!("{note} (ilot prescription set …)");
     }
-    eprintln!(
-        "no prescription recorded: using the SPEC defaults for type 1 on CGM (ilot prescription set …)"
-    );
-    let start = ctx.now.with_timezone(&ctx.tz).date_naive();
-    Ok(Prescription::new(
-        DiabetesType::Type1,
-        Monitoring::Cgm,
-        4,
-        start,
-    ))
-}
-
-fn profile(ctx: &Ctx) -> Result<PatientProfile> {
-    Ok(ctx
-        .store
-        .profile()?
-        .unwrap_or_else(|| PatientProfile::new("local")))
+    Ok(in_force.prescription)
 }
 
 pub fn observance(ctx: &Ctx, args: &ObservanceArgs) -> Result<()> {
@@ -147,8 +103,13 @@ pub fn observance(ctx: &Ctx, args: &ObservanceArgs) -> Result<()> {
         Some(t) => timearg::parse_at(t, ctx.tz, ctx.now)?.to_utc(),
         None => ctx.now,
     };
-    let loaded = Loaded::all(ctx, Some(now))?;
-    let obs = observance::observance(&prescription, &profile(ctx)?, &loaded.data(), now);
+    let loaded = ctx.store.rules_data(None, Some(now))?;
+    let obs = observance::observance(
+        &prescription,
+        &ctx.store.profile_or_default()?,
+        &loaded.data(),
+        now,
+    );
     if args.json {
         println!("{}", serde_json::to_string_pretty(&obs)?);
         return Ok(());
@@ -204,7 +165,7 @@ pub fn alerts(ctx: &Ctx, args: &AlertArgs) -> Result<()> {
     };
     let now = parse(&args.to)?.unwrap_or(ctx.now);
     let from = parse(&args.from)?;
-    let loaded = Loaded::all(ctx, Some(now))?;
+    let loaded = ctx.store.rules_data(None, Some(now))?;
     let last_data_at = ctx.store.last_entry_at()?.filter(|t| *t <= now);
     let days_from = from.map_or(prescription.start, |f| {
         f.with_timezone(&ctx.tz).date_naive()

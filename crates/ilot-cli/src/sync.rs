@@ -39,7 +39,8 @@ pub struct SyncArgs {
     #[arg(long, default_value_t = 1)]
     pub attempts: u32,
     /// Most entries per sealed batch (smaller batches: less resent after a failure)
-    #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = ilot_wire::MAX_BATCH_ITEMS as u32,
+          value_parser = clap::value_parser!(u32).range(1..=ilot_wire::MAX_BATCH_ITEMS as i64))]
     pub batch_entries: u32,
     #[arg(long)]
     pub json: bool,

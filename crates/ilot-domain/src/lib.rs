@@ -22,6 +22,6 @@ pub use entry::{
 pub use error::{DomainError, Result};
 pub use glucose::{Glucose, GlucoseLevel, GlucoseUnit, MG_DL_PER_G_L, MG_DL_PER_MMOL_L};
 pub use prescription::{
-    AlertPolicy, BasalSchedule, DiabetesType, GestationalTargets, Monitoring, PatientProfile,
-    Prescription, TargetRange,
+    AlertPolicy, BasalSchedule, DiabetesType, GestationalTargets, MAX_NO_DATA_HOURS, Monitoring,
+    PatientProfile, Prescription, TargetRange,
 };

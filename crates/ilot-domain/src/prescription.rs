@@ -185,8 +185,33 @@ impl AlertPolicy {
                 return bad("every threshold must lie within 10–600 mg/dL");
             }
         }
-        if self.hypo_l2_mg_dl > self.hypo_l1_mg_dl || self.hypo_l2_mg_dl > self.hypo_l1_cgm_mg_dl {
-            return bad("hypo level 2 must not be above hypo level 1");
+        // Thresholds are checked against each other (SPEC §3): severe < level 1, level 2 <
+        // level 1, level 1 ≤ the target's low bound; a message names the rule it breaks.
+        let level1 = [
+            ("hypo level 1", self.hypo_l1_mg_dl),
+            ("hypo level 1 for CGM", self.hypo_l1_cgm_mg_dl),
+        ];
+        for (name, l1) in level1 {
+            if self.hypo_l2_mg_dl >= l1 {
+                return Err(DomainError::InvalidPrescription(format!(
+                    "hypo level 2 ({} mg/dL) must be below {name} ({l1} mg/dL)",
+                    self.hypo_l2_mg_dl
+                )));
+            }
+            if self.severe_mg_dl >= l1 {
+                return Err(DomainError::InvalidPrescription(format!(
+                    "the severe-hypo threshold ({} mg/dL) must be below {name} ({l1} mg/dL): \
+                     a severe hypo is a level-1 hypo that went further",
+                    self.severe_mg_dl
+                )));
+            }
+            if l1 > self.target.low_mg_dl {
+                return Err(DomainError::InvalidPrescription(format!(
+                    "{name} ({l1} mg/dL) must not be above the target range's low bound ({} \
+                     mg/dL): a hypo is always out of target",
+                    self.target.low_mg_dl
+                )));
+            }
         }
         if self.target.low_mg_dl >= self.target.high_mg_dl {
             return bad("the target range's low bound must be below its high bound");
@@ -197,12 +222,23 @@ impl AlertPolicy {
         if self.no_data_hours == 0 {
             return bad("the no-data alert cannot be disabled (SPEC §2): give a number of hours");
         }
+        if self.no_data_hours > MAX_NO_DATA_HOURS {
+            return Err(DomainError::InvalidPrescription(format!(
+                "the no-data delay ({} hours) must be at most 7 days ({MAX_NO_DATA_HOURS} \
+                 hours): the regulation requires data at least weekly, so the alert cannot be \
+                 pushed further",
+                self.no_data_hours
+            )));
+        }
         if self.repeated_hypos_count == 0 || self.repeated_hypos_days == 0 {
             return bad("repeated hypos needs a count and a number of days");
         }
         Ok(())
     }
 }
+
+/// Longest no-data delay a physician may set: the arrêté requires a transmission at least weekly.
+pub const MAX_NO_DATA_HOURS: u32 = 7 * 24;
 
 /// A prescribed basal injection: the local time it is due and its dose.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -310,14 +346,7 @@ impl Prescription {
                 self.diabetes_type
             ));
         }
-        if self.monitoring == Monitoring::Capillary
-            && !(2.0..=10.0).contains(&self.expected_readings_per_day)
-        {
-            return bad(
-                "capillary monitoring expects 2 to 10 readings a day (2–4 by the regulation)"
-                    .into(),
-            );
-        }
+        self.check_expected_readings()?;
         if self.expected_readings_per_day <= 0.0 {
             return bad("expected readings a day must be positive".into());
         }
@@ -330,6 +359,43 @@ impl Prescription {
             );
         }
         self.policy.validate()
+    }
+}
+
+impl Prescription {
+    /// Expected glucose data (SPEC §2, arrêté of 22 June 2023): capillary readings 2–4 a day with
+    /// at most one injection, at least 4 with more (a pump counts as more); a flash sensor at
+    /// least 4 scans a day. Capillary stays at most 10 a day (plausibility, not regulation).
+    fn check_expected_readings(&self) -> Result<()> {
+        let n = self.expected_readings_per_day;
+        let bad = |m: String| Err(DomainError::InvalidPrescription(m));
+        match self.monitoring {
+            Monitoring::Capillary if self.pump || self.injections_per_day > 1 => {
+                if !(4.0..=10.0).contains(&n) {
+                    return bad(format!(
+                        "{n} capillary readings a day: with more than one injection a day (or a \
+                         pump) the regulation asks for at least 4 readings a day (at most 10)"
+                    ));
+                }
+            }
+            Monitoring::Capillary => {
+                if !(2.0..=4.0).contains(&n) {
+                    return bad(format!(
+                        "{n} capillary readings a day: with at most one injection a day the \
+                         regulation asks for 2 to 4 readings a day"
+                    ));
+                }
+            }
+            Monitoring::Flash => {
+                if n.is_nan() || n < 4.0 {
+                    return bad(format!(
+                        "{n} scans a day: a flash sensor must be scanned at least 4 times a day"
+                    ));
+                }
+            }
+            Monitoring::Cgm => {}
+        }
+        Ok(())
     }
 }
 
@@ -364,107 +430,4 @@ fn add_months(d: NaiveDate, n: u32) -> NaiveDate {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use rstest::rstest;
-
-    fn d(s: &str) -> NaiveDate {
-        s.parse().unwrap()
-    }
-
-    #[rstest]
-    #[case(DiabetesType::Type1, Monitoring::Cgm, 4, 201.6, 70.0, 250.0, 48)]
-    #[case(
-        DiabetesType::Type2Insulin,
-        Monitoring::Capillary,
-        1,
-        2.0,
-        70.0,
-        250.0,
-        72
-    )]
-    #[case(
-        DiabetesType::Type2Insulin,
-        Monitoring::Capillary,
-        3,
-        4.0,
-        70.0,
-        250.0,
-        72
-    )]
-    #[case(
-        DiabetesType::GestationalInsulin,
-        Monitoring::Capillary,
-        1,
-        4.0,
-        60.0,
-        200.0,
-        48
-    )]
-    fn defaults_by_type(
-        #[case] t: DiabetesType,
-        #[case] m: Monitoring,
-        #[case] inj: u8,
-        #[case] per_day: f64,
-        #[case] hypo1: f64,
-        #[case] hyper: f64,
-        #[case] no_data: u32,
-    ) {
-        let p = Prescription::new(t, m, inj, d("2026-01-10"));
-        p.validate().unwrap();
-        assert!((p.expected_readings_per_day - per_day).abs() < 1e-9);
-        assert_eq!(
-            (
-                p.policy.hypo_l1_mg_dl,
-                p.policy.hyper_mg_dl,
-                p.policy.no_data_hours
-            ),
-            (hypo1, hyper, no_data)
-        );
-        assert_eq!(p.end, d("2027-01-09"));
-        assert_eq!(p.trial_end, Some(d("2026-02-10")));
-    }
-
-    #[test]
-    fn gestational_targets_are_french() {
-        let p = Prescription::new(
-            DiabetesType::GestationalInsulin,
-            Monitoring::Capillary,
-            1,
-            d("2026-01-10"),
-        );
-        assert_eq!(p.policy.gestational, Some(GestationalTargets::default()));
-        assert_eq!(p.policy.repeated_hypos_count, 2);
-    }
-
-    #[test]
-    fn a_prescription_lasts_at_most_a_year() {
-        let mut p = Prescription::new(DiabetesType::Type1, Monitoring::Cgm, 4, d("2026-01-10"));
-        p.end = d("2027-01-10");
-        let e = p.validate().unwrap_err().to_string();
-        assert!(e.contains("at most 1 year"), "{e}");
-    }
-
-    #[test]
-    fn no_data_alert_cannot_be_disabled() {
-        let mut p = Prescription::new(DiabetesType::Type1, Monitoring::Cgm, 4, d("2026-01-10"));
-        p.policy.no_data_hours = 0;
-        assert!(
-            p.validate()
-                .unwrap_err()
-                .to_string()
-                .contains("cannot be disabled")
-        );
-    }
-
-    #[test]
-    fn insulin_types_need_insulin() {
-        let p = Prescription::new(
-            DiabetesType::Type2Insulin,
-            Monitoring::Capillary,
-            0,
-            d("2026-01-10"),
-        );
-        assert!(p.validate().is_err());
-    }
-}
+mod tests;

@@ -11,29 +11,42 @@
 //! Decisions (product rules where the SPEC is silent):
 //! - Hypo: one alert per hypo episode below level 1, where a capillary reading is judged against
 //!   the capillary threshold and a CGM reading against the CGM one (gestational: 60 vs 63). The
-//!   episode rules are [`crate::episodes`]'. The kind is the most serious the nadir reached:
-//!   [`AlertKind::SevereHypo`] below `severe_mg_dl` (default: level 2, so by default every level-2
-//!   nadir is severe), else [`AlertKind::HypoL2`] below `hypo_l2_mg_dl`, else
-//!   [`AlertKind::HypoL1`]. The key does not name the level, so an episode that deepens keeps its
-//!   key and the stored alert is escalated, not duplicated.
-//! - A patient's report that someone had to help (level 3) is its own severe alert, keyed by the
-//!   report's time. Reports without help raise nothing (the patient already knows) and, like
-//!   reports in general, are not counted as episodes.
+//!   episode rules are [`crate::episodes`]'. The kind is the most serious level the episode
+//!   *reached as an episode of its own*: [`AlertKind::SevereHypo`] when an episode below
+//!   `severe_mg_dl` (default: level 2, so by default every level-2 episode is severe) shares a
+//!   reading with it, else [`AlertKind::HypoL2`] when an episode below `hypo_l2_mg_dl` does, else
+//!   [`AlertKind::HypoL1`]. With CGM a level therefore needs its own 15 minutes below its
+//!   threshold (the consensus defines level 2 as an episode, not a reading): one reading at 50 in
+//!   a CGM low whose next readings are back at 60 is level 1 (its nadir is still shown). A
+//!   capillary reading is a measurement: one below 54 is level 2. The key does not name the
+//!   level, so an episode that deepens keeps its key and the stored alert is escalated, not
+//!   duplicated.
+//! - Reported hypos (SPEC §3): a glucose reported with the hypo counts like a capillary reading
+//!   at that time (it can open, deepen or close an episode). A report is part of an episode when
+//!   its glucose is one of the episode's readings or it was made from 30 minutes before the
+//!   episode to 30 minutes after its end. A report that someone had to help (level 3) makes the
+//!   episode it is part of severe; outside every episode it is its own severe alert, keyed by the
+//!   report's time. Every report counts towards "repeated hypos", once: a report that is part of
+//!   an episode is that episode's event.
 //! - Hyper: one alert per episode above `hyper_mg_dl`, with a ketone check in the advice when the
 //!   policy suggests it (type 1).
 //! - Out of target (info): one alert per episode of readings outside the prescription's range —
 //!   or, with gestational targets, above the maximum for the reading's meal context (fasting,
 //!   1 h and 2 h after a meal; other contexts use the range's high bound) or below the range's
-//!   low bound. An out-of-target episode that shares a reading with a hypo or hyper alert is
-//!   dropped: the more serious alert already speaks for those readings (no storm).
-//! - Repeated hypos: hypo episodes (any level) whose start lies in the trailing
+//!   low bound. An out-of-target episode all of whose readings belong to hypo or hyper episodes
+//!   is dropped: the more serious alert already speaks for those readings (no storm). One that
+//!   lasts beyond them (two hours at 200 around twenty minutes at 260) is raised too, as info:
+//!   the hyper alert does not say that the patient spent two hours out of target.
+//! - Repeated hypos: hypo events (episodes of any level, reports) whose start lies in the trailing
 //!   `repeated_hypos_days` × 24 h. One alert per cluster: raised by the episode that brings the
 //!   count to `repeated_hypos_count`, ended when the count falls below it again; the next alert
 //!   needs a new cluster. Its readings are each episode's nadir.
 //! - TBR over target (CGM readings only): at each local day end, the share of CGM readings below
 //!   `tbr_threshold_mg_dl` over the 14 local days ending there; raised when strictly above
-//!   `tbr_max_percent` and the window holds at least 24 h of readings at the prescribed interval
-//!   (a sensor's first hours must not raise a 14-day verdict). One alert per run of days.
+//!   `tbr_max_percent` and the window holds the data a consensus report needs (SPEC §3: 14 days
+//!   with CGM active at least 70 % of the time, readings × the sensor's detected interval), so
+//!   the alert never says what the report would call insufficient data. One alert per run of
+//!   days.
 //! - No data: `now − last_data_at ≥ no_data_hours`; see [`no_data`]. Raised by the server (the
 //!   device cannot report its own silence), keyed by `last_data_at`.
 //! - Missed insulin: for each prescribed basal time on each local day, a basal (or mixed) dose
@@ -47,11 +60,15 @@ mod days;
 mod marked;
 mod repeated;
 
+use std::borrow::Cow;
+use std::collections::HashSet;
+
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
 use ilot_domain::{AlertPolicy, Prescription};
 use serde::Serialize;
 
+use crate::episodes::CGM_MAX_GAP;
 use crate::input::{Data, EntryRef, GlucosePoint, HypoReport, Level};
 use marked::{Run, Side, runs};
 
@@ -212,19 +229,36 @@ pub fn evaluate(
     now: DateTime<Utc>,
 ) -> Vec<Alert> {
     let policy = &prescription.policy;
-    let hypos = runs(data.glucose, Side::Low, |p| {
+    // A reported hypo's glucose counts like a capillary reading at that time (SPEC §3).
+    let glucose = with_reported_values(data.glucose, data.hypo_reports);
+    let hypos = runs(&glucose, Side::Low, |p| {
         p.level.below(hypo_threshold(policy, p))
     });
-    let hypers = runs(data.glucose, Side::High, |p| {
-        p.level.above(policy.hyper_mg_dl)
-    });
+    let hypers = runs(&glucose, Side::High, |p| p.level.above(policy.hyper_mg_dl));
+    let levels = Levels {
+        level2: members(&runs(&glucose, Side::Low, |p| {
+            p.level.below(policy.hypo_l2_mg_dl)
+        })),
+        severe: members(&runs(&glucose, Side::Low, |p| {
+            p.level.below(policy.severe_mg_dl)
+        })),
+    };
+    let reports = data.hypo_reports;
 
     let mut alerts: Vec<Alert> = Vec::new();
-    alerts.extend(hypos.iter().map(|r| hypo_alert(policy, r)));
-    alerts.extend(severe_reports(policy, data.hypo_reports));
+    alerts.extend(
+        hypos
+            .iter()
+            .map(|r| hypo_alert(policy, r, &levels, reports)),
+    );
+    alerts.extend(severe_reports(policy, reports, &hypos));
     alerts.extend(hypers.iter().map(|r| hyper_alert(policy, r)));
-    alerts.extend(out_of_target(policy, data.glucose, &hypos, &hypers));
-    alerts.extend(repeated::repeated_hypos(policy, &hypos, now));
+    alerts.extend(out_of_target(policy, &glucose, &hypos, &hypers));
+    alerts.extend(repeated::repeated_hypos(
+        policy,
+        &hypo_events(&hypos, reports),
+        now,
+    ));
     let from = days_from.max(prescription.start);
     alerts.extend(days::tbr_over_target(
         prescription,
@@ -277,15 +311,73 @@ fn hypo_threshold(policy: &AlertPolicy, p: &GlucosePoint) -> f64 {
     }
 }
 
-fn hypo_alert(policy: &AlertPolicy, run: &Run) -> Alert {
-    let (kind, advice) = if run.extreme.below(policy.severe_mg_dl) {
+/// Readings of the level-2 and severe episodes: a hypo episode takes a level only when an
+/// episode below that level's threshold shares a reading with it, so a CGM episode is level 2
+/// only after its own 15 minutes below 54 (a capillary reading below 54 is level 2 by itself).
+struct Levels {
+    level2: HashSet<EntryRef>,
+    severe: HashSet<EntryRef>,
+}
+
+fn members(runs: &[Run]) -> HashSet<EntryRef> {
+    runs.iter()
+        .flat_map(|r| r.readings.iter().copied())
+        .collect()
+}
+
+/// The glucose readings with each reported hypo's value as a capillary reading, sorted by time;
+/// borrowed when no report carries a value.
+fn with_reported_values<'a>(
+    glucose: &'a [GlucosePoint],
+    reports: &[HypoReport],
+) -> Cow<'a, [GlucosePoint]> {
+    let extra: Vec<GlucosePoint> = reports.iter().filter_map(HypoReport::as_point).collect();
+    if extra.is_empty() {
+        return Cow::Borrowed(glucose);
+    }
+    let mut all = Vec::with_capacity(glucose.len() + extra.len());
+    all.extend_from_slice(glucose);
+    all.extend(extra);
+    // Stable: at equal times the stored reading comes first.
+    all.sort_by_key(|p| p.at);
+    Cow::Owned(all)
+}
+
+/// Whether a report is part of a hypo episode: its glucose is one of the episode's readings, or
+/// it was made from [`CGM_MAX_GAP`] before the episode to [`CGM_MAX_GAP`] after its end (or
+/// last low reading), as a patient logs a hypo while or just after treating it.
+fn reported_in(run: &Run, report: &HypoReport) -> bool {
+    let until = run.end.map_or(run.last_at, |e| e.max(run.last_at));
+    run.readings.contains(&report.id)
+        || (run.start - CGM_MAX_GAP <= report.at && report.at <= until + CGM_MAX_GAP)
+}
+
+fn hypo_alert(policy: &AlertPolicy, run: &Run, levels: &Levels, reports: &[HypoReport]) -> Alert {
+    let reached = |set: &HashSet<EntryRef>| run.readings.iter().any(|id| set.contains(id));
+    let helped = reports.iter().any(|r| r.needed_help && reported_in(run, r));
+    let (kind, advice) = if helped || reached(&levels.severe) {
         (AlertKind::SevereHypo, advice::HYPO_SEVERE)
-    } else if run.extreme.below(policy.hypo_l2_mg_dl) {
+    } else if reached(&levels.level2) {
         (AlertKind::HypoL2, advice::HYPO_RESUGAR)
     } else {
         (AlertKind::HypoL1, advice::HYPO_RESUGAR)
     };
     episode_alert(kind, key("hypo", run.start), policy, advice, run)
+}
+
+/// Every hypo event for "repeated hypos": each episode (at its start, named by its nadir) and
+/// each report that is not part of an episode (SPEC §3: a report counts, with or without a value).
+fn hypo_events(hypos: &[Run], reports: &[HypoReport]) -> Vec<(DateTime<Utc>, EntryRef)> {
+    hypos
+        .iter()
+        .map(|r| (r.start, r.extreme_id))
+        .chain(
+            reports
+                .iter()
+                .filter(|rep| !hypos.iter().any(|run| reported_in(run, rep)))
+                .map(|rep| (rep.at, rep.id)),
+        )
+        .collect()
 }
 
 fn hyper_alert(policy: &AlertPolicy, run: &Run) -> Alert {
@@ -318,21 +410,27 @@ fn episode_alert(
     }
 }
 
+/// A report that someone had to help (level 3) outside every hypo episode is its own severe
+/// alert; inside one, it makes that episode's alert severe instead (one alert per event).
 fn severe_reports<'a>(
     policy: &'a AlertPolicy,
     reports: &'a [HypoReport],
+    hypos: &'a [Run],
 ) -> impl Iterator<Item = Alert> + 'a {
-    reports.iter().filter(|r| r.needed_help).map(|r| Alert {
-        ended_at: Some(r.at),
-        readings: vec![r.id],
-        ..Alert::new(
-            AlertKind::SevereHypo,
-            key("hypo-report", r.at),
-            r.at,
-            policy,
-            advice::HYPO_SEVERE,
-        )
-    })
+    reports
+        .iter()
+        .filter(|r| r.needed_help && !hypos.iter().any(|run| reported_in(run, r)))
+        .map(|r| Alert {
+            ended_at: Some(r.at),
+            readings: vec![r.id],
+            ..Alert::new(
+                AlertKind::SevereHypo,
+                key("hypo-report", r.at),
+                r.at,
+                policy,
+                advice::HYPO_SEVERE,
+            )
+        })
 }
 
 /// Upper bound of the target for one reading: by meal context with gestational targets.
@@ -352,7 +450,7 @@ fn out_of_target(
     hypos: &[Run],
     hypers: &[Run],
 ) -> Vec<Alert> {
-    let covered: std::collections::HashSet<EntryRef> = hypos
+    let covered: HashSet<EntryRef> = hypos
         .iter()
         .chain(hypers)
         .flat_map(|r| r.readings.iter().copied())
@@ -366,7 +464,7 @@ fn out_of_target(
     low.iter()
         .map(|r| (r, "out-of-target-low"))
         .chain(high.iter().map(|r| (r, "out-of-target-high")))
-        .filter(|(r, _)| !r.readings.iter().any(|id| covered.contains(id)))
+        .filter(|(r, _)| !r.readings.iter().all(|id| covered.contains(id)))
         .map(|(r, family)| {
             episode_alert(
                 AlertKind::OutOfTarget,

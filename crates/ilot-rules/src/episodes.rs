@@ -1,12 +1,17 @@
 //! Hypo- and hyperglycaemia episodes (SPEC §3): when a run of readings beyond a threshold becomes
 //! an episode, and when it ends. Alerts raise one alert per episode; metrics count them.
 //!
-//! CGM readings (`cgm == true`) follow the consensus rule:
+//! CGM readings (`cgm == true`) follow the consensus rule, where each reading stands for the
+//! sensor's sampling interval (SPEC §3; iglu's episode calculation counts grid points the same
+//! way). The interval is detected from the readings given ([`crate::sampling::cgm_interval`], the
+//! median spacing, at most 15 minutes), so one rule serves 1-, 5- and 15-minute sensors:
 //! - an episode starts once readings have stayed beyond the threshold for at least
-//!   [`CGM_MIN_DURATION`] (15 minutes), measured from the first to the latest reading of the run
-//!   (5-minute sensor: 4 readings at 0, 5, 10, 15 min; 1-minute sensor: 16 readings). Its `start`
-//!   is the first reading of that run; a shorter run is no episode;
-//! - it ends once readings have stayed back on the other side for 15 minutes, measured the same
+//!   [`CGM_MIN_DURATION`] (15 minutes), counted as (last − first reading of the run) + one
+//!   interval: three 5-minute readings, fifteen 1-minute readings, one 15-minute reading. Its
+//!   `start` is the first reading of that run; a shorter run is no episode. When no interval can
+//!   be detected (a single CGM time), a reading stands for nothing and the run must span 15
+//!   minutes by itself;
+//! - it ends once readings have stayed back on the other side for 15 minutes, counted the same
 //!   way; `end` is the first reading of that recovery run. A qualifying reading during a shorter
 //!   recovery keeps the episode open;
 //! - consecutive CGM readings more than [`CGM_MAX_GAP`] (30 minutes) apart interrupt a run: a
@@ -39,6 +44,7 @@ use serde::Serialize;
 
 use crate::input::{EntryRef, GlucosePoint, Level};
 use crate::metrics::clock::Micros;
+use crate::sampling::{cgm_interval, reading_duration};
 
 /// How long CGM readings must stay beyond (or back from) the threshold (SPEC §3).
 pub const CGM_MIN_DURATION: TimeDelta = TimeDelta::minutes(15);
@@ -161,7 +167,7 @@ pub fn episodes(points: &[GlucosePoint], dir: Direction) -> Vec<Episode> {
         return episodes(&sorted, dir);
     }
     let mut clock = Micros::new();
-    let mut tracker = Tracker::new(dir);
+    let mut tracker = Tracker::new(dir, reading_duration(cgm_interval(points)));
     for p in points {
         tracker.feed(p, clock.of(&p.at));
     }
@@ -174,6 +180,8 @@ pub fn episodes(points: &[GlucosePoint], dir: Direction) -> Vec<Episode> {
 #[derive(Debug)]
 pub(crate) struct Tracker {
     dir: Direction,
+    /// How long one CGM reading stands for, in microseconds.
+    reading_us: i64,
     out: Vec<Draft>,
     cgm: CgmState,
     capillary: Option<(Draft, i64)>,
@@ -199,9 +207,11 @@ const CGM_MIN_DURATION_US: i64 = CGM_MIN_DURATION.num_microseconds().expect("15 
 const CAPILLARY_MAX_GAP_US: i64 = CAPILLARY_MAX_GAP.num_microseconds().expect("1 hour fits");
 
 impl Tracker {
-    pub(crate) fn new(dir: Direction) -> Self {
+    /// `reading`: how long one CGM reading stands for ([`reading_duration`]).
+    pub(crate) fn new(dir: Direction, reading: TimeDelta) -> Self {
         Self {
             dir,
+            reading_us: reading.num_microseconds().unwrap_or(0),
             out: Vec::new(),
             cgm: CgmState::default(),
             capillary: None,
@@ -220,6 +230,7 @@ impl Tracker {
 
     fn feed_cgm(&mut self, p: &GlucosePoint, now: i64) {
         let dir = self.dir;
+        let reading_us = self.reading_us;
         let st = &mut self.cgm;
         if let Some((prev_at, prev_us)) = st.prev
             && now - prev_us > CGM_MAX_GAP_US
@@ -240,7 +251,7 @@ impl Tracker {
                 ep.push(p, dir);
             } else {
                 let (since, since_us) = *recovery.get_or_insert((p.at, now));
-                if now - since_us >= CGM_MIN_DURATION_US {
+                if now - since_us + reading_us >= CGM_MIN_DURATION_US {
                     recovered_since = Some(since);
                 }
             }
@@ -267,7 +278,7 @@ impl Tracker {
                 now
             }
         };
-        if now - run_start >= CGM_MIN_DURATION_US {
+        if now - run_start + reading_us >= CGM_MIN_DURATION_US {
             st.open = st.run.take().map(|(r, _)| (r, None));
         }
     }

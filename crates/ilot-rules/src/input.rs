@@ -1,7 +1,7 @@
 //! What the rules read: plain, time-sorted points built by the caller (store, server, tests).
 
 use chrono::{DateTime, Utc};
-use ilot_domain::{InsulinKind, MealContext};
+use ilot_domain::{Entry, EntryKind, GlucoseLevel, InsulinKind, MealContext, ReadingType};
 use serde::{Deserialize, Serialize};
 
 /// Local id of the entry behind a point, so an alert can name the readings behind it.
@@ -62,12 +62,30 @@ pub struct InsulinPoint {
     pub units: f64,
 }
 
-/// A hypoglycaemia the patient reported; `needed_help` makes it level 3 (severe).
+/// A hypoglycaemia the patient reported (SPEC §3): an event that counts towards "repeated
+/// hypos"; `needed_help` makes it level 3 (severe); a glucose measured with it counts like a
+/// capillary reading at that time (see [`HypoReport::as_point`]).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct HypoReport {
     pub id: EntryRef,
     pub at: DateTime<Utc>,
     pub needed_help: bool,
+    /// The glucose the patient measured, if any.
+    #[serde(default)]
+    pub glucose: Option<Level>,
+}
+
+impl HypoReport {
+    /// The report's glucose as a capillary reading at the report's time, under the report's id.
+    pub fn as_point(&self) -> Option<GlucosePoint> {
+        self.glucose.map(|level| GlucosePoint {
+            id: self.id,
+            at: self.at,
+            level,
+            cgm: false,
+            context: MealContext::Other,
+        })
+    }
 }
 
 /// Everything the rules may look at, each slice sorted by time (oldest first).
@@ -80,4 +98,75 @@ pub struct Data<'a> {
     pub education_sessions: &'a [DateTime<Utc>],
     /// Every other entry's time (carbs, ketones, notes…): counts as "data received".
     pub other_entries: &'a [DateTime<Utc>],
+}
+
+impl Level {
+    /// The rules' view of a domain glucose: mg/dL, LO or HI.
+    pub fn of(level: GlucoseLevel) -> Self {
+        match level {
+            GlucoseLevel::Value(v) => Self::MgDl(v.mg_dl()),
+            GlucoseLevel::Lo => Self::Lo,
+            GlucoseLevel::Hi => Self::Hi,
+        }
+    }
+}
+
+/// Everything the rules read over one span, owned: what the app, the command line and the
+/// server each load (from the store, or from the server's entries) before asking the rules.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Loaded {
+    pub glucose: Vec<GlucosePoint>,
+    pub insulin: Vec<InsulinPoint>,
+    pub hypo: Vec<HypoReport>,
+    pub other: Vec<DateTime<Utc>>,
+    pub education: Vec<DateTime<Utc>>,
+}
+
+impl Loaded {
+    /// The rules' input from domain entries (the server's path; the store reads its own columns
+    /// to the same points). `entries` must be sorted by time; each comes with the id the alerts
+    /// will name.
+    pub fn from_entries<'a>(entries: impl IntoIterator<Item = (EntryRef, &'a Entry)>) -> Self {
+        let mut d = Self::default();
+        for (id, e) in entries {
+            let at = e.at_utc();
+            match &e.kind {
+                EntryKind::Glucose(g) => d.glucose.push(GlucosePoint {
+                    id,
+                    at,
+                    level: Level::of(g.level),
+                    cgm: g.reading_type == ReadingType::Interstitial,
+                    context: g.context,
+                }),
+                EntryKind::Insulin(dose) => d.insulin.push(InsulinPoint {
+                    id,
+                    at,
+                    kind: dose.kind,
+                    units: dose.units(),
+                }),
+                EntryKind::Hypo(h) => {
+                    d.hypo.push(HypoReport {
+                        id,
+                        at,
+                        needed_help: h.needed_help,
+                        glucose: h.glucose.map(|g| Level::MgDl(g.mg_dl())),
+                    });
+                    d.other.push(at);
+                }
+                EntryKind::Education(_) => d.education.push(at),
+                _ => d.other.push(at),
+            }
+        }
+        d
+    }
+
+    pub fn data(&self) -> Data<'_> {
+        Data {
+            glucose: &self.glucose,
+            insulin: &self.insulin,
+            hypo_reports: &self.hypo,
+            education_sessions: &self.education,
+            other_entries: &self.other,
+        }
+    }
 }

@@ -8,10 +8,12 @@
 
 pub mod agp;
 pub mod alerts;
+pub mod assumed;
 pub mod episodes;
 pub mod input;
 pub mod metrics;
 pub mod observance;
 pub mod reminders;
+pub mod sampling;
 
-pub use input::{Data, EntryRef, GlucosePoint, HypoReport, InsulinPoint, Level};
+pub use input::{Data, EntryRef, GlucosePoint, HypoReport, InsulinPoint, Level, Loaded};

@@ -149,7 +149,7 @@ fn main() {
         .unwrap_or(100_000);
     let cluster = ilot_testpg::Cluster::start_durable().expect("a PostgreSQL cluster");
     let url = cluster.fresh_database("pg_size").unwrap();
-    let s = ilot_server::storage::open(&url).unwrap();
+    let s = ilot_server::storage::open(&url, &ilot_server::atrest::ServerKey::generate()).unwrap();
     let items = readings(n, 0);
 
     let (p, d) = patient(s.as_ref(), 1);

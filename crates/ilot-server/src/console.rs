@@ -7,34 +7,43 @@
 //! SameSite=Strict; Path=/` cookie, `Secure` (and named with the `__Host-` prefix) unless the
 //! server speaks plain http, which it does only on loopback. The token never reaches the page's
 //! JavaScript. Every operator endpoint takes the cookie as well as `Authorization: Bearer`
-//! (a bearer header wins, so API clients are unchanged).
+//! (a bearer header wins, so API clients are unchanged): the `operator::Session` extractor
+//! reads the bearer header first, then this cookie.
+//!
+//! **Routes.** `/v1/console/login`, `/session` and `/logout` are API operations: rows of the
+//! route table (`routes.rs`), documented with their statuses and walked by the scoping test.
+//! The page (`/`) and its files (`/assets/…`) are not: they are the same bytes for everyone,
+//! hold no data, need no session, and a static file is no operation a client could call; the
+//! router adds them beside the table ([`pages`]), so `/openapi.json` stays the API's contract.
 //!
 //! **CSRF.** A request that authenticates with the cookie and may change state (any method
 //! but GET, HEAD, OPTIONS) must carry `X-CSRF-Token`, a value derived from the session token
-//! (SHA-256 with a fixed label), which the page receives in the login answer and from
+//! (SHA-256 with a fixed label, of the token's own SHA-256), which the page receives in the login answer and from
 //! `GET /v1/console/session`; a cross-site page can neither read it (same-origin policy) nor
 //! send a custom header without a CORS preflight the server never grants. Besides, any unsafe
-//! request whose `Origin` is not this server is refused, which covers the login form too.
+//! request carrying the cookie, or to `/v1/console/…`, whose `Origin` is not this server is
+//! refused, which covers the login form too.
 //! Requests with a bearer header are not concerned: browsers never add one by themselves.
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use ilot_wire::CareRole;
 use ilot_wire::api::ErrorCode;
 use serde::Serialize;
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::auth;
+use crate::client::Client;
 use crate::error::{Result, ServerError};
 use crate::http::AppState;
+use crate::operator::Session;
 
 /// The console's files, from `console/dist` at build time (missing: an empty set).
 #[derive(rust_embed::Embed)]
@@ -50,14 +59,12 @@ pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; 
 font-src 'self'; connect-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'; \
 frame-ancestors 'none'";
 
-/// The routes of the console: its files and its session endpoints (`/v1/console/…`).
-pub fn routes() -> Router<AppState> {
+/// The console's page and files (outside the route table: see the module's documentation).
+/// Its session endpoints are rows of `routes.rs`.
+pub fn pages() -> Router<AppState> {
     Router::new()
         .route("/", get(index))
         .route("/assets/{*file}", get(asset))
-        .route("/v1/console/login", post(login))
-        .route("/v1/console/session", get(session))
-        .route("/v1/console/logout", post(logout))
 }
 
 /// True when the server's public address is plain http (loopback only, see `main`): then the
@@ -76,7 +83,8 @@ pub fn cookie_name(state: &AppState) -> &'static str {
     }
 }
 
-fn cookie_token(state: &AppState, headers: &HeaderMap) -> Option<String> {
+/// The console's session cookie, if the request has one.
+pub(crate) fn cookie_token(state: &AppState, headers: &HeaderMap) -> Option<String> {
     let name = cookie_name(state);
     headers
         .get_all(header::COOKIE)
@@ -101,11 +109,12 @@ pub fn request_token(state: &AppState, headers: &HeaderMap) -> Option<String> {
     bearer_token(headers).or_else(|| cookie_token(state, headers))
 }
 
-/// The CSRF token bound to a session token (one-way: it reveals nothing of the session).
-pub fn csrf_token(session_token: &str) -> String {
+/// The CSRF token bound to a session, from the SHA-256 of its token (what the server keeps);
+/// one-way: it reveals nothing of the session.
+pub fn csrf_token(token_hash: &[u8; 32]) -> String {
     let mut h = Sha256::new();
     h.update(b"ilot console csrf v1\0");
-    h.update(session_token.as_bytes());
+    h.update(token_hash);
     hex::encode(h.finalize())
 }
 
@@ -154,16 +163,18 @@ fn same_origin(headers: &HeaderMap) -> bool {
 /// the CSRF token, and adds the security headers to every answer.
 pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let cookie = cookie_token(&state, req.headers());
+    let console = req.uri().path().starts_with("/v1/console/");
     if !safe {
-        if !same_origin(req.headers()) {
+        if (cookie.is_some() || console) && !same_origin(req.headers()) {
             return with_headers(forbidden(
                 "this request comes from another site (Origin); it was refused",
             ));
         }
         if bearer_token(req.headers()).is_none()
-            && let Some(token) = cookie_token(&state, req.headers())
+            && let Some(token) = cookie
         {
-            let expected = csrf_token(&token);
+            let expected = csrf_token(&auth::token_hash(&token));
             let given = req
                 .headers()
                 .get(CSRF_HEADER)
@@ -185,10 +196,7 @@ fn with_headers(mut r: Response) -> Response {
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CSP),
     );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    // nosniff and Cache-Control come from `headers.rs`, on every answer.
     h.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
@@ -209,54 +217,38 @@ pub struct ConsoleSession {
     pub csrf_token: String,
 }
 
-/// Logs in as `POST /v1/operator/login` does, and answers with the session in a cookie.
-async fn login(
+/// `POST /v1/console/login`: logs in as `POST /v1/operator/login` does (same limits, same
+/// audit), and answers with the session in a cookie. A body that is not JSON was refused with
+/// 415 before (`headers.rs`): a cross-site form cannot send this media type without a preflight.
+pub async fn login(
     State(state): State<AppState>,
-    connect: ConnectInfo<std::net::SocketAddr>,
-    headers: HeaderMap,
+    client: Client,
     body: axum::body::Bytes,
 ) -> Result<Response> {
-    let json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !json {
-        // A cross-site form cannot send this media type without a preflight.
-        return Err(crate::operator::bad(
-            "the console logs in with an application/json body",
-        ));
-    }
-    let Json(r) = crate::operator::login(State(state.clone()), connect, body).await?;
+    let Json(r) = crate::operator::login(State(state.clone()), client, body).await?;
     let cookie = session_cookie(&state, &r.token, r.expires_at);
     let body = ConsoleSession {
         name: r.name,
         role: r.role,
-        csrf_token: csrf_token(&r.token),
+        csrf_token: csrf_token(&auth::token_hash(&r.token)),
     };
     Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
 }
 
-/// Who is logged in, and the CSRF token of the session (for a page that was reloaded).
-async fn session(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>> {
-    let op = crate::operator::current(&state, &headers).await?;
-    let token = request_token(&state, &headers).unwrap_or_default();
-    Ok(Json(serde_json::to_value(ConsoleSession {
+/// `GET /v1/console/session`: who is logged in, and the CSRF token of the session (for a page
+/// that was reloaded).
+pub async fn session(op: Session) -> Json<ConsoleSession> {
+    Json(ConsoleSession {
         name: op.name.clone(),
         role: op.role,
-        csrf_token: csrf_token(&token),
-    })?))
+        csrf_token: csrf_token(&op.token_hash),
+    })
 }
 
-/// Revokes the session server-side (the cookie is then refused everywhere) and clears it.
-async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
-    let op = crate::operator::current(&state, &headers).await?;
-    let token = request_token(&state, &headers).unwrap_or_default();
-    state
-        .blocking(move |s| {
-            s.storage().revoke_session(&auth::token_hash(&token))?;
-            s.storage().audit(op.id, "logout", None, s.now())
-        })
-        .await?;
+/// `POST /v1/console/logout`: ends the session server-side as `POST /v1/operator/logout` does
+/// (the cookie is then refused everywhere) and clears the cookie.
+pub async fn logout(State(state): State<AppState>, op: Session) -> Result<Response> {
+    crate::operator::logout(State(state.clone()), op).await?;
     Ok((
         [(header::SET_COOKIE, cleared_cookie(&state))],
         Json(serde_json::json!({ "logged_out": true })),
@@ -322,7 +314,7 @@ mod tests {
     #[test]
     fn over_https_the_cookie_is_secure_and_host_prefixed() {
         let st = AppState::new(
-            crate::storage::open("sqlite::memory:").unwrap(),
+            crate::storage::open("sqlite::memory:", &crate::atrest::ServerKey::generate()).unwrap(),
             Config::new("https://ilot.example"),
         )
         .unwrap();
@@ -356,9 +348,9 @@ mod tests {
 
     #[test]
     fn the_csrf_token_is_bound_to_the_session_and_reveals_nothing_of_it() {
-        let a = csrf_token("a");
-        assert_eq!(a, csrf_token("a"));
-        assert_ne!(a, csrf_token("b"));
+        let a = csrf_token(&auth::token_hash("a"));
+        assert_eq!(a, csrf_token(&auth::token_hash("a")));
+        assert_ne!(a, csrf_token(&auth::token_hash("b")));
         assert_eq!(a.len(), 64);
     }
 }

@@ -2,12 +2,9 @@
 //! authenticated by opening it with the keys of the device its header names: only that
 //! device's keys open it, and everything it reads or writes is scoped to that device's patient.
 
-use std::net::SocketAddr;
-use std::time::Instant;
-
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use chrono::DateTime;
@@ -17,9 +14,15 @@ use ilot_wire::{
     Sealed, SealedBatch, SealedPullRequest, SeqRule, SessionKeys, open, seal,
 };
 
+use serde_json::json;
+
+use crate::client::Client;
 use crate::error::{Result, ServerError};
 use crate::http::AppState;
-use crate::storage::{CodeRefusal, DeviceRow, FeedItem, IngestBatch, IngestOutcome, StoredAck};
+use crate::ratelimit::{self, RateKey};
+use crate::storage::{
+    AuditEvent, CodeRefusal, DeviceRow, FeedItem, IngestBatch, IngestOutcome, StoredAck,
+};
 
 /// Most changes one pull carries.
 const PULL_MAX: u32 = 500;
@@ -28,30 +31,27 @@ fn sealed_response(bytes: Vec<u8>) -> Response {
     ([(CONTENT_TYPE, SEALED_MEDIA_TYPE)], bytes).into_response()
 }
 
+/// Redeems a one-time code for a device. Attempts are counted per client network and per code
+/// prefix before the code is looked at (shared by every node); a redeemed code takes its prefix
+/// count back. Every enrolment, done or refused, is audited with the client's address.
 pub async fn enrol(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: Client,
     body: Bytes,
 ) -> Result<Json<EnrolResponse>> {
-    let cfg = &state.0.config;
-    let ip_key = format!("enrol-ip:{}", peer.ip());
-    let t = Instant::now();
-    if let Err(wait) = state.0.limiter.check(&ip_key, cfg.enrol_per_ip, t) {
-        return Err(rate_limited(wait));
-    }
-    state.0.limiter.hit(&ip_key, cfg.enrol_per_ip, t);
     let req: EnrolRequest = serde_json::from_slice(&body).map_err(|e| {
         ServerError::refused(
             ErrorCode::BadRequest,
             format!("the enrolment request is not valid JSON: {e}"),
         )
     })?;
+    let cfg = &state.0.config;
     let code = req.code.canonical();
-    let prefix_key = format!("enrol-prefix:{}", &code[..3]);
-    if let Err(wait) = state.0.limiter.check(&prefix_key, cfg.enrol_per_prefix, t) {
+    let ip_key = RateKey::new("enrol-ip", client.network().as_bytes(), cfg.enrol_per_ip);
+    let prefix_key = RateKey::new("enrol-prefix", &code.as_bytes()[..3], cfg.enrol_per_prefix);
+    if let Err(wait) = ratelimit::count(&state, vec![ip_key, prefix_key]).await? {
         return Err(rate_limited(wait));
     }
-    let limiter_state = state.clone();
     let r = state
         .blocking(move |s| {
             let now = s.now();
@@ -70,8 +70,21 @@ pub async fn enrol(
                 .map_err(|e| ServerError::from(&e))?;
             let patient = match s.storage().redeem_code(&code, &device, now)? {
                 Ok(p) => p,
-                Err(why) => return Ok(Err(why)),
+                Err(why) => {
+                    s.storage().record_audit(
+                        &AuditEvent::new("enrol-refused", now)
+                            .from(client)
+                            .detail(json!({ "reason": format!("{why:?}").to_lowercase() })),
+                    )?;
+                    return Ok(Err(why));
+                }
             };
+            s.storage().record_audit(
+                &AuditEvent::new("enrol-device", now)
+                    .patient(patient)
+                    .from(client)
+                    .detail(json!({ "device_id": device.id.to_string() })),
+            )?;
             let keys =
                 s.0.secret
                     .agree(&device.public_key, patient, device.id)
@@ -89,28 +102,34 @@ pub async fn enrol(
         })
         .await?;
     match r {
-        Ok(resp) => Ok(Json(resp)),
-        Err(why) => {
-            limiter_state
-                .0
-                .limiter
-                .hit(&prefix_key, cfg.enrol_per_prefix, t);
-            Err(match why {
-                CodeRefusal::Unknown => ServerError::refused(
-                    ErrorCode::EnrolmentCodeInvalid,
-                    "this enrolment code is not known; check it with the care team",
-                ),
-                CodeRefusal::Expired => ServerError::refused(
-                    ErrorCode::EnrolmentCodeExpired,
-                    "this enrolment code has expired (codes last 72 hours); ask the care team for a new one",
-                ),
-                CodeRefusal::Used => ServerError::refused(
-                    ErrorCode::EnrolmentCodeUsed,
-                    "this enrolment code was already used; ask the care team for a new one",
-                ),
-            })
+        Ok(resp) => {
+            ratelimit::forgive(&state, vec![prefix_key]).await?;
+            Ok(Json(resp))
         }
+        Err(why) => Err(match why {
+            CodeRefusal::Unknown => ServerError::refused(
+                ErrorCode::EnrolmentCodeInvalid,
+                "this enrolment code is not known; check it with the care team",
+            ),
+            CodeRefusal::Expired => ServerError::refused(
+                ErrorCode::EnrolmentCodeExpired,
+                "this enrolment code has expired (codes last 72 hours); ask the care team for a new one",
+            ),
+            CodeRefusal::Used => ServerError::refused(
+                ErrorCode::EnrolmentCodeUsed,
+                "this enrolment code was already used; ask the care team for a new one",
+            ),
+        }),
     }
+}
+
+/// What a revoked device hears on every push and pull; the app shows `unknown_device` as "ask
+/// your care team for a new code".
+fn revoked() -> ServerError {
+    ServerError::refused(
+        ErrorCode::UnknownDevice,
+        "this device was revoked by the care team; nothing was stored; ask the care team for a new enrolment code",
+    )
 }
 
 fn rate_limited(wait: u64) -> ServerError {
@@ -127,12 +146,16 @@ fn rate_limited(wait: u64) -> ServerError {
 /// header whose patient is not the device's get answers that reveal nothing about others.
 fn device_keys<P: Envelope>(s: &AppState, sealed: &Sealed<P>) -> Result<(DeviceRow, SessionKeys)> {
     let h = sealed.unverified_header();
-    let device = s.storage().device(h.device_id)?.ok_or_else(|| {
-        ServerError::refused(
-            ErrorCode::UnknownDevice,
-            "this device is not enrolled (or was revoked); enrol it again",
-        )
-    })?;
+    let Some(device) = s.storage().device(h.device_id)? else {
+        return Err(if s.storage().device_info(h.device_id)?.is_some() {
+            revoked()
+        } else {
+            ServerError::refused(
+                ErrorCode::UnknownDevice,
+                "this device is not enrolled; enrol it with a code from the care team",
+            )
+        });
+    };
     let keys =
         s.0.secret
             .agree(&device.public_key, device.patient_id, device.id)
@@ -142,7 +165,7 @@ fn device_keys<P: Envelope>(s: &AppState, sealed: &Sealed<P>) -> Result<(DeviceR
 
 pub async fn push(State(state): State<AppState>, body: Bytes) -> Result<Response> {
     let bytes = state
-        .blocking(move |s| push_blocking(s, body.to_vec()))
+        .blocking(move |s| push_blocking(s, Vec::from(body)))
         .await?;
     Ok(sealed_response(bytes))
 }
@@ -186,6 +209,7 @@ fn push_blocking(s: &AppState, bytes: Vec<u8>) -> Result<Vec<u8>> {
         IngestOutcome::AlreadyAccepted(_) | IngestOutcome::Stale { .. } => {
             return answer_replay(s, &device, &keys, &sealed);
         }
+        IngestOutcome::DeviceRevoked => return Err(revoked()),
         IngestOutcome::ConsentWithdrawn => {
             return Err(ServerError::refused(
                 ErrorCode::ConsentWithdrawn,
@@ -238,7 +262,7 @@ fn seal_ack(
 
 pub async fn pull(State(state): State<AppState>, body: Bytes) -> Result<Response> {
     let bytes = state
-        .blocking(move |s| pull_blocking(s, body.to_vec()))
+        .blocking(move |s| pull_blocking(s, Vec::from(body)))
         .await?;
     Ok(sealed_response(bytes))
 }

@@ -16,6 +16,9 @@ pub enum ServerError {
     UnsupportedDatabase(String),
     #[error("TLS: {0}")]
     Tls(String),
+    /// The server key is missing, malformed or not the database's (`crate::atrest`).
+    #[error("server key: {0}")]
+    Key(String),
     #[error("{message}")]
     Refused {
         code: ErrorCode,
@@ -38,7 +41,7 @@ impl ServerError {
     pub fn code(&self) -> ErrorCode {
         match self {
             Self::Storage(_) => ErrorCode::Unavailable,
-            Self::UnsupportedDatabase(_) | Self::Tls(_) => ErrorCode::Internal,
+            Self::UnsupportedDatabase(_) | Self::Tls(_) | Self::Key(_) => ErrorCode::Internal,
             Self::Refused { code, .. } => *code,
         }
     }
@@ -60,7 +63,7 @@ impl ServerError {
                 message: "the server cannot store or read data right now; try again later".into(),
                 retry_after_s: Some(30),
             },
-            Self::UnsupportedDatabase(_) | Self::Tls(_) => {
+            Self::UnsupportedDatabase(_) | Self::Tls(_) | Self::Key(_) => {
                 ErrorBody::new(ErrorCode::Internal, "the server is misconfigured")
             }
         }

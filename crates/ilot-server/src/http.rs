@@ -1,21 +1,20 @@
-//! The HTTP surface: shared state, the router and `serve`. Nodes keep no session state of their
-//! own (sessions, keys and batch numbers are in the storage), so several can run behind a load
-//! balancer; only the enrolment rate-limit counters are per node (see `ratelimit.rs`).
+//! The HTTP surface: shared state, the router and `serve`. Nodes keep no state of their own
+//! (sessions, keys, batch numbers and failed-attempt counters are in the storage), so several
+//! can run behind a load balancer.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::routing::{get, post, put};
+use axum::middleware::from_fn_with_state;
 use chrono::{DateTime, Utc};
 use ilot_wire::ServerSecret;
 use tokio::net::TcpListener;
 
+use crate::auth::PasswordGate;
 use crate::error::{Result, ServerError};
-use crate::ratelimit::{Limit, RateLimiter};
+use crate::ratelimit::Limit;
 use crate::storage::Storage;
-use crate::{device, openapi, operator};
 
 /// Where the time comes from; tests move it to check expiry without waiting 72 hours.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
@@ -26,17 +25,29 @@ pub struct Config {
     /// The address devices use, put in enrolment links (`https://…`, or `http://` on loopback).
     pub public_url: String,
     pub code_ttl: chrono::TimeDelta,
-    /// Enrolment attempts per client address.
+    /// Enrolment attempts per client network (an IPv4 address, an IPv6 /64).
     pub enrol_per_ip: Limit,
     /// Failed enrolment attempts per code prefix (first three symbols).
     pub enrol_per_prefix: Limit,
-    /// Failed logins per client address.
+    /// Failed logins per client network (an IPv4 address, an IPv6 /64).
     pub login_per_ip: Limit,
     /// Failed logins per user name (guessing one operator's password or code from many addresses).
     pub login_per_user: Limit,
+    /// Proxies (addresses or networks) whose `X-Forwarded-For` names the client; any other
+    /// peer's header is ignored (`ilot server --trusted-proxy`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Argon2 verifications running at once on this node.
+    pub password_slots: usize,
+    /// How long a login waits for a free Argon2 slot before it is answered 503.
+    pub password_wait: Duration,
+    /// The absolute limit of an operator's session.
     pub session_ttl: chrono::TimeDelta,
+    /// A session unused this long ends (checked on each request).
+    pub session_idle: chrono::TimeDelta,
     /// How often the scheduler looks for patients whose data stopped.
     pub no_data_every: Duration,
+    /// Body sizes, timeouts and the connection cap (`transport.rs`).
+    pub limits: crate::transport::Limits,
     pub clock: Clock,
 }
 
@@ -70,8 +81,13 @@ impl Config {
                 attempts: 10,
                 window: Duration::from_secs(600),
             },
+            trusted_proxies: Vec::new(),
+            password_slots: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            password_wait: Duration::from_secs(5),
             session_ttl: chrono::TimeDelta::hours(12),
+            session_idle: chrono::TimeDelta::minutes(30),
             no_data_every: Duration::from_secs(300),
+            limits: crate::transport::Limits::default(),
             clock: Arc::new(Utc::now),
         }
     }
@@ -80,7 +96,7 @@ impl Config {
 pub(crate) struct Inner {
     pub storage: Box<dyn Storage>,
     pub secret: ServerSecret,
-    pub limiter: RateLimiter,
+    pub passwords: PasswordGate,
     pub config: Config,
 }
 
@@ -99,10 +115,11 @@ impl std::fmt::Debug for AppState {
 impl AppState {
     pub fn new(storage: Box<dyn Storage>, config: Config) -> Result<Self> {
         let secret = storage.server_secret(ServerSecret::generate(&mut rand::rng()))?;
+        crate::operator::dummy_hash();
         Ok(Self(Arc::new(Inner {
             storage,
             secret,
-            limiter: RateLimiter::default(),
+            passwords: PasswordGate::new(config.password_slots, config.password_wait),
             config,
         })))
     }
@@ -113,6 +130,11 @@ impl AppState {
 
     pub fn now(&self) -> DateTime<Utc> {
         (self.0.config.clock)()
+    }
+
+    /// The node's Argon2 slots and its count of password verifications.
+    pub fn passwords(&self) -> &PasswordGate {
+        &self.0.passwords
     }
 
     pub fn server_public_key(&self) -> ilot_wire::PublicKey {
@@ -131,50 +153,17 @@ impl AppState {
     }
 }
 
+/// The router, built from the route table only (`routes.rs`): what is not a documented row is
+/// not served.
 pub fn router(state: AppState) -> Router {
-    use ilot_wire::api::paths;
-    Router::new()
-        .route(paths::ENROL, post(device::enrol))
-        .route(paths::PUSH, post(device::push))
-        .route(paths::PULL, post(device::pull))
-        .route("/v1/operator/login", post(operator::login))
-        .route(
-            "/v1/operator/patients",
-            get(operator::list_patients).post(operator::create_patient),
-        )
-        .route("/v1/operator/patients/{id}", get(operator::patient))
-        .route("/v1/operator/patients/{id}/entries", get(operator::entries))
-        .route("/v1/operator/patients/{id}/metrics", get(operator::metrics))
-        .route(
-            "/v1/operator/patients/{id}/alerts",
-            get(operator::patient_alerts),
-        )
-        .route(
-            "/v1/operator/patients/{id}/observance",
-            get(operator::observance),
-        )
-        .route(
-            "/v1/operator/patients/{id}/prescription",
-            put(operator::set_prescription),
-        )
-        .route(
-            "/v1/operator/patients/{id}/messages",
-            post(operator::message),
-        )
-        .route(
-            "/v1/operator/patients/{id}/appointments",
-            post(operator::appointment),
-        )
-        .route(
-            "/v1/operator/patients/{id}/enrolment-code",
-            post(operator::new_code),
-        )
-        .route("/v1/operator/alerts", get(operator::all_alerts))
-        .route("/v1/operator/alerts/{id}/ack", post(operator::ack_alert))
-        .route("/v1/operator/audit", get(operator::audit))
-        .route("/openapi.json", get(openapi::serve))
-        .route("/v1/operator/triage", get(crate::triage::triage))
-        .merge(crate::console::routes())
+    let mut router = Router::new();
+    for route in crate::routes::routes() {
+        router = router.route(route.path, route.handler);
+    }
+    // The console's page and its files are not API operations: they stay outside the table
+    // (and the OpenAPI document), served by `console::pages` (see that module).
+    router
+        .merge(crate::console::pages())
         .fallback(|| async {
             ServerError::refused(
                 ilot_wire::api::ErrorCode::NotFound,
@@ -184,19 +173,15 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(
             ilot_wire::MAX_SEALED_LEN,
         ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::console::guard,
-        ))
+        .layer(from_fn_with_state(state.clone(), crate::console::guard))
+        .layer(from_fn_with_state(state.clone(), crate::headers::secure))
+        .layer(from_fn_with_state(state.clone(), crate::client::scope))
         .with_state(state)
 }
 
-/// Binds `addr` and serves until the process ends, with the no-data scheduler running beside.
+/// Serves plain HTTP on `listener` until the process ends, within the configured
+/// [`crate::Limits`], with the no-data scheduler running beside.
 pub async fn serve(state: AppState, listener: TcpListener) -> std::io::Result<()> {
     tokio::spawn(crate::scheduler::run(state.clone()));
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .await
+    crate::transport::serve(listener, None, state).await
 }

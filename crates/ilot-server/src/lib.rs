@@ -5,25 +5,33 @@
 //! read of patient data.
 //!
 //! Storage is behind the [`storage::Storage`] trait, chosen from the database URL. Nodes keep
-//! no state of their own beyond rate-limit counters. This crate must not store anything it
-//! could not open and validate first (sealed bytes are opened before anything is written), and
-//! must never answer a device with data of another patient.
+//! no state of their own (failed-attempt counters are in the database too). This crate must
+//! not store anything it could not open and validate first (sealed bytes are opened before
+//! anything is written), and must never answer a device with data of another patient.
 
+pub mod admin;
+pub mod atrest;
+pub mod audit;
 pub mod auth;
+pub mod client;
 pub mod console;
 mod device;
 pub mod error;
+mod headers;
 pub mod http;
 pub mod openapi;
 pub mod operator;
 pub mod ratelimit;
+pub mod routes;
 pub mod rules;
 mod scheduler;
 pub mod storage;
 pub mod tls;
 pub mod totp;
+pub mod transport;
 pub mod triage;
 
 pub use error::{Result, ServerError};
 pub use http::{AppState, Clock, Config, router, serve};
 pub use tls::serve_tls;
+pub use transport::Limits;

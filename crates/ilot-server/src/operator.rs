@@ -9,7 +9,6 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
 use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 use ilot_domain::Prescription;
@@ -21,13 +20,16 @@ use ilot_wire::{
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::auth;
-
+pub mod devices;
 mod login;
+mod session;
 use crate::error::{Result, ServerError};
 use crate::http::AppState;
-use crate::storage::{AlertRow, NewPatient, Operator, PatientRow};
+use crate::storage::{AlertRow, AuditEvent, NewPatient, Operator, PatientRow};
+pub use devices::logout;
+pub(crate) use login::dummy_hash;
 pub use login::{LoginRequest, LoginResponse, login};
+pub use session::Session;
 
 pub(crate) fn bad(msg: impl Into<String>) -> ServerError {
     ServerError::refused(ErrorCode::BadRequest, msg)
@@ -39,56 +41,6 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<
             "the request body is not what this endpoint takes: {e}"
         ))
     })
-}
-
-/// A logged-in operator and the care team whose patients it may see.
-#[derive(Debug, Clone)]
-pub(crate) struct Session {
-    pub(crate) op: Operator,
-    pub(crate) team: i64,
-}
-
-impl std::ops::Deref for Session {
-    type Target = Operator;
-    fn deref(&self) -> &Operator {
-        &self.op
-    }
-}
-
-/// The logged-in operator, for the console and the triage (`console.rs`, `triage.rs`).
-pub(crate) async fn current(state: &AppState, headers: &HeaderMap) -> Result<Session> {
-    operator(state, headers).await
-}
-
-/// The logged-in operator, from the bearer token, with its team.
-async fn operator(state: &AppState, headers: &HeaderMap) -> Result<Session> {
-    // The bearer header, else the console's session cookie (`console.rs`).
-    let token = crate::console::request_token(state, headers).ok_or_else(|| {
-        ServerError::refused(
-            ErrorCode::Unauthorized,
-            "log in first (POST /v1/operator/login)",
-        )
-    })?;
-    state
-        .blocking(move |s| {
-            let op = s
-                .storage()
-                .session(&auth::token_hash(&token), s.now())?
-                .ok_or_else(|| {
-                    ServerError::refused(
-                        ErrorCode::Unauthorized,
-                        "the session expired or is unknown; log in again",
-                    )
-                })?;
-            let team = s.storage().operator_team(op.id)?.ok_or_else(|| {
-                ServerError::refused(
-                    ErrorCode::Forbidden,
-                    "this operator belongs to no care team; ask an administrator to add it to one",
-                )
-            })?;
-            Ok(Session { op, team })
-        })
-        .await
 }
 
 fn patient_id(id: &str) -> Result<PatientId> {
@@ -109,17 +61,16 @@ fn existing(s: &AppState, id: PatientId, team: i64) -> Result<PatientRow> {
 /// Runs `f` for an operator after checking the patient exists and writing the audit record.
 async fn read_patient<T: Send + 'static>(
     state: &AppState,
-    headers: &HeaderMap,
+    op: Session,
     id: &str,
     action: &'static str,
     f: impl FnOnce(&AppState, PatientRow) -> Result<T> + Send + 'static,
 ) -> Result<T> {
-    let op = operator(state, headers).await?;
     let id = patient_id(id)?;
     state
         .blocking(move |s| {
             let row = existing(s, id, op.team)?;
-            s.storage().audit(op.id, action, Some(id), s.now())?;
+            op.audit(s, action, Some(id))?;
             f(s, row)
         })
         .await
@@ -139,12 +90,10 @@ pub struct TriageRow {
 
 pub async fn list_patients(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    op: Session,
 ) -> Result<Json<Vec<TriageRow>>> {
-    let op = operator(&state, &headers).await?;
     let rows = state
         .blocking(move |s| {
-            s.storage().audit(op.id, "list-patients", None, s.now())?;
             let mine = team_set(s, op.team)?;
             let alerts = team_open_alerts(s, &mine)?;
             let mut out: Vec<(u8, TriageRow)> = s
@@ -174,6 +123,11 @@ pub async fn list_patients(
                 b.0.cmp(&a.0)
                     .then(a.1.patient.pseudonym.cmp(&b.1.patient.pseudonym))
             });
+            let shown: Vec<String> = out.iter().map(|(_, r)| r.patient.id.to_string()).collect();
+            s.storage().record_audit(
+                &op.event("list-patients", s.now())
+                    .detail(json!({ "patients": shown })),
+            )?;
             Ok(out.into_iter().map(|(_, r)| r).collect())
         })
         .await?;
@@ -229,15 +183,17 @@ pub fn create_patient_with_code(
             "this operator belongs to no care team; add it to one first",
         )
     })?;
-    create_patient_in_team(s, req, by, team)
+    create_patient_in_team(s, req, by, team, "in-process")
 }
 
-/// As [`create_patient_with_code`], in the given care team.
+/// As [`create_patient_with_code`], in the given care team; `client` is where the request came
+/// from, for the audit log (a client address, or [`crate::audit::cli_client`]).
 pub fn create_patient_in_team(
     s: &AppState,
     req: CreatePatient,
     by: &Operator,
     team: i64,
+    client: &str,
 ) -> Result<Enrolment> {
     if by.role != CareRole::Physician {
         return Err(ServerError::refused(
@@ -261,13 +217,34 @@ pub fn create_patient_in_team(
     };
     s.storage().create_patient(&new, id, &by.member(), now)?;
     s.storage().set_patient_team(id, team)?;
-    s.storage().audit(by.id, "create-patient", Some(id), now)?;
-    new_enrolment(s, id)
+    let e = new_enrolment(s, id)?;
+    s.storage().record_audit(
+        &AuditEvent::new("create-patient", now)
+            .by(by.id)
+            .patient(id)
+            .from(client)
+            .detail(json!({ "enrolment_code_expires_at": e.expires_at })),
+    )?;
+    Ok(e)
 }
 
+/// Who may give a patient an enrolment code. A code links a phone to the patient's record, so
+/// it is a care act of the team: the physician (at inclusion, with the prescription) and the
+/// nurses who set up and replace patients' phones in practice. A new role added to `CareRole`
+/// (a secretary, an administrator) must be decided here before it compiles.
+pub fn may_issue_codes(role: CareRole) -> bool {
+    match role {
+        CareRole::Physician | CareRole::Nurse => true,
+    }
+}
+
+/// A new one-time code for the patient; the patient's pending codes stop working (a code
+/// handed to the wrong person, or an older one still on paper, cannot enrol a phone).
 fn new_enrolment(s: &AppState, id: PatientId) -> Result<Enrolment> {
     let code = EnrolmentCode::generate(&mut rand::rng());
-    let expires_at = s.now() + s.0.config.code_ttl;
+    let now = s.now();
+    s.storage().cancel_enrolment_codes(id, now)?;
+    let expires_at = now + s.0.config.code_ttl;
     s.storage()
         .add_enrolment_code(&code.canonical(), id, expires_at)?;
     let server = ServerUrl::parse(&s.0.config.public_url)
@@ -289,25 +266,32 @@ fn new_enrolment(s: &AppState, id: PatientId) -> Result<Enrolment> {
 
 pub async fn create_patient(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    op: Session,
     body: axum::body::Bytes,
 ) -> Result<Json<Enrolment>> {
-    let op = operator(&state, &headers).await?;
     let req: CreatePatient = parse_json(&body)?;
     Ok(Json(
         state
-            .blocking(move |s| create_patient_in_team(s, req, &op.op, op.team))
+            .blocking(move |s| {
+                create_patient_in_team(s, req, &op.op, op.team, &op.client.to_string())
+            })
             .await?,
     ))
 }
 
 pub async fn new_code(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    op: Session,
     Path(id): Path<String>,
 ) -> Result<Json<Enrolment>> {
+    if !may_issue_codes(op.role) {
+        return Err(ServerError::refused(
+            ErrorCode::Forbidden,
+            "only the care team's physicians and nurses can give enrolment codes",
+        ));
+    }
     Ok(Json(
-        read_patient(&state, &headers, &id, "new-enrolment-code", |s, row| {
+        read_patient(&state, op, &id, "new-enrolment-code", |s, row| {
             new_enrolment(s, row.id)
         })
         .await?,
@@ -316,10 +300,10 @@ pub async fn new_code(
 
 pub async fn patient(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    op: Session,
     Path(id): Path<String>,
 ) -> Result<Json<Value>> {
-    let v = read_patient(&state, &headers, &id, "read-patient", |s, row| {
+    let v = read_patient(&state, op, &id, "read-patient", |s, row| {
         let p = s.storage().prescription(row.id)?;
         Ok(json!({ "patient": row, "prescription": p }))
     })
@@ -336,11 +320,11 @@ pub struct Range {
 
 pub async fn entries(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    op: Session,
     Path(id): Path<String>,
     Query(r): Query<Range>,
 ) -> Result<Json<Value>> {
-    let v = read_patient(&state, &headers, &id, "read-entries", move |s, row| {
+    let v = read_patient(&state, op, &id, "read-entries", move |s, row| {
         let to = r.to.unwrap_or_else(|| s.now() + TimeDelta::days(1));
         let from = r.from.unwrap_or(DateTime::<Utc>::MIN_UTC);
         let e = s.storage().entries(row.id, from, to, true)?;
@@ -352,12 +336,12 @@ pub async fn entries(
 
 pub async fn metrics(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    op: Session,
     Path(id): Path<String>,
     Query(r): Query<Range>,
 ) -> Result<Json<Value>> {
     let days = r.days.unwrap_or(14).clamp(1, 366);
-    let v = read_patient(&state, &headers, &id, "read-metrics", move |s, row| {
+    let v = read_patient(&state, op, &id, "read-metrics", move |s, row| {
         Ok(serde_json::to_value(crate::rules::metrics(
             s.storage(),
             row.id,
@@ -371,10 +355,10 @@ pub async fn metrics(
 
 pub async fn patient_alerts(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    op: Session,
     Path(id): Path<String>,
 ) -> Result<Json<Value>> {
-    let v = read_patient(&state, &headers, &id, "read-alerts", |s, row| {
+    let v = read_patient(&state, op, &id, "read-alerts", |s, row| {
         Ok(serde_json::to_value(
             s.storage().alerts(Some(row.id), false)?,
         )?)
@@ -383,13 +367,17 @@ pub async fn patient_alerts(
     Ok(Json(v))
 }
 
-pub async fn all_alerts(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>> {
-    let op = operator(&state, &headers).await?;
+pub async fn all_alerts(State(state): State<AppState>, op: Session) -> Result<Json<Value>> {
     let v = state
         .blocking(move |s| {
-            s.storage()
-                .audit(op.id, "read-open-alerts", None, s.now())?;
             let alerts = team_open_alerts(s, &team_set(s, op.team)?)?;
+            let mut shown: Vec<String> = alerts.iter().map(|a| a.patient_id.to_string()).collect();
+            shown.sort();
+            shown.dedup();
+            s.storage().record_audit(
+                &op.event("read-open-alerts", s.now())
+                    .detail(json!({ "patients": shown })),
+            )?;
             Ok(serde_json::to_value(alerts)?)
         })
         .await?;
@@ -398,10 +386,10 @@ pub async fn all_alerts(State(state): State<AppState>, headers: HeaderMap) -> Re
 
 pub async fn observance(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    op: Session,
     Path(id): Path<String>,
 ) -> Result<Json<Value>> {
-    let v = read_patient(&state, &headers, &id, "read-observance", |s, row| {
+    let v = read_patient(&state, op, &id, "read-observance", |s, row| {
         let o = crate::rules::observance(s.storage(), row.id, s.now())?;
         Ok(serde_json::to_value(o)?)
     })
@@ -416,11 +404,10 @@ pub struct SetPrescription {
 
 pub async fn set_prescription(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    op: Session,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>> {
-    let op = operator(&state, &headers).await?;
     if op.role != CareRole::Physician {
         return Err(ServerError::refused(
             ErrorCode::Forbidden,
@@ -443,8 +430,7 @@ pub async fn set_prescription(
             let u = s
                 .storage()
                 .set_prescription(id, &p, &op.member(), s.now())?;
-            s.storage()
-                .audit(op.id, "set-prescription", Some(id), s.now())?;
+            op.audit(s, "set-prescription", Some(id))?;
             Ok(json!({ "version": u.version, "policy_version": u.prescription.policy.version }))
         })
         .await?;
@@ -458,11 +444,10 @@ pub struct NewMessage {
 
 pub async fn message(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    op: Session,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>> {
-    let op = operator(&state, &headers).await?;
     let req: NewMessage = parse_json(&body)?;
     if req.text.trim().is_empty() {
         return Err(bad("the message is empty"));
@@ -474,8 +459,7 @@ pub async fn message(
             let m = s
                 .storage()
                 .add_message(id, &op.member(), &req.text, s.now())?;
-            s.storage()
-                .audit(op.id, "send-message", Some(id), s.now())?;
+            op.audit(s, "send-message", Some(id))?;
             Ok(m)
         })
         .await?;
@@ -496,11 +480,10 @@ pub struct NewAppointment {
 
 pub async fn appointment(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    op: Session,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>> {
-    let op = operator(&state, &headers).await?;
     let req: NewAppointment = parse_json(&body)?;
     let id = patient_id(&id)?;
     let a = state
@@ -519,7 +502,7 @@ pub async fn appointment(
                 cancelled: req.cancelled,
             };
             let a = s.storage().add_appointment(id, &a)?;
-            s.storage().audit(op.id, "set-appointment", Some(id), now)?;
+            op.audit(s, "set-appointment", Some(id))?;
             Ok(a)
         })
         .await?;
@@ -533,7 +516,7 @@ pub struct AckRequest {
 
 pub async fn ack_alert(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    op: Session,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>> {
@@ -543,7 +526,6 @@ pub async fn ack_alert(
         .ok()
         .filter(|n| *n > 0)
         .ok_or_else(|| bad(format!("alert id {id:?} is not a positive number")))?;
-    let op = operator(&state, &headers).await?;
     let req: AckRequest = if body.is_empty() {
         AckRequest { note: None }
     } else {
@@ -561,16 +543,14 @@ pub async fn ack_alert(
                 .storage()
                 .acknowledge_alert(id, &op.member(), req.note.as_deref(), s.now())?
                 .ok_or_else(missing)?;
-            s.storage()
-                .audit(op.id, "acknowledge-alert", Some(row.patient_id), s.now())?;
+            op.audit(s, "acknowledge-alert", Some(row.patient_id))?;
             Ok(row)
         })
         .await?;
     Ok(Json(serde_json::to_value(row)?))
 }
 
-pub async fn audit(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>> {
-    let op = operator(&state, &headers).await?;
+pub async fn audit(State(state): State<AppState>, op: Session) -> Result<Json<Value>> {
     if op.role != CareRole::Physician {
         return Err(ServerError::refused(
             ErrorCode::Forbidden,
@@ -579,9 +559,9 @@ pub async fn audit(State(state): State<AppState>, headers: HeaderMap) -> Result<
     }
     let v = state
         .blocking(move |s| {
-            Ok(serde_json::to_value(
-                s.storage().team_audit_log(op.team, 1000)?,
-            )?)
+            let log = s.storage().team_audit_log(op.team, 1000)?;
+            op.audit(s, "read-audit-log", None)?;
+            Ok(serde_json::to_value(log)?)
         })
         .await?;
     Ok(Json(v))

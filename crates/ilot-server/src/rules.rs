@@ -4,72 +4,23 @@
 //! only gathers and applies.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use ilot_domain::{EntryKind, GlucoseLevel, PatientProfile, ReadingType};
-use ilot_rules::{GlucosePoint, HypoReport, InsulinPoint, Level};
+use ilot_domain::PatientProfile;
+use ilot_rules::Loaded;
 use ilot_wire::PatientId;
 
 use crate::error::Result;
 use crate::storage::{ServerEntry, Storage};
 
-/// The rules' input, owned.
-#[derive(Debug, Default)]
-pub struct OwnedData {
-    pub glucose: Vec<GlucosePoint>,
-    pub insulin: Vec<InsulinPoint>,
-    pub hypos: Vec<HypoReport>,
-    pub education: Vec<DateTime<Utc>>,
-    pub other: Vec<DateTime<Utc>>,
-}
-
-impl OwnedData {
-    pub fn from_entries(entries: &[ServerEntry]) -> Self {
-        let mut d = Self::default();
-        for (i, e) in entries.iter().enumerate() {
-            // Entry ids are per device; the index in this time-sorted list is unique here.
-            let id = i as u64;
-            let at = e.entry.at_utc();
-            match &e.entry.kind {
-                EntryKind::Glucose(g) => d.glucose.push(GlucosePoint {
-                    id,
-                    at,
-                    level: match g.level {
-                        GlucoseLevel::Value(v) => Level::MgDl(v.mg_dl()),
-                        GlucoseLevel::Lo => Level::Lo,
-                        GlucoseLevel::Hi => Level::Hi,
-                    },
-                    cgm: g.reading_type == ReadingType::Interstitial,
-                    context: g.context,
-                }),
-                EntryKind::Insulin(dose) => d.insulin.push(InsulinPoint {
-                    id,
-                    at,
-                    kind: dose.kind,
-                    units: dose.units(),
-                }),
-                EntryKind::Hypo(h) => {
-                    d.hypos.push(HypoReport {
-                        id,
-                        at,
-                        needed_help: h.needed_help,
-                    });
-                    d.other.push(at);
-                }
-                EntryKind::Education(_) => d.education.push(at),
-                _ => d.other.push(at),
-            }
-        }
-        d
-    }
-
-    pub fn data(&self) -> ilot_rules::Data<'_> {
-        ilot_rules::Data {
-            glucose: &self.glucose,
-            insulin: &self.insulin,
-            hypo_reports: &self.hypos,
-            education_sessions: &self.education,
-            other_entries: &self.other,
-        }
-    }
+/// The rules' input from the server's time-sorted entries ([`ilot_rules::Loaded::from_entries`],
+/// the same conversion the device's store makes). Entry ids are per device; the index in this
+/// list is unique here, so it names the entries behind an alert.
+fn loaded(entries: &[ServerEntry]) -> Loaded {
+    Loaded::from_entries(
+        entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (i as u64, &e.entry)),
+    )
 }
 
 /// Days of data the alert rules look back over (the longest rule, TBR, needs 14 days).
@@ -90,7 +41,7 @@ pub fn evaluate_after_ingest(
     };
     let from = earliest - TimeDelta::days(LOOKBACK_DAYS);
     let entries = storage.entries(patient, from, now + TimeDelta::days(1), false)?;
-    let data = OwnedData::from_entries(&entries);
+    let data = loaded(&entries);
     let days_from = from.with_timezone(&row.tz).date_naive();
     let last = row.last_data_at.or(row.enrolled_at);
     let alerts =
@@ -132,7 +83,7 @@ pub fn observance(
         .map(|d| d.and_utc() - TimeDelta::days(1))
         .unwrap_or(now);
     let entries = storage.entries(patient, start, now + TimeDelta::days(1), false)?;
-    let data = OwnedData::from_entries(&entries);
+    let data = loaded(&entries);
     let mut profile = PatientProfile::new(row.pseudonym);
     profile.tz = row.tz;
     profile.ins = row.ins;
@@ -153,15 +104,9 @@ pub fn metrics(
 ) -> Result<ilot_rules::metrics::Metrics> {
     let from = now - TimeDelta::days(i64::from(days));
     let entries = storage.entries(patient, from, now, false)?;
-    let data = OwnedData::from_entries(&entries);
-    let pregnancy = storage
-        .prescription(patient)?
-        .is_some_and(|p| p.prescription.pregnancy);
-    let ranges = if pregnancy {
-        ilot_rules::metrics::Ranges::pregnancy()
-    } else {
-        ilot_rules::metrics::Ranges::consensus()
-    };
+    let data = loaded(&entries);
+    let prescription = storage.prescription(patient)?.map(|p| p.prescription);
+    let ranges = ilot_rules::assumed::ranges(prescription.as_ref());
     Ok(ilot_rules::metrics::metrics(
         &data.glucose,
         ilot_rules::metrics::Window::new(from, now),

@@ -1,21 +1,20 @@
-//! HTTPS for the server: rustls (aws-lc-rs provider, TLS 1.2 and 1.3) through axum-server,
+//! HTTPS for the server: rustls (aws-lc-rs provider, TLS 1.2 and 1.3) through tokio-rustls in
+//! the server's own accept loop (`transport.rs`),
 //! with the certificate and key from PEM files, and a development certificate made once with
 //! rcgen for `localhost`, `127.0.0.1` and `::1`.
 //!
 //! The development key is written `0600`; its certificate's SHA-256 fingerprint is what a
 //! person compares before trusting it. Nothing here logs a key.
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use axum_server::tls_rustls::RustlsConfig;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Result, ServerError};
-use crate::http::{AppState, router};
+use crate::http::AppState;
 
 /// Where the development certificate lives under the server's data folder.
 pub const DEV_CERT: &str = "tls/dev-cert.pem";
@@ -126,10 +125,14 @@ pub async fn serve_tls(
     config: Arc<rustls::ServerConfig>,
 ) -> std::io::Result<()> {
     listener.set_nonblocking(true)?;
+    let listener = tokio::net::TcpListener::from_std(listener)?;
     tokio::spawn(crate::scheduler::run(state.clone()));
-    axum_server::from_tcp_rustls(listener, RustlsConfig::from_config(config))?
-        .serve(router(state).into_make_service_with_connect_info::<SocketAddr>())
-        .await
+    crate::transport::serve(
+        listener,
+        Some(tokio_rustls::TlsAcceptor::from(config)),
+        state,
+    )
+    .await
 }
 
 #[cfg(test)]

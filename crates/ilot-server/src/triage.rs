@@ -15,9 +15,9 @@
 
 use std::collections::HashMap;
 
+use crate::operator::Session;
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use ilot_domain::Monitoring;
 use ilot_rules::metrics::{Metrics, Ranges, Window};
@@ -27,7 +27,6 @@ use serde::{Deserialize, Serialize};
 use crate::error::Result;
 use crate::http::AppState;
 use crate::operator::bad;
-use crate::rules::OwnedData;
 use crate::storage::PatientRow;
 
 /// The limits of the categories, shown on the console's screen as they are used here.
@@ -221,11 +220,11 @@ fn parse_cursor(c: &str) -> Result<(u8, String, String)> {
 /// `GET /v1/operator/triage`: the team's patients by category, one page.
 pub async fn triage(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    // Who asks comes first (extractors run in order): nothing about the parameters is told to
+    // an unknown caller.
+    op: Session,
     q: std::result::Result<Query<TriageQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<TriagePage>> {
-    // Who asks comes first: nothing about the parameters is told to an unknown caller.
-    let op = crate::operator::current(&state, &headers).await?;
     // Our JSON error rather than axum's plain-text one for a malformed query.
     let Query(q) = q.map_err(|e| bad(format!("the query is not what this endpoint takes: {e}")))?;
     let days = q.days.unwrap_or(14);
@@ -240,7 +239,7 @@ pub async fn triage(
     let page = state
         .blocking(move |s| {
             let now = s.now();
-            s.storage().audit(op.id, "triage", None, now)?;
+            op.audit(s, "triage", None)?;
             let mut items = team_items(s, op.team, days, now)?;
             items.sort_by_key(key_of);
             let total = items.len();
@@ -291,7 +290,12 @@ fn item(
     let from = now - TimeDelta::days(i64::from(days));
     let prev_from = from - TimeDelta::days(i64::from(THRESHOLDS.tir_drop_previous_days));
     let entries = st.entries(p.id, prev_from, now, false)?;
-    let data = OwnedData::from_entries(&entries);
+    let data = ilot_rules::Loaded::from_entries(
+        entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (i as u64, &e.entry)),
+    );
     let ranges = if rx.as_ref().is_some_and(|r| r.pregnancy) {
         Ranges::pregnancy()
     } else {

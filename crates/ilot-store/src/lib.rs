@@ -14,9 +14,11 @@
 //! This crate must not evaluate clinical rules (that is `ilot-rules`, fed by the read queries
 //! here), talk to the network, or let key material reach logs, errors or `Debug`.
 
+mod app_state;
 mod codes;
 mod devices;
 mod error;
+mod gather;
 mod ids;
 pub mod keys;
 mod outbox;
@@ -37,7 +39,9 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 use rusqlite_migration::SchemaVersion;
 
+pub use app_state::{AlertMark, UnlockAttempts};
 pub use error::{Result, StoreError};
+pub use gather::{LOCAL_PSEUDONYM, open_with_key};
 pub use keys::{
     DbKey, KeyLocation, KeyMode, delete_secret, get_secret, key_file_path, put_secret, resolve_key,
     secret_file_path,

@@ -246,7 +246,8 @@ impl Store {
         })
     }
 
-    /// Hypoglycaemias the patient reported in `[from, to)`, not deleted, by time.
+    /// Hypoglycaemias the patient reported in `[from, to)`, not deleted, by time, with the
+    /// glucose measured with them.
     pub fn hypo_reports(
         &self,
         from: Option<DateTime<Utc>>,
@@ -257,6 +258,8 @@ impl Store {
                 id,
                 at,
                 needed_help: h.needed_help,
+                // The measured glucose counts like a capillary reading (SPEC §3).
+                glucose: h.glucose.map(|g| Level::MgDl(g.mg_dl())),
             }),
             _ => None,
         })

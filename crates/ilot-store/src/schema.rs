@@ -21,7 +21,11 @@ use rusqlite_migration::{M, Migrations};
 
 /// Codes used in the schema's CHECK constraints and triggers are mapped to types in `codes.rs`;
 /// the id packing (the shifts and masks below) is in `ids.rs`.
-const STEPS: &[M<'static>] = &[M::up(V1), M::up(crate::sync_state::V2_SYNC_STATE)];
+const STEPS: &[M<'static>] = &[
+    M::up(V1),
+    M::up(crate::sync_state::V2_SYNC_STATE),
+    M::up(crate::app_state::V3_APP_STATE),
+];
 
 pub(crate) const MIGRATIONS: Migrations<'static> = Migrations::from_slice(STEPS);
 

@@ -142,8 +142,11 @@ fn server(dir: &Path) -> Server {
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let storage =
-        ilot_server::storage::open(&format!("sqlite:{}", dir.join("server.db").display())).unwrap();
+    let storage = ilot_server::storage::open(
+        &format!("sqlite:{}", dir.join("server.db").display()),
+        &ilot_server::atrest::ServerKey::generate(),
+    )
+    .unwrap();
     let state = AppState::new(storage, Config::new(url.clone())).unwrap();
     rt.spawn(ilot_server::serve(state.clone(), listener));
     let hash = ilot_server::auth::hash_password("a long enough password").unwrap();

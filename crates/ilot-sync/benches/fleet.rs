@@ -269,7 +269,8 @@ fn main() {
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let storage = ilot_server::storage::open(&db_url).unwrap();
+    let storage =
+        ilot_server::storage::open(&db_url, &ilot_server::atrest::ServerKey::generate()).unwrap();
     let state = AppState::new(storage, Config::new(url.clone())).unwrap();
     server_rt.spawn(ilot_server::serve(state.clone(), listener));
 

@@ -22,6 +22,8 @@ use crate::transport::Transport;
 /// Bounds of one batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
+    /// Most entries per batch; never more than [`ilot_wire::MAX_BATCH_ITEMS`] (the server
+    /// refuses larger batches), whatever is asked.
     pub max_entries: usize,
     /// Sealed size, framing included.
     pub max_bytes: usize,
@@ -32,7 +34,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            max_entries: 5_000,
+            max_entries: ilot_wire::MAX_BATCH_ITEMS,
             max_bytes: 1 << 20,
             pull_limit: 200,
         }
@@ -201,7 +203,7 @@ pub fn push<L: SyncState + Outbox>(
             continue;
         }
         let tell = (!consent.told_server).then_some(consent);
-        let pending = local.pending(limits.max_entries)?;
+        let pending = local.pending(limits.max_entries.min(ilot_wire::MAX_BATCH_ITEMS))?;
         if pending.is_empty() && tell.is_none() {
             return Ok(report);
         }
@@ -226,7 +228,9 @@ pub fn push<L: SyncState + Outbox>(
     }
 }
 
-/// Builds the largest batch of `pending` that fits `limits.max_bytes`, halving until it does.
+/// Builds the largest batch of `pending` that fits `limits.max_bytes` sealed and the wire's
+/// bound on a batch's plaintext ([`ilot_wire::MAX_BATCH_BODY_LEN`], which `encode` enforces),
+/// halving until it does.
 #[allow(clippy::too_many_arguments)]
 fn build_bounded<L: SyncState + Outbox>(
     local: &mut L,
@@ -269,7 +273,13 @@ fn build_bounded<L: SyncState + Outbox>(
     let mut n = items.len();
     loop {
         let entries: Vec<WireEntry> = items[..n].iter().flatten().cloned().collect();
-        let f = build_batch(local, id, keys, entries, seqs[..n].to_vec(), tell, rng, now)?;
+        let f = match build_batch(local, id, keys, entries, seqs[..n].to_vec(), tell, rng, now) {
+            Err(SyncError::Wire(ilot_wire::WireError::BodyTooLarge { .. })) if n > 1 => {
+                n = n.div_ceil(2);
+                continue;
+            }
+            r => r?,
+        };
         if f.sealed.len() <= limits.max_bytes || n <= 1 {
             report.retired += items[..n].iter().filter(|i| i.is_none()).count() as u64;
             return Ok(f);

@@ -10,6 +10,9 @@
 //! `postgres` system user through `runuser`. A watchdog process stops the cluster and removes
 //! its folder when the test process ends, since a `static` is never dropped.
 //!
+//! [`Cluster::start_tls`] starts a cluster that also serves TLS (`ssl=on`) with a certificate
+//! for `localhost` and `127.0.0.1` signed by a test CA made for it ([`Cluster::ca_file`]).
+//!
 //! This crate must not be a dependency of anything but tests and benches.
 
 mod error;
@@ -54,7 +57,7 @@ pub struct Cluster {
 
 #[derive(Debug)]
 enum Kind {
-    Own(Own),
+    Own(Box<Own>),
     External { base: String },
 }
 
@@ -67,6 +70,8 @@ struct Own {
     port: u16,
     as_postgres: bool,
     durable: bool,
+    /// With TLS: the server's certificate and key files and the CA that signed the certificate.
+    tls: Option<TlsFiles>,
     watchdog: Mutex<Option<Child>>,
     // Last, so that the folder goes after the server stopped.
     _tmp: tempfile::TempDir,
@@ -76,13 +81,28 @@ impl Cluster {
     /// Starts a new cluster tuned for tests (no fsync: a killed server loses nothing the OS
     /// already has, which is what the fault tests simulate).
     pub fn start() -> Result<Self> {
-        Self::start_with(false)
+        Self::start_with(false, false)
     }
 
     /// Starts a new cluster with PostgreSQL's durable defaults (fsync, synchronous commit), for
     /// benches whose numbers must mean something.
     pub fn start_durable() -> Result<Self> {
-        Self::start_with(true)
+        Self::start_with(true, false)
+    }
+
+    /// Starts a new cluster that serves TLS (`ssl=on`; plain connections are still accepted,
+    /// so that a client that refuses plain text can be tested) with a certificate for
+    /// `localhost` and `127.0.0.1` signed by a CA made for this cluster: [`Self::ca_file`].
+    pub fn start_tls() -> Result<Self> {
+        Self::start_with(false, true)
+    }
+
+    /// The PEM file of the CA that signed the TLS certificate ([`Self::start_tls`] only).
+    pub fn ca_file(&self) -> Option<&Path> {
+        match &self.kind {
+            Kind::Own(o) => o.tls.as_ref().map(|t| t.ca.as_path()),
+            Kind::External { .. } => None,
+        }
     }
 
     /// The server named by [`URL_ENV`] when set, else a new cluster.
@@ -97,7 +117,7 @@ impl Cluster {
         }
     }
 
-    fn start_with(durable: bool) -> Result<Self> {
+    fn start_with(durable: bool, tls: bool) -> Result<Self> {
         let bin = find_binaries()?;
         let as_postgres = is_root();
         let tmp = tempfile::Builder::new().prefix("ilot-testpg-").tempdir()?;
@@ -105,6 +125,11 @@ impl Cluster {
         let socket_dir = tmp.path().join("sock");
         std::fs::create_dir(&socket_dir)?;
         let log = tmp.path().join("server.log");
+        let tls = if tls {
+            Some(TlsFiles::make(tmp.path())?)
+        } else {
+            None
+        };
         if as_postgres {
             run(
                 Command::new("chown")
@@ -121,6 +146,7 @@ impl Cluster {
             port: 0,
             as_postgres,
             durable,
+            tls,
             watchdog: Mutex::new(None),
             _tmp: tmp,
         };
@@ -154,7 +180,7 @@ impl Cluster {
         }
         own.spawn_watchdog()?;
         Ok(Self {
-            kind: Kind::Own(own),
+            kind: Kind::Own(Box::new(own)),
         })
     }
 
@@ -262,6 +288,13 @@ impl Own {
         if !self.durable {
             opts.push_str(" -c fsync=off -c full_page_writes=off");
         }
+        if let Some(t) = &self.tls {
+            opts.push_str(&format!(
+                " -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+                t.cert.display(),
+                t.key.display()
+            ));
+        }
         let mut c = self.command("pg_ctl");
         c.arg("-D")
             .arg(&self.data)
@@ -308,6 +341,60 @@ impl Own {
             .spawn()?;
         *self.watchdog.lock().unwrap_or_else(|p| p.into_inner()) = Some(child);
         Ok(())
+    }
+}
+
+/// A test CA and the server certificate it signed, as PEM files in the cluster's folder.
+#[derive(Debug)]
+struct TlsFiles {
+    ca: PathBuf,
+    cert: PathBuf,
+    key: PathBuf,
+}
+
+impl TlsFiles {
+    fn make(dir: &Path) -> Result<Self> {
+        let err = |e: rcgen::Error| TestPgError::Command {
+            what: "making the test certificate".into(),
+            detail: e.to_string(),
+        };
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).map_err(err)?;
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "Ilot test CA");
+        let ca = rcgen::CertifiedIssuer::self_signed(
+            ca_params,
+            rcgen::KeyPair::generate().map_err(err)?,
+        )
+        .map_err(err)?;
+        let mut params =
+            rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+                .map_err(err)?;
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "localhost");
+        let key = rcgen::KeyPair::generate().map_err(err)?;
+        let cert = params.signed_by(&key, &ca).map_err(err)?;
+        let files = Self {
+            ca: dir.join("ca.pem"),
+            cert: dir.join("server.crt"),
+            key: dir.join("server.key"),
+        };
+        std::fs::write(&files.ca, ca.pem())?;
+        std::fs::write(&files.cert, cert.pem())?;
+        // PostgreSQL refuses a key file others can read.
+        {
+            use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&files.key)?;
+            f.write_all(key.serialize_pem().as_bytes())?;
+        }
+        Ok(files)
     }
 }
 

@@ -145,9 +145,13 @@ pub enum ErrorCode {
     /// The sealed message is truncated or malformed.
     Malformed,
     TooLarge,
+    /// A JSON endpoint was sent something else than `Content-Type: application/json`.
+    UnsupportedMediaType,
     UnsupportedVersion,
     /// Consent was withdrawn: the server takes nothing more from this device.
     ConsentWithdrawn,
+    /// The request took longer than the server allows (a stalled upload); send it again.
+    TimedOut,
     /// The server cannot answer now (e.g. its database is down); try again later.
     Unavailable,
     Internal,
@@ -160,9 +164,11 @@ impl ErrorCode {
             Self::Unauthorized | Self::UnknownDevice | Self::AuthenticationFailed => 401,
             Self::Forbidden | Self::WrongPatient | Self::ConsentWithdrawn => 403,
             Self::NotFound | Self::EnrolmentCodeInvalid => 404,
+            Self::TimedOut => 408,
             Self::SeqReused => 409,
             Self::EnrolmentCodeExpired | Self::EnrolmentCodeUsed => 410,
             Self::TooLarge => 413,
+            Self::UnsupportedMediaType => 415,
             Self::RateLimited => 429,
             Self::Internal => 500,
             Self::Unavailable => 503,
@@ -171,7 +177,10 @@ impl ErrorCode {
 
     /// Worth sending the same request again later (after `retry_after_s` when given).
     pub fn is_transient(self) -> bool {
-        matches!(self, Self::RateLimited | Self::Unavailable | Self::Internal)
+        matches!(
+            self,
+            Self::RateLimited | Self::Unavailable | Self::Internal | Self::TimedOut
+        )
     }
 }
 
@@ -187,7 +196,7 @@ impl From<&WireError> for ErrorCode {
             | W::Decompression(_)
             | W::Codec(_)
             | W::InvalidEntry { .. } => Self::Malformed,
-            W::TooLarge { .. } => Self::TooLarge,
+            W::TooLarge { .. } | W::BodyTooLarge { .. } | W::TooManyItems { .. } => Self::TooLarge,
             W::UnsupportedVersion { .. } => Self::UnsupportedVersion,
             W::WrongPatient { .. } | W::WrongDevice { .. } => Self::WrongPatient,
             W::AuthenticationFailed => Self::AuthenticationFailed,

@@ -24,7 +24,9 @@ use rand_core::CryptoRng;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::body::{self, Codec, MAX_BODY_LEN};
+use crate::body::{
+    self, Codec, MAX_BATCH_BODY_LEN, MAX_BODY_LEN, MAX_PULL_BODY_LEN, MAX_SMALL_BODY_LEN,
+};
 use crate::error::{Result, WireError};
 use crate::ids::{DeviceId, PatientId};
 use crate::keys::SealingKey;
@@ -40,8 +42,11 @@ pub const NONCE_LEN: usize = 12;
 pub const TAG_LEN: usize = 16;
 /// Bytes a sealed message adds to its compressed body.
 pub const OVERHEAD: usize = HEADER_LEN + NONCE_LEN + TAG_LEN;
-/// The largest sealed message accepted.
+/// The largest sealed message of any kind (a pull, server → device).
 pub const MAX_SEALED_LEN: usize = OVERHEAD + MAX_BODY_LEN;
+/// The largest sealed batch, and so the largest body a device sends (push; a pull request is
+/// far smaller): what the server's push and pull routes accept.
+pub const MAX_SEALED_BATCH_LEN: usize = OVERHEAD + MAX_BATCH_BODY_LEN;
 
 /// What a sealed message carries; part of the authenticated header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -61,6 +66,17 @@ impl Kind {
         [Self::Batch, Self::PullRequest, Self::Pull, Self::Ack]
             .into_iter()
             .find(|k| *k as u8 == b)
+    }
+
+    /// The largest body of this kind, compressed or not: a longer sealed message is refused
+    /// before it is authenticated, and a body that would expand past it before it is
+    /// decompressed.
+    pub const fn max_body_len(self) -> usize {
+        match self {
+            Self::Batch => MAX_BATCH_BODY_LEN,
+            Self::Pull => MAX_PULL_BODY_LEN,
+            Self::PullRequest | Self::Ack => MAX_SMALL_BODY_LEN,
+        }
     }
 
     pub fn name(self) -> &'static str {
@@ -173,6 +189,22 @@ impl<P: Envelope> Encoded<P> {
     }
 }
 
+impl<P> Encoded<P> {
+    /// A body as given, not made by an encoder (for [`crate::raw`]).
+    pub(crate) fn raw(header: BatchHeader, codec: Codec, body: &[u8]) -> Self {
+        let mut buf = Vec::with_capacity(HEADER_LEN + NONCE_LEN + body.len() + TAG_LEN);
+        buf.resize(HEADER_LEN + NONCE_LEN, 0);
+        buf.extend_from_slice(body);
+        Self {
+            buf,
+            header,
+            codec,
+            plain_len: body.len(),
+            _kind: PhantomData,
+        }
+    }
+}
+
 impl<P> Clone for Encoded<P> {
     fn clone(&self) -> Self {
         // Keep room for the tag, as `encode` does (`Vec::clone` keeps only the length).
@@ -210,6 +242,13 @@ pub fn encode<P: Envelope>(open: &P) -> Result<Encoded<P>> {
     }
     let mut plain = Vec::new();
     open.encode_body(&mut plain)?;
+    // What the receiver would refuse is not sealed (the sync engine splits the batch instead).
+    if plain.len() > P::KIND.max_body_len() {
+        return Err(WireError::BodyTooLarge {
+            size: plain.len(),
+            max: P::KIND.max_body_len(),
+        });
+    }
     let mut buf = Vec::with_capacity(HEADER_LEN + NONCE_LEN + plain.len() / 2 + TAG_LEN + 64);
     buf.resize(HEADER_LEN + NONCE_LEN, 0);
     let codec = body::compress_into(&plain, &mut buf)?;
@@ -434,11 +473,9 @@ impl<P: Envelope> fmt::Debug for Sealed<P> {
 }
 
 fn parse(b: &[u8], kind: Kind) -> Result<(BatchHeader, Codec)> {
-    if b.len() > MAX_SEALED_LEN {
-        return Err(WireError::TooLarge {
-            size: b.len(),
-            max: MAX_SEALED_LEN,
-        });
+    let max = OVERHEAD + kind.max_body_len();
+    if b.len() > max {
+        return Err(WireError::TooLarge { size: b.len(), max });
     }
     let truncated = |needed| WireError::Truncated {
         needed,
@@ -537,7 +574,7 @@ pub fn open<P: Envelope>(sealed: &Sealed<P>, key: &P::Key, expected: &Expected) 
         .decrypt_inout_detached(&nonce.into(), ad, body.as_mut_slice().into(), &tag.into())
         .map_err(|_| WireError::AuthenticationFailed)?;
     expected.seq.check(h.seq)?;
-    let plain = body::decompress(sealed.codec, body)?;
+    let plain = body::decompress(sealed.codec, body, P::KIND.max_body_len())?;
     P::decode_body(h, &plain)
 }
 

@@ -35,6 +35,15 @@ pub enum WireError {
     )]
     TooLarge { size: usize, max: usize },
 
+    #[error(
+        "the sealed body expands to {size} bytes, more than the {max} this kind of message may hold; send smaller batches"
+    )]
+    BodyTooLarge { size: usize, max: usize },
+    #[error(
+        "the batch announces {items} items, more than the {max} a batch may hold; send smaller batches"
+    )]
+    TooManyItems { items: u64, max: usize },
+
     // --- header against what the receiver expects (checked before decryption) ---
     #[error(
         "the batch belongs to patient {got}, not to patient {expected}; it was refused and nothing was stored"

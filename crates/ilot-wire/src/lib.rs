@@ -24,15 +24,20 @@ mod error;
 mod ids;
 mod keys;
 mod pull;
+#[doc(hidden)]
+pub mod raw;
 
 pub use ack::{OpenAck, PushAck};
 pub use batch::{ConsentChange, OpenBatch, WireEntry, WireOp};
-pub use body::MAX_BODY_LEN;
+pub use body::{
+    MAX_BATCH_BODY_LEN, MAX_BATCH_ITEMS, MAX_BODY_LEN, MAX_PULL_BODY_LEN, MAX_SMALL_BODY_LEN,
+};
 pub use enrol::{EnrolmentCode, EnrolmentInvite, ServerUrl};
 pub use envelope::{
-    BatchDigest, BatchHeader, Encoded, Envelope, Expected, HEADER_LEN, Kind, MAGIC, MAX_SEALED_LEN,
-    NONCE_LEN, OVERHEAD, PROTOCOL_VERSION, Sealed, SealedAck, SealedBatch, SealedPull,
-    SealedPullRequest, SeqRule, TAG_LEN, check_replay, encode, open, seal, seal_encoded,
+    BatchDigest, BatchHeader, Encoded, Envelope, Expected, HEADER_LEN, Kind, MAGIC,
+    MAX_SEALED_BATCH_LEN, MAX_SEALED_LEN, NONCE_LEN, OVERHEAD, PROTOCOL_VERSION, Sealed, SealedAck,
+    SealedBatch, SealedPull, SealedPullRequest, SeqRule, TAG_LEN, check_replay, encode, open, seal,
+    seal_encoded,
 };
 pub use error::{Result, WireError};
 pub use ids::{DeviceId, PatientId};

@@ -203,7 +203,7 @@ pub fn logbook(
     out.sort_by_key(|d| std::cmp::Reverse(d.date));
     // Anything older? The store has no "first entry" query yet (asked for), so this reads the
     // times before the page: a few milliseconds for a year of CGM.
-    let older = crate::gather::Loaded::load(&store, None, Some(from))?;
+    let older = store.rules_data(None, Some(from))?;
     let any_older = !(older.glucose.is_empty()
         && older.insulin.is_empty()
         && older.hypo.is_empty()

@@ -79,7 +79,7 @@ fn target(app: &AppHandle, path: Option<String>, ext: &str) -> Result<PathBuf> {
 pub fn write_fhir(store: &Store, target: &Path, now: chrono::DateTime<Utc>) -> Result<usize> {
     let io = |e: String| Error::Io(format!("{}: {e}", target.display()));
     let entries = store.entries(None, None, None, false)?;
-    let pseudonym = crate::state::profile(store)?.pseudonym;
+    let pseudonym = store.profile_or_default()?.pseudonym;
     let bundle = ilot_domain::fhir::bundle(
         &pseudonym,
         entries.iter().map(|s| ilot_domain::fhir::Exported {

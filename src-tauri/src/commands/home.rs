@@ -9,9 +9,10 @@ use tauri::State;
 
 use super::sync::{AppointmentView, Inbox, MessageView, SyncView};
 use crate::error::Result;
-use crate::gather::{self, Loaded, Trend, Zone};
+use crate::gather::{self, Trend, Zone};
 use crate::state::{self, AppState};
 use crate::views::{AlertView, Reading};
+use ilot_store::AlertMark;
 
 #[derive(Debug, Serialize)]
 pub struct LastGlucose {
@@ -65,11 +66,9 @@ pub fn home_at(state: &AppState, now: DateTime<Utc>) -> Result<Home> {
     let (tz, unit) = state::tz_and_unit(&store)?;
     let (prescription, default) = gather::prescription_or_default(&store, tz, now)?;
     let from = now - TimeDelta::days(gather::ALERT_LOOKBACK_DAYS);
-    let loaded = Loaded::load(&store, Some(from), Some(now + ilot_domain::MAX_FUTURE_SKEW))?;
-    let (ack, notified) = {
-        let s = state.settings();
-        (s.acknowledged.clone(), s.notified.clone())
-    };
+    let loaded = store.rules_data(Some(from), Some(now + ilot_domain::MAX_FUTURE_SKEW))?;
+    let ack = store.alert_marks(AlertMark::Done)?;
+    let notified = store.alert_marks(AlertMark::Notified)?;
     let alerts = gather::active_alerts(&store, &prescription, tz, now, &loaded, &ack)?
         .into_iter()
         .map(|a| {
@@ -131,11 +130,11 @@ pub fn home_at(state: &AppState, now: DateTime<Utc>) -> Result<Home> {
 #[tauri::command]
 pub fn alert_done(state: State<'_, AppState>, key: String) -> Result<()> {
     state.require_unlocked()?;
-    state.update_settings(|s| s.acknowledge(&key))
+    state.mark_alerts(AlertMark::Done, [key.as_str()])
 }
 
 /// The UI showed these urgent alerts as desktop notifications: never notify them again.
 #[tauri::command]
 pub fn alerts_notified(state: State<'_, AppState>, keys: Vec<String>) -> Result<()> {
-    state.update_settings(|s| keys.iter().for_each(|k| s.mark_notified(k)))
+    state.mark_alerts(AlertMark::Notified, keys.iter().map(String::as_str))
 }

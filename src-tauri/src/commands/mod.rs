@@ -10,6 +10,8 @@ pub mod setup;
 pub mod sync;
 
 #[cfg(test)]
+mod lock_tests;
+#[cfg(test)]
 mod sync_tests;
 #[cfg(test)]
 mod tests;

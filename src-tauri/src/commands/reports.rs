@@ -4,18 +4,15 @@
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
 use ilot_domain::{EntryKind, Prescription};
-use ilot_rules::metrics::{self, Metrics, Ranges, Window};
+use ilot_rules::metrics::{self, Metrics, Window};
 use ilot_rules::observance::{self, Observance};
 use serde::Serialize;
 use tauri::State;
 
 use crate::error::{Error, Result};
-use crate::gather::{self, Loaded};
+use crate::gather;
 use crate::state::{self, AppState};
 use crate::views::Reading;
-
-/// AGP bins of 15 minutes: 96 points a day, smooth enough and stable with 14 days of data.
-const AGP_BIN_MINUTES: u32 = 15;
 
 #[derive(Debug, Serialize)]
 pub struct AgpPoint {
@@ -58,13 +55,9 @@ pub fn report_at(state: &AppState, days: u32, now: DateTime<Utc>) -> Result<Repo
     let (prescription, _) = gather::prescription_or_default(&store, tz, now)?;
     let window = Window::new(now - TimeDelta::days(i64::from(days)), now);
     let points = store.glucose_points(Some(window.from), Some(window.to))?;
-    let ranges = if prescription.pregnancy {
-        Ranges::pregnancy()
-    } else {
-        Ranges::consensus()
-    };
+    let ranges = ilot_rules::assumed::ranges(Some(&prescription));
     let m = metrics::metrics(&points, window, &ranges);
-    let agp = ilot_rules::agp::agp(&points, window, tz, AGP_BIN_MINUTES)
+    let agp = ilot_rules::agp::agp(&points, window, tz, ilot_rules::assumed::AGP_BIN_MINUTES)
         .bins
         .into_iter()
         .map(|b| {
@@ -207,7 +200,7 @@ pub struct ObservanceView {
 pub fn observance_view(state: State<'_, AppState>) -> Result<ObservanceView> {
     let now = Utc::now();
     let store = state.store()?;
-    let profile = state::profile(&store)?;
+    let profile = store.profile_or_default()?;
     let Some(p) = store.prescription()? else {
         return Ok(ObservanceView {
             prescription: None,
@@ -215,7 +208,7 @@ pub fn observance_view(state: State<'_, AppState>) -> Result<ObservanceView> {
             tz: profile.tz,
         });
     };
-    let loaded = Loaded::load(&store, None, Some(now + ilot_domain::MAX_FUTURE_SKEW))?;
+    let loaded = store.rules_data(None, Some(now + ilot_domain::MAX_FUTURE_SKEW))?;
     let obs = observance::observance(&p, &profile, &loaded.data(), now);
     Ok(ObservanceView {
         prescription: Some(p),

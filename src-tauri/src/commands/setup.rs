@@ -1,11 +1,11 @@
 //! Onboarding, the PIN lock, consent, preferences and deleting the local data.
 
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 use ilot_domain::GlucoseUnit;
+use ilot_store::UnlockAttempts;
 use ilot_sync::SyncState;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -18,12 +18,16 @@ use crate::state::{self, AppState};
 
 /// Wrong PINs in a row before the lock makes the patient wait.
 const MAX_TRIES: u32 = 5;
-const WAIT: Duration = Duration::from_secs(60);
+/// The first wait, after [`MAX_TRIES`] wrong PINs; each further wrong PIN doubles it, up to
+/// [`MAX_WAIT_S`]: 1, 2, 4… minutes, at most an hour (a 4-digit PIN then takes years to guess).
+const FIRST_WAIT_S: i64 = 60;
+const MAX_WAIT_S: i64 = 3600;
 
-/// Failed unlock attempts, kept in memory: restarting the app does not reset the wait because
-/// the wait is short and the PIN is a second factor beside the device itself.
+/// Serialises unlock attempts, so that two at once cannot both pass on one count. The count
+/// and the wait live in the encrypted store (`ilot_store::UnlockAttempts`): restarting the app
+/// resets neither.
 #[derive(Debug, Default)]
-pub struct Attempts(Mutex<(u32, Option<Instant>)>);
+pub struct Attempts(Mutex<()>);
 
 #[derive(Debug, Serialize)]
 pub struct AppInfo {
@@ -125,7 +129,7 @@ pub fn set_text_scale(state: State<'_, AppState>, percent: u16) -> Result<()> {
 #[tauri::command]
 pub fn set_unit(state: State<'_, AppState>, unit: GlucoseUnit) -> Result<()> {
     let mut store = state.store()?;
-    let mut p = state::profile(&store)?;
+    let mut p = store.profile_or_default()?;
     if p.preferred_unit != unit {
         p.preferred_unit = unit;
         store.set_profile(&p, Utc::now())?;
@@ -148,12 +152,24 @@ pub fn finish_onboarding(state: State<'_, AppState>, choices: Onboarding) -> Res
     onboard(&state, choices, Utc::now())
 }
 
+/// Onboarding happens once: a locked app, or one already onboarded, is refused, so it cannot
+/// be used to replace the PIN without knowing it (change_pin asks for the old one).
 pub fn onboard(state: &AppState, choices: Onboarding, now: DateTime<Utc>) -> Result<()> {
+    state.require_unlocked()?;
+    {
+        let s = state.settings();
+        if s.onboarded || s.pin_hash.is_some() {
+            return Err(Error::input(
+                "already-onboarded",
+                "onboarding is already done; change the PIN in the settings",
+            ));
+        }
+    }
     check_language(&choices.language)?;
     let hash = pin::hash(&choices.pin)?;
     {
         let mut store = state.store_unchecked()?;
-        let mut p = state::profile(&store)?;
+        let mut p = store.profile_or_default()?;
         if p.preferred_unit != choices.unit || store.profile()?.is_none() {
             p.preferred_unit = choices.unit;
             store.set_profile(&p, now)?;
@@ -188,39 +204,60 @@ pub fn unlock(
     attempts: State<'_, Attempts>,
     pin: String,
 ) -> Result<Unlock> {
-    Ok(try_unlock(&state, &attempts, &pin))
+    try_unlock(&state, &attempts, &pin, Utc::now())
 }
 
-pub fn try_unlock(state: &AppState, attempts: &Attempts, pin: &str) -> Unlock {
+/// Checks `pin` at `now`. The attempt is counted in the store before the PIN is checked, so
+/// that stopping the app during the check does not spare a wrong guess; a right PIN clears it.
+pub fn try_unlock(
+    state: &AppState,
+    attempts: &Attempts,
+    pin: &str,
+    now: DateTime<Utc>,
+) -> Result<Unlock> {
+    let _one_at_a_time = attempts.0.lock().unwrap_or_else(|p| p.into_inner());
     let Some(hash) = state.settings().pin_hash.clone() else {
         state.set_unlocked(true);
-        return Unlock::Open;
+        return Ok(Unlock::Open);
     };
-    let mut a = attempts.0.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(until) = a.1 {
-        let now = Instant::now();
+    let mut store = state.store_unchecked()?;
+    let before = store.unlock_attempts()?;
+    if let Some(until) = before.wait_until {
+        // A clock set back never makes the wait longer than the longest one.
+        let until = until.min(now + TimeDelta::seconds(MAX_WAIT_S));
         if now < until {
-            return Unlock::Wait {
-                seconds: (until - now).as_secs().max(1),
-            };
+            let left = (until - now).num_milliseconds();
+            return Ok(Unlock::Wait {
+                seconds: u64::try_from((left + 999) / 1000).unwrap_or(1).max(1),
+            });
         }
-        *a = (0, None);
     }
+    let failures = before.failures.saturating_add(1);
+    let wait = (failures >= MAX_TRIES).then(|| wait_after(failures));
+    store.set_unlock_attempts(UnlockAttempts {
+        failures,
+        wait_until: wait.map(|w| now + w),
+    })?;
     if pin::verify(pin, &hash) {
-        *a = (0, None);
+        store.set_unlock_attempts(UnlockAttempts::default())?;
+        drop(store);
         state.set_unlocked(true);
-        return Unlock::Open;
+        return Ok(Unlock::Open);
     }
-    a.0 += 1;
-    if a.0 >= MAX_TRIES {
-        a.1 = Some(Instant::now() + WAIT);
-        return Unlock::Wait {
-            seconds: WAIT.as_secs(),
-        };
-    }
-    Unlock::Wrong {
-        tries_left: MAX_TRIES - a.0,
-    }
+    Ok(match wait {
+        Some(w) => Unlock::Wait {
+            seconds: u64::try_from(w.num_seconds()).unwrap_or(1),
+        },
+        None => Unlock::Wrong {
+            tries_left: MAX_TRIES - failures,
+        },
+    })
+}
+
+/// The wait after the `failures`-th wrong PIN in a row (from the [`MAX_TRIES`]-th on).
+fn wait_after(failures: u32) -> TimeDelta {
+    let doublings = failures.saturating_sub(MAX_TRIES).min(16);
+    TimeDelta::seconds((FIRST_WAIT_S << doublings).min(MAX_WAIT_S))
 }
 
 #[tauri::command]

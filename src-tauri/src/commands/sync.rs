@@ -181,13 +181,22 @@ pub fn sync_status(state: State<'_, AppState>) -> Result<SyncView> {
 pub async fn enrol(app: AppHandle, code: String, server: Option<String>) -> Result<Enrolled> {
     blocking(move || {
         let state = app.state::<AppState>();
-        let done = state
-            .sync
-            .enrol(&code, server.as_deref(), Some(device_label()), Utc::now())?;
+        let done = enrol_unlocked(&state, &code, server.as_deref(), Utc::now())?;
         emit(&app);
         Ok(done)
     })
     .await
+}
+
+/// Enrols only when the PIN lock is open: enrolling decides where the patient's data goes.
+pub fn enrol_unlocked(
+    state: &AppState,
+    code: &str,
+    server: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Enrolled> {
+    state.require_unlocked()?;
+    state.sync.enrol(code, server, Some(device_label()), now)
 }
 
 /// "Synchroniser maintenant": one session now (after the one running, if any).

@@ -40,7 +40,11 @@ impl Server {
 
     fn start_at(addr: SocketAddr) -> Self {
         let config = ilot_server::Config::new(format!("http://{addr}"));
-        let storage = ilot_server::storage::open("sqlite::memory:").unwrap();
+        let storage = ilot_server::storage::open(
+            "sqlite::memory:",
+            &ilot_server::atrest::ServerKey::generate(),
+        )
+        .unwrap();
         let state = ilot_server::AppState::new(storage, config).unwrap();
         let runtime = Self::serve(addr, &state);
         Self {

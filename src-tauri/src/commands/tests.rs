@@ -38,6 +38,35 @@ fn onboarding(pin: &str) -> Onboarding {
     }
 }
 
+// One default in one place: without a prescription the app raises what `ilot alerts` raises
+// (`ilot_rules::assumed`: type 1, so a hyper suggests a ketone check), and says it is assumed.
+#[test]
+fn without_a_prescription_the_app_assumes_what_the_command_line_assumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = app(&dir);
+    add_entry_at(
+        &state,
+        glucose("3,00"),
+        None,
+        now() - TimeDelta::minutes(12),
+    )
+    .unwrap();
+    let home = home_at(&state, now()).unwrap();
+    assert!(home.prescription_default);
+    let kinds: Vec<_> = home.alerts.iter().map(|a| (a.kind, a.advice)).collect();
+    assert_eq!(
+        kinds,
+        [(ilot_rules::alerts::AlertKind::Hyper, "advice.hyper.ketones")]
+    );
+    let today = now().date_naive();
+    let assumed = ilot_rules::assumed::prescription_or_default(None, today).prescription;
+    let store = state.store().unwrap();
+    let (tz, _) = crate::state::tz_and_unit(&store).unwrap();
+    let (p, default) = crate::gather::prescription_or_default(&store, tz, now()).unwrap();
+    assert!(default);
+    assert_eq!(p, assumed);
+}
+
 #[test]
 fn a_low_reading_shows_the_hypo_alert_with_its_advice_and_waits_to_be_sent() {
     let dir = tempfile::tempdir().unwrap();
@@ -61,7 +90,7 @@ fn a_low_reading_shows_the_hypo_alert_with_its_advice_and_waits_to_be_sent() {
     assert!(home.prescription_default);
 
     state
-        .update_settings(|s| s.acknowledge(&alert.key))
+        .mark_alerts(ilot_store::AlertMark::Done, [alert.key.as_str()])
         .unwrap();
     assert!(
         home_at(&state, now()).unwrap().alerts.is_empty(),
@@ -79,7 +108,7 @@ fn a_very_low_reading_is_urgent_and_asks_for_a_notification_once() {
     assert_eq!(alert.advice, "advice.hypo.severe");
     assert!(alert.notify);
     state
-        .update_settings(|s| s.mark_notified(&alert.key))
+        .mark_alerts(ilot_store::AlertMark::Notified, [alert.key.as_str()])
         .unwrap();
     assert!(!home_at(&state, now()).unwrap().alerts[0].notify);
 }
@@ -110,11 +139,11 @@ fn onboarding_sets_the_pin_and_the_lock_guards_the_data() {
     assert!(matches!(home_at(&state, now()), Err(Error::Locked)));
     let attempts = Attempts::default();
     assert!(matches!(
-        try_unlock(&state, &attempts, "0000"),
+        try_unlock(&state, &attempts, "0000", now()).unwrap(),
         Unlock::Wrong { tries_left: 4 }
     ));
     assert!(matches!(
-        try_unlock(&state, &attempts, "2580"),
+        try_unlock(&state, &attempts, "2580", now()).unwrap(),
         Unlock::Open
     ));
     assert!(home_at(&state, now()).is_ok());
@@ -129,17 +158,17 @@ fn five_wrong_pins_make_the_patient_wait() {
     let attempts = Attempts::default();
     for _ in 0..4 {
         assert!(matches!(
-            try_unlock(&state, &attempts, "9999"),
+            try_unlock(&state, &attempts, "9999", now()).unwrap(),
             Unlock::Wrong { .. }
         ));
     }
     assert!(matches!(
-        try_unlock(&state, &attempts, "9999"),
+        try_unlock(&state, &attempts, "9999", now()).unwrap(),
         Unlock::Wait { seconds: 60 }
     ));
     // Even the right PIN waits.
     assert!(matches!(
-        try_unlock(&state, &attempts, "2580"),
+        try_unlock(&state, &attempts, "2580", now()).unwrap(),
         Unlock::Wait { .. }
     ));
     assert!(!state.is_unlocked());

@@ -58,7 +58,7 @@ fn a_low_fingerstick_is_followed_by_one_recheck_notification() {
     );
     // Shown once; still listed on the home screen until done.
     state
-        .update_settings(|s| s.mark_notified(&notes[0].key))
+        .mark_alerts(ilot_store::AlertMark::Notified, [notes[0].key.as_str()])
         .unwrap();
     assert!(
         pending(&state, now() + TimeDelta::minutes(16))
@@ -70,7 +70,7 @@ fn a_low_fingerstick_is_followed_by_one_recheck_notification() {
         1
     );
     state
-        .update_settings(|s| s.acknowledge(&notes[0].key))
+        .mark_alerts(ilot_store::AlertMark::Done, [notes[0].key.as_str()])
         .unwrap();
     assert!(
         due(&state, now() + TimeDelta::minutes(16))

@@ -57,6 +57,7 @@ const CODES = new Set([
   'enrol-code-typo',
   'enrol-link-bad',
   'already-enrolled',
+  'already-onboarded',
 ]);
 
 /** The domain's names for values ("insulin dose") as catalogue keys ("what.insulin-dose"). */

@@ -24,6 +24,13 @@ use crate::support::Env;
 #[case(&["import", "csv", "x.csv", "--unit", "mg"], "unknown glucose unit \"mg\"")]
 #[case(&["prescription", "set", "--type", "type1", "--monitoring", "cgm", "--start", "2026-01-01", "--end", "2027-06-01"], "a prescription lasts at most 1 year")]
 #[case(&["prescription", "set", "--type", "type1", "--monitoring", "cgm", "--start", "2026-01-01", "--no-data-hours", "0"], "the no-data alert cannot be disabled")]
+// Thresholds checked against each other, weekly data, readings a day (SPEC §2–3).
+#[case(&["prescription", "set", "--type", "type1", "--monitoring", "cgm", "--start", "2026-01-01", "--severe", "80"], "the severe-hypo threshold (80 mg/dL) must be below hypo level 1 (70 mg/dL)")]
+#[case(&["prescription", "set", "--type", "type1", "--monitoring", "cgm", "--start", "2026-01-01", "--hypo", "75"], "hypo level 1 (75 mg/dL) must not be above the target range's low bound (70 mg/dL)")]
+#[case(&["prescription", "set", "--type", "type1", "--monitoring", "cgm", "--start", "2026-01-01", "--no-data-hours", "4294967295"], "must be at most 7 days (168 hours)")]
+#[case(&["prescription", "set", "--type", "type2-insulin", "--monitoring", "capillary", "--start", "2026-01-01", "--readings-per-day", "6"], "with at most one injection a day the regulation asks for 2 to 4 readings a day")]
+#[case(&["prescription", "set", "--type", "type1", "--monitoring", "capillary", "--injections", "4", "--start", "2026-01-01", "--readings-per-day", "3"], "at least 4 readings a day")]
+#[case(&["prescription", "set", "--type", "type1", "--monitoring", "flash", "--start", "2026-01-01", "--readings-per-day", "3"], "a flash sensor must be scanned at least 4 times a day")]
 #[case(&["correct", "999", "glucose", "1", "g/L"], "no entry #999")]
 #[case(&["delete", "999"], "999")]
 fn bad_input_is_explained_and_changes_nothing(#[case] args: &[&str], #[case] message: &str) {

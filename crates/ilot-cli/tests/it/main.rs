@@ -1,9 +1,13 @@
 //! End-to-end tests of the `ilot` binary on real encrypted database files.
 
+mod admin_audit;
 mod bad_input;
 mod ble;
+mod hostile;
 mod import_kill;
 mod keys;
+mod operator_admin;
+mod server_key;
 mod support;
 mod sync;
 mod sync_kill;

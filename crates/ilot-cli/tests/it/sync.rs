@@ -25,11 +25,19 @@ pub(crate) fn free_port() -> u16 {
         .port()
 }
 
+/// The server key every test server runs with (`ILOT_SERVER_KEY`).
+pub(crate) const TEST_SERVER_KEY: &str =
+    "abababababababababababababababababababababababababababababababab";
+
 pub(crate) fn server_cmd(db: &str) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_ilot"));
     c.env_remove("ILOT_DB")
         .env_remove("ILOT_LOG")
         .args(["--db", db]);
+    // As a PostgreSQL deployment does (its nodes share one key), so that no key file lands in
+    // the data folder of whoever runs the tests, and so that a test can open the database
+    // itself ([`TEST_SERVER_KEY`]). `server_key.rs` tests where the key is found otherwise.
+    c.env("ILOT_SERVER_KEY", TEST_SERVER_KEY);
     c
 }
 
@@ -64,7 +72,7 @@ pub(crate) fn operator(db: &str, args: &[&str]) -> String {
 }
 
 /// The secret `create-operator` printed ("or type the secret: …").
-fn totp_secret(out: &str) -> ilot_server::totp::TotpSecret {
+pub(crate) fn totp_secret(out: &str) -> ilot_server::totp::TotpSecret {
     let b32 = out
         .lines()
         .find_map(|l| l.trim().strip_prefix("or type the secret: "))

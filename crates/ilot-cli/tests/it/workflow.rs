@@ -267,3 +267,65 @@ fn a_low_reading_raises_a_hypo_alert_with_its_advice() {
         "{text}"
     );
 }
+
+// SPEC §3: a hypo the patient reports with a glucose value counts like a capillary reading at
+// that time. Through the real store: the value is written, read back and judged, and the advice
+// is shown (it used to raise nothing: the store did not read the value back).
+#[test]
+fn a_reported_hypo_at_40_raises_a_hypo_alert_with_its_advice() {
+    let env = Env::new();
+    env.ok(&[
+        "prescription",
+        "set",
+        "--type",
+        "type2-insulin",
+        "--monitoring",
+        "capillary",
+        "--start",
+        "2026-01-01",
+    ]);
+    env.ok(&[
+        "log",
+        "hypo",
+        "--glucose",
+        "40",
+        "--unit",
+        "mg/dL",
+        "--at",
+        "2026-01-05 11:40",
+    ]);
+    let alerts = env.json(&["alerts", "--to", "2026-01-05 12:00", "--json"]);
+    let alerts = alerts.as_array().unwrap();
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    // 40 mg/dL is below level 2 (54), which is also the default severe threshold.
+    assert_eq!(alerts[0]["kind"], "severe-hypo");
+    assert_eq!(alerts[0]["extreme"]["MgDl"], 40.0);
+    assert_eq!(alerts[0]["advice"], "advice.hypo.severe");
+    let text = env.ok(&["alerts", "--to", "2026-01-05 12:00"]);
+    assert!(
+        text.contains("[urgent] severe-hypo 2026-01-05 11:40"),
+        "{text}"
+    );
+    assert!(text.contains("glucagon"), "{text}");
+}
+
+// One default, said plainly: without a prescription the alerts say that they need one and which
+// thresholds they assume (the app and the command line assume the same, `ilot_rules::assumed`).
+#[test]
+fn alerts_without_a_prescription_say_what_they_assume() {
+    let env = Env::new();
+    env.ok(&["log", "glucose", "300", "mg/dL", "--at", "2026-01-05 11:40"]);
+    let out = env.run(&["alerts", "--to", "2026-01-05 12:00", "--json"]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("alerts need the care team's prescription"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("type1 on a CGM"), "{stderr}");
+    assert!(stderr.contains("hyper above 250"), "{stderr}");
+    let alerts: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The assumed type 1 suggests a ketone check with a hyper.
+    assert_eq!(alerts[0]["kind"], "hyper");
+    assert_eq!(alerts[0]["advice"], "advice.hyper.ketones");
+}

@@ -8,7 +8,9 @@ use ilot_domain::{InsulinKind, Prescription};
 
 use super::{Alert, AlertKind, advice, key};
 use crate::input::{GlucosePoint, InsulinPoint};
+use crate::metrics::MIN_ACTIVE_PERCENT;
 use crate::observance::{local_instant, local_midnight};
+use crate::sampling::{cgm_interval, reading_duration};
 
 /// Days in the TBR window (SPEC §3: over 14 days).
 pub const TBR_DAYS: u64 = 14;
@@ -51,8 +53,9 @@ pub fn tbr_over_target(
         cgm.push(c);
         low.push(l);
     }
-    // At least 24 h of readings at the prescribed interval before judging 14 days.
-    let min_readings = u64::from(1440 / prescription.cgm_interval_min.max(1));
+    // The report's sufficiency (SPEC §3): CGM active ≥ 70 % of the 14 days, each reading
+    // standing for the sensor's detected interval.
+    let reading_ms = reading_duration(cgm_interval(glucose)).num_milliseconds() as f64;
 
     let mut out = Vec::new();
     let mut open: Option<Alert> = None;
@@ -63,7 +66,9 @@ pub fn tbr_over_target(
         let hi = lo + glucose[lo..].partition_point(|p| p.at < day_end);
         let (total, below) = (cgm[hi] - cgm[lo], low[hi] - low[lo]);
         let percent = 100.0 * below as f64 / total.max(1) as f64;
-        let holds = total >= min_readings && percent > policy.tbr_max_percent;
+        let window_ms = (day_end - window_start).num_milliseconds() as f64;
+        let active = 100.0 * total as f64 * reading_ms / window_ms.max(1.0);
+        let holds = active >= MIN_ACTIVE_PERCENT && percent > policy.tbr_max_percent;
         match (&mut open, holds) {
             (Some(alert), true) => {
                 alert.percent = Some(alert.percent.map_or(percent, |p| p.max(percent)));

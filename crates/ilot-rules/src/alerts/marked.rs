@@ -30,6 +30,8 @@ pub struct Run {
     pub extreme: Level,
     pub extreme_id: EntryRef,
     pub readings: Vec<EntryRef>,
+    /// Time of the last qualifying reading.
+    pub last_at: DateTime<Utc>,
 }
 
 /// Episodes of the readings for which `qualifies` holds.
@@ -76,6 +78,7 @@ pub fn runs(
                 extreme: extreme.level,
                 extreme_id: extreme.id,
                 readings: members.iter().map(|p| p.id).collect(),
+                last_at: members.last().map_or(e.start, |p| p.at),
             })
         })
         .collect()

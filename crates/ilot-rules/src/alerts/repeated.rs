@@ -1,20 +1,26 @@
-//! Repeated hypos: clusters of hypo episodes in a trailing window (SPEC §3 table, "≥ 3 level-1
-//! episodes in 7 days", gestational "≥ 2"). Only counts episodes; never reads a clock.
+//! Repeated hypos: clusters of hypo events in a trailing window (SPEC §3 table, "≥ 3 level-1
+//! episodes in 7 days", gestational "≥ 2"; a reported hypo is an event too). Only counts events;
+//! never reads a clock.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use ilot_domain::AlertPolicy;
 
-use super::marked::Run;
 use super::{Alert, AlertKind, advice, key};
+use crate::input::EntryRef;
 
-/// One alert per cluster: a cluster starts with the episode that brings the count of episode
+/// One alert per cluster: a cluster starts with the event that brings the count of event
 /// starts in `(t − days, t]` to the policy's count, and ends when that count falls below it again
 /// (the oldest starts leaving the window); only then can a new cluster, and a new alert, begin.
-pub fn repeated_hypos(policy: &AlertPolicy, hypos: &[Run], now: DateTime<Utc>) -> Vec<Alert> {
+/// `events`: each hypo event's start and the entry that stands for it (an episode's nadir, a
+/// report).
+pub fn repeated_hypos(
+    policy: &AlertPolicy,
+    events: &[(DateTime<Utc>, EntryRef)],
+    now: DateTime<Utc>,
+) -> Vec<Alert> {
     let needed = policy.repeated_hypos_count.max(1) as usize;
     let window = TimeDelta::days(i64::from(policy.repeated_hypos_days));
-    let mut starts: Vec<(DateTime<Utc>, u64)> =
-        hypos.iter().map(|r| (r.start, r.extreme_id)).collect();
+    let mut starts: Vec<(DateTime<Utc>, u64)> = events.to_vec();
     starts.sort();
 
     let mut out = Vec::new();

@@ -47,34 +47,64 @@ fn spans(eps: &[Episode]) -> Vec<(i64, Option<i64>)> {
 
 const HYPO: Direction = Direction::Below(70.0);
 
+// Each reading stands for its sampling interval (SPEC §3, iglu's episode calculation): the
+// 15 minutes are readings × interval, the same at 1-, 5- and 15-minute sensors, to open an episode
+// and to close it. `low` readings below 70 then readings back at 120 every `step` minutes.
 #[rstest]
-// 1-minute sensor: 0..=13 below spans 13 minutes, 0..=14 spans 14: no episode.
-#[case::one_min_13(run(0, 13, 1, 60.0), vec![])]
-#[case::one_min_14(run(0, 14, 1, 60.0), vec![])]
-// 0..=15 spans 15 minutes: an episode starting at 0, ended by 15 minutes back above from 16.
-#[case::one_min_15(run(0, 15, 1, 60.0), vec![(0, Some(16))])]
-// 5-minute sensor: 0, 5, 10 span 10 minutes; 0..=15 span 15.
-#[case::five_min_10(run(0, 10, 5, 60.0), vec![])]
-#[case::five_min_15(run(0, 15, 5, 60.0), vec![(0, Some(20))])]
+#[case::one_min_14_readings(1, 14, vec![])]
+#[case::one_min_15_readings(1, 15, vec![(0, Some(15))])]
+#[case::five_min_2_readings(5, 2, vec![])]
+#[case::five_min_3_readings(5, 3, vec![(0, Some(15))])]
+#[case::fifteen_min_1_reading(15, 1, vec![(0, Some(15))])]
+#[case::fifteen_min_2_readings(15, 2, vec![(0, Some(30))])]
+fn each_reading_stands_for_its_interval(
+    #[case] step: i64,
+    #[case] low: usize,
+    #[case] expected: Vec<(i64, Option<i64>)>,
+) {
+    let step_u = usize::try_from(step).unwrap();
+    let last_low = step * (low as i64 - 1);
+    let points = concat(&[
+        run(0, last_low, step_u, 60.0),
+        run(last_low + step, last_low + step + 120, step_u, 120.0),
+    ]);
+    assert_eq!(spans(&episodes(&points, HYPO)), expected);
+}
+
+// The recovery counts the same way: back in range for `back` readings, then low again.
+#[rstest]
+#[case::one_min_14_back(1, 14, 1)]
+#[case::one_min_15_back(1, 15, 2)]
+#[case::five_min_2_back(5, 2, 1)]
+#[case::five_min_3_back(5, 3, 2)]
+#[case::fifteen_min_1_back(15, 1, 2)]
+fn the_recovery_counts_readings_times_interval(
+    #[case] step: i64,
+    #[case] back: usize,
+    #[case] episodes_expected: usize,
+) {
+    let step_u = usize::try_from(step).unwrap();
+    let low_len = 15 / step; // readings for 15 minutes
+    let mut t0 = 0;
+    let mut parts = Vec::new();
+    for (v, n) in [
+        (60.0, low_len),
+        (120.0, back as i64),
+        (60.0, low_len),
+        (120.0, 30 / step + 2),
+    ] {
+        parts.push(run(t0, t0 + step * (n - 1), step_u, v));
+        t0 += step * n;
+    }
+    assert_eq!(episodes(&concat(&parts), HYPO).len(), episodes_expected);
+}
+
+#[rstest]
 // The threshold is strict: exactly 70 is not below 70.
 #[case::at_threshold(run(0, 30, 5, 70.0), vec![])]
 #[case::just_below(run(0, 30, 5, 69.9), vec![(0, Some(35))])]
-fn run_length_decides(#[case] low: Vec<GlucosePoint>, #[case] expected: Vec<(i64, Option<i64>)>) {
-    let last = low.last().map_or(0, |p| (p.at - t(0)).num_minutes());
-    let step = if low.len() > 1 {
-        (low[1].at - low[0].at).num_minutes()
-    } else {
-        5
-    };
-    let points = concat(&[
-        low,
-        run(
-            last + step,
-            last + step + 60,
-            usize::try_from(step).unwrap(),
-            120.0,
-        ),
-    ]);
+fn threshold_is_strict(#[case] low: Vec<GlucosePoint>, #[case] expected: Vec<(i64, Option<i64>)>) {
+    let points = concat(&[low, run(35, 95, 5, 120.0)]);
     assert_eq!(spans(&episodes(&points, HYPO)), expected);
 }
 
@@ -82,50 +112,63 @@ fn run_length_decides(#[case] low: Vec<GlucosePoint>, #[case] expected: Vec<(i64
 fn recovery_shorter_than_15_minutes_keeps_the_episode_open() {
     let points = concat(&[
         run(0, 20, 5, 60.0),
-        run(25, 35, 5, 90.0), // 10 minutes above
-        run(40, 45, 5, 65.0),
-        run(50, 100, 5, 90.0),
+        run(25, 30, 5, 90.0), // 2 readings: 10 minutes above
+        run(35, 40, 5, 65.0),
+        run(45, 100, 5, 90.0),
     ]);
     let eps = episodes(&points, HYPO);
-    assert_eq!(spans(&eps), vec![(0, Some(50))]);
+    assert_eq!(spans(&eps), vec![(0, Some(45))]);
     // Only qualifying readings are behind the episode.
-    assert_eq!(eps[0].readings, vec![0, 5, 10, 15, 20, 40, 45]);
+    assert_eq!(eps[0].readings, vec![0, 5, 10, 15, 20, 35, 40]);
     assert!(eps[0].cgm);
 }
 
 #[test]
 fn recovery_of_exactly_15_minutes_closes_it() {
-    // Above at 25, 30, 35, 40 spans 15 minutes: closed at 25; the low from 45 is a new run.
+    // Above at 25, 30, 35: 3 readings of 5 minutes: closed at 25; the low from 40 is a new run.
     let points = concat(&[
         run(0, 20, 5, 60.0),
-        run(25, 40, 5, 90.0),
-        run(45, 60, 5, 60.0),
+        run(25, 35, 5, 90.0),
+        run(40, 55, 5, 60.0),
     ]);
     assert_eq!(
         spans(&episodes(&points, HYPO)),
-        vec![(0, Some(25)), (45, None)]
+        vec![(0, Some(25)), (40, None)]
     );
 }
 
 #[rstest]
 #[case::still_below_at_last_reading(concat(&[run(0, 30, 5, 60.0)]))]
-#[case::recovery_unfinished(concat(&[run(0, 30, 5, 60.0), run(35, 45, 5, 100.0)]))]
+#[case::recovery_unfinished(concat(&[run(0, 30, 5, 60.0), run(35, 40, 5, 100.0)]))]
 fn ongoing_episode_has_no_end(#[case] points: Vec<GlucosePoint>) {
     assert_eq!(spans(&episodes(&points, HYPO)), vec![(0, None)]);
 }
 
+/// An hour of 5-minute readings in range before minute 0, so the detected interval is 5 minutes.
+fn before() -> Vec<GlucosePoint> {
+    run(0, 55, 5, 110.0)
+        .into_iter()
+        .map(|mut p| {
+            p.at -= TimeDelta::minutes(60);
+            p.id += 50_000;
+            p
+        })
+        .collect()
+}
+
 #[rstest]
-// 0 and 30 below, 30 minutes apart: the gap is tolerated, the run spans 30 minutes.
+// 0 and 30 below, 30 minutes apart: the gap is tolerated, the run lasts 30 + 5 minutes.
 #[case::gap_30_tolerated(vec![cgm(0, 60.0), cgm(30, 60.0), cgm(35, 100.0)], vec![(0, None)])]
-// 31 minutes apart: the run restarts at 31 and spans 0 minutes.
+// 31 minutes apart: the run restarts at 31 and lasts 5 minutes.
 #[case::gap_31_interrupts(vec![cgm(0, 60.0), cgm(31, 60.0), cgm(36, 100.0)], vec![])]
-// 0, 5, 10 then 50, 55: neither side spans 15 minutes.
-#[case::gap_splits_run(concat(&[run(0, 10, 5, 60.0), run(50, 55, 5, 60.0)]), vec![])]
+// 0, 5 then 50, 55: neither side lasts 15 minutes.
+#[case::gap_splits_run(concat(&[run(0, 5, 5, 60.0), run(50, 55, 5, 60.0)]), vec![])]
 // An open episode is closed at the last reading before the gap; a new one starts after it.
 #[case::gap_closes_open(concat(&[run(0, 20, 5, 60.0), run(60, 80, 5, 60.0)]), vec![(0, Some(20)), (60, None)])]
 // ... or at the first reading of an unfinished recovery.
 #[case::gap_during_recovery(concat(&[run(0, 20, 5, 60.0), run(25, 30, 5, 90.0), run(90, 95, 5, 90.0)]), vec![(0, Some(25))])]
 fn gaps(#[case] points: Vec<GlucosePoint>, #[case] expected: Vec<(i64, Option<i64>)>) {
+    let points = concat(&[before(), points]);
     assert_eq!(spans(&episodes(&points, HYPO)), expected);
 }
 

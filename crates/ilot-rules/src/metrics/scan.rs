@@ -1,12 +1,14 @@
 //! The single pass over a window's readings behind [`super::metrics`]: range counts, shifted sums
 //! for mean and SD, CGM spacings, days covered and hypo episodes all at once. On 90 days of
-//! 1-minute data a pass costs about as much as the arithmetic, so there is one.
+//! 1-minute data a pass costs about as much as the arithmetic, so there is one, and a second
+//! one for the episodes, which need the sensor's interval that the first pass measures.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::episodes::{Direction, Tracker};
 use crate::input::{GlucosePoint, Level};
 use crate::metrics::clock::Micros;
+use crate::sampling::{median_us, reading_duration};
 
 const DAY_US: i64 = 86_400_000_000;
 
@@ -52,8 +54,6 @@ impl Scan {
         let mut last_day = None;
         let mut prev_cgm: Option<i64> = None;
         let mut prev = i64::MIN;
-        let mut level1 = Tracker::new(Direction::Below(70.0));
-        let mut level2 = Tracker::new(Direction::Below(54.0));
 
         for p in pts {
             let us = clock.of(&p.at);
@@ -81,6 +81,16 @@ impl Scan {
                 s.days_covered += 1;
                 last_day = Some(day);
             }
+        }
+        // Episodes need the sensor's interval (each reading stands for it), known only once the
+        // spacings are all seen: a second pass, on a copy of the spacings (the median reorders).
+        let interval = median_us(&mut s.cgm_spacings.clone()).map(TimeDelta::microseconds);
+        let reading = reading_duration(interval);
+        let mut level1 = Tracker::new(Direction::Below(70.0), reading);
+        let mut level2 = Tracker::new(Direction::Below(54.0), reading);
+        let mut clock = Micros::new();
+        for p in pts {
+            let us = clock.of(&p.at);
             level1.feed(p, us);
             level2.feed(p, us);
         }

@@ -10,6 +10,8 @@ use ilot_rules::{Data, GlucosePoint, HypoReport, InsulinPoint, Level};
 use rstest::rstest;
 
 mod days;
+mod reported;
+mod sensors;
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -113,11 +115,17 @@ impl Diary {
     }
 
     fn report(&mut self, at: &str, needed_help: bool) -> &mut Self {
+        self.report_with(at, needed_help, None)
+    }
+
+    /// A reported hypo with the glucose the patient measured.
+    fn report_with(&mut self, at: &str, needed_help: bool, glucose: Option<Level>) -> &mut Self {
         let id = self.id();
         self.reports.push(HypoReport {
             id,
             at: paris(at),
             needed_help,
+            glucose,
         });
         self
     }
@@ -235,12 +243,14 @@ fn gestational_hypo_thresholds_differ_by_reading_kind(
 }
 
 // One alert per episode: a two-hour CGM low is one alert; a low shorter than 15 minutes is none.
+// Each reading stands for its sampling interval (SPEC §3).
 #[rstest]
 #[case(5, 24, 1)] // 2 hours at 5-minute readings
-#[case(5, 4, 1)] // 0, 5, 10, 15 min: 15 minutes
-#[case(5, 3, 0)] // 0, 5, 10 min
-#[case(1, 16, 1)] // 0..15 min
-#[case(1, 15, 0)] // 0..14 min: 14 minutes low
+#[case(5, 3, 1)] // 3 readings × 5 minutes: 15 minutes
+#[case(5, 2, 0)] // 10 minutes
+#[case(1, 15, 1)] // 15 readings × 1 minute
+#[case(1, 14, 0)] // 14 minutes low
+#[case(15, 1, 1)] // one 15-minute reading
 fn a_cgm_hypo_is_one_alert_from_15_minutes(
     #[case] every: i64,
     #[case] low_readings: usize,
@@ -249,7 +259,7 @@ fn a_cgm_hypo_is_one_alert_from_15_minutes(
     let values = [
         repeat(120.0, 6),
         repeat(60.0, low_readings),
-        repeat(120.0, 40 / every as usize),
+        repeat(120.0, (40 / every as usize).max(3)),
     ]
     .concat();
     let mut diary = Diary::default();
@@ -266,11 +276,12 @@ fn a_cgm_hypo_is_one_alert_from_15_minutes(
     }
 }
 
-// Back in range for 10 minutes only: still the same episode. For 15 minutes: a new episode.
+// Back in range for 10 minutes only: still the same episode. For 15 minutes (3 readings of 5
+// minutes): a new episode.
 #[rstest]
+#[case(1, 1)]
 #[case(2, 1)]
-#[case(3, 1)]
-#[case(4, 2)]
+#[case(3, 2)]
 fn a_new_alert_needs_a_new_episode(#[case] in_range_readings: usize, #[case] expected: usize) {
     let values = [
         repeat(60.0, 6),
@@ -291,14 +302,14 @@ fn an_episode_keeps_its_key_while_it_deepens() {
     let mut diary = Diary::default();
     diary.cgm("2026-03-10 02:00", 5, &[65.0, 64.0, 62.0, 60.0, 58.0]);
     let early = diary.eval(&t1_cgm(), "2026-03-10 02:21");
-    diary.cgm("2026-03-10 02:25", 5, &[52.0, 50.0, 55.0]);
-    let later = diary.eval(&t1_cgm(), "2026-03-10 02:36");
+    diary.cgm("2026-03-10 02:25", 5, &[52.0, 50.0, 53.0, 55.0]);
+    let later = diary.eval(&t1_cgm(), "2026-03-10 02:41");
     assert_eq!(kinds(&early), [AlertKind::HypoL1]);
     assert_eq!(kinds(&later), [AlertKind::SevereHypo]);
     assert_eq!(early[0].key, later[0].key);
     assert_eq!((early[0].ended_at, later[0].ended_at), (None, None));
     assert_eq!(later[0].extreme, Some(Level::MgDl(50.0)));
-    assert_eq!(diary.eval(&t1_cgm(), "2026-03-10 02:36"), later);
+    assert_eq!(diary.eval(&t1_cgm(), "2026-03-10 02:41"), later);
 }
 
 // Level 3: the patient reports that someone had to help — severe, whatever the readings.
@@ -421,18 +432,21 @@ fn out_of_target_readings(
     }
 }
 
-// No storm: three hours above 180 with an hour above 250 inside is one hyper alert; two hours
-// at 200 is one out-of-target alert, not one per reading.
+// No storm: two hours at 200 is one out-of-target alert, not one per reading; a low whose every
+// reading is in the hypo episode is the hypo alert only. But an out-of-target episode that lasts
+// beyond the hyper episode inside it is raised too (info): two hours at 200 then 20 minutes at
+// 260 are two hours out of target *and* a hyper, not only the hyper.
 #[rstest]
-#[case(vec![repeat(200.0, 12), repeat(280.0, 12), repeat(200.0, 12)], AlertKind::Hyper)]
-#[case(vec![repeat(200.0, 24)], AlertKind::OutOfTarget)]
-#[case(vec![repeat(65.0, 6), repeat(50.0, 6), repeat(65.0, 6)], AlertKind::SevereHypo)]
-fn overlapping_rules_raise_one_alert(#[case] parts: Vec<Vec<f64>>, #[case] kind: AlertKind) {
+#[case::hour_out_of_target_around_an_hour_high(vec![repeat(200.0, 12), repeat(280.0, 12), repeat(200.0, 12)], vec![AlertKind::OutOfTarget, AlertKind::Hyper])]
+#[case::two_hours_at_200_then_20_minutes_at_260(vec![repeat(200.0, 24), repeat(260.0, 4)], vec![AlertKind::OutOfTarget, AlertKind::Hyper])]
+#[case::only_out_of_target(vec![repeat(200.0, 24)], vec![AlertKind::OutOfTarget])]
+#[case::low_fully_in_the_hypo(vec![repeat(65.0, 6), repeat(50.0, 6), repeat(65.0, 6)], vec![AlertKind::SevereHypo])]
+fn overlapping_rules(#[case] parts: Vec<Vec<f64>>, #[case] expected: Vec<AlertKind>) {
     let values = [parts.concat(), repeat(120.0, 6)].concat();
     let mut diary = Diary::default();
     diary.cgm("2026-03-10 13:00", 5, &values);
     let alerts = diary.eval(&t1_cgm(), "2026-03-10 20:00");
-    assert_eq!(kinds(&alerts), [kind]);
+    assert_eq!(kinds(&alerts), expected, "{alerts:#?}");
 }
 
 /// One capillary level-1 hypo (55 mg/dL, re-checked at 100 after 15 minutes) at 07:00 on each

@@ -288,6 +288,33 @@ fn cgm_half_is_half(#[case] cgm: u32, #[case] capillary: u32, #[case] status: Pe
     assert_eq!(o.periods[0].status, status);
 }
 
+// Expected CGM data is 70 % of the sensor time in readings of the sensor's own interval (SPEC
+// §2): a 15-minute history worn all the time is sufficient (it scored 0.48 "insufficient" when
+// every CGM was held to 201.6 readings a day), a 1-minute sensor worn 30 % of the time is not.
+#[rstest]
+#[case::fifteen_min_full_wear(15, 100, PeriodStatus::Complete, 0.7 * 1440.0 / 15.0)]
+#[case::fifteen_min_30_percent(15, 30, PeriodStatus::Insufficient, 0.7 * 1440.0 / 15.0)]
+#[case::five_min_full_wear(5, 100, PeriodStatus::Complete, 0.7 * 1440.0 / 5.0)]
+#[case::one_min_30_percent(1, 30, PeriodStatus::Insufficient, 0.7 * 1440.0)]
+fn cgm_expectation_follows_the_sensor_interval(
+    #[case] every: i64,
+    #[case] wear_percent: i64,
+    #[case] status: PeriodStatus,
+    #[case] per_day: f64,
+) {
+    let p = Prescription::new(DiabetesType::Type1, Monitoring::Cgm, 4, d("2026-01-10"));
+    let mut diary = Diary::default();
+    let start = paris("2026-01-10 00:00");
+    let worn_minutes = 30 * 1440 * wear_percent / 100;
+    for k in 0..worn_minutes / every {
+        diary.reading(start + chrono::Duration::minutes(every * k), true);
+    }
+    diary.days("2026-01-10", 30, 0, 4);
+    let o = diary.observe(&p, &profile(), paris("2026-02-09 00:00"));
+    assert_eq!(o.periods[0].expected, 30.0 * (per_day + 4.0));
+    assert_eq!(o.periods[0].status, status, "{:#?}", o.periods[0]);
+}
+
 // Death on 18 February 2026, day 10 of period 2 (9 Feb – 10 Mar): period 2 is due in full even
 // with no data in it, and nothing follows — unless period 1 already made it not billable.
 #[rstest]

@@ -22,21 +22,27 @@ pub(crate) use postgres::postgres_message;
 pub use postgres::{PostgresStorage, redact_url};
 pub use sqlite::SqliteStorage;
 
+pub use crate::atrest::ServerKey;
 use crate::error::{Result, ServerError};
 pub use crate::totp::TotpSecret;
 
 /// Opens the storage named by `url`: `sqlite:PATH`, `sqlite://PATH`, `sqlite::memory:`, or
-/// `postgres://user[:password]@host[:port]/db` (also `postgresql://`).
-pub fn open(url: &str) -> Result<Box<dyn Storage>> {
+/// `postgres://user[:password]@host[:port]/db` (also `postgresql://`), whose secrets are
+/// sealed with `key` (kept outside the database: `crate::atrest`). A key that is not the
+/// database's is refused before anything is read or written.
+pub fn open(url: &str, key: &ServerKey) -> Result<Box<dyn Storage>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Ok(Box::new(PostgresStorage::open(url)?));
+        return Ok(Box::new(PostgresStorage::open(url, key)?));
     }
     if let Some(rest) = url.strip_prefix("sqlite:") {
         let path = rest.strip_prefix("//").unwrap_or(rest);
         if path == ":memory:" {
-            return Ok(Box::new(SqliteStorage::open_in_memory()?));
+            return Ok(Box::new(SqliteStorage::open_in_memory(key)?));
         }
-        return Ok(Box::new(SqliteStorage::open(std::path::Path::new(path))?));
+        return Ok(Box::new(SqliteStorage::open(
+            std::path::Path::new(path),
+            key,
+        )?));
     }
     Err(ServerError::UnsupportedDatabase(redact_url(url)))
 }
@@ -95,6 +101,27 @@ pub struct DeviceRow {
     pub last_batch_seq: Option<u64>,
 }
 
+/// A device as the care team sees it, revoked ones included (never its key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeviceInfo {
+    pub id: DeviceId,
+    pub patient_id: PatientId,
+    /// What the app said it runs on ("Android phone"); no hardware identifier.
+    pub label: Option<String>,
+    pub enrolled_at: DateTime<Utc>,
+    /// When a batch of this device was last stored.
+    pub last_push_at: Option<DateTime<Utc>>,
+    /// Set once: from then on its pushes and pulls are refused.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// An operator's account state, disabled ones included (for administration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OperatorState {
+    pub id: i64,
+    pub disabled_at: Option<DateTime<Utc>>,
+}
+
 /// Why a code could not be redeemed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CodeRefusal {
@@ -125,6 +152,8 @@ pub enum IngestOutcome {
     },
     /// Consent is withdrawn: nothing was stored.
     ConsentWithdrawn,
+    /// The device was revoked (or is not this patient's): nothing was stored.
+    DeviceRevoked,
 }
 
 /// One batch to store, already opened and validated.
@@ -179,14 +208,34 @@ pub enum FeedItem {
     AlertAck(ilot_wire::AlertAck),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuditRow {
     pub id: i64,
-    pub operator_id: i64,
+    /// `None` when nobody was logged in: a failed login under an unknown name, a device's
+    /// enrolment.
+    pub operator_id: Option<i64>,
     pub action: String,
     pub patient_id: Option<PatientId>,
     pub at: DateTime<Utc>,
+    /// Who asked: the client's address (`… via <proxy>` behind a trusted proxy), or `cli:<user>`
+    /// for the `ilot operator` commands. `None` for records written before migration V3.
+    pub client: Option<String>,
+    /// What else the record needs to be useful: the patients a list returned, why a login failed.
+    pub detail: Option<serde_json::Value>,
 }
+
+/// One record to add to the audit log (see [`crate::audit`] for the helpers handlers use).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEvent {
+    pub operator_id: Option<i64>,
+    pub action: String,
+    pub patient_id: Option<PatientId>,
+    pub client: Option<String>,
+    pub detail: Option<serde_json::Value>,
+    pub at: DateTime<Utc>,
+}
+
+pub use crate::ratelimit::RateKey;
 
 /// Every backend implements this; `tests/it/conformance.rs` runs the same checks on each.
 pub trait Storage: Send + Sync + 'static {
@@ -201,17 +250,26 @@ pub trait Storage: Send + Sync + 'static {
         password_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<i64>;
+    /// The operator who may log in under this name: a disabled one is `None`, like a
+    /// missing one.
     fn operator_by_username(&self, username: &str) -> Result<Option<Operator>>;
+    /// A new session, last used `now`, ending at `expires_at` at the latest.
     fn create_session(
         &self,
         token_hash: &[u8; 32],
         operator_id: i64,
+        now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<()>;
-    fn session(&self, token_hash: &[u8; 32], now: DateTime<Utc>) -> Result<Option<Operator>>;
-    /// Ends a session now (console logout): its token is refused from then on. `false` when
-    /// no such session existed.
-    fn revoke_session(&self, token_hash: &[u8; 32]) -> Result<bool>;
+    /// The session's operator when the session is not expired, was last used after
+    /// `idle_since` and its operator is not disabled; records `now` as its last use. One
+    /// statement, so two nodes cannot revive an idle session.
+    fn session(
+        &self,
+        token_hash: &[u8; 32],
+        now: DateTime<Utc>,
+        idle_since: DateTime<Utc>,
+    ) -> Result<Option<Operator>>;
 
     /// Creates the patient with prescription version 1 (which is also the first pull item).
     fn create_patient(
@@ -238,6 +296,7 @@ pub trait Storage: Send + Sync + 'static {
         device: &DeviceRow,
         now: DateTime<Utc>,
     ) -> Result<std::result::Result<PatientId, CodeRefusal>>;
+    /// The device when it is enrolled and not revoked.
     fn device(&self, id: DeviceId) -> Result<Option<DeviceRow>>;
 
     /// Stores a batch in one transaction: the batch record (for replays), the new entry
@@ -296,14 +355,37 @@ pub trait Storage: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<Option<AlertRow>>;
 
+    /// A record of an operator's act, without client address or detail (see [`AuditEvent`]).
     fn audit(
         &self,
         operator_id: i64,
         action: &str,
         patient: Option<PatientId>,
         now: DateTime<Utc>,
-    ) -> Result<()>;
+    ) -> Result<()> {
+        self.record_audit(&AuditEvent {
+            operator_id: Some(operator_id),
+            action: action.to_string(),
+            patient_id: patient,
+            client: None,
+            detail: None,
+            at: now,
+        })
+    }
     fn audit_log(&self, limit: u32) -> Result<Vec<AuditRow>>;
+
+    // Failed-attempt counters shared by the nodes, and the audit record with client address
+    // and detail (migration V3).
+
+    /// Counts one attempt against every key in one transaction, unless one of them already
+    /// used up its attempts in its window: then nothing is counted and the answer is
+    /// `Some(seconds to wait)`. Closed windows are deleted first.
+    fn count_attempt(&self, keys: &[RateKey], now: DateTime<Utc>) -> Result<Option<u64>>;
+    /// Takes back one attempt of each key's open window (never below zero).
+    fn forgive_attempt(&self, keys: &[RateKey], now: DateTime<Utc>) -> Result<()>;
+    /// How many counter windows are stored (closed ones are deleted by the next count).
+    fn rate_windows(&self) -> Result<u64>;
+    fn record_audit(&self, event: &AuditEvent) -> Result<()>;
 
     // Care teams and the operators' second factor (migration V2). An operator sees only the
     // patients of its team; a patient or operator without a team is seen by, and sees, nobody.
@@ -325,6 +407,27 @@ pub trait Storage: Send + Sync + 'static {
     /// Records `step` as used when it is after the last accepted one, atomically; `false`
     /// when it is not (a replayed or older code).
     fn accept_totp_step(&self, operator_id: i64, step: u64) -> Result<bool>;
+
+    // Ending sessions and devices (migration V4), in each backend's `revocation.rs`.
+
+    /// Ends one session (logout); `false` when it did not exist.
+    fn end_session(&self, token_hash: &[u8; 32]) -> Result<bool>;
+    /// Ends every session of the operator; how many there were.
+    fn end_operator_sessions(&self, operator_id: i64) -> Result<u64>;
+    /// The operator's id and whether it is disabled, by user name.
+    fn operator_state(&self, username: &str) -> Result<Option<OperatorState>>;
+    /// Disables the operator (`Some(now)`) and ends its sessions in the same transaction, or
+    /// enables it again (`None`).
+    fn set_operator_disabled(&self, operator_id: i64, at: Option<DateTime<Utc>>) -> Result<()>;
+    /// Replaces the password hash and ends every session of the operator, in one transaction.
+    fn set_password_hash(&self, operator_id: i64, password_hash: &str) -> Result<()>;
+    /// The patient's devices in enrolment order, revoked ones included.
+    fn patient_devices(&self, patient: PatientId) -> Result<Vec<DeviceInfo>>;
+    fn device_info(&self, id: DeviceId) -> Result<Option<DeviceInfo>>;
+    /// Revokes the device (the first revocation time is kept); `None` when it does not exist.
+    fn revoke_device(&self, id: DeviceId, now: DateTime<Utc>) -> Result<Option<DeviceInfo>>;
+    /// Makes every unused, unexpired code of the patient expire now; how many.
+    fn cancel_enrolment_codes(&self, patient: PatientId, now: DateTime<Utc>) -> Result<u64>;
 }
 
 /// The care-team and second-factor methods of [`Storage`], forwarded to each backend's
@@ -367,3 +470,65 @@ macro_rules! security_delegates {
     };
 }
 pub(crate) use security_delegates;
+
+/// The V3 methods of [`Storage`] (counters, audit records), forwarded to each backend's `lim_*`
+/// methods (in its `limits.rs`).
+macro_rules! limits_delegates {
+    () => {
+        fn count_attempt(
+            &self,
+            keys: &[super::RateKey],
+            now: DateTime<Utc>,
+        ) -> Result<Option<u64>> {
+            self.lim_count_attempt(keys, now)
+        }
+        fn forgive_attempt(&self, keys: &[super::RateKey], now: DateTime<Utc>) -> Result<()> {
+            self.lim_forgive_attempt(keys, now)
+        }
+        fn rate_windows(&self) -> Result<u64> {
+            self.lim_rate_windows()
+        }
+        fn record_audit(&self, event: &super::AuditEvent) -> Result<()> {
+            self.lim_record_audit(event)
+        }
+    };
+}
+pub(crate) use limits_delegates;
+/// The revocation methods of [`Storage`], forwarded to each backend's `rev_*` methods (in its
+/// `revocation.rs`).
+macro_rules! revocation_delegates {
+    () => {
+        fn end_session(&self, token_hash: &[u8; 32]) -> Result<bool> {
+            self.rev_end_session(token_hash)
+        }
+        fn end_operator_sessions(&self, operator_id: i64) -> Result<u64> {
+            self.rev_end_operator_sessions(operator_id)
+        }
+        fn operator_state(&self, username: &str) -> Result<Option<super::OperatorState>> {
+            self.rev_operator_state(username)
+        }
+        fn set_operator_disabled(&self, operator_id: i64, at: Option<DateTime<Utc>>) -> Result<()> {
+            self.rev_set_operator_disabled(operator_id, at)
+        }
+        fn set_password_hash(&self, operator_id: i64, password_hash: &str) -> Result<()> {
+            self.rev_set_password_hash(operator_id, password_hash)
+        }
+        fn patient_devices(&self, patient: PatientId) -> Result<Vec<super::DeviceInfo>> {
+            self.rev_patient_devices(patient)
+        }
+        fn device_info(&self, id: DeviceId) -> Result<Option<super::DeviceInfo>> {
+            self.rev_device_info(id)
+        }
+        fn revoke_device(
+            &self,
+            id: DeviceId,
+            now: DateTime<Utc>,
+        ) -> Result<Option<super::DeviceInfo>> {
+            self.rev_revoke_device(id, now)
+        }
+        fn cancel_enrolment_codes(&self, patient: PatientId, now: DateTime<Utc>) -> Result<u64> {
+            self.rev_cancel_enrolment_codes(patient, now)
+        }
+    };
+}
+pub(crate) use revocation_delegates;

@@ -7,10 +7,14 @@
 //!
 //! The answers are the SQLite backend's, to the millisecond (`tests/it/conformance.rs`).
 
+mod atrest;
 mod connect;
 mod ingest;
+mod limits;
+mod revocation;
 mod rows;
 mod security;
+mod tls;
 
 use chrono::{DateTime, Utc};
 use ilot_domain::{Entry, Prescription};
@@ -19,7 +23,6 @@ use ilot_wire::{
     Appointment, CareRole, CareTeamMember, DeviceId, Message, PatientId, PrescriptionUpdate,
     ServerSecret,
 };
-use zeroize::Zeroizing;
 
 pub(crate) use connect::message as postgres_message;
 pub use connect::redact_url;
@@ -28,12 +31,14 @@ use super::{
     AlertRow, AuditRow, CodeRefusal, DeviceRow, FeedItem, IngestBatch, IngestOutcome, NewPatient,
     Operator, PatientRow, ServerEntry, Storage, StoredAck, TotpSecret,
 };
+use crate::atrest::{Sealed, ServerKey, open_server_secret};
 use crate::error::{Result, ServerError};
 use rows::*;
 
 pub struct PostgresStorage {
     // Always Some until drop.
     pool: Option<connect::Pool>,
+    key: ServerKey,
 }
 
 impl Drop for PostgresStorage {
@@ -59,21 +64,17 @@ impl std::fmt::Debug for PostgresStorage {
 }
 
 impl PostgresStorage {
-    /// Connects (`postgres://user[:password]@host[:port]/db`), applies missing migrations and
-    /// opens the pool. Errors name the URL without its password.
-    pub fn open(url: &str) -> Result<Self> {
+    /// Connects (`postgres://user[:password]@host[:port]/db[?sslmode=…&sslrootcert=…]`, TLS
+    /// as `tls.rs` decides), applies missing migrations, checks the server key and opens the
+    /// pool. Errors name the URL without its password.
+    pub fn open(url: &str, key: &ServerKey) -> Result<Self> {
         Ok(Self {
-            pool: Some(connect::open(url)?),
+            pool: Some(connect::open(url, key)?),
+            key: key.clone(),
         })
     }
 
-    fn client(
-        &self,
-    ) -> Result<
-        r2d2::PooledConnection<
-            r2d2_postgres::PostgresConnectionManager<r2d2_postgres::postgres::NoTls>,
-        >,
-    > {
+    fn client(&self) -> Result<r2d2::PooledConnection<connect::Manager>> {
         let pool = self
             .pool
             .as_ref()
@@ -88,17 +89,20 @@ fn b(id: &impl AsRef<[u8]>) -> &[u8] {
 
 impl Storage for PostgresStorage {
     fn server_secret(&self, fresh: ServerSecret) -> Result<ServerSecret> {
+        let sealed = self
+            .key
+            .seal(Sealed::ServerSecret, fresh.to_bytes().as_slice())?;
         let mut c = self.client()?;
         let mut tx = c.transaction()?;
         tx.execute(
             "INSERT INTO server_key (id, secret) VALUES (1, $1) ON CONFLICT DO NOTHING",
-            &[&fresh.to_bytes().as_slice()],
+            &[&sealed],
         )?;
         let row = tx.query_one("SELECT secret FROM server_key WHERE id = 1", &[])?;
         let bytes: &[u8] = row.get(0);
-        let arr: [u8; 32] = bytes.try_into().map_err(|_| bad("server key", "length"))?;
+        let secret = open_server_secret(&self.key, bytes)?;
         tx.commit()?;
-        Ok(ServerSecret::from_bytes(Zeroizing::new(arr)))
+        Ok(secret)
     }
 
     fn create_operator(
@@ -127,7 +131,10 @@ impl Storage for PostgresStorage {
     fn operator_by_username(&self, username: &str) -> Result<Option<Operator>> {
         let mut c = self.client()?;
         let row = c.query_opt(
-            &format!("SELECT {OPERATOR_COLUMNS} FROM operators o WHERE o.username = $1"),
+            &format!(
+                "SELECT {OPERATOR_COLUMNS} FROM operators o
+                 WHERE o.username = $1 AND o.disabled_at IS NULL"
+            ),
             &[&username],
         )?;
         row.as_ref().map(operator_row).transpose()
@@ -137,32 +144,48 @@ impl Storage for PostgresStorage {
         &self,
         token_hash: &[u8; 32],
         operator_id: i64,
+        now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<()> {
-        self.client()?.execute(
-            "INSERT INTO sessions (token_hash, operator_id, expires_at) VALUES ($1, $2, $3)",
-            &[&token_hash.as_slice(), &operator_id, &ts(expires_at)],
+        let mut c = self.client()?;
+        let mut tx = c.transaction()?;
+        // Ended sessions are forgotten as new ones begin.
+        tx.execute("DELETE FROM sessions WHERE expires_at <= $1", &[&ts(now)])?;
+        tx.execute(
+            "INSERT INTO sessions (token_hash, operator_id, expires_at, last_seen_at) VALUES ($1, $2, $3, $4)",
+            &[&token_hash.as_slice(), &operator_id, &ts(expires_at), &ts(now)],
         )?;
+        tx.commit()?;
         Ok(())
     }
 
-    fn session(&self, token_hash: &[u8; 32], now: DateTime<Utc>) -> Result<Option<Operator>> {
-        let row = self.client()?.query_opt(
+    fn session(
+        &self,
+        token_hash: &[u8; 32],
+        now: DateTime<Utc>,
+        idle_since: DateTime<Utc>,
+    ) -> Result<Option<Operator>> {
+        let mut c = self.client()?;
+        let mut tx = c.transaction()?;
+        // One statement: the row lock makes a concurrent logout or disable win or wait.
+        let row = tx.query_opt(
             &format!(
-                "SELECT {OPERATOR_COLUMNS} FROM sessions s JOIN operators o ON o.id = s.operator_id
-                 WHERE s.token_hash = $1 AND s.expires_at > $2"
+                "UPDATE sessions s SET last_seen_at = $2 FROM operators o
+                 WHERE s.token_hash = $1 AND o.id = s.operator_id AND s.expires_at > $2
+                   AND s.last_seen_at > $3 AND o.disabled_at IS NULL
+                 RETURNING {OPERATOR_COLUMNS}"
             ),
-            &[&token_hash.as_slice(), &ts(now)],
+            &[&token_hash.as_slice(), &ts(now), &ts(idle_since)],
         )?;
+        if row.is_none() {
+            // Idle, expired or its operator disabled: ended for good.
+            tx.execute(
+                "DELETE FROM sessions WHERE token_hash = $1",
+                &[&token_hash.as_slice()],
+            )?;
+        }
+        tx.commit()?;
         row.as_ref().map(operator_row).transpose()
-    }
-
-    fn revoke_session(&self, token_hash: &[u8; 32]) -> Result<bool> {
-        let n = self.client()?.execute(
-            "DELETE FROM sessions WHERE token_hash = $1",
-            &[&token_hash.as_slice()],
-        )?;
-        Ok(n > 0)
     }
 
     fn create_patient(
@@ -212,7 +235,11 @@ impl Storage for PostgresStorage {
     ) -> Result<()> {
         self.client()?.execute(
             "INSERT INTO enrolment_codes (code, patient_id, expires_at) VALUES ($1, $2, $3)",
-            &[&code, &b(patient.as_bytes()), &ts(expires_at)],
+            &[
+                &self.key.code_hash(code),
+                &b(patient.as_bytes()),
+                &ts(expires_at),
+            ],
         )?;
         Ok(())
     }
@@ -223,6 +250,8 @@ impl Storage for PostgresStorage {
         device: &DeviceRow,
         now: DateTime<Utc>,
     ) -> Result<std::result::Result<PatientId, CodeRefusal>> {
+        // Codes are stored as their keyed hash only (`crate::atrest`).
+        let code = &self.key.code_hash(code);
         let mut c = self.client()?;
         let mut tx = c.transaction()?;
         let now = ts(now);
@@ -264,7 +293,8 @@ impl Storage for PostgresStorage {
 
     fn device(&self, id: DeviceId) -> Result<Option<DeviceRow>> {
         let row = self.client()?.query_opt(
-            "SELECT id, patient_id, public_key, label, enrolled_at, last_batch_seq FROM devices WHERE id = $1",
+            "SELECT id, patient_id, public_key, label, enrolled_at, last_batch_seq FROM devices
+             WHERE id = $1 AND revoked_at IS NULL",
             &[&b(id.as_bytes())],
         )?;
         row.map(|r| {
@@ -518,39 +548,18 @@ impl Storage for PostgresStorage {
         }))
     }
 
-    fn audit(
-        &self,
-        operator_id: i64,
-        action: &str,
-        patient: Option<PatientId>,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        let p = patient.map(|p| p.as_bytes().to_vec());
-        self.client()?.execute(
-            "INSERT INTO audit (operator_id, action, patient_id, at) VALUES ($1, $2, $3, $4)",
-            &[&operator_id, &action, &p, &ts(now)],
-        )?;
-        Ok(())
-    }
-
     fn audit_log(&self, limit: u32) -> Result<Vec<AuditRow>> {
         let rows = self.client()?.query(
-            "SELECT id, operator_id, action, patient_id, at FROM audit ORDER BY id DESC LIMIT $1",
+            &format!(
+                "SELECT {} FROM audit a ORDER BY a.id DESC LIMIT $1",
+                limits::AUDIT_COLUMNS
+            ),
             &[&i64::from(limit)],
         )?;
-        rows.iter()
-            .map(|r| {
-                let p: Option<&[u8]> = r.get(3);
-                Ok(AuditRow {
-                    id: r.get(0),
-                    operator_id: r.get(1),
-                    action: r.get(2),
-                    patient_id: p.map(patient_id).transpose()?,
-                    at: r.get(4),
-                })
-            })
-            .collect()
+        rows.iter().map(limits::audit_row).collect()
     }
 
     super::security_delegates!();
+    super::limits_delegates!();
+    super::revocation_delegates!();
 }

@@ -1,6 +1,7 @@
-//! The embedded backend: one SQLite file (plain SQLite through the workspace's rusqlite; the
-//! host's disk encryption protects it at rest), one connection behind a mutex, WAL. Enough for
-//! a practice or a test deployment; several API nodes need the PostgreSQL backend.
+//! The embedded backend: one SQLite file (plain SQLite through the workspace's rusqlite, created
+//! `0600`; the secrets in it are sealed with the server key, see `crate::atrest`), one
+//! connection behind a mutex, WAL. Enough for a practice or a test deployment; several API
+//! nodes need the PostgreSQL backend.
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -13,52 +14,75 @@ use ilot_wire::{
     ServerSecret,
 };
 use rusqlite::{Connection, OptionalExtension, params};
-use zeroize::Zeroizing;
 
 use super::{
     AlertRow, AuditRow, CodeRefusal, DeviceRow, FeedItem, IngestBatch, IngestOutcome, NewPatient,
     Operator, PatientRow, ServerEntry, Storage, StoredAck, TotpSecret,
 };
+use crate::atrest::{Sealed, ServerKey, open_server_secret};
 use crate::error::{Result, ServerError};
 
+mod atrest;
 mod ingest;
+mod limits;
+mod revocation;
 mod rows;
 mod security;
 
 use rows::*;
 
 /// Migrations in order; never edit a shipped one, append.
-const MIGRATIONS: &[&str] = &[include_str!("schema.sql"), include_str!("v2_security.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("schema.sql"),
+    include_str!("v2_security.sql"),
+    include_str!("v3_login.sql"),
+    include_str!("v4_revocation.sql"),
+    include_str!("v5_at_rest.sql"),
+];
 
 #[derive(Debug)]
 pub struct SqliteStorage {
     conn: Mutex<Connection>,
+    key: ServerKey,
 }
 
 impl SqliteStorage {
-    pub fn open(path: &Path) -> Result<Self> {
+    /// Opens (or creates, `0600`) the database at `path`; a key that is not the database's is
+    /// refused before anything is read or written.
+    pub fn open(path: &Path, key: &ServerKey) -> Result<Self> {
+        atrest::prepare_file(path)?;
         let conn = Connection::open(path)?;
-        Self::init(conn)
+        Self::init(conn, key)
     }
 
-    pub fn open_in_memory() -> Result<Self> {
-        Self::init(Connection::open_in_memory()?)
+    pub fn open_in_memory(key: &ServerKey) -> Result<Self> {
+        Self::init(Connection::open_in_memory()?, key)
     }
 
-    fn init(mut conn: Connection) -> Result<Self> {
+    fn init(mut conn: Connection, key: &ServerKey) -> Result<Self> {
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
+        // Deleted and overwritten content is zeroed, so a secret sealed in place (V5) or a
+        // used enrolment code leaves no clear copy in free space.
+        conn.pragma_update(None, "secure_delete", true)?;
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         let tx = conn.transaction()?;
         for (i, m) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             tx.execute_batch(m)?;
             tx.pragma_update(None, "user_version", i as i64 + 1)?;
         }
+        let sealed = atrest::check_or_seal(&tx, key)?;
         tx.commit()?;
+        if sealed {
+            // The WAL still holds the pages with the clear values: copy the sealed ones into
+            // the database and empty it.
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        }
         Ok(Self {
             conn: Mutex::new(conn),
+            key: key.clone(),
         })
     }
 
@@ -71,16 +95,15 @@ impl SqliteStorage {
 impl Storage for SqliteStorage {
     fn server_secret(&self, fresh: ServerSecret) -> Result<ServerSecret> {
         let conn = self.conn();
+        let sealed = self
+            .key
+            .seal(Sealed::ServerSecret, fresh.to_bytes().as_slice())?;
         conn.execute(
             "INSERT OR IGNORE INTO server_key (id, secret) VALUES (1, ?1)",
-            [fresh.to_bytes().as_slice()],
+            [sealed],
         )?;
         let bytes: Vec<u8> = conn.query_row("SELECT secret FROM server_key", [], |r| r.get(0))?;
-        let arr: [u8; 32] = bytes
-            .as_slice()
-            .try_into()
-            .map_err(|_| bad("server key", "length"))?;
-        Ok(ServerSecret::from_bytes(Zeroizing::new(arr)))
+        open_server_secret(&self.key, &bytes)
     }
 
     fn create_operator(
@@ -109,7 +132,8 @@ impl Storage for SqliteStorage {
         let conn = self.conn();
         let raw: Option<(i64, String, String, String, String)> = conn
             .query_row(
-                "SELECT id, username, name, role, password_hash FROM operators WHERE username = ?1",
+                "SELECT id, username, name, role, password_hash FROM operators
+                 WHERE username = ?1 AND disabled_ms IS NULL",
                 [username],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )
@@ -130,43 +154,19 @@ impl Storage for SqliteStorage {
         &self,
         token_hash: &[u8; 32],
         operator_id: i64,
+        now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<()> {
-        self.conn().execute(
-            "INSERT INTO sessions (token_hash, operator_id, expires_ms) VALUES (?1, ?2, ?3)",
-            params![token_hash.as_slice(), operator_id, ms(expires_at)],
-        )?;
-        Ok(())
+        self.rev_create_session(token_hash, operator_id, now, expires_at)
     }
 
-    fn session(&self, token_hash: &[u8; 32], now: DateTime<Utc>) -> Result<Option<Operator>> {
-        let conn = self.conn();
-        let raw: Option<(i64, String, String, String, String)> = conn
-            .query_row(
-                "SELECT o.id, o.username, o.name, o.role, o.password_hash FROM sessions s
-                 JOIN operators o ON o.id = s.operator_id WHERE s.token_hash = ?1 AND s.expires_ms > ?2",
-                params![token_hash.as_slice(), ms(now)],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-            )
-            .optional()?;
-        raw.map(|(id, username, name, role, password_hash)| {
-            Ok(Operator {
-                id,
-                username,
-                name,
-                role: role_of(&role)?,
-                password_hash,
-            })
-        })
-        .transpose()
-    }
-
-    fn revoke_session(&self, token_hash: &[u8; 32]) -> Result<bool> {
-        let n = self.conn().execute(
-            "DELETE FROM sessions WHERE token_hash = ?1",
-            params![token_hash.as_slice()],
-        )?;
-        Ok(n > 0)
+    fn session(
+        &self,
+        token_hash: &[u8; 32],
+        now: DateTime<Utc>,
+        idle_since: DateTime<Utc>,
+    ) -> Result<Option<Operator>> {
+        self.rev_session(token_hash, now, idle_since)
     }
 
     fn create_patient(
@@ -216,7 +216,11 @@ impl Storage for SqliteStorage {
     ) -> Result<()> {
         self.conn().execute(
             "INSERT INTO enrolment_codes (code, patient_id, expires_ms) VALUES (?1, ?2, ?3)",
-            params![code, patient.to_string(), ms(expires_at)],
+            params![
+                self.key.code_hash(code),
+                patient.to_string(),
+                ms(expires_at)
+            ],
         )?;
         Ok(())
     }
@@ -227,6 +231,8 @@ impl Storage for SqliteStorage {
         device: &DeviceRow,
         now: DateTime<Utc>,
     ) -> Result<std::result::Result<PatientId, CodeRefusal>> {
+        // Codes are stored as their keyed hash only (`crate::atrest`).
+        let code = &self.key.code_hash(code);
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let row: Option<(String, i64, Option<i64>)> = tx
@@ -265,7 +271,8 @@ impl Storage for SqliteStorage {
         let conn = self.conn();
         let raw = conn
             .query_row(
-                "SELECT id, patient_id, public_key, label, enrolled_ms, last_batch_seq FROM devices WHERE id = ?1",
+                "SELECT id, patient_id, public_key, label, enrolled_ms, last_batch_seq FROM devices
+                 WHERE id = ?1 AND revoked_ms IS NULL",
                 [id.to_string()],
                 device_row,
             )
@@ -523,49 +530,19 @@ impl Storage for SqliteStorage {
         }))
     }
 
-    fn audit(
-        &self,
-        operator_id: i64,
-        action: &str,
-        patient: Option<PatientId>,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        self.conn().execute(
-            "INSERT INTO audit (operator_id, action, patient_id, at_ms) VALUES (?1, ?2, ?3, ?4)",
-            params![operator_id, action, patient.map(|p| p.to_string()), ms(now)],
-        )?;
-        Ok(())
-    }
-
     fn audit_log(&self, limit: u32) -> Result<Vec<AuditRow>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached("SELECT id, operator_id, action, patient_id, at_ms FROM audit ORDER BY id DESC LIMIT ?1")?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {} FROM audit a ORDER BY a.id DESC LIMIT ?1",
+            limits::AUDIT_COLUMNS
+        ))?;
         let rows = stmt
-            .query_map([limit], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                    r.get::<_, i64>(4)?,
-                ))
-            })?
+            .query_map([limit], limits::read_audit)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        rows.into_iter()
-            .map(|(id, operator_id, action, p, at)| {
-                Ok(AuditRow {
-                    id,
-                    operator_id,
-                    action,
-                    patient_id: p
-                        .map(|p| p.parse())
-                        .transpose()
-                        .map_err(|e| bad("patient id", e))?,
-                    at: utc(at),
-                })
-            })
-            .collect()
+        rows.into_iter().map(limits::audit_row).collect()
     }
 
     super::security_delegates!();
+    super::limits_delegates!();
+    super::revocation_delegates!();
 }

@@ -27,15 +27,19 @@ pub fn backends() -> Vec<(&'static str, Box<dyn Storage>, Option<tempfile::TempD
     vec![
         (
             "sqlite memory",
-            ilot_server::storage::open("sqlite::memory:").unwrap(),
+            ilot_server::storage::open("sqlite::memory:", &crate::support::key()).unwrap(),
             None,
         ),
         (
             "sqlite file",
-            ilot_server::storage::open(&file).unwrap(),
+            ilot_server::storage::open(&file, &crate::support::key()).unwrap(),
             Some(dir),
         ),
-        ("postgresql", ilot_server::storage::open(&pg).unwrap(), None),
+        (
+            "postgresql",
+            ilot_server::storage::open(&pg, &crate::support::key()).unwrap(),
+            None,
+        ),
     ]
 }
 
@@ -354,20 +358,21 @@ fn sessions_expire_and_the_audit_log_keeps_who_what_when() {
                 .is_err(),
             "{name}: unique user names"
         );
-        s.create_session(&[1; 32], id, t0() + TimeDelta::hours(1))
+        s.create_session(&[1; 32], id, t0(), t0() + TimeDelta::hours(1))
             .unwrap();
+        let idle = t0() - TimeDelta::minutes(30);
         assert_eq!(
-            s.session(&[1; 32], t0()).unwrap().map(|o| o.name),
+            s.session(&[1; 32], t0(), idle).unwrap().map(|o| o.name),
             Some("Inès".into()),
             "{name}"
         );
         assert!(
-            s.session(&[1; 32], t0() + TimeDelta::hours(1))
+            s.session(&[1; 32], t0() + TimeDelta::hours(1), idle)
                 .unwrap()
                 .is_none(),
             "{name}"
         );
-        assert!(s.session(&[2; 32], t0()).unwrap().is_none(), "{name}");
+        assert!(s.session(&[2; 32], t0(), idle).unwrap().is_none(), "{name}");
         let (p, _) = patient(s.as_ref(), 1);
         s.audit(id, "read-entries", Some(p), t0()).unwrap();
         let log = s.audit_log(10).unwrap();
@@ -378,7 +383,7 @@ fn sessions_expire_and_the_audit_log_keeps_who_what_when() {
                 log[0].patient_id,
                 log[0].at
             ),
-            (id, "read-entries", Some(p), t0()),
+            (Some(id), "read-entries", Some(p), t0()),
             "{name}"
         );
     }

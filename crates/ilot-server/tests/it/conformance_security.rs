@@ -92,7 +92,7 @@ fn teams_hold_operators_and_patients_and_scope_the_audit_log() {
             .collect();
         assert_eq!(
             seen,
-            vec![(oa, "read-entries"), (oa, "read-patient")],
+            vec![(Some(oa), "read-entries"), (Some(oa), "read-patient")],
             "{name}: newest first, team A only"
         );
         assert_eq!(s.team_audit_log(a, 1).unwrap().len(), 1, "{name}");
@@ -153,7 +153,11 @@ fn a_version_1_sqlite_database_moves_everyone_to_the_default_team() {
         )
         .unwrap();
     }
-    let s = ilot_server::storage::open(&format!("sqlite:{}", path.display())).unwrap();
+    let s = ilot_server::storage::open(
+        &format!("sqlite:{}", path.display()),
+        &crate::support::key(),
+    )
+    .unwrap();
     let team = s.team_by_name("default").unwrap().expect("default team");
     let op = s.operator_by_username("dr").unwrap().unwrap();
     assert_eq!(s.operator_team(op.id).unwrap(), Some(team));
@@ -162,6 +166,6 @@ fn a_version_1_sqlite_database_moves_everyone_to_the_default_team() {
         vec![PatientId::from_bytes([1; 16])]
     );
     // A fresh database has no team until one is made.
-    let fresh = ilot_server::storage::open("sqlite::memory:").unwrap();
+    let fresh = ilot_server::storage::open("sqlite::memory:", &crate::support::key()).unwrap();
     assert_eq!(fresh.team_by_name("default").unwrap(), None);
 }

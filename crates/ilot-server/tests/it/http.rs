@@ -132,8 +132,39 @@ fn every_documented_operation_is_routed_and_every_route_documented() {
             assert!(status != 405, "{method} {path}: method not routed");
         }
     }
-    assert_eq!(n, ilot_server::openapi::OPERATIONS.len());
+    assert_eq!(n, ilot_server::routes::routes().len());
     let r = c.get(format!("{}/v1/nothing", s.url)).send().unwrap();
     assert_eq!(r.status(), 404);
     assert!(r.text().unwrap().contains("no such endpoint"));
+}
+
+/// The table's word on access is the handler's: every row that says "session" refuses a
+/// request without one (or with a made-up token) with 401, before reading anything.
+#[test]
+fn every_session_route_refuses_without_a_valid_session() {
+    use ilot_server::routes::{Access, routes};
+    let s = start();
+    let c = reqwest::blocking::Client::new();
+    let mut n = 0;
+    for route in routes().iter().filter(|r| r.access == Access::Session) {
+        let url = format!("{}{}", s.url, route.path.replace("{id}", &"ab".repeat(16)));
+        for token in [None, Some("0".repeat(64))] {
+            let mut r = c.request(route.method.to_uppercase().parse().unwrap(), &url);
+            if let Some(t) = &token {
+                r = r.bearer_auth(t);
+            }
+            let r = r.send().unwrap();
+            assert_eq!(
+                r.status(),
+                401,
+                "{} {} with {token:?}",
+                route.method,
+                route.path
+            );
+            let body: Value = r.json().unwrap();
+            assert_eq!(body["error"], "unauthorized");
+        }
+        n += 1;
+    }
+    assert!(n >= 14, "only {n} session routes");
 }

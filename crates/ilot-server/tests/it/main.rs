@@ -1,11 +1,20 @@
 //! Integration tests of the server: storage conformance (SQLite and PostgreSQL), the HTTP API on
 //! a real TCP port, and two API nodes sharing one PostgreSQL database.
 
+mod at_rest;
+mod audit_headers;
 mod conformance;
+mod conformance_limits;
+mod conformance_revocation;
 mod conformance_security;
 mod console;
 mod http;
+mod limits;
 mod login;
+mod login_limits;
 mod multinode;
+mod pg_tls;
+mod prescription_rules;
 mod scoping;
+mod sessions;
 mod support;

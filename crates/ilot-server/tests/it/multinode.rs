@@ -33,7 +33,12 @@ fn node(rt: &tokio::runtime::Runtime, db: &str) -> Node {
     let url = format!("http://{}", listener.local_addr().unwrap());
     let mut config = Config::new(url.clone());
     config.clock = Arc::new(t0);
-    let state = AppState::new(ilot_server::storage::open(db).unwrap(), config).unwrap();
+    config.password_wait = std::time::Duration::from_secs(120);
+    let state = AppState::new(
+        ilot_server::storage::open(db, &crate::support::key()).unwrap(),
+        config,
+    )
+    .unwrap();
     rt.spawn(ilot_server::serve(state.clone(), listener));
     Node { url, state }
 }
@@ -228,7 +233,7 @@ fn nodes_starting_together_migrate_once_and_share_the_key() {
         let hs: Vec<_> = (0..4)
             .map(|_| {
                 s.spawn(|| {
-                    let st = ilot_server::storage::open(&db).unwrap();
+                    let st = ilot_server::storage::open(&db, &crate::support::key()).unwrap();
                     st.server_secret(ilot_wire::ServerSecret::generate(&mut rand::rng()))
                         .unwrap()
                         .public_key()
@@ -242,21 +247,68 @@ fn nodes_starting_together_migrate_once_and_share_the_key() {
 
 #[test]
 fn a_database_that_cannot_be_reached_is_named_without_its_password() {
-    let err = ilot_server::storage::open("postgres://ilot:hunter2@127.0.0.1:1/ilot")
-        .err()
-        .unwrap()
-        .to_string();
+    let err = ilot_server::storage::open(
+        "postgres://ilot:hunter2@127.0.0.1:1/ilot",
+        &crate::support::key(),
+    )
+    .err()
+    .unwrap()
+    .to_string();
     assert!(
         err.contains("cannot connect to PostgreSQL at postgres://ilot:***@127.0.0.1:1/ilot"),
         "{err}"
     );
     assert!(!err.contains("hunter2"), "{err}");
-    let err = ilot_server::storage::open("mysql://root:hunter2@db/x")
+    let err = ilot_server::storage::open("mysql://root:hunter2@db/x", &crate::support::key())
         .err()
         .unwrap()
         .to_string();
     assert!(
         err.contains("postgres://") && !err.contains("hunter2"),
         "{err}"
+    );
+}
+
+/// Regression: each node counted failed logins in its own memory, so behind a load balancer
+/// with N nodes the limit was N times looser. The count is now in the database: 10 wrong
+/// guesses spread over two nodes use up the user name's 10, and of 40 guesses sent at once to
+/// both nodes, 10 are evaluated.
+#[test]
+fn two_nodes_on_one_database_share_the_failed_login_count() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let db = ilot_testpg::fresh_database("login_limit");
+    let a = node(&rt, &db);
+    let b = node(&rt, &db);
+    let hash = ilot_server::auth::hash_password(crate::support::PASSWORD).unwrap();
+    for user in ["dr", "ide"] {
+        a.state
+            .storage()
+            .create_operator(user, user, CareRole::Physician, &hash, t0())
+            .unwrap();
+    }
+    for i in 0..10 {
+        let to = if i % 2 == 0 { &a.url } else { &b.url };
+        let r = crate::support::login_at(to, None, "dr", "wrong password!!", "000000");
+        assert_eq!(r.status(), 401, "guess {i} to {to}");
+    }
+    for to in [&a.url, &b.url] {
+        let r = crate::support::login_at(to, None, "dr", "wrong password!!", "000000");
+        assert_eq!(r.status(), 429, "the 11th guess, to {to}");
+    }
+
+    let statuses = crate::login_limits::guesses_at_once(&[&a.url, &b.url], 40, "ide");
+    let evaluated = statuses.iter().filter(|&&st| st != 429).count();
+    assert_eq!(
+        evaluated, 10,
+        "of 40 guesses at once on two nodes: {statuses:?}"
+    );
+    assert_eq!(
+        a.state.passwords().checks() + b.state.passwords().checks(),
+        20,
+        "Argon2 verifications on both nodes"
     );
 }

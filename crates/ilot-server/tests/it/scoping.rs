@@ -1,12 +1,13 @@
-//! Care-team scoping on every operator route, driven by `openapi::OPERATIONS`: a route that
-//! needs a session and has no case here fails the test. Operators of team B reaching team A's
+//! Care-team scoping on every operator route, driven by the route table (`routes::routes()`,
+//! from which the router is built): a route that needs a session and has no case here fails
+//! the test. Operators of team B reaching team A's
 //! patient, alert or audit get exactly the answer of a missing one (404) and change nothing;
 //! lists show only the operator's team. Each case also checks that team A's own operator gets
 //! through, so that a 404 proves the scoping and not a broken request.
 
 use chrono::TimeDelta;
-use ilot_server::openapi::OPERATIONS;
-use ilot_wire::{CareRole, PatientId};
+use ilot_server::routes::{Access, routes};
+use ilot_wire::{CareRole, DeviceId, DeviceSecret, PatientId};
 use reqwest::blocking::{Client, Response};
 use serde_json::{Value, json};
 
@@ -20,6 +21,8 @@ struct World {
     pa: PatientId,
     /// An open alert of `pa`.
     alert: i64,
+    /// An enrolled device of `pa`.
+    device: DeviceId,
 }
 
 fn world(db: &str) -> World {
@@ -41,16 +44,37 @@ fn world(db: &str) -> World {
         .json()
         .unwrap();
     let pa: PatientId = r["patient_id"].as_str().unwrap().parse().unwrap();
+    let enrol = ilot_wire::api::EnrolRequest {
+        code: r["code"].as_str().unwrap().parse().unwrap(),
+        device_public_key: DeviceSecret::generate(&mut rand::rng()).public_key(),
+        device_label: None,
+        app_version: "test".into(),
+    };
+    let r: Value = Client::new()
+        .post(format!("{}/v1/enrol", s.url))
+        .json(&enrol)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let device: DeviceId = r["device_id"].as_str().unwrap().parse().unwrap();
     let st = s.state.storage();
     let policy = st.prescription(pa).unwrap().unwrap().prescription.policy;
     let al = ilot_rules::alerts::no_data(&policy, Some(t0()), t0() + TimeDelta::hours(49)).unwrap();
     st.upsert_alerts(pa, &[al], t0()).unwrap();
     let alert = st.alerts(Some(pa), true).unwrap()[0].id;
-    World { s, a, b, pa, alert }
+    World {
+        s,
+        a,
+        b,
+        pa,
+        alert,
+        device,
+    }
 }
 
 /// What a request could have changed for `pa`.
-fn snapshot(w: &World) -> (u32, usize, usize, usize) {
+fn snapshot(w: &World) -> (u32, usize, usize, usize, bool) {
     let st = w.s.state.storage();
     (
         st.prescription(w.pa).unwrap().unwrap().version,
@@ -61,6 +85,7 @@ fn snapshot(w: &World) -> (u32, usize, usize, usize) {
             .iter()
             .filter(|r| r.patient_id == Some(w.pa))
             .count(),
+        st.device(w.device).unwrap().is_some(),
     )
 }
 
@@ -98,15 +123,18 @@ fn answer(r: Response) -> (u16, Value) {
 
 /// Team B on team A's resource: the answer of a missing one, and nothing changed; team A: 200.
 fn hidden(w: &World, method: &str, path: &str) {
-    let id = if path.starts_with("/v1/operator/alerts/") {
-        w.alert.to_string()
+    let (id, missing) = if path.starts_with("/v1/operator/alerts/") {
+        (w.alert.to_string(), "987654".to_string())
+    } else if path.starts_with("/v1/operator/devices/") {
+        (
+            w.device.to_string(),
+            DeviceId::from_bytes([0x5a; 16]).to_string(),
+        )
     } else {
-        w.pa.to_string()
-    };
-    let missing = if path.starts_with("/v1/operator/alerts/") {
-        "987654".to_string()
-    } else {
-        PatientId::from_bytes([0x5a; 16]).to_string()
+        (
+            w.pa.to_string(),
+            PatientId::from_bytes([0x5a; 16]).to_string(),
+        )
     };
     let before = snapshot(w);
     let other = answer(send(w, method, path, &w.b, &id));
@@ -148,6 +176,19 @@ fn case(w: &World, method: &str, path: &str) -> bool {
             assert!(!b.as_array().unwrap().is_empty(), "B's own login is there");
             assert!(mentions(&get(w, path, &w.a), "patient_id", &pa));
         }
+        ("post", "/v1/operator/logout") => {
+            // B's logout ends B's session only.
+            let (st, _) = answer(send(w, method, path, &w.b, ""));
+            assert_eq!(st, 204);
+            assert_eq!(
+                send(w, "get", "/v1/operator/patients", &w.b, "").status(),
+                401
+            );
+            assert_eq!(
+                send(w, "get", "/v1/operator/patients", &w.a, "").status(),
+                200
+            );
+        }
         ("post", "/v1/operator/patients") => {
             // A patient created by team B belongs to team B: team A cannot see it.
             let (st, r) = answer(send(w, method, path, &w.b, ""));
@@ -186,7 +227,19 @@ fn case(w: &World, method: &str, path: &str) -> bool {
             assert_eq!(get(w, "/v1/console/session", &w.a)["name"], "dra");
             assert_eq!(snapshot(w), before);
         }
-        (_, p) if p.contains("{id}") => hidden(w, method, path),
+        // Routes on one patient's or one alert's id: team B gets the answer of a missing one.
+        ("get", "/v1/operator/patients/{id}")
+        | ("get", "/v1/operator/patients/{id}/entries")
+        | ("get", "/v1/operator/patients/{id}/metrics")
+        | ("get", "/v1/operator/patients/{id}/alerts")
+        | ("get", "/v1/operator/patients/{id}/observance")
+        | ("put", "/v1/operator/patients/{id}/prescription")
+        | ("post", "/v1/operator/patients/{id}/messages")
+        | ("post", "/v1/operator/patients/{id}/appointments")
+        | ("post", "/v1/operator/patients/{id}/enrolment-code")
+        | ("get", "/v1/operator/patients/{id}/devices")
+        | ("post", "/v1/operator/devices/{id}/revoke")
+        | ("post", "/v1/operator/alerts/{id}/ack") => hidden(w, method, path),
         _ => return false,
     }
     true
@@ -205,10 +258,11 @@ fn every_operator_route_is_scoped_on_postgresql_too() {
 fn every_route(db: impl Fn() -> String) {
     let mut untested = Vec::new();
     let mut n = 0;
-    for &(method, path, _, _, _, auth) in OPERATIONS {
-        if !auth {
+    for route in routes() {
+        if route.access != Access::Session {
             continue;
         }
+        let (method, path) = (route.method, route.path);
         // A fresh world per route, so that no case depends on what another changed.
         let w = world(&db());
         if case(&w, method, path) {

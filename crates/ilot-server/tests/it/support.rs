@@ -14,6 +14,12 @@ use serde_json::{Value, json};
 
 pub const PASSWORD: &str = "a long enough password";
 
+/// The server key of every test database in this binary (several nodes and reopened files
+/// must share one).
+pub fn key() -> ilot_server::atrest::ServerKey {
+    ilot_server::atrest::ServerKey::from_bytes(&zeroize::Zeroizing::new([7; 32]))
+}
+
 pub fn t0() -> DateTime<Utc> {
     "2026-03-02T08:00:00Z".parse().unwrap()
 }
@@ -52,6 +58,15 @@ pub fn start_on(db: &str) -> Srv {
 
 /// [`start_with`] on the database `db`.
 pub fn start_with_on(db: &str, operators: &[(&str, CareRole, &str)]) -> Srv {
+    start_configured(db, operators, |_| {})
+}
+
+/// [`start_with_on`] with the server's configuration changed by `configure` first.
+pub fn start_configured(
+    db: &str,
+    operators: &[(&str, CareRole, &str)],
+    configure: impl FnOnce(&mut Config),
+) -> Srv {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -66,7 +81,8 @@ pub fn start_with_on(db: &str, operators: &[(&str, CareRole, &str)]) -> Srv {
     let mut config = Config::new(url.clone());
     config.clock =
         Arc::new(move || DateTime::from_timestamp_millis(c.load(Ordering::SeqCst)).unwrap());
-    let state = AppState::new(ilot_server::storage::open(db).unwrap(), config).unwrap();
+    configure(&mut config);
+    let state = AppState::new(ilot_server::storage::open(db, &key()).unwrap(), config).unwrap();
     rt.spawn(ilot_server::serve(state.clone(), listener));
     let mut secrets = HashMap::new();
     let h = ilot_server::auth::hash_password(PASSWORD).unwrap();
@@ -109,12 +125,36 @@ impl Srv {
     }
 
     pub fn login_raw(&self, user: &str, password: &str, totp: &str) -> reqwest::blocking::Response {
-        reqwest::blocking::Client::new()
-            .post(format!("{}/v1/operator/login", self.url))
-            .json(&json!({"username": user, "password": password, "totp": totp}))
-            .send()
-            .unwrap()
+        login_at(&self.url, None, user, password, totp)
     }
+
+    /// [`Srv::login_raw`] with an `X-Forwarded-For` header, as a proxy in front would send it.
+    pub fn login_from(
+        &self,
+        forwarded_for: &str,
+        user: &str,
+        password: &str,
+        totp: &str,
+    ) -> reqwest::blocking::Response {
+        login_at(&self.url, Some(forwarded_for), user, password, totp)
+    }
+}
+
+/// A login request to the server at `url`, with `X-Forwarded-For` when given.
+pub fn login_at(
+    url: &str,
+    forwarded_for: Option<&str>,
+    user: &str,
+    password: &str,
+    totp: &str,
+) -> reqwest::blocking::Response {
+    let mut r = reqwest::blocking::Client::new()
+        .post(format!("{url}/v1/operator/login"))
+        .json(&json!({"username": user, "password": password, "totp": totp}));
+    if let Some(f) = forwarded_for {
+        r = r.header("x-forwarded-for", f);
+    }
+    r.send().unwrap()
 }
 
 /// Logs `user` in with the current code and returns the session token (a second login of the

@@ -67,8 +67,8 @@ fn memory_store_runs_the_migrations() {
         .conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    // V1 (entries) and V2 (sync state, `sync_state.rs`).
-    assert_eq!(version, 2);
+    // V1 (entries), V2 (sync state, `sync_state.rs`), V3 (the app's marks, `app_state.rs`).
+    assert_eq!(version, 3);
     for table in [
         "meta",
         "sources",
@@ -82,6 +82,8 @@ fn memory_store_runs_the_migrations() {
         "sync_values",
         "sync_in_flight",
         "care_items",
+        "alert_marks",
+        "unlock_attempts",
     ] {
         let n = rows(
             &s,

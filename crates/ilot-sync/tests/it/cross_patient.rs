@@ -1,9 +1,9 @@
 //! A device of patient A can neither read nor write anything of patient B, on every device
-//! endpoint: the table is driven by `openapi::OPERATIONS`, so a new device route without a
-//! case fails this test. Every mix of A's keys with B's ids in the clear header is refused and
+//! endpoint: the table is the server's route table (`routes::routes()`, from which its router
+//! is built), so a new device route without a case fails this test. Every mix of A's keys with B's ids in the clear header is refused and
 //! stores nothing; enrolment never takes the patient from the request.
 
-use ilot_server::openapi::OPERATIONS;
+use ilot_server::routes::{Access, routes};
 use ilot_sync::{SyncError, SyncState, Transport};
 use ilot_wire::api::{EnrolResponse, ErrorCode, SEALED_MEDIA_TYPE, paths};
 use ilot_wire::{
@@ -154,10 +154,12 @@ fn every_device_endpoint_refuses_another_patients_ids_and_stores_nothing() {
         .unwrap();
     let w = World { server, a, b };
     let mut untested = Vec::new();
-    for &(method, path, _, _, _, auth) in OPERATIONS {
-        if auth || path == "/openapi.json" || path == "/v1/operator/login" {
+    for route in routes() {
+        // Device routes: authenticated by a sealed envelope or an enrolment code.
+        if !matches!(route.access, Access::Sealed | Access::EnrolmentCode) {
             continue;
         }
+        let (method, path) = (route.method, route.path);
         let before = w.state();
         match (method, path) {
             ("post", paths::PUSH) => push_case(&w),

@@ -96,6 +96,39 @@ fn batches_are_bounded_in_bytes_too() {
     );
 }
 
+#[test]
+fn batches_are_bounded_in_plaintext_for_the_server() {
+    // 2,000 long notes compress far under the 1 MiB sealed bound but are ~8 MB of plaintext,
+    // more than the server accepts in one batch: the engine splits them.
+    let server = TestServer::start();
+    let e = server.new_patient("P-0004");
+    let mut dev = enrolled(&server, &e.code);
+    let tz = chrono::FixedOffset::east_opt(3600).unwrap();
+    let text = "la glycémie du matin ".repeat(190);
+    let notes: Vec<Entry> = (0..2_000)
+        .map(|i| {
+            Entry::new(
+                (t0() - TimeDelta::minutes(i)).with_timezone(&tz),
+                Source::manual(),
+                EntryKind::Note(ilot_domain::Note::new(format!("{i} {text}")).unwrap()),
+                t0(),
+            )
+            .unwrap()
+        })
+        .collect();
+    dev.store.add_batch(&notes, t0()).unwrap();
+    let r = sync_once(
+        &mut dev,
+        &transport(&server.url()),
+        Limits::default(),
+        &mut rand::rng(),
+        t0(),
+    )
+    .unwrap();
+    assert_eq!((r.sent, r.stored), (2_000, 2_000));
+    assert!(r.batches > 1, "{r:?}");
+}
+
 /// Delivers to the server but loses the answer: the half-broken network.
 struct LoseAnswers<'a>(&'a dyn Transport);
 impl Transport for LoseAnswers<'_> {

@@ -4,5 +4,6 @@ mod attacks;
 mod cross_patient;
 mod device_secret;
 mod e2e;
+mod revocation;
 mod support;
 mod tls;

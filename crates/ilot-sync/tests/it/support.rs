@@ -71,7 +71,11 @@ impl TestServer {
         config.clock =
             Arc::new(move || DateTime::from_timestamp_millis(c.load(Ordering::SeqCst)).unwrap());
         tune(&mut config);
-        let storage = ilot_server::storage::open("sqlite::memory:").unwrap();
+        let storage = ilot_server::storage::open(
+            "sqlite::memory:",
+            &ilot_server::atrest::ServerKey::generate(),
+        )
+        .unwrap();
         let state = AppState::new(storage, config).unwrap();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)

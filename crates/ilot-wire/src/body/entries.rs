@@ -18,7 +18,8 @@ use ilot_domain::{
 };
 
 use super::{
-    RAW, Reader, decimal, from_decimal, put_num, put_opt_str, put_str, put_varint, put_zz,
+    MAX_BATCH_ITEMS, RAW, Reader, decimal, from_decimal, put_num, put_opt_str, put_str, put_varint,
+    put_zz,
 };
 use crate::batch::{ConsentChange, WireEntry, WireOp};
 use crate::error::{Result, WireError};
@@ -68,6 +69,11 @@ const N: usize = COLUMNS.len();
 
 const FLAG_CONSENT: u8 = 1;
 
+/// Items reserved before any is decoded: the vector grows as the data proves the count.
+const RESERVE_ITEMS: usize = 64;
+/// Symptoms or topics reserved before any is read.
+const RESERVE_TEXTS: usize = 8;
+
 /// Running values the deltas are taken from; identical on both sides.
 #[derive(Default)]
 struct Prev {
@@ -84,6 +90,12 @@ pub(crate) fn encode(
     consent: Option<&ConsentChange>,
     out: &mut Vec<u8>,
 ) -> Result<()> {
+    if items.len() > MAX_BATCH_ITEMS {
+        return Err(WireError::TooManyItems {
+            items: items.len() as u64,
+            max: MAX_BATCH_ITEMS,
+        });
+    }
     put_varint(out, items.len() as u64);
     out.push(if consent.is_some() { FLAG_CONSENT } else { 0 });
     if let Some(c) = consent {
@@ -248,6 +260,12 @@ fn encode_payload(kind: &EntryKind, out: &mut Vec<u8>) {
 pub(crate) fn decode(body: &[u8]) -> Result<(Vec<WireEntry>, Option<ConsentChange>)> {
     let mut head = Reader::new("body", body);
     let n_items = head.varint()?;
+    if n_items > MAX_BATCH_ITEMS as u64 {
+        return Err(WireError::TooManyItems {
+            items: n_items,
+            max: MAX_BATCH_ITEMS,
+        });
+    }
     let flags = head.u8()?;
     if flags & !FLAG_CONSENT != 0 {
         return Err(head.bad(format!("unknown flags {flags:#04x}")));
@@ -292,7 +310,7 @@ pub(crate) fn decode(body: &[u8]) -> Result<(Vec<WireEntry>, Option<ConsentChang
             "the body announces {n_items} items but holds fewer"
         )));
     }
-    let mut items = Vec::with_capacity(n_items as usize);
+    let mut items = Vec::with_capacity((n_items as usize).min(RESERVE_ITEMS));
     let mut prev = Prev::default();
     let mut dict: Vec<SourceDevice> = Vec::new();
     for index in 0..n_items as usize {
@@ -455,7 +473,7 @@ fn decode_payload(kind: u8, r: &mut Reader) -> std::result::Result<EntryKind, De
         }
         4 => {
             let n = r.len()?;
-            let mut symptoms = Vec::with_capacity(n);
+            let mut symptoms = Vec::with_capacity(n.min(RESERVE_TEXTS));
             for _ in 0..n {
                 symptoms.push(r.str()?);
             }
@@ -492,7 +510,7 @@ fn decode_payload(kind: u8, r: &mut Reader) -> std::result::Result<EntryKind, De
         9 => EntryKind::Note(Note::new(r.str()?)?),
         10 => {
             let n = r.len()?;
-            let mut topics = Vec::with_capacity(n);
+            let mut topics = Vec::with_capacity(n.min(RESERVE_TEXTS));
             for _ in 0..n {
                 topics.push(r.str()?);
             }

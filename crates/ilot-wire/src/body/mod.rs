@@ -12,8 +12,32 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{Result, WireError};
 
-/// The largest plaintext body accepted, before or after compression.
-pub const MAX_BODY_LEN: usize = 64 << 20;
+/// Most items one batch carries. The sync engine never builds a larger batch, and the decoder
+/// refuses a body that announces more before reading any item.
+pub const MAX_BATCH_ITEMS: usize = 5_000;
+
+/// The largest body of a batch, compressed or not. Sized from what a real batch needs: a CGM
+/// reading takes ~20 bytes before compression (~4 sealed), so 5,000 of them are ~100 KB; the
+/// largest entries (a 4,000-character note, ≤ 16 KB of UTF-8) are what can fill a batch, and the
+/// engine splits its batches to stay under 1 MiB sealed and this bound in plaintext. 4 MiB is
+/// four times the engine's own sealed bound, and what the server accepts as a push body.
+pub const MAX_BATCH_BODY_LEN: usize = 4 << 20;
+
+/// The largest body of a pull (server → device): at most 500 changes (the server's page), each
+/// a message, appointment or prescription that came through a JSON route of ≤ 16 KiB, is
+/// ≤ 8 MiB; twice that is refused.
+pub const MAX_PULL_BODY_LEN: usize = 16 << 20;
+
+/// A pull request or an acknowledgement is a few dozen bytes of postcard.
+pub const MAX_SMALL_BODY_LEN: usize = 4 << 10;
+
+/// The largest plaintext body of any kind, before or after compression.
+pub const MAX_BODY_LEN: usize = MAX_PULL_BODY_LEN;
+
+/// The most an LZ4 block can expand: a sequence's match length grows by 255 per extra byte, so
+/// no valid block yields more than 255 bytes per byte. A length prefix claiming more than this
+/// (plus a small constant for the shortest blocks) is refused before anything is allocated.
+pub(crate) const MAX_LZ4_RATIO: usize = 255;
 
 /// How the body was compressed before sealing (header byte 6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,20 +85,33 @@ pub(crate) fn compress_into(plain: &[u8], out: &mut Vec<u8>) -> Result<Codec> {
     }
 }
 
-/// The encoded body from its sealed (decrypted) form.
-pub(crate) fn decompress(codec: Codec, body: Vec<u8>) -> Result<Vec<u8>> {
+/// The encoded body from its sealed (decrypted) form, at most `max` bytes (the bound of the
+/// message's kind, [`crate::Kind::max_body_len`]). The length an LZ4 body announces is checked
+/// against `max` and against what its block can possibly hold before the output is allocated.
+pub(crate) fn decompress(codec: Codec, body: Vec<u8>, max: usize) -> Result<Vec<u8>> {
     match codec {
-        Codec::Stored => Ok(body),
+        Codec::Stored => {
+            if body.len() > max {
+                return Err(WireError::BodyTooLarge {
+                    size: body.len(),
+                    max,
+                });
+            }
+            Ok(body)
+        }
         Codec::Lz4 => {
             let (len, block) = body.split_first_chunk::<4>().ok_or_else(|| {
                 WireError::Decompression("the body is shorter than its length prefix".into())
             })?;
             let len = u32::from_be_bytes(*len) as usize;
-            if len > MAX_BODY_LEN {
-                return Err(WireError::TooLarge {
-                    size: len,
-                    max: MAX_BODY_LEN,
-                });
+            if len > max {
+                return Err(WireError::BodyTooLarge { size: len, max });
+            }
+            if len > block.len().saturating_mul(MAX_LZ4_RATIO) + 64 {
+                return Err(WireError::Decompression(format!(
+                    "the body announces {len} bytes, more than its {} compressed bytes can hold",
+                    block.len()
+                )));
             }
             let mut plain = vec![0u8; len];
             let n = lz4_flex::block::decompress_into(block, &mut plain)
@@ -357,10 +394,41 @@ mod tests {
         let mut body = (u32::MAX).to_be_bytes().to_vec();
         body.push(0);
         assert!(matches!(
-            decompress(Codec::Lz4, body),
-            Err(WireError::TooLarge { .. })
+            decompress(Codec::Lz4, body, MAX_BODY_LEN),
+            Err(WireError::BodyTooLarge { .. })
         ));
-        assert!(decompress(Codec::Lz4, vec![0, 0]).is_err());
+        assert!(decompress(Codec::Lz4, vec![0, 0], MAX_BODY_LEN).is_err());
+        // Within the kind's bound, but more than 10 bytes of LZ4 can expand to.
+        let mut body = 1_000_000u32.to_be_bytes().to_vec();
+        body.extend_from_slice(&[0; 10]);
+        let err = decompress(Codec::Lz4, body, MAX_BODY_LEN).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("more than its 10 compressed bytes"),
+            "{err}"
+        );
+        // A stored body is held to the same bound.
+        assert!(matches!(
+            decompress(Codec::Stored, vec![0; 11], 10),
+            Err(WireError::BodyTooLarge { size: 11, max: 10 })
+        ));
+    }
+
+    #[test]
+    fn the_lz4_ratio_bound_holds_for_the_most_compressible_input() {
+        for n in [0usize, 1, 100, 65_536, MAX_BATCH_BODY_LEN] {
+            let plain = vec![0u8; n];
+            let mut out = Vec::new();
+            let codec = compress_into(&plain, &mut out).unwrap();
+            if codec == Codec::Lz4 {
+                assert!(
+                    n <= (out.len() - 4) * MAX_LZ4_RATIO + 64,
+                    "{n} from {}",
+                    out.len()
+                );
+            }
+            assert_eq!(decompress(codec, out, MAX_BATCH_BODY_LEN).unwrap(), plain);
+        }
     }
 
     proptest! {
@@ -400,12 +468,12 @@ mod tests {
             let codec = compress_into(&plain, &mut out).unwrap();
             prop_assert_eq!(&out[..3], &[9u8; 3]);
             prop_assert!(out.len() - 3 <= plain.len());
-            prop_assert_eq!(decompress(codec, out[3..].to_vec()).unwrap(), plain);
+            prop_assert_eq!(decompress(codec, out[3..].to_vec(), MAX_BODY_LEN).unwrap(), plain);
         }
 
         #[test]
         fn decompression_never_panics(body in proptest::collection::vec(any::<u8>(), 0..300)) {
-            let _ = decompress(Codec::Lz4, body);
+            let _ = decompress(Codec::Lz4, body, MAX_BODY_LEN);
         }
     }
 }

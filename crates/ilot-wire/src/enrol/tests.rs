@@ -130,6 +130,36 @@ fn bad_server_urls_say_why(#[case] given: &str, #[case] reason: &'static str) {
     );
 }
 
+/// Regression (issue 10, item 9): `http://127.attacker.example` was taken for loopback because
+/// the host started with "127.". Only a loopback IP literal or the literal `localhost` is.
+#[rstest]
+#[case("http://127.attacker.example")]
+#[case("http://127.0.0.1.attacker.example:8080")]
+#[case("http://127.1")]
+#[case("http://localhost.attacker.example")]
+#[case("http://localhost.")]
+#[case("http://[::ffff:8.8.8.8]")]
+#[case("http://[2001:db8::1]")]
+#[case("http://0.0.0.0")]
+fn plain_http_to_a_name_that_only_looks_local_is_refused(#[case] given: &str) {
+    assert_eq!(
+        ServerUrl::parse(given).unwrap_err(),
+        WireError::InvalidServerUrl {
+            got: given.into(),
+            reason: "plain http is only for a server on this machine (localhost); use https://"
+        }
+    );
+}
+
+#[rstest]
+#[case("http://127.0.0.1")]
+#[case("http://127.12.0.9:8480")]
+#[case("http://[::1]:8480/api")]
+#[case("http://LOCALHOST:1")]
+fn plain_http_to_a_loopback_address_is_accepted(#[case] given: &str) {
+    assert!(ServerUrl::parse(given).is_ok(), "{given}");
+}
+
 #[test]
 fn endpoints_join_under_the_base() {
     let u = ServerUrl::parse("https://ilot.fr/base/").unwrap();

@@ -1,18 +1,29 @@
-//! Connecting to PostgreSQL: URL parsing, a first direct connection (for a clear error), the
-//! embedded migrations under an advisory lock, then the connection pool. URLs in messages have
-//! their password removed.
+//! Connecting to PostgreSQL: URL parsing and the TLS decision (`tls.rs`), a first direct
+//! connection (for a clear error), the embedded migrations under an advisory lock with the
+//! server key's check (`atrest.rs`), then the connection pool. URLs in messages have their
+//! password removed.
 
 use std::time::Duration;
 
 use r2d2_postgres::PostgresConnectionManager;
-use r2d2_postgres::postgres::{self, NoTls};
+use r2d2_postgres::postgres;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
+use super::{atrest, tls};
+use crate::atrest::ServerKey;
 use crate::error::{Result, ServerError};
 
-pub(super) type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+pub(super) type Manager = PostgresConnectionManager<MakeRustlsConnect>;
+pub(super) type Pool = r2d2::Pool<Manager>;
 
 /// Migrations in order; never edit a shipped one, append.
-const MIGRATIONS: &[&str] = &[include_str!("v1.sql"), include_str!("v2_security.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("v1.sql"),
+    include_str!("v2_security.sql"),
+    include_str!("v3_login.sql"),
+    include_str!("v4_revocation.sql"),
+    include_str!("v5_at_rest.sql"),
+];
 
 /// Any fixed number: the key of the advisory lock that serialises migrations across nodes.
 const MIGRATION_LOCK: i64 = 0x11_07_5e_5e;
@@ -21,30 +32,36 @@ const MIGRATION_LOCK: i64 = 0x11_07_5e_5e;
 /// about six nodes.
 const POOL_SIZE: u32 = 16;
 
-pub(super) fn open(url: &str) -> Result<Pool> {
+pub(super) fn open(url: &str, key: &ServerKey) -> Result<Pool> {
     let shown = redact_url(url);
-    let config: postgres::Config = url
-        .parse()
-        .map_err(|e| ServerError::Storage(format!("invalid PostgreSQL URL {shown}: {e}")))?;
-    let mut client = config.connect(NoTls).map_err(|e| {
+    let allow_plaintext = std::env::var(tls::ALLOW_PLAINTEXT_ENV).is_ok_and(|v| v.trim() == "1");
+    let plan = tls::plan(url, &shown, allow_plaintext)?;
+    let connector = tls::connector(&plan)?;
+    let mut client = plan.config.connect(connector.clone()).map_err(|e| {
+        let m = message(&e);
+        let hint = if m.contains("certificate") || m.contains("TLS") || m.contains("tls") {
+            "the database's certificate must be signed by a trusted root (system roots, or sslrootcert=CA.pem) and, with sslmode=verify-full, name the host of the URL"
+        } else {
+            "check that the server runs and the URL (user, host, port, database) is right"
+        };
         ServerError::Storage(format!(
-            "cannot connect to PostgreSQL at {shown}: {}; check that the server runs and the URL (user, host, port, database) is right",
-            message(&e)
+            "cannot connect to PostgreSQL at {shown}: {m}; {hint}"
         ))
     })?;
-    migrate(&mut client)?;
+    migrate(&mut client, key)?;
     drop(client);
     r2d2::Pool::builder()
         .max_size(POOL_SIZE)
         .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(10))
-        .build(PostgresConnectionManager::new(config, NoTls))
+        .build(PostgresConnectionManager::new(plan.config, connector))
         .map_err(|e| ServerError::Storage(format!("cannot open a pool to {shown}: {e}")))
 }
 
-/// Applies the missing migrations in one transaction. The transaction-scoped advisory lock
-/// makes nodes that start together wait for each other instead of racing on CREATE TABLE.
-fn migrate(client: &mut postgres::Client) -> Result<()> {
+/// Applies the missing migrations in one transaction, then checks the server key (or seals
+/// the secrets still in clear). The transaction-scoped advisory lock makes nodes that start
+/// together wait for each other instead of racing on CREATE TABLE or on sealing.
+fn migrate(client: &mut postgres::Client, key: &ServerKey) -> Result<()> {
     let mut tx = client.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
     tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_version (version INT NOT NULL)")?;
@@ -65,6 +82,7 @@ fn migrate(client: &mut postgres::Client) -> Result<()> {
             &[&(i as i32 + 1)],
         )?;
     }
+    atrest::check_or_seal(&mut tx, key)?;
     tx.commit()?;
     Ok(())
 }
@@ -78,41 +96,52 @@ pub(crate) fn message(e: &postgres::Error) -> String {
 }
 
 /// `url` without its password (`postgres://user:***@host/db`), also in `password=` query
-/// parameters, so that it can go in logs and errors.
+/// parameters, so that it can go in logs and errors. Everything between `://` and the last `@`
+/// is user information: a password may hold `/`, `?`, `#` or `@`, so no other character is
+/// trusted to end it. When in doubt this shows too little, never a password.
 pub fn redact_url(url: &str) -> String {
-    let (head, query) = match url.split_once('?') {
-        Some((h, q)) => (h, Some(q)),
-        None => (url, None),
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return redact_password_parameters(url);
     };
-    let mut out = match head.split_once("://") {
-        Some((scheme, rest)) => {
-            let (authority, path) = match rest.find('/') {
-                Some(i) => rest.split_at(i),
-                None => (rest, ""),
-            };
-            let authority = match authority.rsplit_once('@') {
-                Some((userinfo, host)) => match userinfo.split_once(':') {
-                    Some((user, _)) => format!("{user}:***@{host}"),
-                    None => format!("{userinfo}@{host}"),
-                },
-                None => authority.to_string(),
-            };
-            format!("{scheme}://{authority}{path}")
-        }
-        None => head.to_string(),
+    let rest = match rest.rfind('@') {
+        Some(at) => match rest[..at].split_once(':') {
+            Some((user, _)) => format!("{user}:***@{}", &rest[at + 1..]),
+            None => rest.to_string(),
+        },
+        None => rest.to_string(),
     };
-    if let Some(q) = query {
-        let q: Vec<String> = q
-            .split('&')
-            .map(|kv| match kv.split_once('=') {
-                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
-                _ => kv.to_string(),
-            })
-            .collect();
-        out.push('?');
-        out.push_str(&q.join("&"));
+    redact_password_parameters(&format!("{scheme}://{rest}"))
+}
+
+/// Replaces the value of every `password=` parameter (after `?` or `&`, any case) by `***`.
+fn redact_password_parameters(text: &str) -> String {
+    const KEY: &str = "password=";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = find_parameter(rest, KEY) {
+        let value = i + KEY.len();
+        out.push_str(&rest[..value]);
+        out.push_str("***");
+        rest = match rest[value..].find(['&', '#']) {
+            Some(end) => &rest[value + end..],
+            None => "",
+        };
     }
+    out.push_str(rest);
     out
+}
+
+/// Where `key` starts as a parameter name (right after `?` or `&`), ignoring case.
+fn find_parameter(text: &str, key: &str) -> Option<usize> {
+    let lower = text.to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(i) = lower[from..].find(key).map(|i| i + from) {
+        if i > 0 && matches!(text.as_bytes()[i - 1], b'?' | b'&') {
+            return Some(i);
+        }
+        from = i + 1;
+    }
+    None
 }
 
 #[cfg(test)]
@@ -131,5 +160,36 @@ mod tests {
         );
         assert_eq!(redact_url("postgres://db/ilot"), "postgres://db/ilot");
         assert_eq!(redact_url("sqlite:/tmp/x.db"), "sqlite:/tmp/x.db");
+    }
+
+    /// Regression (issue 10, item 10): the authority was cut at the first `/` or `?`, so a
+    /// password holding one of them was printed (whole or in part).
+    #[test]
+    fn passwords_with_slashes_question_marks_and_at_signs_never_show() {
+        for (url, shown) in [
+            (
+                "postgres://ilot:pa/ss@db.example/ilot",
+                "postgres://ilot:***@db.example/ilot",
+            ),
+            (
+                "postgres://ilot:pa?ss@db.example:5432/ilot?sslmode=require",
+                "postgres://ilot:***@db.example:5432/ilot?sslmode=require",
+            ),
+            (
+                "postgresql://ilot:a/b?c#d@e@db/ilot",
+                "postgresql://ilot:***@db/ilot",
+            ),
+            ("postgres://ilot:s3/cr?t@db", "postgres://ilot:***@db"),
+            (
+                "mysql://root:x/y?z@db/x?password=q/r",
+                "mysql://root:***@db/x?password=***",
+            ),
+        ] {
+            let got = redact_url(url);
+            assert_eq!(got, shown, "{url}");
+            for secret in ["pa/ss", "pa?ss", "a/b?c#d@e", "s3/cr?t", "x/y?z", "q/r"] {
+                assert!(!got.contains(secret), "{got}");
+            }
+        }
     }
 }

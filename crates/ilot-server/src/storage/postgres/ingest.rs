@@ -16,12 +16,20 @@ pub(super) fn ingest(c: &mut Client, b: &IngestBatch<'_>) -> Result<IngestOutcom
     let device = b.device_id.as_bytes().as_slice();
     let patient = b.patient_id.as_bytes().as_slice();
     let seq = i64::try_from(b.seq).map_err(|_| bad("batch seq", b.seq))?;
-    let last: Option<i64> = tx
-        .query_one(
-            "SELECT last_batch_seq FROM devices WHERE id = $1 AND patient_id = $2 FOR UPDATE",
-            &[&device, &patient],
-        )?
-        .get(0);
+    // The row lock orders this batch with a revocation of the device: once the revocation
+    // commits, no batch of the device is stored.
+    let Some(row) = tx.query_opt(
+        "SELECT last_batch_seq, revoked_at IS NOT NULL FROM devices
+         WHERE id = $1 AND patient_id = $2 FOR UPDATE",
+        &[&device, &patient],
+    )?
+    else {
+        return Ok(IngestOutcome::DeviceRevoked);
+    };
+    if row.get::<_, bool>(1) {
+        return Ok(IngestOutcome::DeviceRevoked);
+    }
+    let last: Option<i64> = row.get(0);
     if let Some(ack) = ack_of(&mut tx, device, seq)? {
         return Ok(IngestOutcome::AlreadyAccepted(ack));
     }

@@ -7,6 +7,7 @@ use ilot_wire::PatientId;
 
 use super::PostgresStorage;
 use super::rows::{bad, patient_id, ts};
+use crate::atrest::Sealed;
 use crate::error::{Result, ServerError};
 use crate::storage::{AuditRow, TotpSecret};
 
@@ -82,31 +83,30 @@ impl PostgresStorage {
         rows.iter().map(|r| patient_id(r.get(0))).collect()
     }
 
+    /// Records written by the team's operators, and those about the team's patients written
+    /// without an operator (a device's enrolment).
     pub(super) fn sec_team_audit_log(&self, team: i64, limit: u32) -> Result<Vec<AuditRow>> {
         let rows = self.client()?.query(
-            "SELECT a.id, a.operator_id, a.action, a.patient_id, a.at FROM audit a
-             JOIN operators o ON o.id = a.operator_id WHERE o.team_id = $1
-             ORDER BY a.id DESC LIMIT $2",
+            &format!(
+                "SELECT {} FROM audit a
+                 LEFT JOIN operators o ON o.id = a.operator_id
+                 LEFT JOIN patients p ON p.id = a.patient_id AND a.operator_id IS NULL
+                 WHERE o.team_id = $1 OR p.team_id = $1
+                 ORDER BY a.id DESC LIMIT $2",
+                super::limits::AUDIT_COLUMNS
+            ),
             &[&team, &i64::from(limit)],
         )?;
-        rows.iter()
-            .map(|r| {
-                let p: Option<&[u8]> = r.get(3);
-                Ok(AuditRow {
-                    id: r.get(0),
-                    operator_id: r.get(1),
-                    action: r.get(2),
-                    patient_id: p.map(patient_id).transpose()?,
-                    at: r.get(4),
-                })
-            })
-            .collect()
+        rows.iter().map(super::limits::audit_row).collect()
     }
 
     pub(super) fn sec_set_totp_secret(&self, operator_id: i64, secret: &TotpSecret) -> Result<()> {
+        let sealed = self
+            .key
+            .seal(Sealed::Totp { operator_id }, secret.as_bytes())?;
         let n = self.client()?.execute(
             "UPDATE operators SET totp_secret = $1, totp_last_step = NULL WHERE id = $2",
-            &[&secret.as_bytes(), &operator_id],
+            &[&sealed, &operator_id],
         )?;
         if n == 0 {
             return Err(bad("operator", operator_id));
@@ -115,14 +115,19 @@ impl PostgresStorage {
     }
 
     pub(super) fn sec_totp_secret(&self, operator_id: i64) -> Result<Option<TotpSecret>> {
-        Ok(self
+        let sealed = self
             .client()?
             .query_opt(
                 "SELECT totp_secret FROM operators WHERE id = $1",
                 &[&operator_id],
             )?
-            .and_then(|r| r.get::<_, Option<Vec<u8>>>(0))
-            .map(TotpSecret::from_bytes))
+            .and_then(|r| r.get::<_, Option<Vec<u8>>>(0));
+        sealed
+            .map(|s| {
+                let plain = self.key.open(Sealed::Totp { operator_id }, &s)?;
+                Ok(TotpSecret::from_bytes(plain.to_vec()))
+            })
+            .transpose()
     }
 
     pub(super) fn sec_accept_totp_step(&self, operator_id: i64, step: u64) -> Result<bool> {

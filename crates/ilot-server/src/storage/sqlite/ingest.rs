@@ -2,7 +2,7 @@
 //! replays), the entry versions (deduplicated by device, entry id and version), the consent
 //! change and the device's sequence number. Kept apart so that `sqlite.rs` stays readable.
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 use super::SqliteStorage;
 use super::rows::*;
@@ -16,14 +16,20 @@ impl SqliteStorage {
         let device = b.device_id.to_string();
         let patient = b.patient_id.to_string();
         let seq = i64::try_from(b.seq).map_err(|_| bad("batch seq", b.seq))?;
+        let Some(last) = tx
+            .query_row(
+                "SELECT last_batch_seq FROM devices
+                 WHERE id = ?1 AND patient_id = ?2 AND revoked_ms IS NULL",
+                params![device, patient],
+                |r| r.get::<_, Option<i64>>(0),
+            )
+            .optional()?
+        else {
+            return Ok(IngestOutcome::DeviceRevoked);
+        };
         if let Some(ack) = ack_of(&tx, &device, seq)? {
             return Ok(IngestOutcome::AlreadyAccepted(ack));
         }
-        let last: Option<i64> = tx.query_row(
-            "SELECT last_batch_seq FROM devices WHERE id = ?1 AND patient_id = ?2",
-            params![device, patient],
-            |r| r.get(0),
-        )?;
         if let Some(last) = last.filter(|&l| l >= seq) {
             return Ok(IngestOutcome::Stale {
                 last_accepted: last as u64,

@@ -6,7 +6,8 @@ use ilot_wire::PatientId;
 use rusqlite::{OptionalExtension, params};
 
 use super::SqliteStorage;
-use super::rows::{bad, ms, utc};
+use super::rows::{bad, ms};
+use crate::atrest::Sealed;
 use crate::error::{Result, ServerError};
 use crate::storage::{AuditRow, TotpSecret};
 
@@ -91,44 +92,31 @@ impl SqliteStorage {
             .collect()
     }
 
+    /// Records written by the team's operators, and those about the team's patients written
+    /// without an operator (a device's enrolment).
     pub(super) fn sec_team_audit_log(&self, team: i64, limit: u32) -> Result<Vec<AuditRow>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT a.id, a.operator_id, a.action, a.patient_id, a.at_ms FROM audit a
-             JOIN operators o ON o.id = a.operator_id WHERE o.team_id = ?1
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {} FROM audit a
+             LEFT JOIN operators o ON o.id = a.operator_id
+             LEFT JOIN patients p ON p.id = a.patient_id AND a.operator_id IS NULL
+             WHERE o.team_id = ?1 OR p.team_id = ?1
              ORDER BY a.id DESC LIMIT ?2",
-        )?;
+            super::limits::AUDIT_COLUMNS
+        ))?;
         let rows = stmt
-            .query_map(params![team, limit], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                    r.get::<_, i64>(4)?,
-                ))
-            })?
+            .query_map(params![team, limit], super::limits::read_audit)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        rows.into_iter()
-            .map(|(id, operator_id, action, p, at)| {
-                Ok(AuditRow {
-                    id,
-                    operator_id,
-                    action,
-                    patient_id: p
-                        .map(|p| p.parse())
-                        .transpose()
-                        .map_err(|e| bad("patient id", e))?,
-                    at: utc(at),
-                })
-            })
-            .collect()
+        rows.into_iter().map(super::limits::audit_row).collect()
     }
 
     pub(super) fn sec_set_totp_secret(&self, operator_id: i64, secret: &TotpSecret) -> Result<()> {
+        let sealed = self
+            .key
+            .seal(Sealed::Totp { operator_id }, secret.as_bytes())?;
         let n = self.conn().execute(
             "UPDATE operators SET totp_secret = ?1, totp_last_step = NULL WHERE id = ?2",
-            params![secret.as_bytes(), operator_id],
+            params![sealed, operator_id],
         )?;
         if n == 0 {
             return Err(bad("operator", operator_id));
@@ -137,7 +125,7 @@ impl SqliteStorage {
     }
 
     pub(super) fn sec_totp_secret(&self, operator_id: i64) -> Result<Option<TotpSecret>> {
-        Ok(self
+        let sealed = self
             .conn()
             .query_row(
                 "SELECT totp_secret FROM operators WHERE id = ?1",
@@ -145,8 +133,13 @@ impl SqliteStorage {
                 |r| r.get::<_, Option<Vec<u8>>>(0),
             )
             .optional()?
-            .flatten()
-            .map(TotpSecret::from_bytes))
+            .flatten();
+        sealed
+            .map(|s| {
+                let plain = self.key.open(Sealed::Totp { operator_id }, &s)?;
+                Ok(TotpSecret::from_bytes(plain.to_vec()))
+            })
+            .transpose()
     }
 
     pub(super) fn sec_accept_totp_step(&self, operator_id: i64, step: u64) -> Result<bool> {

@@ -118,6 +118,18 @@ fn a_huge_item_count_allocates_nothing() {
     put_varint(&mut out, u64::MAX);
     out.extend([0, 19]);
     out.extend([0; 19]);
+    assert!(matches!(
+        decode(&out),
+        Err(WireError::TooManyItems {
+            items: u64::MAX,
+            max: MAX_BATCH_ITEMS
+        })
+    ));
+    // Within the bound, a count the id column does not hold is refused before any item.
+    let mut out = Vec::new();
+    put_varint(&mut out, MAX_BATCH_ITEMS as u64);
+    out.extend([0, 19]);
+    out.extend([0; 19]);
     assert!(
         decode(&out)
             .unwrap_err()

@@ -1,0 +1,61 @@
+//! Administration of operators on the database (what `ilot operator` runs): new password, new
+//! TOTP secret, disable and enable. Each ends every session of the operator, so that a stolen
+//! token or a shoulder-surfed password stops working at once; a disabled operator cannot log in
+//! (it answers like an unknown user name) and its tokens are refused.
+
+use chrono::{DateTime, Utc};
+use ilot_wire::api::ErrorCode;
+
+use crate::error::{Result, ServerError};
+use crate::storage::{OperatorState, Storage};
+use crate::totp::TotpSecret;
+
+fn find(s: &dyn Storage, username: &str) -> Result<OperatorState> {
+    s.operator_state(username)?.ok_or_else(|| {
+        ServerError::refused(
+            ErrorCode::NotFound,
+            format!(
+                "no operator named {username:?}; create one with ilot operator create-operator"
+            ),
+        )
+    })
+}
+
+/// Sets a new password (at least 12 characters) and ends the operator's sessions.
+pub fn reset_password(s: &dyn Storage, username: &str, password: &str) -> Result<()> {
+    let op = find(s, username)?;
+    let hash = crate::auth::hash_password(password)?;
+    s.set_password_hash(op.id, &hash)
+}
+
+/// Gives the operator a new TOTP secret (lost phone) and ends its sessions; the caller shows
+/// the secret once.
+pub fn reset_totp(s: &dyn Storage, username: &str) -> Result<TotpSecret> {
+    let op = find(s, username)?;
+    let secret = TotpSecret::generate();
+    s.set_totp_secret(op.id, &secret)?;
+    s.end_operator_sessions(op.id)?;
+    Ok(secret)
+}
+
+/// Disables the operator and ends its sessions; `false` when it already was.
+pub fn disable(s: &dyn Storage, username: &str, now: DateTime<Utc>) -> Result<bool> {
+    let op = find(s, username)?;
+    if op.disabled_at.is_some() {
+        // Still make sure no session is left.
+        s.end_operator_sessions(op.id)?;
+        return Ok(false);
+    }
+    s.set_operator_disabled(op.id, Some(now))?;
+    Ok(true)
+}
+
+/// Lets a disabled operator log in again; `false` when it was not disabled.
+pub fn enable(s: &dyn Storage, username: &str) -> Result<bool> {
+    let op = find(s, username)?;
+    if op.disabled_at.is_none() {
+        return Ok(false);
+    }
+    s.set_operator_disabled(op.id, None)?;
+    Ok(true)
+}

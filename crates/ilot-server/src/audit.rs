@@ -1,0 +1,65 @@
+//! Writing the audit log: who (an operator, or nobody yet: a failed login, a device's
+//! enrolment, an administrator at the command line), what, about which patient, from which
+//! client address, with a detail (the patients a list returned, why a login failed). One
+//! builder so that every caller writes the same fields:
+//!
+//! ```
+//! # use ilot_server::storage::AuditEvent;
+//! # let (now, operator_id) = (chrono::Utc::now(), 7);
+//! let e = AuditEvent::new("reset-totp", now)
+//!     .from(ilot_server::audit::cli_client())
+//!     .detail(serde_json::json!({ "operator_id": operator_id }));
+//! assert_eq!(e.action, "reset-totp");
+//! ```
+//! then `storage.record_audit(&e)?`.
+
+use chrono::{DateTime, Utc};
+use ilot_wire::PatientId;
+
+use crate::storage::AuditEvent;
+
+impl AuditEvent {
+    /// A record of `action` at `at`, by nobody in particular until [`AuditEvent::by`].
+    pub fn new(action: &str, at: DateTime<Utc>) -> Self {
+        Self {
+            operator_id: None,
+            action: action.to_string(),
+            patient_id: None,
+            client: None,
+            detail: None,
+            at,
+        }
+    }
+
+    /// The operator who acted.
+    pub fn by(mut self, operator_id: i64) -> Self {
+        self.operator_id = Some(operator_id);
+        self
+    }
+
+    /// The patient concerned.
+    pub fn patient(mut self, patient: PatientId) -> Self {
+        self.patient_id = Some(patient);
+        self
+    }
+
+    /// Where the request came from (a [`crate::client::Client`], or [`cli_client`]).
+    pub fn from(mut self, client: impl std::fmt::Display) -> Self {
+        self.client = Some(client.to_string());
+        self
+    }
+
+    pub fn detail(mut self, detail: serde_json::Value) -> Self {
+        self.detail = Some(detail);
+        self
+    }
+}
+
+/// The client of an act done with the `ilot operator` commands on the database directly:
+/// `cli:<the system user who ran it>`.
+pub fn cli_client() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    format!("cli:{user}")
+}

@@ -1,0 +1,474 @@
+//! The one table of the server's routes. Each row holds what the router needs (method, path,
+//! handler) and what the OpenAPI document says (summary, who may call it, bodies, every status
+//! it answers). `http::router` is built from this table only and `openapi::document` is
+//! written from it, so a route cannot be served without being documented; the scoping test
+//! (`tests/it/scoping.rs`) and the cross-patient test (`ilot-sync/tests/it/cross_patient.rs`)
+//! walk the same table and fail on a row they have no case for.
+
+use axum::handler::Handler;
+use axum::routing::{MethodFilter, MethodRouter, on};
+use serde_json::{Value, json};
+
+use crate::http::AppState;
+use crate::{console, device, openapi, operator, triage};
+
+/// Who may call a route, and how the server knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone; serves no data (the OpenAPI document).
+    Open,
+    /// Operators' credentials in the body (password and TOTP code).
+    Credentials,
+    /// A device with a one-time enrolment code in the body.
+    EnrolmentCode,
+    /// A device, by the sealed envelope only its keys open.
+    Sealed,
+    /// An operator's session (`Authorization: Bearer …`, or the console's cookie), scoped to its
+    /// care team.
+    Session,
+}
+
+/// A request or response body.
+#[derive(Debug, Clone)]
+pub enum Body {
+    Json(Value),
+    /// `application/vnd.ilot.sealed`: opaque bytes only the right keys open.
+    Sealed,
+    /// No body (a 204).
+    Empty,
+}
+
+/// One route: what the router serves and what the document says about it.
+pub struct Route {
+    /// Lower case, as in OpenAPI: `get`, `post`, `put`, `delete`.
+    pub method: &'static str,
+    pub path: &'static str,
+    pub summary: &'static str,
+    pub access: Access,
+    pub request: Option<Body>,
+    /// The success answer (200, or 204 for [`Body::Empty`]).
+    pub response: Body,
+    /// Refusals particular to this route, beyond those its access and body imply
+    /// (see [`Route::statuses`]).
+    pub errors: &'static [u16],
+    pub(crate) handler: MethodRouter<AppState>,
+}
+
+impl std::fmt::Debug for Route {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Route")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("access", &self.access)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Route {
+    fn new<H, T>(
+        method: &'static str,
+        path: &'static str,
+        access: Access,
+        summary: &'static str,
+        response: Body,
+        handler: H,
+    ) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let filter = match method {
+            "get" => MethodFilter::GET,
+            "post" => MethodFilter::POST,
+            "put" => MethodFilter::PUT,
+            "delete" => MethodFilter::DELETE,
+            other => panic!("route {path}: method {other:?} is not one the table knows"),
+        };
+        Self {
+            method,
+            path,
+            summary,
+            access,
+            request: None,
+            response,
+            errors: &[],
+            handler: on(filter, handler),
+        }
+    }
+
+    fn body(mut self, b: Body) -> Self {
+        self.request = Some(b);
+        self
+    }
+
+    fn errors(mut self, e: &'static [u16]) -> Self {
+        self.errors = e;
+        self
+    }
+
+    /// Every status this route answers, success first. Derived from what answers them: the
+    /// session extractor (401 no or expired session, 403 no care team), a JSON body (400), a
+    /// sealed envelope (400 malformed, 401 unknown or revoked device / not authentic, 403 wrong
+    /// patient or consent withdrawn, 413 too large), a path id (404: missing or another
+    /// team's), the storage (503 when the database cannot answer), plus the route's own.
+    pub fn statuses(&self) -> Vec<u16> {
+        let mut s = vec![match self.response {
+            Body::Empty => 204,
+            _ => 200,
+        }];
+        match self.access {
+            Access::Open => {}
+            Access::Session => s.extend([401, 403]),
+            Access::Sealed => s.extend([400, 401, 403, 413]),
+            Access::Credentials | Access::EnrolmentCode => {}
+        }
+        if matches!(self.request, Some(Body::Json(_))) {
+            // 415: a body without `Content-Type: application/json` (`headers.rs`).
+            s.extend([400, 415]);
+        }
+        if self.path.contains("{id}") {
+            s.push(404);
+        }
+        if self.access != Access::Open {
+            s.push(503);
+        }
+        s.extend_from_slice(self.errors);
+        s.sort_unstable();
+        s.dedup();
+        s
+    }
+}
+
+fn r(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn list(name: &str) -> Value {
+    json!({ "type": "array", "items": r(name) })
+}
+
+/// The table. Bodies holding domain types (a prescription, an appointment) are checked by the
+/// domain's own validation beyond what a JSON Schema can say, so their schema stays an object
+/// with its required members.
+pub fn routes() -> Vec<Route> {
+    use Access::*;
+    use Body::{Json, Sealed as SealedBody};
+    use ilot_wire::api::paths;
+    let object = || json!({ "type": "object" });
+    vec![
+        Route::new(
+            "post",
+            paths::ENROL,
+            EnrolmentCode,
+            "Enrol a device with a one-time code",
+            Json(r("EnrolResponse")),
+            device::enrol,
+        )
+        .body(Json(r("EnrolRequest")))
+        // 404 unknown code, 410 expired, used or replaced code, 429 too many attempts.
+        .errors(&[404, 410, 429]),
+        Route::new(
+            "post",
+            paths::PUSH,
+            Sealed,
+            "Push a sealed batch; answered with a sealed acknowledgement",
+            SealedBody,
+            device::push,
+        )
+        .body(SealedBody)
+        // 409: a batch number reused for other content.
+        .errors(&[409]),
+        Route::new(
+            "post",
+            paths::PULL,
+            Sealed,
+            "Pull what the care team changed; sealed",
+            SealedBody,
+            device::pull,
+        )
+        .body(SealedBody),
+        Route::new(
+            "post",
+            "/v1/operator/login",
+            Credentials,
+            "Log in with user name, password and the current TOTP code (`totp`); 429 after repeated failures",
+            Json(r("LoginResponse")),
+            operator::login,
+        )
+        .body(Json(r("LoginRequest")))
+        .errors(&[401, 429]),
+        Route::new(
+            "post",
+            "/v1/operator/logout",
+            Session,
+            "End this session now (the token is refused from then on)",
+            Body::Empty,
+            operator::logout,
+        ),
+        Route::new(
+            "get",
+            "/v1/operator/patients",
+            Session,
+            "Patients triaged by their worst open alert",
+            Json(list("TriageRow")),
+            operator::list_patients,
+        ),
+        Route::new(
+            "post",
+            "/v1/operator/patients",
+            Session,
+            "Create a patient with a prescription (physician); returns an enrolment code",
+            Json(r("Enrolment")),
+            operator::create_patient,
+        )
+        .body(Json(json!({
+            "type": "object", "required": ["pseudonym", "prescription"],
+            "properties": {
+                "pseudonym": { "type": "string", "minLength": 1 },
+                "ins": { "type": ["string", "null"] },
+                "tz": { "type": ["string", "null"] },
+                "prescription": { "type": "object" }
+            }
+        }))),
+        Route::new(
+            "get",
+            "/v1/operator/patients/{id}",
+            Session,
+            "A patient and the current prescription",
+            Json(json!({
+                "type": "object", "required": ["patient", "prescription"],
+                "properties": { "patient": r("Patient"), "prescription": { "type": ["object", "null"] } }
+            })),
+            operator::patient,
+        ),
+        Route::new(
+            "get",
+            "/v1/operator/patients/{id}/entries",
+            Session,
+            "A patient's entries (latest versions)",
+            Json(json!({
+                "type": "object", "required": ["count", "entries"],
+                "properties": {
+                    "count": { "type": "integer", "minimum": 0 },
+                    "entries": { "type": "array", "items": { "type": "object" } }
+                }
+            })),
+            operator::entries,
+        ),
+        Route::new(
+            "get",
+            "/v1/operator/patients/{id}/metrics",
+            Session,
+            "Glucose metrics over the last days",
+            Json(object()),
+            operator::metrics,
+        ),
+        Route::new(
+            "get",
+            "/v1/operator/patients/{id}/alerts",
+            Session,
+            "A patient's alerts",
+            Json(list("Alert")),
+            operator::patient_alerts,
+        ),
+        Route::new(
+            "get",
+            "/v1/operator/patients/{id}/observance",
+            Session,
+            "Observance and billing per 30-day period",
+            Json(object()),
+            operator::observance,
+        ),
+        Route::new(
+            "put",
+            "/v1/operator/patients/{id}/prescription",
+            Session,
+            "New prescription version (physician)",
+            Json(json!({
+                "type": "object", "required": ["version", "policy_version"],
+                "properties": {
+                    "version": { "type": "integer", "minimum": 1 },
+                    "policy_version": { "type": "integer", "minimum": 0 }
+                }
+            })),
+            operator::set_prescription,
+        )
+        .body(Json(json!({
+            "type": "object", "required": ["prescription"],
+            "properties": { "prescription": { "type": "object" } }
+        }))),
+        Route::new(
+            "post",
+            "/v1/operator/patients/{id}/messages",
+            Session,
+            "Send a message to the patient",
+            Json(object()),
+            operator::message,
+        )
+        .body(Json(json!({
+            "type": "object", "required": ["text"],
+            "properties": { "text": { "type": "string", "minLength": 1 } }
+        }))),
+        Route::new(
+            "post",
+            "/v1/operator/patients/{id}/appointments",
+            Session,
+            "Set an education session or consultation",
+            Json(object()),
+            operator::appointment,
+        )
+        .body(Json(object())),
+        Route::new(
+            "post",
+            "/v1/operator/patients/{id}/enrolment-code",
+            Session,
+            "A new one-time enrolment code (physician or nurse); the patient's pending codes stop working",
+            Json(r("Enrolment")),
+            operator::new_code,
+        ),
+        Route::new(
+            "get",
+            "/v1/operator/patients/{id}/devices",
+            Session,
+            "The patient's devices, revoked ones included",
+            Json(list("Device")),
+            operator::devices::list,
+        ),
+        Route::new(
+            "post",
+            "/v1/operator/devices/{id}/revoke",
+            Session,
+            "Revoke a device (lost or replaced phone): its pushes and pulls are refused from now on",
+            Json(r("Device")),
+            operator::devices::revoke,
+        ),
+        Route::new(
+            "get",
+            "/v1/operator/alerts",
+            Session,
+            "Open alerts of every patient, worst first",
+            Json(list("Alert")),
+            operator::all_alerts,
+        ),
+        Route::new(
+            "post",
+            "/v1/operator/alerts/{id}/ack",
+            Session,
+            "Acknowledge an alert with a note",
+            Json(r("Alert")),
+            operator::ack_alert,
+        )
+        .body(Json(json!({
+            "type": "object",
+            "properties": { "note": { "type": ["string", "null"] } }
+        }))),
+        Route::new(
+            "get",
+            "/v1/operator/audit",
+            Session,
+            "The audit log (physician)",
+            Json(list("AuditRow")),
+            operator::audit,
+        ),
+        // The care team's console (`console.rs`, `triage.rs`). Its page and files are served
+        // beside this table (`console::pages`): no data, no session, no operation.
+        Route::new(
+            "get",
+            "/v1/operator/triage",
+            Session,
+            "The team's patients by triage category (urgent alert, no data, time below 54 > 1 %, below 70 > 4 %, TIR drop > 15 points, TIR < 70 %, CGM worn < 70 %, capillary readings below the prescription, on target), with ilot-rules metrics over `days` (1, 7, 14, 30); paginated by `cursor`",
+            Json(r("TriagePage")),
+            triage::triage,
+        )
+        // 400: a query parameter out of its range or a malformed cursor.
+        .errors(&[400]),
+        Route::new(
+            "post",
+            "/v1/console/login",
+            Credentials,
+            "Log in as /v1/operator/login does; the session is set in an HttpOnly SameSite=Strict cookie (Secure over HTTPS) and the answer holds the CSRF token",
+            Json(r("ConsoleSession")),
+            console::login,
+        )
+        .body(Json(r("LoginRequest")))
+        // 403: a request from another site (`Origin`).
+        .errors(&[401, 403, 429]),
+        Route::new(
+            "get",
+            "/v1/console/session",
+            Session,
+            "Who is logged in (session cookie or bearer) and the session's CSRF token",
+            Json(r("ConsoleSession")),
+            console::session,
+        ),
+        Route::new(
+            "post",
+            "/v1/console/logout",
+            Session,
+            "End the session now, server-side, and clear the cookie (with the cookie: needs X-CSRF-Token, else 403)",
+            Json(json!({
+                "type": "object", "required": ["logged_out"],
+                "properties": { "logged_out": { "const": true } }
+            })),
+            console::logout,
+        ),
+        Route::new(
+            "get",
+            "/openapi.json",
+            Open,
+            "This document",
+            Json(json!({ "type": "object", "required": ["openapi", "paths"] })),
+            openapi::serve,
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_row_is_documented_and_unique() {
+        let rows = routes();
+        let mut seen = std::collections::HashSet::new();
+        for r in &rows {
+            assert!(
+                seen.insert((r.method, r.path)),
+                "{} {} twice",
+                r.method,
+                r.path
+            );
+            assert!(!r.summary.trim().is_empty(), "{} {}", r.method, r.path);
+            assert!(
+                openapi::path_parameter(r.path).is_some() || !r.path.contains('{'),
+                "{} {}: its path parameter has no schema in openapi::path_parameter",
+                r.method,
+                r.path
+            );
+            if let Body::Json(v) = &r.response {
+                assert!(v.is_object(), "{} {}", r.method, r.path);
+            }
+        }
+    }
+
+    #[test]
+    fn statuses_follow_from_access_and_body() {
+        let rows = routes();
+        let find = |m: &str, p: &str| {
+            rows.iter()
+                .find(|r| r.method == m && r.path == p)
+                .unwrap()
+                .statuses()
+        };
+        assert_eq!(
+            find("get", "/v1/operator/patients/{id}"),
+            [200, 401, 403, 404, 503]
+        );
+        assert_eq!(find("post", "/v1/operator/logout"), [204, 401, 403, 503]);
+        assert_eq!(find("get", "/openapi.json"), [200]);
+        assert_eq!(
+            find("post", "/v1/push"),
+            [200, 400, 401, 403, 409, 413, 503]
+        );
+    }
+}
