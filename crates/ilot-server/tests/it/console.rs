@@ -177,6 +177,9 @@ fn every_answer_carries_the_security_headers_and_the_page_no_inline_script() {
         assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
         assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        if path != "/" {
+            assert_eq!(h["cache-control"], "no-store", "{path}");
+        }
         if path == "/" {
             assert_eq!(r.status(), 200);
             assert!(h["content-type"].to_str().unwrap().starts_with("text/html"));
@@ -202,6 +205,12 @@ fn every_answer_carries_the_security_headers_and_the_page_no_inline_script() {
                         .to_str()
                         .unwrap()
                         .contains("javascript")
+                );
+                // Named by their hash, the files are cached for good (`headers.rs` leaves them
+                // their own Cache-Control); everything else is `no-store`.
+                assert_eq!(
+                    r.headers()["cache-control"],
+                    "public, max-age=31536000, immutable"
                 );
             } else {
                 assert!(html.contains("console was not built"), "{html}");
