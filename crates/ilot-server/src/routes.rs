@@ -466,6 +466,16 @@ mod tests {
         );
         assert_eq!(find("post", "/v1/operator/logout"), [204, 401, 403, 503]);
         assert_eq!(find("get", "/openapi.json"), [200]);
+        // The console's rows: a cross-site login is 403, a bad triage query 400.
+        assert_eq!(
+            find("post", "/v1/console/login"),
+            [200, 400, 401, 403, 415, 429, 503]
+        );
+        assert_eq!(
+            find("get", "/v1/operator/triage"),
+            [200, 400, 401, 403, 503]
+        );
+        assert_eq!(find("post", "/v1/console/logout"), [200, 401, 403, 503]);
         assert_eq!(
             find("post", "/v1/push"),
             [200, 400, 401, 403, 409, 413, 503]
