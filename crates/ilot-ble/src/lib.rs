@@ -9,7 +9,7 @@
 //! blocking helpers below. Nothing here evaluates clinical rules; a reading the device flagged,
 //! or whose time cannot be trusted, is kept as a note rather than dropped or guessed.
 //!
-//! Real-hardware tests run only with `ILOT_BLE_HW=1` (see README.md).
+//! Real-hardware tests are `#[ignore]`d; run them with `ILOT_BLE_HW=1 … -- --ignored` (README.md).
 
 pub mod clock;
 pub mod control;

@@ -19,16 +19,9 @@ pub trait RecordSink {
 
 impl RecordSink for Store {
     fn last_record_number(&self, kind: SourceKind, device: &DeviceId) -> Result<Option<u32>> {
-        // Until the store has a per-device cursor query, scan this device's entries: deleted
-        // ones count too, a record the person deleted must not come back.
-        Ok(self
-            .entries(None, None, None, true)?
-            .into_iter()
-            .filter(|e| {
-                e.entry.source.kind == kind && e.entry.source.device.as_ref() == Some(device)
-            })
-            .filter_map(|e| e.entry.source.record_number)
-            .max())
+        // One SQL query on the store's keys (deleted records count: they must not come back),
+        // not a pass over the entries: the app asks at every download and background poll.
+        Ok(Store::last_record_number(self, kind, device)?)
     }
 
     fn add_batch(&mut self, entries: &[Entry], now: DateTime<Utc>) -> Result<BatchReport> {

@@ -29,6 +29,11 @@ const KIND_NAMES: [(u8, &str); 10] = [
     (KIND_EDUCATION, "education"),
 ];
 
+/// Every entry kind's code.
+pub(crate) fn kind_codes() -> impl Iterator<Item = u8> {
+    KIND_NAMES.iter().map(|(c, _)| *c)
+}
+
 pub(crate) fn kind_code(kind: &EntryKind) -> u8 {
     match kind {
         EntryKind::Glucose(_) => KIND_GLUCOSE,

@@ -188,6 +188,29 @@ impl Store {
     }
 }
 
+#[cfg(any(test, feature = "vm-steps"))]
+impl Store {
+    /// Runs `f` on this store and counts the SQLite virtual-machine instructions it executed: a
+    /// measure of a query's work that, unlike a timing, is the same on every run, so a test can
+    /// say "this does not read the whole store". Tests and benches only (feature `vm-steps`).
+    pub fn count_vm_steps<R>(&self, f: impl FnOnce(&Store) -> R) -> Result<(R, u64)> {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let steps = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&steps);
+        self.conn.progress_handler(
+            1,
+            Some(move || {
+                counter.fetch_add(1, Ordering::Relaxed);
+                false
+            }),
+        )?;
+        let out = f(self);
+        self.conn.progress_handler(0, None::<fn() -> bool>)?;
+        Ok((out, steps.load(Ordering::Relaxed)))
+    }
+}
+
 fn migrate(conn: &mut Connection) -> Result<()> {
     let migrations = &schema::MIGRATIONS;
     let err = |e: rusqlite_migration::Error| StoreError::Migration(e.to_string());

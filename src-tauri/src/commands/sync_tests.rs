@@ -3,14 +3,19 @@
 
 use std::collections::BTreeSet;
 use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
 
 use chrono::{NaiveDate, TimeDelta, Utc};
 use ilot_domain::{DiabetesType, Monitoring, Prescription};
 use ilot_server::operator::{CreatePatient, Enrolment, create_patient_with_code};
 use ilot_server::storage::Operator;
 use ilot_store::KeyMode;
-use ilot_wire::{CareRole, PatientId};
+use ilot_wire::{CareRole, DeviceId, PatientId};
 use serde_json::json;
+
+mod gate;
+
+use gate::{Gate, Gated};
 
 use super::entries::add_entry_at;
 use super::home::home_at;
@@ -117,6 +122,25 @@ impl Server {
     fn versions(&self, p: PatientId) -> u64 {
         self.state.storage().count_entry_versions(p).unwrap()
     }
+
+    /// Entry versions the server's acknowledgements to `device` counted as already stored. The
+    /// server deduplicates, so its count of versions stays right even if the app sent
+    /// everything twice; this is what says each entry was sent once.
+    fn duplicates(&self, device: DeviceId) -> u64 {
+        let s = self.state.storage();
+        (0..=256)
+            .filter_map(|seq| s.batch_ack(device, seq).unwrap())
+            .map(|ack| u64::from(ack.duplicates))
+            .sum()
+    }
+}
+
+/// The enrolled device's id (for [`Server::duplicates`]).
+fn device_of(state: &AppState) -> DeviceId {
+    ilot_sync::SyncState::identity(&*state.store().unwrap())
+        .unwrap()
+        .expect("enrolled")
+        .device_id
 }
 
 impl Drop for Server {
@@ -179,6 +203,7 @@ fn an_enrolled_app_with_consent_sends_its_entries_and_receives_messages() {
         2,
         "exactly the two entries"
     );
+    assert_eq!(server.duplicates(device_of(&state)), 0, "each sent once");
     let home = home_at(&state, now).unwrap();
     assert_eq!((home.sync.state, home.sync.pending), ("idle", 0));
     assert_eq!(home.sync.last_sent_at, Some(now));
@@ -249,6 +274,7 @@ fn without_consent_nothing_reaches_the_server_and_a_withdrawal_is_told_once() {
     assert!(told.told_server, "the withdrawal was told");
     state.sync.sync_now(now).unwrap();
     assert_eq!(server.versions(enrolment.patient_id), 1, "nothing after it");
+    assert_eq!(server.duplicates(device_of(&state)), 0, "each sent once");
     let home = home_at(&state, now).unwrap();
     assert_eq!(
         (home.sync.state, home.sync.pending),
@@ -279,6 +305,11 @@ fn two_syncs_at_once_run_one_after_the_other_and_send_each_entry_once() {
         assert_eq!(o.unwrap().problem, None);
     }
     assert_eq!(server.versions(enrolment.patient_id), 40);
+    assert_eq!(
+        server.duplicates(device_of(&state)),
+        0,
+        "the second session found nothing left to send"
+    );
     assert_eq!(home_at(&state, now).unwrap().sync.pending, 0);
 }
 
@@ -479,7 +510,17 @@ fn a_delete_waits_for_a_sync_under_way_and_no_session_sees_the_old_files() {
     let server = Server::start_at(Server::free());
     let enrolment = server.patient();
     let dir = tempfile::tempdir().unwrap();
-    let state = std::sync::Arc::new(onboarded(&dir, true));
+    let mut state = onboarded(&dir, true);
+    let gate = Arc::new(Gate::default());
+    let g = Arc::clone(&gate);
+    state.sync = crate::sync::Runner::new(
+        state.db_path.clone(),
+        KeyMode::File,
+        Box::new(move |server, pem| {
+            Ok(Box::new(Gated(crate::sync::http(server, pem)?, Arc::clone(&g))) as Box<_>)
+        }),
+    );
+    let state = Arc::new(state);
     let now = Utc::now();
     state.sync.enrol(&enrolment.link, None, None, now).unwrap();
     for i in 0..200 {
@@ -491,23 +532,53 @@ fn a_delete_waits_for_a_sync_under_way_and_no_session_sees_the_old_files() {
         )
         .unwrap();
     }
+    let device = device_of(&state);
+
+    // A session starts and its first request is held on the way: the session is under way.
+    let (started, release) = gate.arm();
     let syncing = {
-        let state = state.clone();
+        let state = Arc::clone(&state);
+        std::thread::spawn(move || state.sync.sync_now(Utc::now()).unwrap())
+    };
+    started.recv().unwrap();
+    // The patient deletes everything meanwhile.
+    let resetting = {
+        let (state, log) = (Arc::clone(&state), Arc::clone(&gate.log));
         std::thread::spawn(move || {
-            for _ in 0..5 {
-                state.sync.sync_now(Utc::now()).unwrap();
-            }
+            state.reset().unwrap();
+            log.lock().unwrap().push("reset done");
         })
     };
-    state.reset().unwrap();
-    syncing.join().unwrap();
-    // Whatever the interleaving: the old enrolment's sessions ended before the files went, and
-    // every later session found the new store not enrolled.
-    let sent = server.versions(enrolment.patient_id);
-    assert!(
-        sent == 0 || sent == 200,
-        "a session is whole or did not start: {sent}"
+    // Room for a delete that did not wait to finish first. (This pause can only let the test
+    // miss such a bug, never fail a delete that waits: that one cannot finish before the
+    // session's requests are answered.)
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    release.send(()).unwrap();
+    let status = syncing.join().unwrap();
+    resetting.join().unwrap();
+
+    // The session under way ended whole before the files went.
+    assert_eq!(status.problem, None);
+    let log = gate.log.lock().unwrap().clone();
+    assert_eq!(
+        log.last(),
+        Some(&"reset done"),
+        "the delete finished while the session was under way: {log:?}"
     );
+    assert!(
+        log.len() >= 2,
+        "the session's requests were answered: {log:?}"
+    );
+    assert_eq!(server.versions(enrolment.patient_id), 200);
+    assert_eq!(server.duplicates(device), 0);
+    // Every later session finds the new store not enrolled: nothing more leaves.
+    state.sync.sync_now(Utc::now()).unwrap();
+    assert_eq!(
+        gate.log.lock().unwrap().len(),
+        log.len(),
+        "no request after the delete"
+    );
+    assert_eq!(server.versions(enrolment.patient_id), 200);
     assert!(
         ilot_sync::SyncState::identity(&*state.store().unwrap())
             .unwrap()

@@ -8,5 +8,6 @@ mod frames;
 mod hardware;
 mod identify;
 mod live;
+mod sink;
 mod vectors;
 mod wrap;

@@ -143,6 +143,7 @@ fn a_patient_enrols_logs_offline_and_syncs_once_the_server_is_up() {
     let out = env.ok(&["sync", "--json"]);
     let r: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(r["sent"], 2, "{out}");
+    assert_eq!(r["duplicates"], 0, "each entry sent once: {out}");
     assert_eq!(r["pending"], 0, "{out}");
     let out = env.ok(&["sync", "--json"]);
     let r: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -236,6 +237,7 @@ fn a_device_enrols_and_syncs_over_https_with_the_dev_certificate() {
     env.ok(&["log", "glucose", "1,10", "g/L", "--at", "2026-01-05 07:30"]);
     let r: serde_json::Value = serde_json::from_str(&env.ok(&["sync", "--json"])).unwrap();
     assert_eq!(r["sent"], 1, "the saved certificate is used by sync: {r}");
+    assert_eq!(r["duplicates"], 0, "{r}");
 }
 
 #[test]

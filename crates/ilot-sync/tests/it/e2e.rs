@@ -84,6 +84,7 @@ fn batches_are_bounded_in_bytes_too() {
     )
     .unwrap();
     assert_eq!(r.sent, 3_000);
+    assert_eq!(r.duplicates, 0, "each entry in one batch only");
     assert!(r.batches > 1, "{r:?}");
     assert!(dev.in_flight().unwrap().is_none());
     assert_eq!(
@@ -178,6 +179,10 @@ fn a_lost_acknowledgement_is_recovered_without_duplicates() {
         r.stored,
         500 + 700,
         "the replayed batch reports its original count"
+    );
+    assert_eq!(
+        r.duplicates, 0,
+        "the replay is recognised, not stored again"
     );
     assert_eq!(
         server
@@ -341,6 +346,7 @@ fn nothing_leaves_without_consent_and_a_withdrawal_is_told_once() {
     ilot_sync::set_consent(&mut dev, true, 1, t0()).unwrap();
     let r = sync_once(&mut dev, &live, Limits::default(), &mut rand::rng(), t0()).unwrap();
     assert_eq!((r.sent, r.retired, r.consent_told), (10, 1, Some(true)));
+    assert_eq!(r.duplicates, 0);
     assert_eq!(
         server
             .state

@@ -52,7 +52,7 @@ fn enrolment_and_sync_over_https_with_the_dev_certificate_as_root() {
         t0(),
     )
     .unwrap();
-    assert_eq!(r.stored, 12);
+    assert_eq!((r.stored, r.duplicates), (12, 0));
     assert_eq!(
         server
             .state
