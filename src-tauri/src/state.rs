@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use chrono_tz::Tz;
-use ilot_domain::{GlucoseUnit, PatientProfile};
+use ilot_domain::GlucoseUnit;
 use ilot_store::{AlertMark, KeyMode, Store};
 
 use crate::error::{Error, Result};

@@ -31,7 +31,8 @@ fn administration_commands_are_audited_with_the_cli_client() {
     let shown = operator(&sdb, &["audit"]);
     assert!(shown.contains("reset-totp"), "{shown}");
 
-    let key = ilot_server::atrest::ServerKey::parse(crate::sync::TEST_SERVER_KEY).unwrap();
+    // The same server key as `server_cmd` gives the commands (ILOT_SERVER_KEY).
+    let key = ilot_server::atrest::ServerKey::parse(&"ab".repeat(32)).unwrap();
     let st = ilot_server::storage::open(&sdb, &key).unwrap();
     let log = st.audit_log(100).unwrap();
     let actions: Vec<&str> = log.iter().map(|r| r.action.as_str()).collect();

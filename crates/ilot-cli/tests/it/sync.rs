@@ -25,19 +25,15 @@ pub(crate) fn free_port() -> u16 {
         .port()
 }
 
-/// The server key every test server runs with (`ILOT_SERVER_KEY`).
-pub(crate) const TEST_SERVER_KEY: &str =
-    "abababababababababababababababababababababababababababababababab";
-
 pub(crate) fn server_cmd(db: &str) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_ilot"));
     c.env_remove("ILOT_DB")
         .env_remove("ILOT_LOG")
         .args(["--db", db]);
-    // As a PostgreSQL deployment does (its nodes share one key), so that no key file lands in
-    // the data folder of whoever runs the tests, and so that a test can open the database
-    // itself ([`TEST_SERVER_KEY`]). `server_key.rs` tests where the key is found otherwise.
-    c.env("ILOT_SERVER_KEY", TEST_SERVER_KEY);
+    // As a PostgreSQL deployment or a container does (nodes share one key), so that no key
+    // file or keyring entry is left by the tests and they can open the database themselves;
+    // the keyring and key-file paths are tested in `server_key.rs`.
+    c.env("ILOT_SERVER_KEY", "ab".repeat(32));
     c
 }
 
