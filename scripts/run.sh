@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
+echo "building the care team's console (embedded in ilot server)…"
+bash scripts/build-console.sh
 echo "building ilot (release)…"
 cargo build --release --locked -p ilot-cli --quiet
 ilot=target/release/ilot
@@ -43,7 +45,8 @@ app_db="$PWD/$demo/app.db"
 port=8480
 export ILOT_KEYSTORE=${ILOT_KEYSTORE:-auto}
 unset ILOT_DB
-ILOT_PASSWORD=demo-password $ilot --db "$server_db" operator create-operator --username drmartin --name "Dr Martin" >/dev/null
+operator=$(ILOT_PASSWORD=demo-password-1 $ilot --db "$server_db" operator create-operator --username drmartin --name "Dr Martin")
+totp_secret=$(printf '%s\n' "$operator" | sed -n 's/^ *or type the secret: //p')
 patient_json=$($ilot --db "$server_db" operator create-patient --pseudonym DEMO-APP --by drmartin \
   --public-url "http://127.0.0.1:$port" --json)
 invite=$(printf '%s' "$patient_json" | sed -n 's/.*"link": "\(.*\)".*/\1/p')
@@ -55,6 +58,9 @@ $ilot --db "$server_db" server --listen "127.0.0.1:$port" > "$demo/server.log" 2
 server_pid=$!
 trap 'kill $server_pid 2>/dev/null || true' EXIT
 for _ in $(seq 50); do grep -q listening "$demo/server.log" && break; sleep 0.1; done
+echo
+echo "The care team's console: http://127.0.0.1:$port/ (user drmartin, password demo-password-1,"
+echo "  authenticator secret $totp_secret: add it to an authenticator app, then type its code)"
 say $ilot --db "$app_db" enroll "$invite"
 say $ilot --db "$app_db" consent grant
 

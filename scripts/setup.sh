@@ -16,6 +16,7 @@ packages=(
   libwebkit2gtk-4.1-dev libsoup-3.0-dev libayatana-appindicator3-dev librsvg2-dev
   libssl-dev libxdo-dev        # the Tauri app (WebKitGTK)
   xvfb xauth webkit2gtk-driver # the app's window under a virtual display, driven by WebDriver
+  chromium                     # the care team's console in a real browser (playwright-core)
 )
 
 missing=()
@@ -55,6 +56,13 @@ if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.packa
   (cd ui && { npm ci --no-audit --no-fund --loglevel=error 2>/dev/null \
     || { echo "setup: npm ci refused the lock (optional platform packages missing from the registry); using npm install"; \
          npm install --no-audit --no-fund --loglevel=error; }; })
+fi
+
+# The care team's console (embedded in `ilot server`), same rule: exactly as locked.
+console=crates/ilot-server/console
+if [ ! -d $console/node_modules ] || [ $console/package-lock.json -nt $console/node_modules/.package-lock.json ]; then
+  echo "setup: installing the console's packages"
+  (cd $console && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 # tauri-driver (WebDriver for the app's window); pinned to 2.x, as 3.0 alphas exist.

@@ -36,6 +36,9 @@ bash scripts/test-api.sh
 step "front end: type check, Vitest, build"
 bash scripts/test-ui.sh
 
+step "the care team's console: type check, Vitest, build, real browser against a real server"
+bash scripts/test-console.sh
+
 step "desktop end-to-end: the real app window under Xvfb, through tauri-driver"
 bash scripts/test-e2e.sh
 

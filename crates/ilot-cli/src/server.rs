@@ -47,6 +47,10 @@ pub struct ServerArgs {
     /// Seconds a request may take, upload included
     #[arg(long, default_value_t = ilot_server::Limits::default().request.as_secs())]
     pub request_timeout: u64,
+    /// Enrolment attempts allowed per client address in 10 minutes; raise it when many devices
+    /// enrol from one address (a clinic's network behind one NAT, a test run)
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub enrol_per_ip: u32,
 }
 
 /// `--trusted-proxy` values: networks, or single addresses.
@@ -199,6 +203,7 @@ pub fn run(db: Option<PathBuf>, keystore: KeyMode, args: &ServerArgs) -> Result<
     config.trusted_proxies = trusted;
     config.session_idle = chrono::TimeDelta::minutes(i64::from(args.session_idle_minutes));
     config.limits = limits;
+    config.enrol_per_ip.attempts = args.enrol_per_ip;
     let state = state_with(&url, config, keystore)?;
     let config = match &tls {
         Some((c, k)) => Some(ilot_server::tls::server_config(c, k)?),

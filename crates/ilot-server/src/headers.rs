@@ -3,7 +3,8 @@
 //!
 //! - `X-Content-Type-Options: nosniff`: a browser never guesses a type from the bytes;
 //! - `Cache-Control: no-store`: nothing the server answers (patient data, tokens, errors) is
-//!   kept by a browser, a proxy or a shared cache;
+//!   kept by a browser, a proxy or a shared cache (the console's content-hashed script and style
+//!   files excepted: they hold no data and are served `immutable`);
 //! - `Strict-Transport-Security` (one year) when the server is reached over HTTPS, i.e. when its
 //!   public address is `https://` (served with TLS, or behind a TLS proxy);
 //! - a request with a body to any endpoint but the sealed ones (push, pull) must say
@@ -37,7 +38,9 @@ pub(crate) async fn secure(State(state): State<AppState>, req: Request, next: Ne
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // Only the console's hashed files say otherwise (`console.rs`: `immutable`, no data in them).
+    h.entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
     if https {
         h.insert(
             header::STRICT_TRANSPORT_SECURITY,

@@ -160,7 +160,10 @@ pub fn router(state: AppState) -> Router {
     for route in crate::routes::routes() {
         router = router.route(route.path, route.handler);
     }
+    // The console's page and its files are not API operations: they stay outside the table
+    // (and the OpenAPI document), served by `console::pages` (see that module).
     router
+        .merge(crate::console::pages())
         .fallback(|| async {
             ServerError::refused(
                 ilot_wire::api::ErrorCode::NotFound,
@@ -170,6 +173,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(
             ilot_wire::MAX_SEALED_LEN,
         ))
+        .layer(from_fn_with_state(state.clone(), crate::console::guard))
         .layer(from_fn_with_state(state.clone(), crate::headers::secure))
         .layer(from_fn_with_state(state.clone(), crate::client::scope))
         .with_state(state)

@@ -14,6 +14,7 @@ pub mod atrest;
 pub mod audit;
 pub mod auth;
 pub mod client;
+pub mod console;
 mod device;
 pub mod error;
 mod headers;
@@ -28,6 +29,7 @@ pub mod storage;
 pub mod tls;
 pub mod totp;
 pub mod transport;
+pub mod triage;
 
 pub use error::{Result, ServerError};
 pub use http::{AppState, Clock, Config, router, serve};

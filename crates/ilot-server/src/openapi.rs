@@ -57,6 +57,9 @@ pub fn document() -> Value {
             op["parameters"] =
                 json!([{ "name": "id", "in": "path", "required": true, "schema": schema }]);
         }
+        if let Some(q) = crate::triage::query_parameters(route.path) {
+            op["parameters"] = q;
+        }
         if route.access == Access::Session {
             op["security"] = json!([{ "bearer": [] }]);
         }
@@ -202,6 +205,17 @@ pub fn document() -> Value {
                         "detail": {}
                     }
                 },
+                "ConsoleSession": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["name", "role", "csrf_token"],
+                    "properties": {
+                        "name": { "type": "string" },
+                        "role": { "enum": ["physician", "nurse"] },
+                        "csrf_token": { "type": "string", "pattern": "^[0-9a-f]{64}$" }
+                    }
+                },
+                "TriagePage": crate::triage::schema(),
                 "ErrorBody": {
                     "type": "object",
                     "required": ["error", "message"],

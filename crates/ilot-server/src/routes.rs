@@ -10,7 +10,7 @@ use axum::routing::{MethodFilter, MethodRouter, on};
 use serde_json::{Value, json};
 
 use crate::http::AppState;
-use crate::{device, openapi, operator};
+use crate::{console, device, openapi, operator, triage};
 
 /// Who may call a route, and how the server knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,7 +23,8 @@ pub enum Access {
     EnrolmentCode,
     /// A device, by the sealed envelope only its keys open.
     Sealed,
-    /// An operator's session (`Authorization: Bearer …`), scoped to its care team.
+    /// An operator's session (`Authorization: Bearer …`, or the console's cookie), scoped to its
+    /// care team.
     Session,
 }
 
@@ -369,6 +370,48 @@ pub fn routes() -> Vec<Route> {
             Json(list("AuditRow")),
             operator::audit,
         ),
+        // The care team's console (`console.rs`, `triage.rs`). Its page and files are served
+        // beside this table (`console::pages`): no data, no session, no operation.
+        Route::new(
+            "get",
+            "/v1/operator/triage",
+            Session,
+            "The team's patients by triage category (urgent alert, no data, time below 54 > 1 %, below 70 > 4 %, TIR drop > 15 points, TIR < 70 %, CGM worn < 70 %, capillary readings below the prescription, on target), with ilot-rules metrics over `days` (1, 7, 14, 30); paginated by `cursor`",
+            Json(r("TriagePage")),
+            triage::triage,
+        )
+        // 400: a query parameter out of its range or a malformed cursor.
+        .errors(&[400]),
+        Route::new(
+            "post",
+            "/v1/console/login",
+            Credentials,
+            "Log in as /v1/operator/login does; the session is set in an HttpOnly SameSite=Strict cookie (Secure over HTTPS) and the answer holds the CSRF token",
+            Json(r("ConsoleSession")),
+            console::login,
+        )
+        .body(Json(r("LoginRequest")))
+        // 403: a request from another site (`Origin`).
+        .errors(&[401, 403, 429]),
+        Route::new(
+            "get",
+            "/v1/console/session",
+            Session,
+            "Who is logged in (session cookie or bearer) and the session's CSRF token",
+            Json(r("ConsoleSession")),
+            console::session,
+        ),
+        Route::new(
+            "post",
+            "/v1/console/logout",
+            Session,
+            "End the session now, server-side, and clear the cookie (with the cookie: needs X-CSRF-Token, else 403)",
+            Json(json!({
+                "type": "object", "required": ["logged_out"],
+                "properties": { "logged_out": { "const": true } }
+            })),
+            console::logout,
+        ),
         Route::new(
             "get",
             "/openapi.json",
@@ -423,6 +466,16 @@ mod tests {
         );
         assert_eq!(find("post", "/v1/operator/logout"), [204, 401, 403, 503]);
         assert_eq!(find("get", "/openapi.json"), [200]);
+        // The console's rows: a cross-site login is 403, a bad triage query 400.
+        assert_eq!(
+            find("post", "/v1/console/login"),
+            [200, 400, 401, 403, 415, 429, 503]
+        );
+        assert_eq!(
+            find("get", "/v1/operator/triage"),
+            [200, 400, 401, 403, 503]
+        );
+        assert_eq!(find("post", "/v1/console/logout"), [200, 401, 403, 503]);
         assert_eq!(
             find("post", "/v1/push"),
             [200, 400, 401, 403, 409, 413, 503]

@@ -1,5 +1,7 @@
 //! Authentication as an extractor: a handler that takes a [`Session`] argument runs only for a
-//! logged-in operator of a care team. The bearer token is looked up by its SHA-256; the answer
+//! logged-in operator of a care team. The token is the `Authorization: Bearer` header's, else
+//! the console's session cookie (`console.rs`; unsafe requests made with the cookie passed its
+//! CSRF guard before any handler runs). It is looked up by its SHA-256; the answer
 //! for a missing, unknown, logged-out, idle (`Config::session_idle`) or expired token, or one
 //! of a disabled operator, is 401; for an operator without a team 403.
 
@@ -20,7 +22,7 @@ use ilot_wire::PatientId;
 pub struct Session {
     pub op: Operator,
     pub team: i64,
-    /// The SHA-256 of the bearer token (what logout deletes); never the token itself.
+    /// The SHA-256 of the session token (what logout deletes); never the token itself.
     pub(crate) token_hash: [u8; 32],
     /// Where the operator asks from (the peer, or the client a trusted proxy names).
     pub client: Client,
@@ -51,18 +53,13 @@ impl FromRequestParts<AppState> for Session {
     type Rejection = ServerError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
-        let token = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(|| {
-                ServerError::refused(
-                    ErrorCode::Unauthorized,
-                    "log in first (POST /v1/operator/login)",
-                )
-            })?;
-        let token_hash = auth::token_hash(token);
+        let token = crate::console::request_token(state, &parts.headers).ok_or_else(|| {
+            ServerError::refused(
+                ErrorCode::Unauthorized,
+                "log in first (POST /v1/operator/login)",
+            )
+        })?;
+        let token_hash = auth::token_hash(&token);
         let client = crate::client::current();
         state
             .blocking(move |s| {

@@ -7,6 +7,7 @@ mod conformance;
 mod conformance_limits;
 mod conformance_revocation;
 mod conformance_security;
+mod console;
 mod http;
 mod limits;
 mod login;

@@ -206,6 +206,27 @@ fn case(w: &World, method: &str, path: &str) -> bool {
             assert_eq!((url(&w.a), url(&w.b)), (404, 200));
             assert!(!mentions(&get(w, "/v1/operator/patients", &w.a), "id", pb));
         }
+        ("get", "/v1/operator/triage") => {
+            let items = |tok: &str| get(w, path, tok)["items"].clone();
+            assert!(!mentions(&items(&w.b), "patient_id", &pa));
+            assert!(mentions(&items(&w.a), "patient_id", &pa));
+        }
+        ("get", "/v1/console/session") => {
+            // Who is logged in: one's own session only, never anyone else's data.
+            assert_eq!(get(w, path, &w.b)["name"], "drb");
+            assert_eq!(get(w, path, &w.a)["name"], "dra");
+        }
+        ("post", "/v1/console/logout") => {
+            // B's logout ends B's session only.
+            let before = snapshot(w);
+            assert_eq!(send(w, method, path, &w.b, "").status(), 200);
+            assert_eq!(
+                send(w, "get", "/v1/console/session", &w.b, "").status(),
+                401
+            );
+            assert_eq!(get(w, "/v1/console/session", &w.a)["name"], "dra");
+            assert_eq!(snapshot(w), before);
+        }
         // Routes on one patient's or one alert's id: team B gets the answer of a missing one.
         ("get", "/v1/operator/patients/{id}")
         | ("get", "/v1/operator/patients/{id}/entries")

@@ -1,0 +1,419 @@
+// The care team's console in a real browser (system Chromium driven by playwright-core) against
+// a real `ilot server` whose patients were enrolled and synced by real `ilot` devices with real
+// CGM recordings from ../shared/data/cgm (moved in time so that they end now, values untouched).
+//
+// The test logs in with the TOTP code it computes, reads the triage list the page shows and
+// checks it against categories it computes itself from the readings it imported (same rules as
+// the issue states them, written again here, independently of the server), for 14 days and
+// then 1 day (chosen with the keyboard); runs axe-core on each screen (no serious or critical
+// violation); checks that no Content-Security-Policy violation happened; logs out and checks the
+// old cookie is refused. Screenshots go to artifacts/screenshots/console-*.png.
+//
+//   node e2e/triage.mjs        (scripts/test-console.sh builds everything first)
+// Env: ILOT_BIN (default $CARGO_TARGET_DIR/debug/ilot), CHROMIUM (default /usr/bin/chromium).
+
+import { chromium } from 'playwright-core';
+import { AxeBuilder } from '@axe-core/playwright';
+import { execFile, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { createServer } from 'node:net';
+import { totp } from '../../../../tests/e2e/server.mjs';
+
+const run = promisify(execFile);
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
+const target = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
+const ilot = process.env.ILOT_BIN ?? join(target, 'debug/ilot');
+const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const data = join(root, '../shared/data/cgm');
+const shots = join(root, 'artifacts/screenshots');
+const PASSWORD = 'console e2e password';
+const MIN = 60_000;
+const DAY = 24 * 60 * MIN;
+const ORDER = [
+  'urgent-alert',
+  'no-data',
+  'very-low',
+  'low',
+  'tir-drop',
+  'low-tir',
+  'cgm-wear',
+  'capillary-readings',
+  'on-target',
+];
+
+function check(cond, msg) {
+  if (!cond) throw new Error(`console e2e: ${msg}`);
+}
+
+function freePort() {
+  return new Promise((ok, ko) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+    s.on('error', ko);
+  });
+}
+
+// ---- The recordings ------------------------------------------------------------------------
+
+/** Subject id → [{t (ms, clock time read as UTC), gl (as written)}], time-sorted, one per time. */
+function recordings(file) {
+  const by = new Map();
+  const lines = readFileSync(join(data, file), 'utf8').split('\n').slice(1);
+  for (const line of lines) {
+    const [id, time, gl] = line.split(',').map((f) => f?.replace(/"/g, '').trim());
+    if (!id || !time || time === 'NA' || !gl || gl === 'NA') continue;
+    const t = Date.parse(`${time.replace(' ', 'T')}Z`);
+    if (Number.isNaN(t)) continue;
+    if (!by.has(id)) by.set(id, []);
+    by.get(id).push({ t, gl });
+  }
+  for (const [id, rows] of by) {
+    rows.sort((a, b) => a.t - b.t);
+    // The device keeps the first reading of a time (a second one is a reported conflict).
+    by.set(
+      id,
+      rows.filter((r, i) => i === 0 || r.t !== rows[i - 1].t),
+    );
+  }
+  return by;
+}
+
+/** The recording moved so that its last reading is at `end` (values untouched). */
+function endingAt(rows, end) {
+  const shift = end - rows[rows.length - 1].t;
+  return rows.map((r) => ({ t: r.t + shift, gl: r.gl }));
+}
+
+function csvOf(points) {
+  const iso = (t) => new Date(t).toISOString().slice(0, 19).replace('T', ' ');
+  return `time,gl\n${points.map((p) => `${iso(p.t)},${p.gl}`).join('\n')}\n`;
+}
+
+// ---- The categories, computed here from the readings --------------------------------------
+
+function activePercent(points, windowMs) {
+  if (points.length === 0) return 0;
+  const spacings = [];
+  for (let i = 1; i < points.length; i++) {
+    const d = points[i].t - points[i - 1].t;
+    if (d > 0) spacings.push(d);
+  }
+  if (spacings.length === 0) return null;
+  spacings.sort((a, b) => a - b);
+  const m = spacings.length;
+  const median = m % 2 ? spacings[(m - 1) / 2] : (spacings[m / 2 - 1] + spacings[m / 2]) / 2;
+  return Math.min(100, ((points.length * median) / windowMs) * 100);
+}
+
+function share(points, f) {
+  return (points.filter(f).length / points.length) * 100;
+}
+
+const inRange = (p) => p.v >= 70 && p.v <= 180;
+
+function category(points, asOf, days, alerts) {
+  const from = asOf - days * DAY;
+  const cur = points.filter((p) => p.t >= from && p.t < asOf);
+  const prev = points.filter((p) => p.t >= from - 14 * DAY && p.t < from);
+  if (alerts.some((a) => a.severity === 'urgent')) return 'urgent-alert';
+  if (alerts.some((a) => a.kind === 'no-data') || cur.length === 0) return 'no-data';
+  if (share(cur, (p) => p.v < 54) > 1) return 'very-low';
+  if (share(cur, (p) => p.v < 70) > 4) return 'low';
+  const tir = share(cur, inRange);
+  if (prev.length > 0 && share(prev, inRange) - tir > 15) return 'tir-drop';
+  if (tir < 70) return 'low-tir';
+  const active = activePercent(cur, days * DAY);
+  if (active === null || active < 70) return 'cgm-wear';
+  return 'on-target';
+}
+
+// ---- The world -----------------------------------------------------------------------------
+
+async function setUp(dir) {
+  const db = `sqlite:${join(dir, 'server.db')}`;
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const cli = (args, env = {}) =>
+    run(ilot, ['--db', db, ...args], { env: { ...process.env, ...env }, maxBuffer: 1 << 24 }).then((r) => r.stdout);
+  const created = await cli(['operator', 'create-operator', '--username', 'drmartin', '--name', 'Dr Martin'], {
+    ILOT_PASSWORD: PASSWORD,
+  });
+  const secret = /type the secret: (\S+)/.exec(created)?.[1];
+  check(secret, `create-operator printed no TOTP secret:\n${created}`);
+  await cli(['operator', 'create-team', '--name', 'autre-equipe']);
+  await cli(['operator', 'create-operator', '--username', 'drb', '--name', 'Dr B', '--team', 'autre-equipe'], {
+    ILOT_PASSWORD: PASSWORD,
+  });
+
+  // The patients: real recordings, each ending at its own time before now.
+  const now = Date.now();
+  const end = now - 10 * MIN;
+  const tsal = recordings('Tsalikian2005_processed.csv');
+  const hall = recordings('Hall2018_processed.csv');
+  const dub = recordings('Dubosson2018_processed.csv');
+  const ex = recordings('ExampleData5Subjects.csv');
+  const pick = (m, n, skip = 0) => [...m.keys()].sort().slice(skip, skip + n).map((k) => m.get(k));
+  const plan = [];
+  pick(tsal, 10).forEach((r, i) => plan.push({ name: `T${i + 1}`, points: endingAt(r, end - i * 7 * MIN) }));
+  pick(hall, 8).forEach((r, i) => {
+    // Twice back to back (≈ 13 days): enough sensor time for a 14-day report.
+    const second = endingAt(r, end - i * 11 * MIN);
+    const first = endingAt(r, second[0].t - 5 * MIN);
+    plan.push({ name: `H${i + 1}`, points: [...first, ...second] });
+  });
+  pick(hall, 4, 8).forEach((r, i) => plan.push({ name: `H${i + 9}`, points: endingAt(r, end - i * 13 * MIN) }));
+  pick(ex, 5).forEach((r, i) => plan.push({ name: `E${i + 1}`, points: endingAt(r, end - i * 17 * MIN) }));
+  [...dub.values()].filter((r) => r.length > 900).slice(0, 3).forEach((r, i) =>
+    plan.push({ name: `D${i + 1}`, points: endingAt(r, end - i * 19 * MIN) }),
+  );
+  // A dropped time in range: a recording in range before the last 14 days, then one that is
+  // not (chosen here so that no earlier category takes the patient).
+  const before = endingAt(pick(hall, 1, 12)[0], now - 14 * DAY - 2 * 60 * MIN);
+  const withV = (ps) => ps.map((p) => ({ t: p.t, v: Number(p.gl) }));
+  const after = [...pick(ex, 5), ...pick(tsal, 40, 10)]
+    .map((r) => endingAt(r, end))
+    .find((r) => category([...withV(before), ...withV(r)], end + MIN, 14, []) === 'tir-drop');
+  check(after, 'no recording makes a dropped time in range');
+  plan.push({ name: 'X-DROP', points: [...before, ...after] });
+  // Silent for 3 days (a recording without lows, so that no hypo alert ranks it first).
+  const calm = pick(hall, 40, 13).find((r) => r.every((p) => Number(p.gl) >= 70));
+  check(calm, 'no recording without lows for X-SILENT');
+  plan.push({ name: 'X-SILENT', points: endingAt(calm, now - 3 * DAY) });
+  // Enrolled, nothing sent yet.
+  plan.push({ name: 'X-NEW', points: [] });
+
+  const start = new Date(now - 20 * DAY).toISOString().slice(0, 10);
+  for (const p of plan) {
+    p.created = JSON.parse(
+      await cli([
+        'operator', 'create-patient', '--pseudonym', p.name, '--by', 'drmartin',
+        '--public-url', base, '--start', start, '--json',
+      ]),
+    );
+    p.points = p.points.map((x) => ({ ...x, v: Number(x.gl) }));
+  }
+  await cli(['operator', 'create-patient', '--pseudonym', 'B-OTHER', '--by', 'drb', '--public-url', base, '--json']);
+
+  // Every device enrols from 127.0.0.1 here: more than the default 10 attempts per address.
+  const server = spawn(ilot, ['--db', db, 'server', '--listen', `127.0.0.1:${port}`, '--enrol-per-ip', '100'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const log = [];
+  server.stdout.on('data', (d) => log.push(d));
+  server.stderr.on('data', (d) => log.push(d));
+  for (let i = 0; ; i++) {
+    if (await fetch(`${base}/openapi.json`).then((r) => r.ok, () => false)) break;
+    check(i < 150 && server.exitCode === null, `ilot server did not start:\n${Buffer.concat(log)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  // Each patient's device: enrol with the link, consent, import the recording, sync.
+  const device = async (p) => {
+    const home = join(dir, p.name);
+    mkdirSync(home);
+    const dev = (args) =>
+      run(ilot, ['--db', join(home, 'app.db'), ...args], {
+        env: { ...process.env, ILOT_KEYSTORE: 'file' },
+        maxBuffer: 1 << 24,
+      });
+    await dev(['enroll', p.created.link]);
+    await dev(['consent', 'grant']);
+    if (p.points.length > 0) {
+      writeFileSync(join(home, 'cgm.csv'), csvOf(p.points));
+      await dev(['import', 'csv', join(home, 'cgm.csv'), '--unit', 'mg/dL', '--tz', 'UTC']);
+    }
+    await dev(['sync']);
+  };
+  const queue = [...plan];
+  await Promise.all(
+    [0, 1].map(async () => {
+      for (let p = queue.shift(); p; p = queue.shift()) await device(p);
+    }),
+  );
+  return { base, secret, plan, server, log };
+}
+
+// ---- The browser ---------------------------------------------------------------------------
+
+async function axe(page, screen) {
+  const r = await new AxeBuilder({ page }).analyze();
+  const bad = r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  check(
+    bad.length === 0,
+    `${screen}: axe found ${bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target).join(' ')}`).join('; ')}`,
+  );
+  return r.violations.length;
+}
+
+async function shownOrder(page) {
+  return page.$$eval('[data-testid=triage-row]', (rows) => rows.map((r) => [r.dataset.patient, r.dataset.category]));
+}
+
+function expectedOrder(plan, asOf, days, alertsByPatient) {
+  return plan
+    .map((p) => ({
+      id: p.created.patient_id,
+      name: p.name,
+      cat: category(p.points, asOf, days, alertsByPatient.get(p.created.patient_id) ?? []),
+    }))
+    .sort((a, b) => ORDER.indexOf(a.cat) - ORDER.indexOf(b.cat) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function compare(shown, expected, plan, label) {
+  const name = new Map(plan.map((p) => [p.created.patient_id, p.name]));
+  const got = shown.map(([id, cat]) => `${name.get(id) ?? id}:${cat}`);
+  const want = expected.map((e) => `${e.name}:${e.cat}`);
+  check(JSON.stringify(got) === JSON.stringify(want), `${label}: the page shows\n  ${got.join(' ')}\nexpected\n  ${want.join(' ')}`);
+}
+
+async function main() {
+  mkdirSync(shots, { recursive: true });
+  const dir = mkdtempSync(join(tmpdir(), 'ilot-console-e2e-'));
+  const profile = mkdtempSync(join(tmpdir(), 'ilot-console-chromium-'));
+  let world;
+  let browser;
+  const report = {};
+  try {
+    const t0 = Date.now();
+    world = await setUp(dir);
+    report.setup_s = (Date.now() - t0) / 1000;
+    report.patients = world.plan.length;
+    const { base, secret, plan } = world;
+
+    // A fresh profile folder (--user-data-dir) for each run: nothing carried over.
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: chromiumPath,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+      viewport: { width: 1366, height: 768 },
+      locale: 'fr-FR',
+    });
+    browser = context;
+    const page = await context.newPage();
+    const problems = [];
+    page.on('console', (m) => {
+      // The one expected refusal: "who is logged in?" asked before anyone is.
+      const probe = m.location().url.endsWith('/v1/console/session') && m.text().includes('401');
+      if (m.type() === 'error' && !probe) problems.push(`${m.text()} (${m.location().url})`);
+    });
+    page.on('pageerror', (e) => problems.push(String(e)));
+
+    // Login.
+    await page.goto(base);
+    await page.getByRole('heading', { name: 'Connexion' }).waitFor();
+    check((await page.getByRole('alert').count()) === 0, 'the first login screen shows an error');
+    report.axe_login_minor = await axe(page, 'login');
+    await page.screenshot({ path: join(shots, 'console-login.png') });
+    await page.getByLabel('Identifiant').fill('drmartin');
+    await page.getByLabel('Mot de passe').fill(PASSWORD);
+    await page.getByLabel("Code de l'application d'authentification").fill(totp(secret));
+    const first = page.waitForResponse((r) => r.url().includes('/v1/operator/triage'));
+    const t1 = Date.now();
+    await page.getByRole('button', { name: 'Se connecter' }).click();
+    const triage14 = await (await first).json();
+    await page.locator('[data-testid=triage-row]').first().waitFor();
+    report.login_to_triage_ms = Date.now() - t1;
+
+    // The cookie as the browser keeps it.
+    const cookies = await context.cookies();
+    const session = cookies.find((c) => c.name === 'ilot_session');
+    check(session && session.httpOnly && session.sameSite === 'Strict', `session cookie: ${JSON.stringify(session)}`);
+
+    // Triage over 14 days, against the categories computed here.
+    const alerts = await (await page.request.get(`${base}/v1/operator/alerts`)).json();
+    const alertsByPatient = new Map();
+    for (const a of alerts) {
+      if (!alertsByPatient.has(a.patient_id)) alertsByPatient.set(a.patient_id, []);
+      alertsByPatient.get(a.patient_id).push(a);
+    }
+    const asOf14 = Date.parse(triage14.as_of);
+    const want14 = expectedOrder(plan, asOf14, 14, alertsByPatient);
+    compare(await shownOrder(page), want14, plan, '14 days');
+    const cats14 = new Set(want14.map((e) => e.cat));
+    check(cats14.size >= 5, `only ${[...cats14].join(', ')}: the data should spread over more categories`);
+    const of = (list, name) => list.find((e) => e.name === name)?.cat;
+    check(of(want14, 'X-DROP') === 'tir-drop', 'X-DROP is not tir-drop');
+    check(of(want14, 'X-NEW') === 'no-data', 'X-NEW is not no-data');
+    check(!(await page.content()).includes('B-OTHER'), "another team's patient is shown");
+    const rules = await page.getByTestId('triage-rules').innerText();
+    for (const text of ['sous 54 mg/dL supérieur à 1 %', 'sous 70 mg/dL supérieur à 4 %', 'plus de 15 points', 'inférieur à 70 %', 'moins de 70 %']) {
+      check(rules.includes(text), `the thresholds on screen lack "${text}":\n${rules}`);
+    }
+    report.categories_14d = Object.fromEntries(ORDER.map((c) => [c, want14.filter((e) => e.cat === c).length]));
+    // How long the server takes for the whole team's list (recorded, not judged: timings never
+    // decide a pass here).
+    const times = [];
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      check((await page.request.get(`${base}/v1/operator/triage?days=14`)).ok(), 'triage by the API');
+      times.push(performance.now() - t);
+    }
+    report.triage_request_ms_median = Math.round(times.sort((a, b) => a - b)[2]);
+    report.axe_triage_minor = await axe(page, 'triage');
+    await page.screenshot({ path: join(shots, 'console-triage-screen.png') });
+    await page.screenshot({ path: join(shots, 'console-triage.png'), fullPage: true });
+
+    // 1 day, chosen with the keyboard (arrow keys move within the period's radio group).
+    await page.getByRole('radio', { name: '14 jours' }).focus();
+    await page.keyboard.press('ArrowLeft');
+    const oneDay = page.waitForResponse((r) => r.url().includes('days=1&'));
+    await page.keyboard.press('ArrowLeft');
+    const triage1 = await (await oneDay).json();
+    check(await page.getByRole('radio', { name: '1 jour' }).isChecked(), '1 day is not selected');
+    await page.waitForFunction(() => !document.body.innerText.includes('Chargement'));
+    const want1 = expectedOrder(plan, Date.parse(triage1.as_of), 1, alertsByPatient);
+    await page.waitForFunction(
+      (n) => document.querySelectorAll('[data-testid=triage-row]').length === n,
+      want1.length,
+    );
+    compare(await shownOrder(page), want1, plan, '1 day');
+    check(of(want1, 'X-SILENT') === 'no-data', 'X-SILENT (3 days without data) is not no-data over 1 day');
+    report.categories_1d = Object.fromEntries(ORDER.map((c) => [c, want1.filter((e) => e.cat === c).length]));
+    await axe(page, 'triage 1 day');
+    await page.screenshot({ path: join(shots, 'console-triage-1d.png'), fullPage: true });
+
+    const csp = problems.filter((p) => /Content Security Policy|Refused to/i.test(p));
+    check(csp.length === 0, `CSP violations: ${csp.join('; ')}`);
+    check(problems.length === 0, `errors in the page: ${problems.join('; ')}`);
+
+    // Logout: the page goes back to the login, and the old cookie is refused by the server.
+    await page.getByTestId('logout').click();
+    await page.getByRole('heading', { name: 'Connexion' }).waitFor();
+    const replay = await fetch(`${base}/v1/console/session`, {
+      headers: { cookie: `${session.name}=${session.value}` },
+    });
+    check(replay.status === 401, `the old cookie after logout: ${replay.status}`);
+    const list = await fetch(`${base}/v1/operator/triage`, { headers: { cookie: `${session.name}=${session.value}` } });
+    check(list.status === 401, `the old cookie on the triage after logout: ${list.status}`);
+    await page.reload();
+    await page.getByRole('heading', { name: 'Connexion' }).waitFor();
+    await page.screenshot({ path: join(shots, 'console-logged-out.png') });
+    writeFileSync(join(root, 'artifacts/console-e2e.json'), `${JSON.stringify(report, null, 2)}\n`);
+    console.log(`console e2e: ok ${JSON.stringify(report)}`);
+  } catch (e) {
+    if (world) writeFileSync(join(root, 'artifacts/console-server.log'), Buffer.concat(world.log));
+    throw e;
+  } finally {
+    await browser?.close();
+    if (world?.server.exitCode === null) world.server.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+await main();

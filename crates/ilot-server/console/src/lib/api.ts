@@ -1,0 +1,164 @@
+// Every call to the server goes through here. The session is an HttpOnly cookie the page never
+// sees; state-changing calls carry the session's CSRF token (X-CSRF-Token), which the server
+// gives at login and from GET /v1/console/session. Types mirror the server's JSON
+// (crates/ilot-server/src/triage.rs, console.rs; documented in /openapi.json).
+
+import type { TirShares } from '@ui/lib/tir';
+
+export type Role = 'physician' | 'nurse';
+
+export interface Session {
+  name: string;
+  role: Role;
+  csrf_token: string;
+}
+
+export type Category =
+  | 'urgent-alert'
+  | 'no-data'
+  | 'very-low'
+  | 'low'
+  | 'tir-drop'
+  | 'low-tir'
+  | 'cgm-wear'
+  | 'capillary-readings'
+  | 'on-target';
+
+export const CATEGORIES: readonly Category[] = [
+  'urgent-alert',
+  'no-data',
+  'very-low',
+  'low',
+  'tir-drop',
+  'low-tir',
+  'cgm-wear',
+  'capillary-readings',
+  'on-target',
+];
+
+export interface Thresholds {
+  below_54_percent: number;
+  below_70_percent: number;
+  tir_drop_points: number;
+  tir_drop_previous_days: number;
+  tir_percent: number;
+  cgm_active_percent: number;
+}
+
+export interface Metrics extends TirShares {
+  n_readings: number;
+  gmi_percent: number | null;
+  cv_percent: number | null;
+  active_percent: number | null;
+  below_70_percent: number | null;
+}
+
+export interface Period {
+  number: number;
+  first_day: string;
+  last_day: string;
+  expected: number;
+  received: number;
+  ratio: number;
+  status: string;
+  billable: boolean;
+  not_billable: string | null;
+}
+
+export interface TriageItem {
+  patient_id: string;
+  pseudonym: string;
+  ins: string | null;
+  category: Category;
+  last_data_at: string | null;
+  transmitting: boolean;
+  monitoring: 'capillary' | 'flash' | 'cgm';
+  open_alerts: number;
+  worst_alert: string | null;
+  metrics: Metrics;
+  previous_tir_percent: number | null;
+  capillary_per_day: number;
+  expected_readings_per_day: number;
+  period: Period | null;
+}
+
+export interface TriagePage {
+  as_of: string;
+  days: number;
+  thresholds: Thresholds;
+  total: number;
+  items: TriageItem[];
+  next_cursor: string | null;
+}
+
+/** A refusal from the server: HTTP status, its error code and (English) message. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly retryAfter: number | null = null,
+  ) {
+    super(message);
+  }
+}
+
+let csrf = '';
+
+/** Called when a call finds the session gone (expired, revoked). */
+let onExpired: () => void = () => {};
+
+export function whenExpired(f: () => void): void {
+  onExpired = f;
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && csrf) headers['x-csrf-token'] = csrf;
+  const r = await fetch(path, {
+    method,
+    headers,
+    credentials: 'same-origin',
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  const json: unknown = text ? JSON.parse(text) : null;
+  if (!r.ok) {
+    const e = (json ?? {}) as { error?: string; message?: string; retry_after_s?: number };
+    // A data call refused for the session: it ended (expired, revoked elsewhere). The console's
+    // own session calls (login, "who is logged in?") answer 401 in the normal course.
+    if (r.status === 401 && !path.startsWith('/v1/console/')) onExpired();
+    throw new ApiError(r.status, e.error ?? 'unknown', e.message ?? r.statusText, e.retry_after_s ?? null);
+  }
+  return json as T;
+}
+
+export async function login(username: string, password: string, totp: string): Promise<Session> {
+  const s = await call<Session>('POST', '/v1/console/login', { username, password, totp });
+  csrf = s.csrf_token;
+  return s;
+}
+
+/** The current session from the cookie, or null when there is none. */
+export async function currentSession(): Promise<Session | null> {
+  try {
+    const s = await call<Session>('GET', '/v1/console/session');
+    csrf = s.csrf_token;
+    return s;
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return null;
+    throw e;
+  }
+}
+
+export async function logout(): Promise<void> {
+  await call('POST', '/v1/console/logout');
+  csrf = '';
+}
+
+export function triage(days: number, cursor: string | null, limit = 50): Promise<TriagePage> {
+  const q = new URLSearchParams({ days: String(days), limit: String(limit) });
+  if (cursor) q.set('cursor', cursor);
+  return call<TriagePage>('GET', `/v1/operator/triage?${q.toString()}`);
+}

@@ -1,0 +1,24 @@
+// Numbers and dates for the table: rounding happens here, for display only.
+import { formatNumber } from '@ui/lib/units';
+
+export function pct(v: number | null | undefined, lang: string, decimals = 0): string {
+  return v === null || v === undefined ? '—' : `${formatNumber(v, decimals, lang)} %`;
+}
+
+export function dateTime(iso: string | null, lang: string): string {
+  if (!iso) return '—';
+  return new Intl.DateTimeFormat(lang === 'en' ? 'en-GB' : 'fr-FR', {
+    day: 'numeric',
+    month: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+  }).format(new Date(iso));
+}
+
+export function day(iso: string, lang: string): string {
+  return new Intl.DateTimeFormat(lang === 'en' ? 'en-GB' : 'fr-FR', { day: 'numeric', month: 'short' }).format(
+    new Date(`${iso}T12:00:00Z`),
+  );
+}
+
+export { formatNumber };

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The care team's console (crates/ilot-server/console): type check (svelte-check, warnings
+# fail), Vitest, the production build, `ilot` built with that build embedded, then the
+# real-browser test: system Chromium driven by playwright-core against a real `ilot server`
+# whose patients were enrolled and synced by real `ilot` devices (e2e/triage.mjs).
+# Screenshots: artifacts/screenshots/console-*.png; numbers: artifacts/console-e2e.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+chromium=${CHROMIUM:-/usr/bin/chromium}
+[ -x "$chromium" ] || { echo "console: $chromium not found: install the chromium package (scripts/setup.sh)" >&2; exit 1; }
+[ -d ../shared/data/cgm ] || { echo "console: ../shared/data/cgm not found" >&2; exit 1; }
+
+bash scripts/build-console.sh --check
+cargo build --locked -q -p ilot-cli
+mkdir -p artifacts/screenshots
+target=${CARGO_TARGET_DIR:-$PWD/target}
+(cd crates/ilot-server/console && CHROMIUM="$chromium" ILOT_BIN="$target/debug/ilot" node e2e/triage.mjs)
