@@ -21,7 +21,6 @@ use std::marker::PhantomData;
 use aes_gcm::aead::AeadInOut;
 use chrono::{DateTime, Utc};
 use rand_core::CryptoRng;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::body::{
@@ -31,6 +30,9 @@ use crate::error::{Result, WireError};
 use crate::ids::{DeviceId, PatientId};
 use crate::keys::SealingKey;
 use crate::keys::private::SealingKeyInner as _;
+
+mod digest;
+pub use digest::BatchDigest;
 
 /// The protocol version this crate seals and opens.
 pub const PROTOCOL_VERSION: u8 = 1;
@@ -451,7 +453,7 @@ impl<P: Envelope> Sealed<P> {
     /// SHA-256 of the sealed bytes: a retried batch is byte-identical, so the server can tell a
     /// retry (same digest, answer with the same ack) from a reused sequence number.
     pub fn digest(&self) -> BatchDigest {
-        BatchDigest(Sha256::digest(&self.bytes).into())
+        BatchDigest::from_bytes(Sha256::digest(&self.bytes).into())
     }
 }
 
@@ -576,50 +578,4 @@ pub fn open<P: Envelope>(sealed: &Sealed<P>, key: &P::Key, expected: &Expected) 
     expected.seq.check(h.seq)?;
     let plain = body::decompress(sealed.codec, body, P::KIND.max_body_len())?;
     P::decode_body(h, &plain)
-}
-
-/// SHA-256 of a sealed message's bytes, as 64 hex digits in JSON.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct BatchDigest([u8; 32]);
-
-impl BatchDigest {
-    pub const fn from_bytes(b: [u8; 32]) -> Self {
-        Self(b)
-    }
-
-    pub const fn as_bytes(&self) -> &[u8; 32] {
-        &self.0
-    }
-}
-
-impl fmt::Display for BatchDigest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&hex::encode(self.0))
-    }
-}
-
-impl fmt::Debug for BatchDigest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "BatchDigest({self})")
-    }
-}
-
-impl TryFrom<String> for BatchDigest {
-    type Error = WireError;
-    fn try_from(s: String) -> Result<Self> {
-        let mut b = [0u8; 32];
-        hex::decode_to_slice(&s, &mut b).map_err(|_| WireError::InvalidId {
-            what: "batch digest",
-            got: s.clone(),
-            reason: "it must be 64 hexadecimal digits",
-        })?;
-        Ok(Self(b))
-    }
-}
-
-impl From<BatchDigest> for String {
-    fn from(d: BatchDigest) -> String {
-        d.to_string()
-    }
 }

@@ -4,11 +4,10 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
-use ilot_domain::{DiabetesType, Monitoring, Prescription};
+use chrono::{DateTime, TimeDelta, Utc};
 use ilot_server::ratelimit::{Limit, RateKey};
-use ilot_server::storage::{AuditEvent, NewPatient, Storage};
-use ilot_wire::{CareRole, CareTeamMember, PatientId};
+use ilot_server::storage::{AuditEvent, Storage};
+use ilot_wire::{CareRole, PatientId};
 use serde_json::json;
 
 use crate::conformance::backends;
@@ -127,29 +126,8 @@ fn concurrent_attempts_never_count_past_the_limit() {
     }
 }
 
-fn patient(s: &dyn Storage, n: u8) -> PatientId {
-    let id = PatientId::from_bytes([n; 16]);
-    s.create_patient(
-        &NewPatient {
-            pseudonym: format!("P{n}"),
-            ins: None,
-            tz: chrono_tz::Europe::Paris,
-            prescription: Prescription::new(
-                DiabetesType::Type1,
-                Monitoring::Cgm,
-                4,
-                NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
-            ),
-        },
-        id,
-        &CareTeamMember {
-            name: "Dr".into(),
-            role: CareRole::Physician,
-        },
-        t0(),
-    )
-    .unwrap();
-    id
+fn patient(s: &dyn ilot_server::storage::Storage, n: u8) -> PatientId {
+    crate::support::patient_at(s, n, t0())
 }
 
 #[test]

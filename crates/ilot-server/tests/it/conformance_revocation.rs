@@ -3,10 +3,9 @@
 //! operator ended on a password change or when it is disabled, revoked devices refused (also
 //! by ingest), pending codes cancelled.
 
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
-use ilot_domain::{DiabetesType, Monitoring, Prescription};
-use ilot_server::storage::{CodeRefusal, DeviceRow, IngestBatch, IngestOutcome, NewPatient};
-use ilot_wire::{BatchDigest, CareRole, CareTeamMember, DeviceId, DeviceSecret, PatientId};
+use chrono::{DateTime, TimeDelta, Utc};
+use ilot_server::storage::{CodeRefusal, DeviceRow, IngestBatch, IngestOutcome};
+use ilot_wire::{BatchDigest, CareRole, DeviceId, DeviceSecret, PatientId};
 
 use crate::conformance::backends;
 
@@ -96,28 +95,7 @@ fn sessions_end_when_idle_expired_logged_out_or_the_operator_is_reset_or_disable
 }
 
 fn patient(s: &dyn ilot_server::storage::Storage, n: u8) -> PatientId {
-    let id = PatientId::from_bytes([n; 16]);
-    s.create_patient(
-        &NewPatient {
-            pseudonym: format!("P{n}"),
-            ins: None,
-            tz: chrono_tz::Europe::Paris,
-            prescription: Prescription::new(
-                DiabetesType::Type1,
-                Monitoring::Cgm,
-                4,
-                NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
-            ),
-        },
-        id,
-        &CareTeamMember {
-            name: "Dr".into(),
-            role: CareRole::Physician,
-        },
-        t0(),
-    )
-    .unwrap();
-    id
+    crate::support::patient_at(s, n, t0())
 }
 
 fn device(p: PatientId, n: u8) -> DeviceRow {

@@ -1,11 +1,10 @@
 //! Storage conformance of care teams and the TOTP second factor, on every backend of
 //! `conformance::backends()`.
 
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
-use ilot_domain::{DiabetesType, Monitoring, Prescription};
-use ilot_server::storage::{NewPatient, Storage};
+use chrono::{DateTime, TimeDelta, Utc};
+use ilot_server::storage::Storage;
 use ilot_server::totp::TotpSecret;
-use ilot_wire::{CareRole, CareTeamMember, PatientId};
+use ilot_wire::{CareRole, PatientId};
 
 use crate::conformance::backends;
 
@@ -16,31 +15,6 @@ fn t0() -> DateTime<Utc> {
 fn operator(s: &dyn Storage, user: &str) -> i64 {
     s.create_operator(user, user, CareRole::Nurse, "$argon2id$x", t0())
         .unwrap()
-}
-
-fn patient(s: &dyn Storage, n: u8, at: DateTime<Utc>) -> PatientId {
-    let id = PatientId::from_bytes([n; 16]);
-    s.create_patient(
-        &NewPatient {
-            pseudonym: format!("P{n}"),
-            ins: None,
-            tz: chrono_tz::Europe::Paris,
-            prescription: Prescription::new(
-                DiabetesType::Type1,
-                Monitoring::Cgm,
-                4,
-                NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
-            ),
-        },
-        id,
-        &CareTeamMember {
-            name: "Dr".into(),
-            role: CareRole::Physician,
-        },
-        at,
-    )
-    .unwrap();
-    id
 }
 
 #[test]
@@ -67,9 +41,9 @@ fn teams_hold_operators_and_patients_and_scope_the_audit_log() {
         assert!(s.set_operator_team(9999, a).is_err(), "{name}");
 
         // Created out of order in time: listed by creation time.
-        let p2 = patient(s, 2, t0() + TimeDelta::minutes(5));
-        let p1 = patient(s, 1, t0());
-        let p3 = patient(s, 3, t0());
+        let p2 = crate::support::patient_at(s, 2, t0() + TimeDelta::minutes(5));
+        let p1 = crate::support::patient_at(s, 1, t0());
+        let p3 = crate::support::patient_at(s, 3, t0());
         for p in [p1, p2] {
             s.set_patient_team(p, a).unwrap();
         }

@@ -174,3 +174,33 @@ pub fn prescription() -> Prescription {
         NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
     )
 }
+
+/// A type 1 patient on CGM, numbered `n`, created at `at` (storage conformance tests).
+pub fn patient_at(
+    s: &dyn ilot_server::storage::Storage,
+    n: u8,
+    at: DateTime<Utc>,
+) -> ilot_wire::PatientId {
+    let id = ilot_wire::PatientId::from_bytes([n; 16]);
+    s.create_patient(
+        &ilot_server::storage::NewPatient {
+            pseudonym: format!("P{n}"),
+            ins: None,
+            tz: chrono_tz::Europe::Paris,
+            prescription: Prescription::new(
+                DiabetesType::Type1,
+                Monitoring::Cgm,
+                4,
+                NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+            ),
+        },
+        id,
+        &ilot_wire::CareTeamMember {
+            name: "Dr".into(),
+            role: CareRole::Physician,
+        },
+        at,
+    )
+    .unwrap();
+    id
+}
