@@ -30,6 +30,7 @@
 //!   the previous period already makes it not billable; no period follows. Its ratio is shown
 //!   over the days up to the death.
 
+pub mod billing;
 mod calendar;
 
 use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
