@@ -2,7 +2,7 @@
 # The care team's console (crates/ilot-server/console): type check (svelte-check, warnings
 # fail), Vitest, the production build, `ilot` built with that build embedded, then the
 # real-browser test: system Chromium driven by playwright-core against a real `ilot server`
-# whose patients were enrolled and synced by real `ilot` devices (e2e/triage.mjs).
+# whose patients were enrolled and synced by real `ilot` devices (e2e/triage.mjs, e2e/billing.mjs).
 # Screenshots: artifacts/screenshots/console-*.png; numbers: artifacts/console-e2e.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,3 +16,5 @@ cargo build --locked -q -p ilot-cli
 mkdir -p artifacts/screenshots
 target=${CARGO_TARGET_DIR:-$PWD/target}
 (cd crates/ilot-server/console && CHROMIUM="$chromium" ILOT_BIN="$target/debug/ilot" node e2e/triage.mjs)
+# The billing screen and its CSV (e2e/billing.mjs).
+(cd crates/ilot-server/console && CHROMIUM="$chromium" ILOT_BIN="$target/debug/ilot" node e2e/billing.mjs)

@@ -13,6 +13,7 @@ pub mod admin;
 pub mod atrest;
 pub mod audit;
 pub mod auth;
+pub mod billing;
 pub mod client;
 pub mod console;
 mod device;

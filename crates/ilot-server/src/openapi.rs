@@ -30,6 +30,7 @@ fn content(b: &Body) -> Value {
     match b {
         Body::Json(schema) => json!({ "application/json": { "schema": schema } }),
         Body::Sealed => json!({ SEALED: { "schema": { "type": "string", "format": "binary" } } }),
+        Body::Csv => json!({ "text/csv": { "schema": { "type": "string" } } }),
         Body::Empty => json!({}),
     }
 }
@@ -57,7 +58,9 @@ pub fn document() -> Value {
             op["parameters"] =
                 json!([{ "name": "id", "in": "path", "required": true, "schema": schema }]);
         }
-        if let Some(q) = crate::triage::query_parameters(route.path) {
+        if let Some(q) = crate::triage::query_parameters(route.path)
+            .or_else(|| crate::billing::query_parameters(route.path))
+        {
             op["parameters"] = q;
         }
         if route.access == Access::Session {
@@ -216,6 +219,8 @@ pub fn document() -> Value {
                     }
                 },
                 "TriagePage": crate::triage::schema(),
+                "PatientPeriods": crate::billing::schemas().0,
+                "BillingMonth": crate::billing::schemas().1,
                 "ErrorBody": {
                     "type": "object",
                     "required": ["error", "message"],

@@ -10,7 +10,7 @@ use axum::routing::{MethodFilter, MethodRouter, on};
 use serde_json::{Value, json};
 
 use crate::http::AppState;
-use crate::{console, device, openapi, operator, triage};
+use crate::{billing, console, device, openapi, operator, triage};
 
 /// Who may call a route, and how the server knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +34,8 @@ pub enum Body {
     Json(Value),
     /// `application/vnd.ilot.sealed`: opaque bytes only the right keys open.
     Sealed,
+    /// `text/csv` (UTF-8 with a byte-order mark, `;`-separated: `billing::export`).
+    Csv,
     /// No body (a 204).
     Empty,
 }
@@ -280,6 +282,14 @@ pub fn routes() -> Vec<Route> {
             operator::observance,
         ),
         Route::new(
+            "get",
+            "/v1/operator/patients/{id}/periods",
+            Session,
+            "Observance per 30-day period: expected, received, ratio, billable or not and every reason why (no prescription, no consent, in progress, interrupted, previous period insufficient or interrupted, no accompaniment in the first month), billing series of at most 6 periods",
+            Json(r("PatientPeriods")),
+            billing::periods,
+        ),
+        Route::new(
             "put",
             "/v1/operator/patients/{id}/prescription",
             Session,
@@ -383,6 +393,25 @@ pub fn routes() -> Vec<Route> {
         // 400: a query parameter out of its range or a malformed cursor.
         .errors(&[400]),
         Route::new(
+            "get",
+            "/v1/operator/billing",
+            Session,
+            "The 30-day periods of the team's patients due in `month` (their last day in it; default: this month in Europe/Paris), billable or not with the reasons, series and forfait lines (physician)",
+            Json(r("BillingMonth")),
+            billing::month,
+        )
+        // 400: a malformed month.
+        .errors(&[400]),
+        Route::new(
+            "get",
+            "/v1/operator/billing.csv",
+            Session,
+            "The same table as a CSV for a spreadsheet: UTF-8 with BOM, `;` separator, decimal comma, ISO dates, CRLF (physician)",
+            Body::Csv,
+            billing::month_csv,
+        )
+        .errors(&[400]),
+        Route::new(
             "post",
             "/v1/console/login",
             Credentials,
@@ -476,6 +505,15 @@ mod tests {
             [200, 400, 401, 403, 503]
         );
         assert_eq!(find("post", "/v1/console/logout"), [200, 401, 403, 503]);
+        // Billing: a malformed month is 400, a nurse 403.
+        assert_eq!(
+            find("get", "/v1/operator/billing.csv"),
+            [200, 400, 401, 403, 503]
+        );
+        assert_eq!(
+            find("get", "/v1/operator/patients/{id}/periods"),
+            [200, 401, 403, 404, 503]
+        );
         assert_eq!(
             find("post", "/v1/push"),
             [200, 400, 401, 403, 409, 413, 503]

@@ -3,6 +3,7 @@
 
 mod at_rest;
 mod audit_headers;
+mod billing;
 mod conformance;
 mod conformance_limits;
 mod conformance_revocation;

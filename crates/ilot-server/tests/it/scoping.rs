@@ -211,6 +211,21 @@ fn case(w: &World, method: &str, path: &str) -> bool {
             assert!(!mentions(&items(&w.b), "patient_id", &pa));
             assert!(mentions(&items(&w.a), "patient_id", &pa));
         }
+        ("get", "/v1/operator/billing") => {
+            // This month (March 2026) holds period 1 of A's patient, in progress.
+            let rows = |tok: &str| get(w, path, tok)["rows"].clone();
+            assert!(!mentions(&rows(&w.b), "patient_id", &pa));
+            assert!(mentions(&rows(&w.a), "patient_id", &pa));
+        }
+        ("get", "/v1/operator/billing.csv") => {
+            let text = |tok: &str| {
+                let r = send(w, method, path, tok, "");
+                assert_eq!(r.status(), 200, "{path}");
+                r.text().unwrap()
+            };
+            assert!(!text(&w.b).contains(&pa));
+            assert!(text(&w.a).contains(&pa));
+        }
         ("get", "/v1/console/session") => {
             // Who is logged in: one's own session only, never anyone else's data.
             assert_eq!(get(w, path, &w.b)["name"], "drb");
@@ -233,6 +248,7 @@ fn case(w: &World, method: &str, path: &str) -> bool {
         | ("get", "/v1/operator/patients/{id}/metrics")
         | ("get", "/v1/operator/patients/{id}/alerts")
         | ("get", "/v1/operator/patients/{id}/observance")
+        | ("get", "/v1/operator/patients/{id}/periods")
         | ("put", "/v1/operator/patients/{id}/prescription")
         | ("post", "/v1/operator/patients/{id}/messages")
         | ("post", "/v1/operator/patients/{id}/appointments")

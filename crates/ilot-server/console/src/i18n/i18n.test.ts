@@ -49,11 +49,14 @@ describe('catalogues', () => {
     const kinds = variants('alerts.rs', 'AlertKind');
     expect(kinds).toContain('no-data');
     const reasons = variants('observance.rs', 'NotBillable');
+    const billing = variants('observance/billing.rs', 'Reason');
+    expect(billing).toContain('no-accompaniment');
     expect(reasons).toContain('previous-insufficient');
     const needed = [
       ...CATEGORIES.flatMap((c) => [`triage.category.${c}`, `triage.rule.${c}`]),
       ...kinds.map((k) => `alert.kind.${k}`),
       ...reasons.map((r) => `triage.billing.no.${r}`),
+      ...billing.map((r) => `billing.reason.${r}`),
       ...['very-low', 'low', 'in-range', 'high', 'very-high'].map((b) => `triage.band.${b}`),
     ];
     expect(needed.filter((k) => !(k in fr))).toEqual([]);

@@ -162,3 +162,87 @@ export function triage(days: number, cursor: string | null, limit = 50): Promise
   if (cursor) q.set('cursor', cursor);
   return call<TriagePage>('GET', `/v1/operator/triage?${q.toString()}`);
 }
+
+// ---- Observance per period and billing (crates/ilot-server/src/billing.rs) -----------------
+
+export type Reason =
+  | 'no-prescription'
+  | 'no-consent'
+  | 'in-progress'
+  | 'interrupted'
+  | 'previous-insufficient'
+  | 'previous-interrupted'
+  | 'no-accompaniment';
+
+export interface Series {
+  number: number;
+  first_period: number;
+  last_period: number;
+  from: string;
+  to: string;
+}
+
+export interface BillingPeriod {
+  number: number;
+  first_day: string;
+  last_day: string;
+  prescribed: boolean;
+  expected: number;
+  received: number;
+  ratio: number | null;
+  status: string | null;
+  billable: boolean;
+  reasons: Reason[];
+  series: number | null;
+}
+
+export type Accompaniment =
+  | { status: 'done'; first_session: string }
+  | { status: 'due'; by: string }
+  | { status: 'missed' };
+
+export interface PatientPeriods {
+  patient_id: string;
+  pseudonym: string;
+  as_of: string;
+  prescribed: boolean;
+  periods: BillingPeriod[];
+  series: Series[];
+  accompaniment: Accompaniment | null;
+}
+
+export interface Forfait {
+  kind: 'operator' | 'technical';
+  code: string | null;
+  amount_cents: number;
+}
+
+export interface BillingRow extends Omit<BillingPeriod, 'series'> {
+  patient_id: string;
+  pseudonym: string;
+  ins: string | null;
+  series: Series | null;
+  operator_cents: number;
+  technical_cents: number;
+}
+
+export interface BillingMonth {
+  month: string;
+  as_of: string;
+  forfaits: Forfait[];
+  rows: BillingRow[];
+  totals: { periods: number; billable: number; operator_cents: number; technical_cents: number };
+}
+
+export function patientPeriods(id: string): Promise<PatientPeriods> {
+  return call<PatientPeriods>('GET', `/v1/operator/patients/${encodeURIComponent(id)}/periods`);
+}
+
+export function billingMonth(month: string): Promise<BillingMonth> {
+  return call<BillingMonth>('GET', `/v1/operator/billing?${new URLSearchParams({ month }).toString()}`);
+}
+
+/** The CSV of `month`: a plain GET with the session cookie, so the browser downloads it. */
+export function billingCsvUrl(month: string): string {
+  return `/v1/operator/billing.csv?${new URLSearchParams({ month }).toString()}`;
+}

@@ -22,3 +22,15 @@ export function day(iso: string, lang: string): string {
 }
 
 export { formatNumber };
+
+/** Cents as an amount in euros (display only). */
+export function euros(cents: number, lang: string): string {
+  return new Intl.NumberFormat(lang === 'en' ? 'en-GB' : 'fr-FR', { style: 'currency', currency: 'EUR' }).format(cents / 100);
+}
+
+/** A `YYYY-MM` month in words ("mars 2026"). */
+export function monthName(month: string, lang: string): string {
+  return new Intl.DateTimeFormat(lang === 'en' ? 'en-GB' : 'fr-FR', { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(
+    new Date(`${month}-15T12:00:00Z`),
+  );
+}

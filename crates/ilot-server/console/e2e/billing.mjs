@@ -1,0 +1,341 @@
+// The console's "Facturation" screen in a real browser (system Chromium driven by playwright-core)
+// against a real `ilot server` whose patients were enrolled (and, for those who consented,
+// synced) by real `ilot` devices with real CGM recordings from ../shared/data/cgm.
+//
+// Four patients whose telemonitoring began 45 days ago, so that period 1 is over: one with data
+// and a first-month education session (billable; its pseudonym holds `;` and quotes), one
+// without the session (no accompaniment), one consented but silent (interrupted), one who
+// never consented. The test picks the month of period 1's last day with the keyboard, checks
+// the table against the verdicts written here from the SPEC, downloads the CSV from the page
+// and checks it opens in a French spreadsheet as is (BOM, `;`, decimal comma, CRLF, quoting)
+// and says row by row what the API's JSON says; opens a patient's periods from the table; a
+// nurse is refused the billing API; axe-core finds no serious or critical violation.
+// Screenshots: artifacts/screenshots/console-billing*.png.
+//
+//   node e2e/billing.mjs        (scripts/test-console.sh builds everything first)
+// Env: ILOT_BIN (default $CARGO_TARGET_DIR/debug/ilot), CHROMIUM (default /usr/bin/chromium).
+
+import { chromium } from 'playwright-core';
+import { AxeBuilder } from '@axe-core/playwright';
+import { execFile, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { createServer } from 'node:net';
+import { totp } from '../../../../tests/e2e/server.mjs';
+
+const run = promisify(execFile);
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '../../../..');
+const target = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
+const ilot = process.env.ILOT_BIN ?? join(target, 'debug/ilot');
+const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const data = join(root, '../shared/data/cgm');
+const shots = join(root, 'artifacts/screenshots');
+const fr = JSON.parse(readFileSync(join(here, '../src/i18n/fr.json'), 'utf8'));
+const PASSWORD = 'console e2e password';
+const DAY = 24 * 3600 * 1000;
+
+function check(cond, msg) {
+  if (!cond) throw new Error(`billing e2e: ${msg}`);
+}
+
+function freePort() {
+  return new Promise((ok, ko) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+    s.on('error', ko);
+  });
+}
+
+/** The first subjects' recordings of a file: [{t (ms), gl (as written)}], time-sorted. */
+function recordings(file, n) {
+  const by = new Map();
+  for (const line of readFileSync(join(data, file), 'utf8').split('\n').slice(1)) {
+    const [id, time, gl] = line.split(',').map((f) => f?.replace(/"/g, '').trim());
+    if (!id || !time || time === 'NA' || !gl || gl === 'NA') continue;
+    const t = Date.parse(`${time.replace(' ', 'T')}Z`);
+    if (Number.isNaN(t)) continue;
+    if (!by.has(id)) by.set(id, []);
+    by.get(id).push({ t, gl });
+  }
+  return [...by.keys()]
+    .sort()
+    .map((k) => by.get(k).sort((a, b) => a.t - b.t).filter((r, i, rows) => i === 0 || r.t !== rows[i - 1].t))
+    .filter((rows) => rows[rows.length - 1].t - rows[0].t < 10 * DAY)
+    .slice(0, n);
+}
+
+function csvOf(rows, end) {
+  const shift = end - rows[rows.length - 1].t;
+  const iso = (t) => new Date(t + shift).toISOString().slice(0, 19).replace('T', ' ');
+  return `time,gl\n${rows.map((r) => `${iso(r.t)},${r.gl}`).join('\n')}\n`;
+}
+
+/** RFC 4180 with `;`: quoted fields may hold `;`, doubled quotes and line breaks. */
+function parseCsv(text) {
+  const rows = [];
+  let row = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ';') {
+      row.push(field);
+      field = '';
+    } else if (c === '\r' && text[i + 1] === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+      i++;
+    } else {
+      check(c !== '\n', `a bare LF at ${i}`);
+      field += c;
+    }
+  }
+  check(field === '' && row.length === 0, 'the last line does not end with CRLF');
+  return rows;
+}
+
+const addDays = (iso, n) => new Date(Date.parse(`${iso}T00:00:00Z`) + n * DAY).toISOString().slice(0, 10);
+
+async function setUp(dir) {
+  const db = `sqlite:${join(dir, 'server.db')}`;
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const cli = (args, env = {}) =>
+    run(ilot, ['--db', db, ...args], { env: { ...process.env, ...env }, maxBuffer: 1 << 24 }).then((r) => r.stdout);
+  const secretOf = (out) => /type the secret: (\S+)/.exec(out)?.[1];
+  const secret = secretOf(
+    await cli(['operator', 'create-operator', '--username', 'drmartin', '--name', 'Dr Martin'], { ILOT_PASSWORD: PASSWORD }),
+  );
+  const nurse = secretOf(
+    await cli(['operator', 'create-operator', '--username', 'ide', '--name', 'IDE Durand', '--role', 'nurse'], {
+      ILOT_PASSWORD: PASSWORD,
+    }),
+  );
+  check(secret && nurse, 'create-operator printed no TOTP secret');
+  await cli(['operator', 'create-team', '--name', 'autre-equipe']);
+  await cli(['operator', 'create-operator', '--username', 'drb', '--name', 'Dr B', '--team', 'autre-equipe'], {
+    ILOT_PASSWORD: PASSWORD,
+  });
+
+  // Telemonitoring began 45 days ago (UTC date; the patients' zone is Europe/Paris): period 1
+  // is [start, start + 29], over.
+  const start = new Date(Date.now() - 45 * DAY).toISOString().slice(0, 10);
+  const startMs = Date.parse(`${start}T00:00:00Z`);
+  const recs = recordings('Tsalikian2005_processed.csv', 2);
+  check(recs.length === 2, 'two short recordings');
+  const plan = [
+    { name: 'Dupont; "Jo"', data: recs[0], session: true, consent: true, reasons: [] },
+    { name: 'Martin', data: recs[1], session: false, consent: true, reasons: ['no-accompaniment'] },
+    { name: 'Silence', data: null, session: false, consent: true, reasons: ['interrupted', 'no-accompaniment'] },
+    { name: 'Sans consentement', data: null, session: false, consent: false, reasons: ['no-consent', 'interrupted', 'no-accompaniment'] },
+  ];
+  for (const p of plan) {
+    p.created = JSON.parse(
+      await cli(['operator', 'create-patient', '--pseudonym', p.name, '--by', 'drmartin', '--public-url', base, '--start', start, '--json']),
+    );
+  }
+  const other = JSON.parse(
+    await cli(['operator', 'create-patient', '--pseudonym', 'B-OTHER', '--by', 'drb', '--public-url', base, '--start', start, '--json']),
+  );
+
+  const server = spawn(ilot, ['--db', db, 'server', '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const log = [];
+  server.stdout.on('data', (d) => log.push(d));
+  server.stderr.on('data', (d) => log.push(d));
+  for (let i = 0; ; i++) {
+    if (await fetch(`${base}/openapi.json`).then((r) => r.ok, () => false)) break;
+    check(i < 150 && server.exitCode === null, `ilot server did not start:\n${Buffer.concat(log)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  for (const p of [...plan, { name: 'B-OTHER', created: other, data: recs[0], consent: true }]) {
+    const home = join(dir, p.created.patient_id);
+    mkdirSync(home);
+    const dev = (args) => run(ilot, ['--db', join(home, 'app.db'), ...args], { env: { ...process.env, ILOT_KEYSTORE: 'file' } });
+    await dev(['enroll', p.created.link]);
+    if (!p.consent) continue;
+    await dev(['consent', 'grant']);
+    if (p.data) {
+      writeFileSync(join(home, 'cgm.csv'), csvOf(p.data, startMs + 20 * DAY));
+      await dev(['import', 'csv', join(home, 'cgm.csv'), '--unit', 'mg/dL', '--tz', 'UTC']);
+    }
+    if (p.session) {
+      await dev(['log', 'education', '--topic', 'insulin-technique', '--at', `${addDays(start, 2)}T10:00:00+00:00`]);
+    }
+    await dev(['sync']);
+  }
+  return { base, secret, nurse, plan, other, start, server, log };
+}
+
+async function axe(page, screen) {
+  const r = await new AxeBuilder({ page }).analyze();
+  const bad = r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  check(bad.length === 0, `${screen}: axe found ${bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target).join(' ')}`).join('; ')}`);
+  return r.violations.length;
+}
+
+const decimal = (x, n) => x.toFixed(n).replace('.', ',');
+const euros = (c) => `${Math.floor(c / 100)},${String(c % 100).padStart(2, '0')}`;
+
+async function main() {
+  mkdirSync(shots, { recursive: true });
+  const dir = mkdtempSync(join(tmpdir(), 'ilot-billing-e2e-'));
+  const profile = mkdtempSync(join(tmpdir(), 'ilot-billing-chromium-'));
+  let world;
+  let context;
+  try {
+    world = await setUp(dir);
+    const { base, plan } = world;
+    const month = addDays(world.start, 29).slice(0, 7);
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: chromiumPath,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      viewport: { width: 1366, height: 768 },
+      locale: 'fr-FR',
+      acceptDownloads: true,
+    });
+    const page = await context.newPage();
+    const problems = [];
+    page.on('console', (m) => {
+      const probe = m.location().url.endsWith('/v1/console/session') && m.text().includes('401');
+      if (m.type() === 'error' && !probe) problems.push(`${m.text()} (${m.location().url})`);
+    });
+    page.on('pageerror', (e) => problems.push(String(e)));
+
+    await page.goto(base);
+    await page.getByLabel('Identifiant').fill('drmartin');
+    await page.getByLabel('Mot de passe').fill(PASSWORD);
+    await page.getByLabel("Code de l'application d'authentification").fill(totp(world.secret));
+    await page.getByRole('button', { name: 'Se connecter' }).click();
+    await page.locator('[data-testid=triage-row]').first().waitFor();
+
+    // To "Facturation" with the keyboard: Tab until the link has the focus, then Enter.
+    for (let i = 0; i < 20; i++) {
+      await page.keyboard.press('Tab');
+      if (await page.getByTestId('nav-billing').evaluate((a) => a === document.activeElement)) break;
+    }
+    check(await page.getByTestId('nav-billing').evaluate((a) => a === document.activeElement), 'the billing link never had the focus');
+    // (The screen opens on this month, which may be the one wanted.)
+    const answered = page.waitForResponse((r) => r.url().includes(`/v1/operator/billing?month=${month}`));
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Facturation', level: 1 }).waitFor();
+    // The month, typed into the labelled field.
+    await page.getByLabel('Mois', { exact: true }).fill(month);
+    const table = await (await answered).json();
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid=billing-row]').length === n, table.rows.length);
+
+    // The verdicts, as SPEC §2 says them for these patients (period 1 of each).
+    const mine = new Map(plan.map((p) => [p.created.patient_id, p]));
+    check(!table.rows.some((r) => r.patient_id === world.other.patient_id), "another team's patient is billed");
+    for (const p of plan) {
+      const rows = table.rows.filter((r) => r.patient_id === p.created.patient_id && r.number === 1);
+      check(rows.length === 1, `${p.name}: period 1 not in ${month}: ${JSON.stringify(table.rows)}`);
+      const [r] = rows;
+      check(r.first_day === world.start && r.last_day === addDays(world.start, 29), `${p.name}: dates ${r.first_day}–${r.last_day}`);
+      check(JSON.stringify(r.reasons) === JSON.stringify(p.reasons), `${p.name}: reasons ${r.reasons}, expected ${p.reasons}`);
+      check(r.billable === (p.reasons.length === 0), `${p.name}: billable ${r.billable}`);
+      check(r.operator_cents === (r.billable ? 2800 : 0) && r.technical_cents === (r.billable ? 5000 : 0), `${p.name}: forfaits`);
+    }
+    const shown = await page.$$eval('[data-testid=billing-row]', (rows) => rows.map((r) => [r.dataset.patient, r.dataset.billable]));
+    check(
+      JSON.stringify(shown) === JSON.stringify(table.rows.map((r) => [r.patient_id, String(r.billable)])),
+      `the page shows ${JSON.stringify(shown)}`,
+    );
+    const totals = await page.getByTestId('billing-totals').innerText();
+    check(totals.includes('1 période facturable'), `totals: ${totals}`);
+    await axe(page, 'billing');
+    await page.screenshot({ path: join(shots, 'console-billing.png'), fullPage: true });
+
+    // The CSV, downloaded from the page (keyboard: focus the link, Enter).
+    await page.getByTestId('download-csv').focus();
+    const downloading = page.waitForEvent('download');
+    await page.keyboard.press('Enter');
+    const download = await downloading;
+    check(download.suggestedFilename() === `ilot-facturation-${month}.csv`, `file name ${download.suggestedFilename()}`);
+    const bytes = readFileSync(await download.path());
+    check(bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf, 'no UTF-8 byte-order mark');
+    const text = bytes.subarray(3).toString('utf8');
+    writeFileSync(join(root, 'artifacts/console-billing.csv'), bytes);
+    check(text.includes('\r\n"Dupont; ""Jo""";'), `the pseudonym with ; and quotes is not quoted as RFC 4180 says:\n${text}`);
+    const [head, ...records] = parseCsv(text);
+    const col = (name) => {
+      const i = head.indexOf(name);
+      check(i >= 0, `no column ${name} in ${head.join(' | ')}`);
+      return i;
+    };
+    check(records.length === table.rows.length, `${records.length} CSV rows for ${table.rows.length} in the JSON`);
+    records.forEach((rec, i) => {
+      const r = table.rows[i];
+      const want = {
+        Patient: r.pseudonym,
+        'Identifiant patient': r.patient_id,
+        'Période n°': String(r.number),
+        Début: r.first_day,
+        Fin: r.last_day,
+        Attendu: decimal(r.expected, 1),
+        Reçu: String(r.received),
+        'Observance (%)': r.ratio === null ? '' : decimal(r.ratio * 100, 1),
+        Facturable: r.billable ? 'oui' : 'non',
+        Motif: r.reasons.map((x) => fr[`billing.reason.${x}`]).join(', '),
+        'Série n°': r.series ? String(r.series.number) : '',
+        'Forfait opérateur (code)': r.billable ? 'TVB' : '',
+        'Forfait opérateur (€)': euros(r.operator_cents),
+        'Forfait technique (€)': euros(r.technical_cents),
+        'Total (€)': euros(r.operator_cents + r.technical_cents),
+      };
+      check(rec.length === head.length, `row ${i}: ${rec.length} fields`);
+      for (const [k, v] of Object.entries(want)) check(rec[col(k)] === v, `row ${i} (${r.pseudonym}) ${k}: ${rec[col(k)]} ≠ ${v}`);
+      check(mine.has(r.patient_id), `row ${i}: not a patient of the team`);
+    });
+
+    // A patient's periods, from the table.
+    const martin = plan.find((p) => p.name === 'Martin').created.patient_id;
+    await page.locator(`[data-testid=billing-row][data-patient="${martin}"] a`).click();
+    await page.getByTestId('periods-table').waitFor();
+    const first = page.locator('[data-testid=period-row][data-number="1"]');
+    check((await first.getAttribute('data-reasons')) === 'no-accompaniment', `Martin's period 1: ${await first.getAttribute('data-reasons')}`);
+    check((await page.getByTestId('accompaniment').innerText()).includes('non fait'), 'the accompaniment is not said missed');
+    await axe(page, 'periods');
+    await page.screenshot({ path: join(shots, 'console-billing-periods.png'), fullPage: true });
+
+    // A nurse is refused the billing table by the server.
+    const login = await fetch(`${base}/v1/operator/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'ide', password: PASSWORD, totp: totp(world.nurse) }),
+    });
+    check(login.ok, `nurse login ${login.status}`);
+    const { token } = await login.json();
+    const refused = await fetch(`${base}/v1/operator/billing.csv?month=${month}`, { headers: { authorization: `Bearer ${token}` } });
+    check(refused.status === 403, `a nurse's CSV: ${refused.status}`);
+
+    check(problems.length === 0, `errors in the page: ${problems.join('; ')}`);
+    console.log(`billing e2e: ok (${table.rows.length} rows in ${month}, CSV checked against the JSON)`);
+  } catch (e) {
+    if (world) writeFileSync(join(root, 'artifacts/console-billing-server.log'), Buffer.concat(world.log));
+    throw e;
+  } finally {
+    await context?.close();
+    if (world?.server.exitCode === null) world.server.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+await main();
