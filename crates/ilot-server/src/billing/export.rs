@@ -2,7 +2,8 @@
 //! fixing anything: UTF-8 with a byte-order mark (so Excel reads the accents), `;` between
 //! fields, decimal commas, ISO dates, CRLF line ends (RFC 4180, what Excel writes), fields
 //! quoted only when they hold `;`, a quote or a line break (quotes doubled), through the `csv`
-//! crate. The words (headers, yes/no, reasons) are the console's French catalogue
+//! crate; a free-text cell that a spreadsheet would run as a formula is written as text
+//! ([`text_cell`]). The words (headers, yes/no, reasons) are the console's French catalogue
 //! (`console/src/i18n/fr.json`, keys `billing.csv.*` and `billing.reason.*`), so the screen and
 //! the file say the same.
 
@@ -56,6 +57,17 @@ pub fn euros(cents: u64) -> String {
     format!("{},{:02}", cents / 100, cents % 100)
 }
 
+/// A free-text cell (pseudonym, INS) a spreadsheet must not take for a formula: one starting
+/// with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'` (OWASP's advice for
+/// CSV injection): the cell then reads as text, the `'` visible.
+pub fn text_cell(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
 fn fields(r: &BillingRow) -> Vec<String> {
     let reasons: Vec<String> = r
         .reasons
@@ -70,8 +82,8 @@ fn fields(r: &BillingRow) -> Vec<String> {
         .collect();
     let billable = if r.billable { "yes" } else { "no" };
     vec![
-        r.pseudonym.clone(),
-        r.ins.clone().unwrap_or_default(),
+        text_cell(&r.pseudonym),
+        text_cell(r.ins.as_deref().unwrap_or_default()),
         r.patient_id.to_string(),
         r.number.to_string(),
         r.first_day.to_string(),
@@ -164,6 +176,19 @@ mod tests {
         );
         let missing: Vec<&String> = keys.iter().filter(|k| !FR.contains_key(*k)).collect();
         assert!(missing.is_empty(), "missing in fr.json: {missing:?}");
+    }
+
+    #[test]
+    fn a_pseudonym_is_never_a_formula() {
+        assert_eq!(
+            text_cell("=HYPERLINK(\"http://x\")"),
+            "'=HYPERLINK(\"http://x\")"
+        );
+        for s in ["+33", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert!(text_cell(s).starts_with('\''), "{s:?}");
+        }
+        assert_eq!(text_cell("Dupont; \"Jo\""), "Dupont; \"Jo\"");
+        assert_eq!(text_cell(""), "");
     }
 
     #[test]

@@ -152,7 +152,7 @@ fn world() -> World {
     }
 }
 
-fn row<'a>(t: &'a Value, p: PatientId) -> &'a Value {
+fn row(t: &Value, p: PatientId) -> &Value {
     let rows: Vec<&Value> = t["rows"]
         .as_array()
         .unwrap()
