@@ -360,7 +360,7 @@ pub fn query_parameters(path: &str) -> Option<Value> {
     matches!(path, "/v1/operator/billing" | "/v1/operator/billing.csv").then(|| {
         json!([
             { "name": "month", "in": "query", "required": false,
-              "schema": { "type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$" } }
+              "schema": { "type": "string", "pattern": "^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])$" } }
         ])
     })
 }
