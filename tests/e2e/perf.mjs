@@ -138,7 +138,9 @@ function steps(days) {
         const s = ctx.session;
         await resize(s, 390, 844);
         await s.execute('window.__ilotPerf = {}');
+        await nav(s, 'home');
         await nav(s, 'charts');
+        await s.click(tid('tab-agp'));
         await s.click(tid('days-90'));
         await s.waitFor(`${tid('agp-chart')} canvas`);
         ctx.metrics.phone_agp_render_ms = +(await perf(s, 'agp')).ms.toFixed(1);
@@ -146,6 +148,7 @@ function steps(days) {
         await s.waitFor(`${tid('chart-trend-90')} canvas`);
         const chart = await perf(s, 'trend-90');
         ctx.metrics.phone_trend_90_days_render_ms = +chart.ms.toFixed(1);
+        ctx.metrics.phone_trend_90_days_points = chart.points;
         await nav(s, 'home');
         await s.waitFor(`${tid('recent-curve')} canvas`);
         ctx.metrics.phone_home_curve_render_ms = +(await perf(s, 'recent')).ms.toFixed(1);
