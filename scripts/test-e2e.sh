@@ -36,7 +36,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 echo "==> UI build"
-(cd ui && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run --silent build)
+# (axe-core, injected into the webview by the phone scenarios, came with issue #13: an older
+# node_modules without it is brought up to date from the lock.)
+(cd ui && { [ -d node_modules/axe-core ] || npm ci --no-audit --no-fund || npm install --no-audit --no-fund; } && npm run --silent build)
 
 echo "==> app build ($profile, UI embedded)"
 cargo build --locked -p ilot-app --features custom-protocol "${cargo_profile[@]}"
