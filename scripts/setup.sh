@@ -16,6 +16,7 @@ packages=(
   libwebkit2gtk-4.1-dev libsoup-3.0-dev libayatana-appindicator3-dev librsvg2-dev
   libssl-dev libxdo-dev        # the Tauri app (WebKitGTK)
   xvfb xauth webkit2gtk-driver # the app's window under a virtual display, driven by WebDriver
+  x11-utils                    # xwininfo: the single-instance e2e counts the app's X windows
   chromium                     # the care team's console in a real browser (playwright-core)
 )
 

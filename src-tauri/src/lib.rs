@@ -33,7 +33,19 @@ pub fn run() {
         )
         .with_writer(std::io::stderr)
         .init();
-    tauri::Builder::default()
+    let builder = tauri::Builder::default();
+    // First plugin, so a second launch stops before opening anything: its `ilot://enrol` link
+    // goes to the running window (through the deep-link plugin's open-url event), which comes
+    // to the front; no second window, no second store connection.
+    #[cfg(desktop)]
+    let builder = builder.plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+        if let Some(window) = app.get_webview_window("main") {
+            let _ = window.unminimize();
+            let _ = window.show();
+            let _ = window.set_focus();
+        }
+    }));
+    builder
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_dialog::init())
         // `ilot://enrol?…` invites (the QR code on the care team's sheet) open the app on the

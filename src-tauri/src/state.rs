@@ -175,13 +175,22 @@ fn migrate_alert_marks(store: &mut Store, settings: &mut Settings, path: &Path) 
     settings.save(path)
 }
 
-/// `ILOT_KEYSTORE`: `auto` (default), `keyring` or `file`.
+/// `ILOT_KEYSTORE`: `auto` (the desktop's default), `keyring` or `file`.
 fn key_mode() -> KeyMode {
     std::env::var("ILOT_KEYSTORE")
         .ok()
         .and_then(|m| m.parse().ok())
-        .unwrap_or(KeyMode::Auto)
+        .unwrap_or(DEFAULT_KEY_MODE)
 }
+
+/// Desktops: the OS keyring, else a `0600` key file beside the database.
+#[cfg(desktop)]
+const DEFAULT_KEY_MODE: KeyMode = KeyMode::Auto;
+/// Android and iOS: the key file in the app's private data folder, said explicitly, because
+/// `keyring` 3 has no Android backend and would quietly keep the key in its in-memory mock
+/// (lost at the next start); docs/mobile.md has the Keystore/Keychain path.
+#[cfg(mobile)]
+const DEFAULT_KEY_MODE: KeyMode = KeyMode::File;
 
 fn open_store(db_path: &Path, mode: KeyMode) -> Result<Store> {
     ilot_store::open_with_key(db_path, mode).map_err(|e| match e {

@@ -157,6 +157,7 @@ export async function runScenarios(scenarios, { app, ilot, driverBin, artifacts,
     console.log(`\n▶ ${sc.name}`);
     try {
       if (sc.setup) Object.assign(env, (await sc.setup(dataDir, ctx)) ?? {});
+      ctx.env = env;
       ctx.args = sc.args ? sc.args(ctx) : [];
       driver = await Driver.start({ driverBin, env, logFile: join(logs, `${sc.name}.log`) });
       ctx.startedAt = performance.now();

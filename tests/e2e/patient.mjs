@@ -10,26 +10,40 @@ export const PIN = '2580';
 
 export const tid = (id) => `[data-testid="${id}"]`;
 
-/** Onboarding; `enrol(s)` fills the enrolment step (default: "later"). */
-export async function onboard(s, { consent = true, enrol } = {}) {
+/** Onboarding; `enrol(s)` fills the enrolment step (default: "later"); `each(label)` runs on
+ *  every page of it (the phone path checks each one). */
+export async function onboard(s, { consent = true, enrol, each = async () => {} } = {}) {
   await s.waitFor(tid('onboarding'));
+  await each('ob-language');
   await s.click(tid('ob-next')); // language: French is preselected
   const emergency = await s.textOf(tid('ob-emergency'));
   assert.match(emergency, /pas un service d'urgence/);
   assert.match(emergency, /appelez le 15/);
+  await each('ob-emergency');
   await s.click(tid('ob-next'));
+  await s.waitFor(tid(consent ? 'ob-consent-yes' : 'ob-consent-no'));
+  await each('ob-consent');
   await s.click(tid(consent ? 'ob-consent-yes' : 'ob-consent-no'));
   await s.waitFor(tid('enrol-form'));
+  await each('ob-enrol');
   if (enrol) await enrol(s);
   else await s.click(tid('ob-enrol-skip'));
+  await s.waitFor(tid('ob-pin'));
+  await each('ob-pin');
   await s.type(tid('ob-pin'), PIN);
   await s.type(tid('ob-pin2'), PIN);
   await s.click(tid('ob-next'));
+  await s.waitFor(tid('ob-finish'));
+  await each('ob-finish');
   await s.click(tid('ob-finish'));
   await s.waitFor(tid('glucose-now'));
 }
 
+/** Goes to a screen: a button of the top bar, or of the phone's tab bar — opening "Plus" first
+ *  for the screens it holds. */
 export async function nav(s, name) {
+  const shown = await s.findAll(tid(`nav-${name}`)).catch(() => []);
+  if (shown.length === 0 && (await s.findAll(tid('nav-more')).catch(() => [])).length > 0) await s.click(tid('nav-more'));
   await s.click(tid(`nav-${name}`));
 }
 

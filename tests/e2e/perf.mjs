@@ -11,6 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { processTree } from './harness.mjs';
 import { nav } from './patient.mjs';
+import { resize } from './phone.mjs';
 
 const tid = (id) => `[data-testid="${id}"]`;
 
@@ -77,6 +78,11 @@ const START_STEPS = [
       ctx.metrics.cold_start_samples_ms = total;
       ctx.metrics.webview_start_to_data_ms = median(inside);
       ctx.metrics.webview_start_samples_ms = inside;
+      // The home curve of the last hours (issue #13), drawn after the number.
+      await ctx.session.waitFor(`${tid('recent-curve')} canvas`);
+      const curve = await perf(ctx.session, 'recent');
+      ctx.metrics.home_curve_render_ms = +curve.ms.toFixed(1);
+      ctx.metrics.home_curve_points = curve.points;
     },
   },
 ];
@@ -123,6 +129,29 @@ function steps(days) {
         ctx.metrics.series_90_days_ipc_ms = Math.round(series.ms);
         ctx.metrics.trend_90_days_render_ms = +chart.ms.toFixed(1);
         ctx.metrics.trend_90_days_points = chart.points;
+      },
+    },
+    {
+      name: 'charts-at-phone-size',
+      async run(ctx) {
+        // The same charts in a 390×844 viewport (issue #13): drawn again at the phone's width.
+        const s = ctx.session;
+        await resize(s, 390, 844);
+        await s.execute('window.__ilotPerf = {}');
+        await nav(s, 'home');
+        await nav(s, 'charts');
+        await s.click(tid('tab-agp'));
+        await s.click(tid('days-90'));
+        await s.waitFor(`${tid('agp-chart')} canvas`);
+        ctx.metrics.phone_agp_render_ms = +(await perf(s, 'agp')).ms.toFixed(1);
+        await s.click(tid('tab-trend'));
+        await s.waitFor(`${tid('chart-trend-90')} canvas`);
+        const chart = await perf(s, 'trend-90');
+        ctx.metrics.phone_trend_90_days_render_ms = +chart.ms.toFixed(1);
+        ctx.metrics.phone_trend_90_days_points = chart.points;
+        await nav(s, 'home');
+        await s.waitFor(`${tid('recent-curve')} canvas`);
+        ctx.metrics.phone_home_curve_render_ms = +(await perf(s, 'recent')).ms.toFixed(1);
       },
     },
     MEMORY_STEP,

@@ -2,13 +2,15 @@
 // Desktop end-to-end tests of the Ilot app window (see scripts/test-e2e.sh, which builds the app
 // and starts Xvfb). Usage:
 //   node tests/e2e/run.mjs --app <ilot-app binary> --ilot <ilot binary> [--driver tauri-driver] [--artifacts DIR]
-//                          [--suite patient|perf] [--only scenario,...]
+//                          [--suite patient|phone|perf] [--only scenario,...]
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { runScenarios } from './harness.mjs';
 import { PATIENT_STEPS } from './patient.mjs';
 import { ENROLLED, INVITED } from './enrolled.mjs';
 import { PERF_SCENARIOS } from './perf.mjs';
+import { PHONE_SCENARIOS } from './phone.mjs';
+import { SINGLE_INSTANCE } from './single.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -30,12 +32,14 @@ if (!process.env.DISPLAY) {
 }
 
 const suites = {
-  patient: [{ name: 'patient', env: { ILOT_SIM: '1' }, steps: PATIENT_STEPS }, ENROLLED, INVITED],
+  patient: [{ name: 'patient', env: { ILOT_SIM: '1' }, steps: PATIENT_STEPS }, ENROLLED, INVITED, SINGLE_INSTANCE, ...PHONE_SCENARIOS],
+  // The phone sizes and the single instance only (quicker while working on the layout).
+  phone: [SINGLE_INSTANCE, ...PHONE_SCENARIOS],
   perf: PERF_SCENARIOS,
 };
 const scenarios = suites[values.suite];
 if (!scenarios) {
-  console.error(`e2e: unknown suite ${values.suite} (patient or perf)`);
+  console.error(`e2e: unknown suite ${values.suite} (patient, phone or perf)`);
   process.exit(2);
 }
 

@@ -94,6 +94,20 @@ export class Session {
     return this.cmd('POST', '/execute/sync', { script, args });
   }
 
+  /** Runs `script` with a `done` callback as its last argument (W3C Execute Async Script). */
+  executeAsync(script, args = []) {
+    return this.cmd('POST', '/execute/async', { script, args });
+  }
+
+  /** Sets the window's outer size (W3C Set Window Rect). */
+  setWindowRect(width, height) {
+    return this.cmd('POST', '/window/rect', { width, height });
+  }
+
+  windowHandles() {
+    return this.cmd('GET', '/window/handles');
+  }
+
   async screenshot() {
     return Buffer.from(await this.cmd('GET', '/screenshot'), 'base64');
   }

@@ -70,3 +70,34 @@ describe('SyncLine', () => {
     expect(other.container.querySelector('[data-testid="sync-now"]')).toBeNull();
   });
 });
+
+describe('SyncLine on a phone (compact)', () => {
+  const compact = (sync: SyncView, onsync?: () => void) => render(SyncLine, { sync, tz: 'Europe/Paris', now, onsync, compact: true });
+
+  it('is one short phrase; the whole sentence and "sync now" open on tap', async () => {
+    const onsync = vi.fn();
+    const { getByTestId, queryByTestId } = compact(view({ state: 'idle', pending: 0, last_sent_at: '2026-11-22T09:57:00Z' }), onsync);
+    const chip = getByTestId('sync-short');
+    expect(chip.textContent).toContain('Envoyé il y a 3 min');
+    expect(queryByTestId('sync-line')).toBeNull();
+    expect(queryByTestId('sync-now')).toBeNull();
+    await fireEvent.click(chip);
+    expect(chip.getAttribute('aria-expanded')).toBe('true');
+    expect(getByTestId('sync-line').textContent).toContain('Tout est envoyé à votre équipe — il y a 3 min');
+    await fireEvent.click(getByTestId('sync-now'));
+    expect(onsync).toHaveBeenCalledOnce();
+  });
+
+  it.each([
+    [view({ state: 'not-enrolled', pending: 4 }), '4 en attente'],
+    [view({ state: 'no-consent' }), "Gardé sur l'appareil"],
+    [view({ state: 'offline', pending: 3 }), 'Hors ligne'],
+    [view({ state: 'syncing', pending: 3 }), 'Envoi…'],
+    [view({ state: 'refused', pending: 1, refused: 'unknown_device' }), 'Envoi en pause'],
+    [view({ state: 'idle', pending: 2 }), '2 en attente'],
+  ])('says %o in a few words, never "error"', (sync, words) => {
+    const text = compact(sync).getByTestId('sync-short').textContent ?? '';
+    expect(text).toContain(words);
+    expect(text.toLowerCase()).not.toContain('erreur');
+  });
+});

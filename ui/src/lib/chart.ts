@@ -65,7 +65,7 @@ export function recordPerf(name: string, ms: number, points: number): void {
 /** Width and height (px) for a chart filling `el`, `rem` tall. */
 export function chartSize(el: HTMLElement, rem: number): { width: number; height: number } {
   const fontPx = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
-  return { width: Math.max(280, el.clientWidth), height: Math.round(rem * fontPx) };
+  return { width: Math.max(200, el.clientWidth), height: Math.round(rem * fontPx) };
 }
 
 export interface LinePoint {
@@ -92,4 +92,16 @@ export function timeValues(tz: string, lang: string) {
     const f = span <= 1.5 * 86400 ? hours : days;
     return splits.map((s) => f.format(new Date(s * 1000)));
   };
+}
+
+/** A treatment mark on a glucose curve, written as a number with its unit (fonts with emoji are
+ *  not everywhere): "4 U", "30 g", "20 min", "hypo". */
+export function eventLabel(kind: string, amount: number | null, lang: string, t: (key: string) => string): string {
+  const n = amount === null ? '' : formatNumber(amount, Number.isInteger(amount) ? 0 : 1, lang);
+  switch (kind) {
+    case 'insulin': return `${n} U`;
+    case 'carbs': return `${n} g`;
+    case 'activity': return `${n} min`;
+    default: return t('charts.mark.hypo');
+  }
 }

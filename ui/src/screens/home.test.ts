@@ -2,6 +2,11 @@
 // words, each with "done".
 import { describe, expect, it, vi } from 'vitest';
 import { fireEvent, render } from '@testing-library/svelte';
+
+vi.mock('../lib/ipc', async (orig) => {
+  const real = await orig<typeof import('../lib/ipc')>();
+  return { ...real, ipc: { ...real.ipc, day: vi.fn(async () => { throw new Error('no shell in this test'); }) } };
+});
 import HomeScreen from './HomeScreen.svelte';
 import type { Home } from '../lib/ipc';
 import { setLanguage } from '../lib/i18n';
@@ -59,5 +64,22 @@ describe('HomeScreen reminders', () => {
     setLanguage('en');
     const { getByTestId } = render(HomeScreen, { home: home({ reminders: [readings] }), now: new Date(), ondone: () => {}, onadd: () => {} });
     expect(getByTestId('reminder').textContent).toContain('Today: 1 of the 4');
+  });
+});
+
+describe('HomeScreen layout', () => {
+  it('puts the number first, then the curve, then the alerts; the floating + only on phones', () => {
+    const alerts: Home['alerts'] = [{
+      key: 'hypo-l1:1', kind: 'hypo-l1', severity: 'urgent', started_at: '2026-11-22T19:00:00Z', ended_at: null,
+      extreme: null, count: null, percent: null, advice: 'advice.hypo.resugar', notify: true,
+    }];
+    const wide = render(HomeScreen, { home: home({ alerts }), now: new Date(), ondone: () => {}, onadd: () => {} });
+    const order = [...wide.container.querySelectorAll('[data-testid="glucose-now"], [data-testid="recent-curve"], [data-testid="alert"]')]
+      .map((e) => (e as HTMLElement).dataset.testid);
+    expect(order).toEqual(['glucose-now', 'recent-curve', 'alert']);
+    expect(wide.queryByTestId('quick-fab')).toBeNull();
+    wide.unmount();
+    const phone = render(HomeScreen, { home: home({ alerts }), now: new Date(), ondone: () => {}, onadd: () => {}, compact: true });
+    expect(phone.getByTestId('quick-fab')).toBeTruthy();
   });
 });
