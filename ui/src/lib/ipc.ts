@@ -422,6 +422,8 @@ export interface Period {
   days: number;
   expected: number;
   glucose: number;
+  /** Flash prescriptions: the scans among `glucose`, the only glucose `received` counts. */
+  scans: number | null;
   insulin: number;
   other: number;
   received: number;

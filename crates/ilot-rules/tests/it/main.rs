@@ -2,5 +2,6 @@
 //! files and run processes (the crate itself never does).
 
 mod alerts_table;
+mod flash;
 mod observance_table;
 mod reference;
