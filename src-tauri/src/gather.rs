@@ -73,11 +73,11 @@ pub enum Zone {
 }
 
 /// Where one reading stands against the patient's policy: below hypo level 2 is very low, below
-/// hypo level 1 (capillary or CGM threshold) or the target's low bound is low, above the hyper
-/// threshold is very high, above the target's high bound (with gestational targets: the one of
-/// the reading's meal context) is high.
-pub fn zone(policy: &AlertPolicy, level: Level, cgm: bool, context: MealContext) -> Zone {
-    let l1 = if cgm {
+/// hypo level 1 (capillary, or CGM for interstitial glucose: a sensor's history or a flash
+/// scan) or the target's low bound is low, above the hyper threshold is very high, above the
+/// target's high bound (with gestational targets: the one of the reading's meal context) is high.
+pub fn zone(policy: &AlertPolicy, level: Level, interstitial: bool, context: MealContext) -> Zone {
+    let l1 = if interstitial {
         policy.hypo_l1_cgm_mg_dl
     } else {
         policy.hypo_l1_mg_dl

@@ -136,7 +136,11 @@ pub fn observance(ctx: &Ctx, args: &ObservanceArgs) -> Result<()> {
             p.first_day.to_string(),
             p.last_day.to_string(),
             format!("{:.0}", p.expected),
-            p.received.to_string(),
+            match p.scans {
+                // A flash prescription counts scans, not the sensor's history.
+                Some(scans) => format!("{} (scans: {scans})", p.received),
+                None => p.received.to_string(),
+            },
             format!("{:.0} %", p.ratio * 100.0),
             status.to_string(),
             billable,

@@ -46,6 +46,7 @@ fn synthetic_cgm() -> Vec<GlucosePoint> {
                 at: start + TimeDelta::minutes(m),
                 level,
                 cgm: true,
+                scan: false,
                 context: MealContext::Other,
             }
         })

@@ -43,6 +43,7 @@ fn main() {
             at: t0 + TimeDelta::minutes(k),
             level: Level::MgDl(80.0 + (k % 200) as f64),
             cgm: true,
+            scan: false,
             context: MealContext::Other,
         })
         .collect();

@@ -9,6 +9,9 @@
 //! - LO ranks below every number and HI above. A percentile that lands on LO or HI, or between
 //!   one of them and a number, is that LO or HI: no number is invented for a value the meter
 //!   could not measure.
+//! - A flash scan within 15 minutes of a reading of the sensor's history is left out of the
+//!   percentiles (the history stands for that moment: no double counting); a scan without
+//!   history around it counts as one reading. The daily profiles show every reading.
 //!
 //! Order statistics come from `select_nth_unstable` on one buffer grouped by bin, so 90 days of
 //! 1-minute data take a few milliseconds. Pure: the time zone is a parameter.
@@ -131,7 +134,7 @@ fn bin_values(
     out.bin_of.reserve_exact(pts.len());
     out.ranked.reserve_exact(pts.len());
     let mut prev: Option<(NaiveDate, i64, u32)> = None;
-    for p in pts {
+    for (i, p) in pts.iter().enumerate() {
         let naive = p.at.naive_utc();
         let (date, time) = (naive.date(), naive.time());
         let utc_secs = i64::from(time.num_seconds_from_midnight());
@@ -140,6 +143,10 @@ fn bin_values(
             return None;
         }
         prev = Some(key);
+        if p.scan && GlucosePoint::covered_scan(pts, i) {
+            // The sensor's history stands for this moment already.
+            continue;
+        }
         let local = (utc_secs + offsets.get(date, utc_secs)).rem_euclid(86_400);
         let bin = bin_of_minute[(local / 60) as usize];
         out.counts[usize::from(bin) + 1] += 1;

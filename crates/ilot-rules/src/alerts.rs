@@ -303,8 +303,10 @@ pub fn no_data(
     })
 }
 
+/// The level-1 threshold for interstitial glucose (a sensor's history or a flash scan) or for a
+/// capillary/lab reading; the episode rule is another matter (a scan is a point reading).
 fn hypo_threshold(policy: &AlertPolicy, p: &GlucosePoint) -> f64 {
-    if p.cgm {
+    if p.cgm || p.scan {
         policy.hypo_l1_cgm_mg_dl
     } else {
         policy.hypo_l1_mg_dl

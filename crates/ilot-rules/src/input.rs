@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 use ilot_domain::{Entry, EntryKind, GlucoseLevel, InsulinKind, MealContext, ReadingType};
 use serde::{Deserialize, Serialize};
 
+use crate::sampling::MAX_INTERVAL;
+
 /// Local id of the entry behind a point, so an alert can name the readings behind it.
 pub type EntryRef = u64;
 
@@ -43,15 +45,39 @@ impl Level {
     }
 }
 
-/// One glucose reading. `cgm` is true for interstitial (CGM/flash) readings, which use the
-/// 15-minute episode rule; capillary and lab readings are point measurements.
+/// One glucose reading. `cgm` is true for a sensor's history (CGM, or a flash sensor's stored
+/// readings), which uses the 15-minute episode rule; capillary and lab readings are point
+/// measurements. `scan` is true for a flash sensor scan ([`ReadingType::Scan`]): interstitial
+/// glucose read on demand, a point measurement too (`cgm` is false), and the only glucose a flash
+/// prescription's observance counts.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct GlucosePoint {
     pub id: EntryRef,
     pub at: DateTime<Utc>,
     pub level: Level,
     pub cgm: bool,
+    #[serde(default)]
+    pub scan: bool,
     pub context: MealContext,
+}
+
+impl GlucosePoint {
+    /// Whether this reading is a scan that the sensor's history already covers: a history
+    /// reading lies within [`MAX_INTERVAL`] (15 minutes, the sparsest history) of it in `pts`,
+    /// which holds it at `i` and is sorted by time. The distribution metrics (ranges, mean, SD,
+    /// AGP) then leave the scan out, so one moment is not counted twice; a scan in a gap of the
+    /// history, or without any history, counts as a point reading. Costs a few steps per scan,
+    /// nothing for other readings.
+    pub(crate) fn covered_scan(pts: &[GlucosePoint], i: usize) -> bool {
+        let p = &pts[i];
+        if !p.scan {
+            return false;
+        }
+        let (from, to) = (p.at - MAX_INTERVAL, p.at + MAX_INTERVAL);
+        let before = pts[..i].iter().rev().take_while(|q| q.at >= from);
+        let after = pts[i + 1..].iter().take_while(|q| q.at <= to);
+        before.chain(after).any(|q| q.cgm)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -83,6 +109,7 @@ impl HypoReport {
             at: self.at,
             level,
             cgm: false,
+            scan: false,
             context: MealContext::Other,
         })
     }
@@ -136,6 +163,7 @@ impl Loaded {
                     at,
                     level: Level::of(g.level),
                     cgm: g.reading_type == ReadingType::Interstitial,
+                    scan: g.reading_type == ReadingType::Scan,
                     context: g.context,
                 }),
                 EntryKind::Insulin(dose) => d.insulin.push(InsulinPoint {

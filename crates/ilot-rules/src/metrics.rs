@@ -3,7 +3,11 @@
 //! time, hypoglycaemia episodes, and whether there is enough data to report them.
 //!
 //! Definitions (each one is what `ilot report --json` prints):
-//! - Only readings with `from <= at < to` count. CGM and capillary readings count alike.
+//! - Only readings with `from <= at < to` count. CGM and capillary readings count alike. A flash
+//!   scan counts as a point reading unless a reading of the sensor's history lies within 15
+//!   minutes of it: the consensus' metrics come from the sensor's history, so a scan it covers is
+//!   left out of the ranges, mean, SD and `n_readings` (one moment is not counted twice), but not
+//!   out of the hypo episodes (a low scan is a measurement the patient saw).
 //! - Range percentages are reading counts / `n_readings` × 100. Ranges are those of the consensus
 //!   table on whole mg/dL, extended to fractional values so that they partition every reading:
 //!   `< 54`, `54 <= v < 70`, `70 <= v <= 180` (TIR, both bounds inclusive), `180 < v <= 250`,

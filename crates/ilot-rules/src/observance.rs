@@ -7,18 +7,23 @@
 //! decides nothing about money beyond "billable or not" — amounts and invoices live elsewhere.
 //!
 //! Decisions the SPEC leaves open, taken here (product rules):
-//! - Received data: every glucose reading, whatever its kind, plus insulin entries. The
-//!   prescription's monitoring fixes how many readings are expected, not which ones count: a
-//!   capillary patient who also wears a sensor transmits more glucose data, not less, and a CGM
-//!   patient's few finger pricks cannot move a ratio built on hundreds of readings a day.
+//! - Received data: every glucose reading, whatever its kind, plus insulin entries — except for
+//!   a flash prescription, whose glucose data is its **scans** (SPEC §2: 4 scans a day, not the
+//!   sensor's stored history). For flash, neither the sensor's history nor capillary readings
+//!   count as scans: the arrêté's minimum for a flash sensor is scanning it, and a history
+//!   imported from the reader (96 readings a day) would otherwise hide a patient who never
+//!   scans. For capillary and CGM prescriptions the monitoring fixes how many readings are
+//!   expected, not which ones count: a capillary patient who also wears a sensor transmits more
+//!   glucose data, not less, and a CGM patient's few finger pricks cannot move a ratio built on
+//!   hundreds of readings a day.
 //! - Expected glucose data: capillary and flash from the prescription (readings or scans a day);
 //!   CGM = 70 % of the period's sensor time in readings of the sensor's own interval, detected
 //!   from the period's readings (median spacing, at most 15 minutes; see
 //!   [`crate::sampling`]): 201.6 a day for a 5-minute sensor, 67.2 for a 15-minute history,
 //!   1,008 for a 1-minute sensor. Counting is binary searches, and the interval the median of
 //!   2,048 spacings taken evenly across the period.
-//! - Any entry at all (glucose, insulin, hypo report, other diary entry) makes a period "not
-//!   interrupted". Education sessions do not: they are recorded by the nurse, not transmitted by
+//! - Any entry at all (glucose of any kind — a flash sensor's history too —, insulin, hypo
+//!   report, other diary entry) makes a period "not interrupted". Education sessions do not: they are recorded by the nurse, not transmitted by
 //!   the patient's device.
 //! - The ratio is the total received over the total expected, capped at 1; the raw counts are kept
 //!   beside it so nothing is hidden. When nothing is expected (no time elapsed yet), the ratio is 1.
@@ -105,10 +110,13 @@ pub struct Period {
     pub expected: f64,
     /// Glucose readings of any kind.
     pub glucose: u64,
+    /// Flash prescriptions: the scans among `glucose`, the only glucose readings `received`
+    /// counts; `None` for other prescriptions (every glucose reading counts).
+    pub scans: Option<u64>,
     pub insulin: u64,
     /// Hypo reports and other diary entries: proof of contact, not counted in `received`.
     pub other: u64,
-    /// `glucose + insulin`; may exceed `expected`.
+    /// `glucose` (flash: `scans`) `+ insulin`; may exceed `expected`.
     pub received: u64,
     /// `received / expected`, capped at 1.
     pub ratio: f64,
@@ -241,7 +249,9 @@ fn period(
     let insulin = count_between(data.insulin, |p| p.at, starts_at, counted_until);
     let other = count_between(data.hypo_reports, |r| r.at, starts_at, counted_until)
         + count_between(data.other_entries, |t| *t, starts_at, counted_until);
-    let received = glucose + insulin;
+    let scans = (prescription.monitoring == Monitoring::Flash)
+        .then(|| data.glucose[lo..hi].iter().filter(|p| p.scan).count());
+    let received = scans.unwrap_or(glucose) + insulin;
     let glucose_per_day = expected_glucose_per_day(prescription, data, lo, hi);
     let expected = days * (glucose_per_day + f64::from(prescription.expected_insulin_per_day));
     let ratio = if expected > 0.0 {
@@ -254,7 +264,7 @@ fn period(
         PeriodStatus::Deceased
     } else if ends_at > now {
         PeriodStatus::InProgress
-    } else if received + other == 0 {
+    } else if glucose + insulin + other == 0 {
         PeriodStatus::Interrupted
     } else if !sufficient(ratio) {
         PeriodStatus::Insufficient
@@ -277,6 +287,7 @@ fn period(
         days,
         expected,
         glucose: glucose as u64,
+        scans: scans.map(|n| n as u64),
         insulin: insulin as u64,
         other: other as u64,
         received: received as u64,

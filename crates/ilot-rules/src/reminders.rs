@@ -66,11 +66,14 @@ pub fn due(
     if let Some(last) = past.last() {
         let due_at = last.at + TimeDelta::minutes(RECHECK_AFTER_MIN);
         let lapses = last.at + TimeDelta::hours(RECHECK_LAPSES_AFTER_H);
-        if !last.cgm
-            && last.level.below(prescription.policy.hypo_l1_mg_dl)
-            && due_at <= now
-            && now < lapses
-        {
+        // A finger prick or a flash scan (a point reading, judged on the interstitial
+        // threshold as its alerts are); a sensor's history re-checks itself.
+        let l1 = if last.scan {
+            prescription.policy.hypo_l1_cgm_mg_dl
+        } else {
+            prescription.policy.hypo_l1_mg_dl
+        };
+        if !last.cgm && last.level.below(l1) && due_at <= now && now < lapses {
             out.push(Reminder {
                 key: format!("recheck:{}", last.at.timestamp()),
                 due_at,

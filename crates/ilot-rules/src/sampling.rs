@@ -104,6 +104,7 @@ mod tests {
                 at: t0 + TimeDelta::minutes(*m),
                 level: Level::MgDl(100.0),
                 cgm,
+                scan: false,
                 context: MealContext::Other,
             })
             .collect()

@@ -13,7 +13,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::codes::{
     self, EntryRow, FLAG_HI, FLAG_LO, FLAG_VALUE, GlucoseCols, KIND_GLUCOSE, KIND_HYPO,
-    KIND_INSULIN, READING_INTERSTITIAL,
+    KIND_INSULIN, READING_INTERSTITIAL, READING_SCAN,
 };
 use crate::error::{Result, StoreError};
 use crate::{EntryId, Store, StoredEntry, utc_from_ms};
@@ -179,8 +179,8 @@ impl Store {
             .collect()
     }
 
-    /// Glucose readings in `[from, to)` that are not deleted, by time. `cgm` is set for
-    /// interstitial readings.
+    /// Glucose readings in `[from, to)` that are not deleted, by time. `cgm` is set for a
+    /// sensor's history (interstitial readings), `scan` for flash sensor scans.
     pub fn glucose_points(
         &self,
         from: Option<DateTime<Utc>>,
@@ -219,6 +219,7 @@ impl Store {
                 at: utc_from_ms(at_ms)?,
                 level,
                 cgm: reading_type == READING_INTERSTITIAL,
+                scan: reading_type == READING_SCAN,
                 context: codes::context_from(context)?,
             });
         }

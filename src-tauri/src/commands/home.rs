@@ -91,7 +91,7 @@ pub fn home_at(state: &AppState, now: DateTime<Utc>) -> Result<Home> {
         reading: p.level.into(),
         cgm: p.cgm,
         context: p.context,
-        zone: gather::zone(&prescription.policy, p.level, p.cgm, p.context),
+        zone: gather::zone(&prescription.policy, p.level, p.cgm || p.scan, p.context),
         trend: gather::trend(points),
     });
     let sync = SyncView::gather(&store, &state.sync.status())?;

@@ -93,6 +93,7 @@ fn cgm_series(values: &[f64]) -> Vec<GlucosePoint> {
             at: t0 + TimeDelta::minutes(5 * i as i64),
             level: Level::MgDl(*v),
             cgm: true,
+            scan: false,
             context: MealContext::Other,
         })
         .collect()

@@ -54,7 +54,7 @@ describe('LogbookScreen', () => {
 function period(over: Partial<Period>): Period {
   return {
     number: 1, first_day: '2026-10-01', last_day: '2026-10-30', starts_at: '', ends_at: '', days: 30,
-    expected: 6048, glucose: 5000, insulin: 0, other: 0, received: 5000, ratio: 0.82,
+    expected: 6048, glucose: 5000, scans: null, insulin: 0, other: 0, received: 5000, ratio: 0.82,
     status: 'complete', billable: true, not_billable: null, ...over,
   };
 }

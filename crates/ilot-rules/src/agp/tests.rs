@@ -26,6 +26,7 @@ fn point(at: DateTime<Utc>, level: Level) -> GlucosePoint {
         at,
         level,
         cgm: true,
+        scan: false,
         context: MealContext::Other,
     }
 }

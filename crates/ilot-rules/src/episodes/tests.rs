@@ -14,6 +14,7 @@ fn point(min: i64, level: Level, cgm: bool) -> GlucosePoint {
         at: t(min),
         level,
         cgm,
+        scan: false,
         context: MealContext::Other,
     }
 }

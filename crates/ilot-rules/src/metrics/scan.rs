@@ -1,5 +1,7 @@
 //! The single pass over a window's readings behind [`super::metrics`]: range counts, shifted sums
-//! for mean and SD, CGM spacings, days covered and hypo episodes all at once. On 90 days of
+//! for mean and SD, CGM spacings, days covered and hypo episodes all at once. A flash scan the
+//! sensor's history covers is left out of the range counts and sums (see
+//! [`GlucosePoint::covered_scan`]), not out of the episodes. On 90 days of
 //! 1-minute data a pass costs about as much as the arithmetic, so there is one, and a second
 //! one for the episodes, which need the sensor's interval that the first pass measures.
 
@@ -55,15 +57,20 @@ impl Scan {
         let mut prev_cgm: Option<i64> = None;
         let mut prev = i64::MIN;
 
-        for p in pts {
+        for (i, p) in pts.iter().enumerate() {
             let us = clock.of(&p.at);
             if us < prev {
                 return None;
             }
             prev = us;
-            s.count(p.level);
-            if pregnancy {
-                s.count_pregnancy(p.level);
+            if p.scan && GlucosePoint::covered_scan(pts, i) {
+                // The sensor's history stands for this moment already (no double counting).
+                s.n -= 1;
+            } else {
+                s.count(p.level);
+                if pregnancy {
+                    s.count_pregnancy(p.level);
+                }
             }
             if p.cgm {
                 match prev_cgm {

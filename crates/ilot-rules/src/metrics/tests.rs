@@ -20,6 +20,7 @@ fn p(min: i64, level: Level, cgm: bool) -> GlucosePoint {
         at: at_min(min),
         level,
         cgm,
+        scan: false,
         context: MealContext::Other,
     }
 }

@@ -33,6 +33,7 @@ fn reading(hm: &str, mg_dl: f64, cgm: bool) -> GlucosePoint {
         at: at(hm),
         level: Level::MgDl(mg_dl),
         cgm,
+        scan: false,
         context: MealContext::Other,
     }
 }
@@ -144,4 +145,23 @@ fn both_reminders_come_earliest_first() {
     let r = due(&p, Paris, &g, at("20:50"));
     let keys: Vec<&str> = r.iter().map(|r| r.key.split(':').next().unwrap()).collect();
     assert_eq!(keys, ["readings", "recheck"]);
+}
+
+#[test]
+fn a_low_scan_asks_for_a_recheck_on_the_interstitial_threshold() {
+    // Gestational on a flash sensor: level 1 is < 63 for a scan, < 60 for a finger prick.
+    let mut p = capillary(4.0);
+    p.monitoring = Monitoring::Flash;
+    p.policy =
+        ilot_domain::AlertPolicy::defaults(DiabetesType::GestationalInsulin, Monitoring::Flash);
+    let mut scan = reading("10:00", 62.0, false);
+    scan.scan = true;
+    let r = due(&p, Paris, &[scan], at("10:15"));
+    assert_eq!(
+        r.iter().map(|r| &r.kind).collect::<Vec<_>>(),
+        [&ReminderKind::Recheck {
+            reading_at: at("10:00")
+        }]
+    );
+    assert!(due(&p, Paris, &[reading("10:00", 62.0, false)], at("10:15")).is_empty());
 }

@@ -79,6 +79,7 @@ impl Diary {
             at,
             level,
             cgm,
+            scan: false,
             context,
         });
     }

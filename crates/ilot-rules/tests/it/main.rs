@@ -3,5 +3,6 @@
 
 mod alerts_table;
 mod billing_table;
+mod flash;
 mod observance_table;
 mod reference;

@@ -64,6 +64,7 @@ fn read_subjects(path: &Path) -> (Vec<Subject>, usize) {
             at,
             level: Level::MgDl(value),
             cgm: true,
+            scan: false,
             context: MealContext::Other,
         });
     }

@@ -78,6 +78,41 @@ fn glucose_points_are_sorted_typed_and_windowed() {
 }
 
 #[test]
+fn scans_read_back_as_scans_the_same_as_the_servers_points() {
+    let mut s = store();
+    let libreview = Source::import(dev("libreview:123"));
+    let scan = |at: &str, mg_dl: f64| Entry {
+        at: t(at),
+        source: libreview.clone(),
+        kind: EntryKind::Glucose(GlucoseReading::scan(
+            ilot_domain::Glucose::from_mg_dl(mg_dl).unwrap(),
+        )),
+    };
+    let entries = [
+        cgm("2026-03-01T06:00:00Z", 140.0, 1),
+        scan("2026-03-01T07:07:00+01:00", 61.0),
+        cgm("2026-03-01T06:15:00Z", 150.0, 2),
+    ];
+    let report = s.add_batch(&entries, now()).unwrap();
+    let ids: Vec<u64> = report.ids.iter().map(|i| i.unwrap() as u64).collect();
+    let points = s.rules_data(None, None).unwrap().glucose;
+    let kinds: Vec<(u64, bool, bool)> = points.iter().map(|p| (p.id, p.cgm, p.scan)).collect();
+    assert_eq!(
+        kinds,
+        [
+            (ids[0], true, false),
+            (ids[1], false, true),
+            (ids[2], true, false)
+        ]
+    );
+    // The server builds its points from the entries it received (`Loaded::from_entries`): the
+    // same points, so the device and the server judge a scan alike.
+    let mut sorted: Vec<(u64, &Entry)> = ids.iter().copied().zip(&entries).collect();
+    sorted.sort_by_key(|(_, e)| e.at_utc());
+    assert_eq!(ilot_rules::Loaded::from_entries(sorted).glucose, points);
+}
+
+#[test]
 fn insulin_hypos_and_other_entries_feed_the_rules() {
     let mut s = store();
     let dose = InsulinDose::new(12.0, InsulinKind::Basal, InsulinDelivery::Pen).unwrap();

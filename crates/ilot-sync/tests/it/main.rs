@@ -4,6 +4,7 @@ mod attacks;
 mod cross_patient;
 mod device_secret;
 mod e2e;
+mod flash;
 mod revocation;
 mod support;
 mod tls;

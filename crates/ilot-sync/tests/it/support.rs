@@ -141,13 +141,19 @@ impl TestServer {
     }
 
     pub fn new_patient(&self, pseudonym: &str) -> Enrolment {
+        self.new_patient_with(
+            pseudonym,
+            Prescription::new(
+                DiabetesType::Type1,
+                Monitoring::Cgm,
+                4,
+                NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+            ),
+        )
+    }
+
+    pub fn new_patient_with(&self, pseudonym: &str, p: Prescription) -> Enrolment {
         let op = self.physician();
-        let p = Prescription::new(
-            DiabetesType::Type1,
-            Monitoring::Cgm,
-            4,
-            NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
-        );
         create_patient_with_code(
             &self.state,
             CreatePatient {
