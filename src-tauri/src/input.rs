@@ -22,6 +22,9 @@ pub enum EntryInput {
         value: String,
         unit: GlucoseUnit,
         context: MealContext,
+        /// Read by scanning a flash sensor rather than a finger prick.
+        #[serde(default)]
+        scan: bool,
     },
     Insulin {
         units: String,
@@ -88,9 +91,14 @@ impl EntryInput {
                 value,
                 unit,
                 context,
+                scan,
             } => EntryKind::Glucose(GlucoseReading::new(
                 GlucoseLevel::parse(&value, unit)?,
-                ReadingType::Capillary,
+                if scan {
+                    ReadingType::Scan
+                } else {
+                    ReadingType::Capillary
+                },
                 context,
             )),
             Self::Insulin {
@@ -228,6 +236,18 @@ mod tests {
         let EntryKind::Glucose(g) = k else { panic!() };
         assert_eq!(g.level.mg_dl(), Some(55.0));
         assert_eq!(g.context, MealContext::BeforeMeal);
+        assert_eq!(g.reading_type, ReadingType::Capillary);
+    }
+
+    #[test]
+    fn a_scan_of_the_flash_sensor_is_a_scan() {
+        let k = parse(
+            json!({"type": "glucose", "value": "61", "unit": "mg/dL", "context": "other", "scan": true}),
+        )
+        .unwrap();
+        let EntryKind::Glucose(g) = k else { panic!() };
+        assert_eq!(g.reading_type, ReadingType::Scan);
+        assert_eq!(g.level.mg_dl(), Some(61.0));
     }
 
     #[test]

@@ -31,8 +31,12 @@ pub enum What {
         /// fasting, before-meal, after-meal-1h, after-meal-2h, bedtime, night, other (default: from the time of day)
         #[arg(long)]
         context: Option<MealContext>,
+        /// capillary, interstitial (a sensor's history), lab, scan (a flash sensor scan)
         #[arg(long = "type", default_value = "capillary")]
         reading_type: ReadingType,
+        /// A flash sensor scan (the same as `--type scan`)
+        #[arg(long, conflicts_with = "reading_type")]
+        scan: bool,
     },
     /// An insulin dose in units (0.1 U): `ilot log insulin 6 --kind bolus`
     Insulin {
@@ -136,9 +140,15 @@ pub fn build(what: What, local_time: chrono::NaiveTime) -> Result<EntryKind> {
             unit,
             context,
             reading_type,
+            scan,
         } => {
             let level = GlucoseLevel::parse(&value, unit)?;
             let context = context.unwrap_or_else(|| MealContext::suggest(local_time));
+            let reading_type = if scan {
+                ReadingType::Scan
+            } else {
+                reading_type
+            };
             EntryKind::Glucose(GlucoseReading::new(level, reading_type, context))
         }
         What::Insulin {

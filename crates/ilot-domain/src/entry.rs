@@ -189,11 +189,14 @@ impl MealContext {
 }
 
 named_enum!(
-    /// Capillary (finger-prick meter), interstitial (CGM or flash sensor) or laboratory.
+    /// Capillary (finger-prick meter), interstitial (a CGM's or flash sensor's own history, read
+    /// at the sensor's interval), laboratory, or a scan: interstitial glucose read on demand by
+    /// scanning a flash sensor (the "4 scans a day" of the arrêté, distinct from the history).
     ReadingType, "reading type" {
         Capillary => "capillary",
         Interstitial => "interstitial",
         Lab => "lab",
+        Scan => "scan",
     }
 );
 
@@ -282,6 +285,15 @@ impl GlucoseReading {
         Self::new(
             GlucoseLevel::Value(glucose),
             ReadingType::Interstitial,
+            MealContext::Other,
+        )
+    }
+
+    /// Interstitial glucose read on demand by scanning a flash sensor ([`ReadingType::Scan`]).
+    pub fn scan(glucose: Glucose) -> Self {
+        Self::new(
+            GlucoseLevel::Value(glucose),
+            ReadingType::Scan,
             MealContext::Other,
         )
     }

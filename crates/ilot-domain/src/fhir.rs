@@ -11,7 +11,8 @@
 //!   mass, 14743-9 moles), glucose in interstitial fluid (99504-3, mass), serum/plasma glucose
 //!   (2345-7 mass, 14749-6 moles), body weight (29463-7), HbA1c (4548-4). Other entries (carbs,
 //!   ketones, hypo events, activity, notes, education sessions, interstitial glucose in mmol/L)
-//!   carry `code.text` only rather than a guessed code.
+//!   carry `code.text` only rather than a guessed code. A flash sensor scan is interstitial glucose
+//!   like the sensor's history (same code) with `method.text` "flash sensor scan (on demand)".
 //! - Resource ids are `e<entry id>-v<version>`; `meta.versionId` is the entry's version and an
 //!   `identifier` (`urn:ilot:entry`) keeps the entry id, so corrections stay traceable. The patient
 //!   is identified by the pseudonym only (no name, no INS: the file may travel).
@@ -26,6 +27,8 @@ const UCUM: &str = "http://unitsofmeasure.org";
 const CATEGORY: &str = "http://terminology.hl7.org/CodeSystem/observation-category";
 const INTERPRETATION: &str = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation";
 const PATIENT_REF: &str = "Patient/patient";
+/// `Observation.method` of a flash sensor scan (text only: no exact code exists).
+const SCAN_METHOD: &str = "flash sensor scan (on demand)";
 
 /// One entry version to export.
 #[derive(Debug, Clone, Copy)]
@@ -91,10 +94,12 @@ fn glucose_code(t: ReadingType, unit: Option<GlucoseUnit>) -> Value {
             "14743-9",
             "Glucose [Moles/volume] in Capillary blood by Glucometer",
         ),
-        (ReadingType::Interstitial, false) => {
+        (ReadingType::Interstitial | ReadingType::Scan, false) => {
             coding("99504-3", "Glucose [Mass/volume] in Interstitial fluid")
         }
-        (ReadingType::Interstitial, true) => text("Glucose [Moles/volume] in Interstitial fluid"),
+        (ReadingType::Interstitial | ReadingType::Scan, true) => {
+            text("Glucose [Moles/volume] in Interstitial fluid")
+        }
         (ReadingType::Lab, false) => coding("2345-7", "Glucose [Mass/volume] in Serum or Plasma"),
         (ReadingType::Lab, true) => coding("14749-6", "Glucose [Moles/volume] in Serum or Plasma"),
     }
@@ -185,6 +190,11 @@ fn observation(kind: &EntryKind, o: &mut serde_json::Map<String, Value>) {
                         json!([{ "coding": [{ "system": INTERPRETATION, "code": code }], "text": why }]),
                     );
                 }
+            }
+            if g.reading_type == ReadingType::Scan {
+                // The same interstitial glucose as a sensor's history; the method says it was
+                // read on demand (no exact code for a scan exists).
+                set("method", text(SCAN_METHOD));
             }
             set(
                 "component",

@@ -85,17 +85,23 @@ fn source_kind_from(code: u8) -> Result<SourceKind> {
 }
 
 pub(crate) const READING_INTERSTITIAL: u8 = 2;
+/// A flash sensor scan. The reading type has two bits in `g_code` (bits 2-3) and 1-3 were taken,
+/// so a scan is the one free value, 0 — which V1 already accepts (its CHECK bounds the whole
+/// code, and unknown codes were refused only when read): no migration is needed.
+pub(crate) const READING_SCAN: u8 = 0;
 
 pub(crate) fn reading_type_code(t: ReadingType) -> u8 {
     match t {
         ReadingType::Capillary => 1,
         ReadingType::Interstitial => READING_INTERSTITIAL,
         ReadingType::Lab => 3,
+        ReadingType::Scan => READING_SCAN,
     }
 }
 
 fn reading_type_from(code: u8) -> Result<ReadingType> {
     Ok(match code {
+        READING_SCAN => ReadingType::Scan,
         1 => ReadingType::Capillary,
         READING_INTERSTITIAL => ReadingType::Interstitial,
         3 => ReadingType::Lab,

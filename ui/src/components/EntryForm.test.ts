@@ -54,9 +54,19 @@ describe('adding a glucose', () => {
     await fireEvent.click(getByTestId('entry-save'));
     expect(ipc.addEntry).toHaveBeenCalledTimes(1);
     const [input, at] = vi.mocked(ipc.addEntry).mock.calls[0]!;
-    expect(input).toMatchObject({ type: 'glucose', value: '0,55', unit: 'g/L' });
+    expect(input).toMatchObject({ type: 'glucose', value: '0,55', unit: 'g/L', scan: false });
     expect(at).toBeUndefined();
     await vi.waitFor(() => expect(onsaved).toHaveBeenCalledWith('Enregistré.'));
+  });
+
+  it('sends a scan of the flash sensor as a scan', async () => {
+    const { getByTestId, getByLabelText } = form();
+    expect((getByTestId('glucose-finger') as HTMLInputElement).checked).toBe(true);
+    await fireEvent.click(getByLabelText(/scan du capteur/));
+    await type(getByTestId('glucose-input'), '0,61');
+    await fireEvent.click(getByTestId('entry-save'));
+    const [input] = vi.mocked(ipc.addEntry).mock.calls[0]!;
+    expect(input).toMatchObject({ type: 'glucose', value: '0,61', scan: true });
   });
 
   it("shows the shell's refusal in French", async () => {

@@ -13,6 +13,11 @@ group('entry in words', () => {
     expect(describe(d, 'mmol/L', 'fr', t)).toBe('7,0 mmol/L · à jeun');
   });
 
+  it('says a reading was a scan of the sensor', () => {
+    const d = { type: 'glucose', level: { level: 'value', glucose: { value: 96, unit: 'mg/dL' } }, reading_type: 'scan', context: 'other' } as const;
+    expect(describe(d, 'mg/dL', 'fr', t)).toBe('96 mg/dL · autre moment · scan du capteur');
+  });
+
   it('keeps LO as a word', () => {
     const d = { type: 'glucose', level: { level: 'lo' }, reading_type: 'capillary', context: 'night' } as const;
     expect(describe(d, 'g/L', 'fr', t)).toBe('LO · la nuit');

@@ -18,7 +18,8 @@ export function describe(d: EntryDetail, unit: Unit, lang: string, t: Translate)
         l.level === 'value'
           ? `${formatGlucose(toMgDl(l.glucose.value, l.glucose.unit), unit, lang)} ${unit}`
           : l.level.toUpperCase();
-      return `${value} · ${t(`context.${d.context}`)}`;
+      const scan = d.reading_type === 'scan' ? ` · ${t('glucose.scan')}` : '';
+      return `${value} · ${t(`context.${d.context}`)}${scan}`;
     }
     case 'insulin':
       return [

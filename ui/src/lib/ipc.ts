@@ -189,7 +189,7 @@ export type EntryKindName =
 
 /** What the forms send (src-tauri/src/input.rs `EntryInput`); numbers as typed. */
 export type EntryInput =
-  | { type: 'glucose'; value: string; unit: Unit; context: MealContext }
+  | { type: 'glucose'; value: string; unit: Unit; context: MealContext; scan?: boolean }
   | { type: 'insulin'; units: string; kind: InsulinKind; delivery: InsulinDelivery; name?: string }
   | { type: 'carbs'; grams: string; label?: string }
   | {
@@ -226,7 +226,7 @@ export type GlucoseLevelDetail =
 
 /** A stored entry's content, in the domain's serde shape (ilot-domain `EntryKind`). */
 export type EntryDetail =
-  | { type: 'glucose'; level: GlucoseLevelDetail; reading_type: 'capillary' | 'interstitial' | 'lab'; context: MealContext }
+  | { type: 'glucose'; level: GlucoseLevelDetail; reading_type: 'capillary' | 'interstitial' | 'lab' | 'scan'; context: MealContext }
   | { type: 'insulin'; units: number; kind: InsulinKind; delivery: InsulinDelivery; insulin_name: string | null }
   | { type: 'carbs'; grams: number; label: string | null }
   | { type: 'hypo'; symptoms: string[]; treatment: string | null; needed_help: boolean; glucose: GivenGlucose | null }

@@ -109,6 +109,16 @@ fn a_glucose_keeps_the_value_and_unit_as_given_with_the_loinc_of_its_kind() {
         r["code"]["text"],
         "Glucose [Moles/volume] in Interstitial fluid"
     );
+    assert!(r.get("method").is_none(), "a sensor's history is no scan");
+}
+
+#[test]
+fn a_scan_is_interstitial_glucose_whose_method_says_scan() {
+    let g = Glucose::new(96.0, GlucoseUnit::MgPerDl).unwrap();
+    let r = one(&entry(EntryKind::Glucose(GlucoseReading::scan(g))));
+    assert_eq!(r["code"]["coding"][0]["code"], "99504-3");
+    assert_eq!(r["valueQuantity"]["value"], 96.0);
+    assert_eq!(r["method"]["text"], "flash sensor scan (on demand)");
 }
 
 #[test]

@@ -30,6 +30,14 @@ fn every_kind() -> Vec<EntryKind> {
         EntryKind::Glucose(GlucoseReading::cgm(
             Glucose::new(7.04, GlucoseUnit::MmolPerLitre).unwrap(),
         )),
+        EntryKind::Glucose(GlucoseReading::scan(
+            Glucose::new(0.61, GlucoseUnit::GramsPerLitre).unwrap(),
+        )),
+        EntryKind::Glucose(GlucoseReading::new(
+            GlucoseLevel::Lo,
+            ReadingType::Scan,
+            MealContext::Fasting,
+        )),
         EntryKind::Insulin(insulin),
         EntryKind::Carbs(Carbs::new(45.5, Some("déjeuner".into())).unwrap()),
         EntryKind::Hypo(HypoEvent {
@@ -57,12 +65,12 @@ fn every_kind() -> Vec<EntryKind> {
 #[test]
 fn every_kind_round_trips_with_its_source_and_offset() {
     let mut s = store();
-    let sources = [
-        Source::manual(),
-        Source::device(SourceKind::Meter, dev("roche:guide:123"), 7),
-        Source::import(dev("csv:libreview")),
-    ];
     for (i, kind) in every_kind().into_iter().enumerate() {
+        let sources = [
+            Source::manual(),
+            Source::device(SourceKind::Meter, dev("roche:guide:123"), 7 + i as u32),
+            Source::import(dev("csv:libreview")),
+        ];
         let entry = Entry {
             at: t(&format!("2026-03-01T08:{i:02}:30.250+01:00")),
             source: sources[i % 3].clone(),
@@ -88,7 +96,7 @@ fn every_kind_round_trips_with_its_source_and_offset() {
     // Glucose needs no JSON; every other kind has it.
     assert_eq!(
         rows(&s, "SELECT count(*) FROM entries WHERE detail IS NULL"),
-        4
+        6
     );
 }
 

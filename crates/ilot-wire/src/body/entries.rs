@@ -550,6 +550,7 @@ codes!(unit_code, unit_from, GlucoseUnit {
 });
 codes!(reading_type_code, reading_type_from, ReadingType {
     ReadingType::Capillary => 1, ReadingType::Interstitial => 2, ReadingType::Lab => 3,
+    ReadingType::Scan => 4,
 });
 codes!(context_code, context_from, MealContext {
     MealContext::Fasting => 1, MealContext::BeforeMeal => 2, MealContext::AfterMeal1h => 3,

@@ -67,6 +67,34 @@ fn one_cgm_reading_is_laid_out_as_documented() {
 }
 
 #[test]
+fn a_scan_has_its_own_reading_type_code_and_round_trips() {
+    let mut scan = cgm_item();
+    scan.entry.source = Source::import(SourceDevice::new("libreview:123").unwrap());
+    scan.entry.kind = EntryKind::Glucose(GlucoseReading::scan(Glucose::from_mg_dl(61.0).unwrap()));
+    let mut history = cgm_item();
+    history.id = 2;
+    let items = [scan.clone(), history.clone()];
+    let mut out = Vec::new();
+    encode(&items, None, &mut out).unwrap();
+    // The glucose-meta column is the 13th; both items' bytes follow the 19 column lengths.
+    let lens: Vec<usize> = out[3..22].iter().map(|l| usize::from(*l)).collect();
+    let meta_at = 22 + lens[..G_META].iter().sum::<usize>();
+    assert_eq!(lens[G_META], 2);
+    // value | mg/dL (2) << 2 | scan (4) << 4, then the history reading's interstitial (2) << 4.
+    assert_eq!(&out[meta_at..meta_at + 2], &[72, 40]);
+    let (back, _) = decode(&out).unwrap();
+    assert_eq!(back, items);
+    let EntryKind::Glucose(g) = &back[0].entry.kind else {
+        panic!("not glucose")
+    };
+    assert_eq!(g.reading_type, ReadingType::Scan);
+
+    // A reading type no version has written is refused, not read as another one.
+    out[meta_at] = 8 | 5 << 4;
+    assert!(decode(&out).is_err());
+}
+
+#[test]
 fn a_consent_change_rides_in_the_body_head() {
     let c = ConsentChange {
         granted: false,
