@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 use chrono::TimeDelta;
 use clap::Args;
 use ilot_domain::{Entry, GlucoseUnit, ReadingType};
-use ilot_import::{Counts, DateOrder, Import, Options, Rejected, overlap};
+use ilot_import::{Counts, DateOrder, Options, Rejected, Row, overlap};
 use serde::Serialize;
 
 use crate::context::Ctx;
@@ -108,8 +108,10 @@ pub fn run(ctx: &mut Ctx, args: &ImportArgs) -> Result<()> {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "csv".into());
-    let import = ilot_import::parse(&bytes, &opts)
+    let mut import = ilot_import::parse(&bytes, &opts)
         .with_context(|| format!("cannot import {}", path.display()))?;
+    let rows = std::mem::take(&mut import.rows);
+    let (counts, period) = (Counts::of(&rows), ilot_import::period(&rows));
 
     let mut outcome = Outcome {
         file: path.display().to_string(),
@@ -118,7 +120,7 @@ pub fn run(ctx: &mut Ctx, args: &ImportArgs) -> Result<()> {
         serial: import.serial.as_deref(),
         from: None,
         to: None,
-        counts: import.counts(),
+        counts,
         added: 0,
         duplicates: 0,
         already_present: 0,
@@ -132,12 +134,12 @@ pub fn run(ctx: &mut Ctx, args: &ImportArgs) -> Result<()> {
             .unwrap_or(0),
         preview: args.preview,
     };
-    if let Some((from, to)) = import.period() {
+    if let Some((from, to)) = period {
         outcome.from = Some(from.to_rfc3339());
         outcome.to = Some(to.to_rfc3339());
     }
     if !args.preview {
-        apply(ctx, &import, &mut outcome)?;
+        apply(ctx, rows, &mut outcome)?;
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&outcome)?);
@@ -149,8 +151,8 @@ pub fn run(ctx: &mut Ctx, args: &ImportArgs) -> Result<()> {
 
 /// Stores what is new: rows another source already holds are left out, the rest goes to the
 /// store in chunks (whose dedup key finds this file's own earlier import).
-fn apply(ctx: &mut Ctx, import: &Import, outcome: &mut Outcome) -> Result<()> {
-    let Some((from, to)) = import.period() else {
+fn apply(ctx: &mut Ctx, rows: Vec<Row>, outcome: &mut Outcome) -> Result<()> {
+    let Some((from, to)) = ilot_import::period(&rows) else {
         return Ok(());
     };
     let margin = TimeDelta::minutes(1);
@@ -165,27 +167,26 @@ fn apply(ctx: &mut Ctx, import: &Import, outcome: &mut Outcome) -> Result<()> {
         .into_iter()
         .map(|s| s.entry)
         .collect();
-    let present = overlap::already_stored(&import.rows, &stored);
-    let new: Vec<_> = import
-        .rows
-        .iter()
-        .zip(&present)
-        .filter(|(_, p)| !**p)
-        .map(|(r, _)| r)
-        .collect();
-    outcome.already_present = import.rows.len() - new.len();
-    for chunk in new.chunks(CHUNK) {
-        let entries: Vec<Entry> = chunk.iter().map(|r| r.entry.clone()).collect();
-        let report = ctx.store.add_batch(&entries, ctx.now)?;
+    let present = overlap::already_stored(&rows, &stored);
+    let total = rows.len();
+    let (lines, entries): (Vec<u64>, Vec<Entry>) = rows
+        .into_iter()
+        .zip(present)
+        .filter(|(_, p)| !p)
+        .map(|(r, _)| (r.line, r.entry))
+        .unzip();
+    outcome.already_present = total - entries.len();
+    for (chunk, lines) in entries.chunks(CHUNK).zip(lines.chunks(CHUNK)) {
+        let report = ctx.store.add_batch(chunk, ctx.now)?;
         outcome.added += report.added;
         outcome.duplicates += report.duplicates;
         for (index, existing) in report.conflicts {
             outcome.conflicts.push(Rejected {
-                line: chunk[index].line,
+                line: lines[index],
                 reason: format!(
                     "a different {} from the same source at the same time is already stored \
                      (entry #{existing}); the stored one is kept",
-                    chunk[index].entry.kind.name()
+                    chunk[index].kind.name()
                 ),
             });
         }

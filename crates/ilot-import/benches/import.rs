@@ -71,6 +71,7 @@ fn add_in_chunks(store: &mut Store, entries: &[Entry]) -> usize {
 fn import(store: &mut Store, bytes: &[u8], opts: &Options) -> usize {
     let parsed = parse(bytes, opts).unwrap();
     let (from, to) = parsed.period().unwrap();
+    let rows = parsed.rows;
     let margin = TimeDelta::minutes(1);
     let stored: Vec<Entry> = store
         .entries(
@@ -83,13 +84,12 @@ fn import(store: &mut Store, bytes: &[u8], opts: &Options) -> usize {
         .into_iter()
         .map(|s| s.entry)
         .collect();
-    let present = overlap::already_stored(&parsed.rows, &stored);
-    let new: Vec<Entry> = parsed
-        .rows
-        .iter()
+    let present = overlap::already_stored(&rows, &stored);
+    let new: Vec<Entry> = rows
+        .into_iter()
         .zip(present)
         .filter(|(_, p)| !p)
-        .map(|(r, _)| r.entry.clone())
+        .map(|(r, _)| r.entry)
         .collect();
     add_in_chunks(store, &new)
 }

@@ -13,8 +13,8 @@ use ilot_domain::{
 };
 
 use crate::clock::{self, Stamp, When};
-use crate::fields::{Columns, Draft, Gathered, field, number, reader, unit_in};
-use crate::{Format, Import, Options, Result, err, origin};
+use crate::fields::{Columns, Draft, Gathered, Origins, field, number, reader, unit_in};
+use crate::{Format, Import, Options, Result, err};
 
 struct Cols {
     date: usize,
@@ -62,20 +62,7 @@ pub(crate) fn parse(text: &str, opts: &Options) -> Result<Import> {
             Err(e) => g.reject(lines.at(e.position()), format!("unreadable CSV row: {e}")),
         }
     }
-    // The date order, from every row under a header.
-    let mut dates = Vec::new();
-    let mut date_col = None;
-    for r in &records {
-        if r.get(0).is_some_and(|f| f.trim() == "Index") {
-            date_col = Columns::new(r.iter()).find(|h| h == "date");
-        } else if let (Some(i), Some(t)) = (date_col, r.get(2)) {
-            if let Some(d) = r.get(i) {
-                dates.push(format!("{} {}", d.trim(), t.trim()));
-            }
-        }
-    }
-    let order = clock::infer_order(dates.iter().map(String::as_str), None, opts.date_order)?;
-
+    let mut origins = Origins::default();
     let mut cols: Option<Cols> = None;
     let mut serial = String::new();
     let mut headers = 0;
@@ -111,17 +98,11 @@ pub(crate) fn parse(text: &str, opts: &Options) -> Result<Import> {
         }
         let date = field(r, Some(c.date)).unwrap_or("");
         let time = field(r, Some(c.time)).unwrap_or("");
-        let when = match Stamp::split(&format!("{date} {time}")).map(|s| s.naive(order)) {
-            Some(Ok(n)) => When::Local(n),
-            Some(Err(e)) => {
-                g.reject(line, format!("cannot read the time {date:?} {time:?}: {e}"));
-                continue;
-            }
-            None => {
-                g.reject(line, format!("cannot read the time {date:?} {time:?}"));
-                continue;
-            }
+        let Some(stamp) = Stamp::split(&format!("{date} {time}")) else {
+            g.reject(line, format!("cannot read the time {date:?} {time:?}"));
+            continue;
         };
+        let when = When::Unordered(stamp);
         let mut made: Vec<(&'static str, EntryKind)> = Vec::new();
         let mut problems = Vec::new();
         let mut attempt = |r: std::result::Result<(&'static str, EntryKind), String>| match r {
@@ -146,7 +127,7 @@ pub(crate) fn parse(text: &str, opts: &Options) -> Result<Import> {
         }
         if let Some(v) = field(r, c.carbs) {
             match number("carbohydrates", v) {
-                Ok(n) if n == 0.0 => {}
+                Ok(0.0) => {}
                 n => attempt(
                     n.and_then(|n| Carbs::new(n, None).map_err(|e| e.to_string()))
                         .map(|c| ("bwz-carbs", EntryKind::Carbs(c))),
@@ -168,7 +149,7 @@ pub(crate) fn parse(text: &str, opts: &Options) -> Result<Import> {
             continue;
         }
         for (record, kind) in made {
-            match origin("carelink", &serial, record) {
+            match origins.get("carelink", &serial, record) {
                 Ok(origin) => g.drafts.push(Draft {
                     line,
                     record,
@@ -176,13 +157,15 @@ pub(crate) fn parse(text: &str, opts: &Options) -> Result<Import> {
                     when,
                     kind,
                 }),
-                Err(e) => g.reject(line, e.to_string()),
+                Err(e) => g.reject(line, e),
             }
         }
     }
     if headers == 0 {
         return err("CareLink export without a header line (Index;Date;Time;…)");
     }
+    let order = clock::infer_order(g.unordered(), None, opts.date_order)?;
+    g.apply_order(order);
     Ok(g.finish(opts))
 }
 

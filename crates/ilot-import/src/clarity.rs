@@ -12,12 +12,13 @@ use ilot_domain::{
 };
 
 use crate::clock::When;
-use crate::fields::{Columns, Draft, Gathered, field, number, reader, unit_in};
-use crate::{Format, Import, Options, Result, err, origin};
+use crate::fields::{Columns, Draft, Gathered, Origins, field, number, reader, unit_in};
+use crate::{Format, Import, Options, Result, err};
 
 pub(crate) fn parse(text: &str, opts: &Options) -> Result<Import> {
     let lines = crate::fields::Lines::new(text);
     let mut g = Gathered::new(Format::DexcomClarity);
+    let mut origins = Origins::default();
     let mut rows = reader(text, b',').into_records();
     let header = match rows.next() {
         Some(Ok(h)) => h,
@@ -125,7 +126,7 @@ pub(crate) fn parse(text: &str, opts: &Options) -> Result<Import> {
         match made {
             Ok(Some((record, kind))) => {
                 let serial = field(&r, source).unwrap_or("");
-                match origin("dexcom", serial, record) {
+                match origins.get("dexcom", serial, record) {
                     Ok(origin) => g.drafts.push(Draft {
                         line,
                         record,
@@ -133,7 +134,7 @@ pub(crate) fn parse(text: &str, opts: &Options) -> Result<Import> {
                         when: When::Local(naive),
                         kind,
                     }),
-                    Err(e) => g.reject(line, e.to_string()),
+                    Err(e) => g.reject(line, e),
                 }
             }
             Ok(None) => g.skip(&format!("{kind_name} without data")),
@@ -189,7 +190,7 @@ fn exercise(
     };
     let parts: Vec<u32> = d.split(':').filter_map(|p| p.parse().ok()).collect();
     let minutes = match parts[..] {
-        [h, m, s] if s == 0 => h * 60 + m,
+        [h, m, 0] => h * 60 + m,
         [h, m] => h * 60 + m,
         _ => {
             return Err(format!(

@@ -8,7 +8,6 @@
 //! crossing the change keeps all its readings. A time in the spring gap does not exist and its
 //! row is refused.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -77,10 +76,14 @@ impl Stamp {
         if let Some(rest) = t.strip_suffix("UTC") {
             t = rest.trim_end();
         }
-        let upper = t.to_ascii_uppercase();
-        let pm = if upper.ends_with("PM") {
+        let tail = t
+            .len()
+            .checked_sub(2)
+            .and_then(|i| t.get(i..))
+            .unwrap_or("");
+        let pm = if tail.eq_ignore_ascii_case("PM") {
             Some(true)
-        } else if upper.ends_with("AM") {
+        } else if tail.eq_ignore_ascii_case("AM") {
             Some(false)
         } else {
             None
@@ -88,20 +91,35 @@ impl Stamp {
         if pm.is_some() {
             t = t[..t.len() - 2].trim_end();
         }
-        let parts: Vec<&str> = t
-            .split(|c: char| !c.is_ascii_digit())
-            .filter(|p| !p.is_empty())
-            .collect();
-        if !(5..=6).contains(&parts.len()) || t.chars().any(|c| c.is_alphabetic()) {
+        let (mut nums, mut lens, mut n, mut in_num) = ([0u32; 6], [0u8; 6], 0usize, false);
+        for b in t.bytes() {
+            if b.is_ascii_digit() {
+                if !in_num {
+                    if n == 6 {
+                        return None;
+                    }
+                    n += 1;
+                    in_num = true;
+                }
+                nums[n - 1] = nums[n - 1]
+                    .checked_mul(10)?
+                    .checked_add(u32::from(b - b'0'))?;
+                lens[n - 1] += 1;
+            } else if b.is_ascii_alphabetic() || !b.is_ascii() {
+                return None;
+            } else {
+                in_num = false;
+            }
+        }
+        if !(5..=6).contains(&n) {
             return None;
         }
-        let n = |i: usize| parts.get(i).map_or(Some(0), |p| p.parse::<u32>().ok());
         Some(Stamp {
-            date: [n(0)?, n(1)?, n(2)?],
-            year_first: parts[0].len() == 4,
-            hour: n(3)?,
-            minute: n(4)?,
-            second: n(5)?,
+            date: [nums[0], nums[1], nums[2]],
+            year_first: lens[0] == 4,
+            hour: nums[3],
+            minute: nums[4],
+            second: nums[5],
             pm,
         })
     }
@@ -140,27 +158,24 @@ impl Stamp {
     }
 }
 
-/// The date order of a file, from every timestamp in it: a first number above 12 is a day, a
-/// second one above 12 is a day too. `hint` is another date the file writes the same way (the
-/// creation line); `given` is what the person said, checked against the file.
-pub(crate) fn infer_order<'a>(
-    stamps: impl IntoIterator<Item = &'a str>,
-    hint: Option<&str>,
+/// The date order of a file, from every timestamp in it (with its line): a first number above
+/// 12 is a day, a second one above 12 is a day too. `hint` is another date the file writes the
+/// same way (the creation line); `given` is what the person said, checked against the file.
+pub(crate) fn infer_order(
+    stamps: impl IntoIterator<Item = (u64, Stamp)>,
+    hint: Option<Stamp>,
     given: Option<DateOrder>,
 ) -> Result<DateOrder> {
-    let mut day_first: Option<&str> = None;
-    let mut month_first: Option<&str> = None;
+    let mut day_first: Option<u64> = None;
+    let mut month_first: Option<u64> = None;
     let mut year_first = true;
     let mut any = false;
-    for text in stamps {
-        let Some(stamp) = Stamp::split(text) else {
-            continue;
-        };
+    for (line, stamp) in stamps {
         any = true;
         year_first &= stamp.year_first;
         match stamp.evidence() {
-            Some(DateOrder::DayFirst) => day_first = day_first.or(Some(text)),
-            Some(DateOrder::MonthFirst) => month_first = month_first.or(Some(text)),
+            Some(DateOrder::DayFirst) => day_first = day_first.or(Some(line)),
+            Some(DateOrder::MonthFirst) => month_first = month_first.or(Some(line)),
             _ => {}
         }
     }
@@ -170,13 +185,13 @@ pub(crate) fn infer_order<'a>(
     let found = match (day_first, month_first) {
         (Some(d), Some(m)) => {
             return err(format!(
-                "the dates are written both ways: {d:?} starts with a day, {m:?} with a month; \
-                 the file cannot be read safely"
+                "the dates are written both ways: line {d} starts with a day, line {m} with a \
+                 month; the file cannot be read safely"
             ));
         }
         (Some(_), None) => Some(DateOrder::DayFirst),
         (None, Some(_)) => Some(DateOrder::MonthFirst),
-        (None, None) => hint.and_then(Stamp::split).and_then(|s| s.evidence()),
+        (None, None) => hint.and_then(|s| s.evidence()),
     };
     match (found, given) {
         (Some(f), Some(g)) if f != g => err(format!(
@@ -198,27 +213,36 @@ pub(crate) enum When {
     Local(NaiveDateTime),
     /// An instant (UTC or with its offset): shown in the patient's zone.
     Instant(DateTime<Utc>),
+    /// A date whose day/month order is read from the whole file first.
+    Unordered(Stamp),
 }
 
-/// Resolves every row's time. `items` are (stream, time) in file order; the answer is in the
-/// same order.
+/// Resolves every row's time. `items` are (stream, time) in file order, streams numbered from
+/// 0; the answer is in the same order.
 pub(crate) fn resolve(
     tz: Tz,
-    items: &[(&str, When)],
+    items: &[(usize, When)],
 ) -> Vec<std::result::Result<DateTime<FixedOffset>, String>> {
     let mut out: Vec<std::result::Result<DateTime<FixedOffset>, String>> =
-        vec![Err(String::new()); items.len()];
-    let mut streams: HashMap<&str, Vec<usize>> = HashMap::new();
+        Vec::with_capacity(items.len());
+    let mut streams: Vec<Vec<usize>> = Vec::new();
     for (i, (stream, when)) in items.iter().enumerate() {
-        match when {
-            When::Instant(at) => out[i] = Ok(at.with_timezone(&tz).fixed_offset()),
-            When::Local(_) => streams.entry(stream).or_default().push(i),
-        }
+        out.push(match when {
+            When::Instant(at) => Ok(at.with_timezone(&tz).fixed_offset()),
+            When::Unordered(_) => Err("the date order of the file is not known".into()),
+            When::Local(_) => {
+                if streams.len() <= *stream {
+                    streams.resize_with(stream + 1, Vec::new);
+                }
+                streams[*stream].push(i);
+                Err(String::new())
+            }
+        });
     }
-    for indexes in streams.into_values() {
+    for indexes in streams {
         let naive = |i: usize| match items[i].1 {
             When::Local(n) => n,
-            When::Instant(at) => at.naive_utc(),
+            _ => unreachable!("only local times are in a stream"),
         };
         let newest_first = match (indexes.first(), indexes.last()) {
             (Some(&f), Some(&l)) => naive(f) > naive(l),
@@ -266,6 +290,17 @@ mod tests {
     use super::*;
     use chrono_tz::Europe::Paris;
 
+    fn order(texts: &[&str], hint: Option<&str>, given: Option<DateOrder>) -> Result<DateOrder> {
+        infer_order(
+            texts
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (i as u64 + 1, Stamp::split(t).unwrap())),
+            hint.and_then(Stamp::split),
+            given,
+        )
+    }
+
     fn n(s: &str) -> When {
         When::Local(NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap())
     }
@@ -273,29 +308,29 @@ mod tests {
     #[test]
     fn order_from_the_whole_file() {
         let dmy = ["05-12-2019 16:25", "13-12-2019 10:00"];
-        assert_eq!(infer_order(dmy, None, None).unwrap(), DateOrder::DayFirst);
+        assert_eq!(order(&dmy, None, None).unwrap(), DateOrder::DayFirst);
         let mdy = ["12-05-2019 04:25 PM", "12-13-2019 10:00 AM"];
-        assert_eq!(infer_order(mdy, None, None).unwrap(), DateOrder::MonthFirst);
+        assert_eq!(order(&mdy, None, None).unwrap(), DateOrder::MonthFirst);
         let unknown = ["05-12-2019 16:25", "06-12-2019 10:00"];
-        let e = infer_order(unknown, None, None).unwrap_err().to_string();
+        let e = order(&unknown, None, None).unwrap_err().to_string();
         assert!(e.contains("cannot tell"), "{e}");
         assert_eq!(
-            infer_order(unknown, Some("13-12-2020 10:23 UTC"), None).unwrap(),
+            order(&unknown, Some("13-12-2020 10:23 UTC"), None).unwrap(),
             DateOrder::DayFirst
         );
         assert_eq!(
-            infer_order(unknown, None, Some(DateOrder::MonthFirst)).unwrap(),
+            order(&unknown, None, Some(DateOrder::MonthFirst)).unwrap(),
             DateOrder::MonthFirst
         );
-        let e = infer_order(dmy, None, Some(DateOrder::MonthFirst))
+        let e = order(&dmy, None, Some(DateOrder::MonthFirst))
             .unwrap_err()
             .to_string();
         assert!(e.contains("day-first"), "{e}");
         let both = ["13-12-2019 10:00", "12-13-2019 10:00"];
-        let e = infer_order(both, None, None).unwrap_err().to_string();
+        let e = order(&both, None, None).unwrap_err().to_string();
         assert!(e.contains("both ways"), "{e}");
         assert_eq!(
-            infer_order(["2021/07/25 09:35:28"], None, None).unwrap(),
+            order(&["2021/07/25 09:35:28"], None, None).unwrap(),
             DateOrder::YearFirst
         );
     }
@@ -323,7 +358,7 @@ mod tests {
 
     #[test]
     fn the_repeated_autumn_hour_is_read_in_file_order() {
-        let items: Vec<(&str, When)> = [
+        let items: Vec<(usize, When)> = [
             "2026-10-25 01:50",
             "2026-10-25 02:10",
             "2026-10-25 02:50",
@@ -332,7 +367,7 @@ mod tests {
             "2026-10-25 03:10",
         ]
         .iter()
-        .map(|s| ("cgm", n(s)))
+        .map(|s| (0, n(s)))
         .collect();
         let got: Vec<String> = resolve(Paris, &items)
             .into_iter()
@@ -362,10 +397,7 @@ mod tests {
 
     #[test]
     fn the_spring_gap_is_refused_per_row() {
-        let items = [
-            ("cgm", n("2026-03-29 01:55")),
-            ("cgm", n("2026-03-29 02:30")),
-        ];
+        let items = [(0, n("2026-03-29 01:55")), (0, n("2026-03-29 02:30"))];
         let got = resolve(Paris, &items);
         assert!(got[0].is_ok());
         assert!(got[1].as_ref().unwrap_err().contains("does not exist"));

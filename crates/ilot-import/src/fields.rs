@@ -5,9 +5,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, FixedOffset, TimeDelta};
-use ilot_domain::{DeviceId, EntryKind, GlucoseUnit};
+use ilot_domain::{DeviceId, Entry, EntryKind, GlucoseUnit, Source};
 
-use crate::clock::{self, When};
+use crate::clock::{self, DateOrder, Stamp, When};
 use crate::{Format, Import, Options, Rejected, Row};
 
 /// One entry to be, before its time is resolved.
@@ -52,12 +52,39 @@ impl Gathered {
         *self.skipped.entry(why.to_string()).or_default() += 1;
     }
 
+    /// Reads every date whose day/month order waited for the whole file (see
+    /// `clock::infer_order`); a row whose date does not exist in that order is refused.
+    pub fn apply_order(&mut self, order: DateOrder) {
+        let mut bad = Vec::new();
+        for (i, d) in self.drafts.iter_mut().enumerate() {
+            if let When::Unordered(stamp) = d.when {
+                match stamp.naive(order) {
+                    Ok(n) => d.when = When::Local(n),
+                    Err(e) => bad.push((i, d.line, e)),
+                }
+            }
+        }
+        for (i, line, e) in bad.into_iter().rev() {
+            self.drafts.remove(i);
+            self.reject(line, format!("cannot read the date: {e}"));
+        }
+    }
+
+    /// The (line, date) of every row whose order waits for the whole file.
+    pub fn unordered(&self) -> impl Iterator<Item = (u64, Stamp)> + '_ {
+        self.drafts.iter().filter_map(|d| match d.when {
+            When::Unordered(s) => Some((d.line, s)),
+            _ => None,
+        })
+    }
+
     /// Resolves the times and builds the entries.
     ///
     /// Exports that write whole minutes can hold two different readings of one record type in
     /// the same minute (two scans): the dedup key is the second, so the second distinct reading
     /// of that minute is placed at second 1, the third at second 2, in file order — still inside
-    /// the minute the file gives, and the same on every re-import of that file.
+    /// the minute the file gives, and the same on every re-import of that file. (Rows of one
+    /// minute are next to each other in a stream ordered by time.)
     pub fn finish(self, opts: &Options) -> Import {
         let Gathered {
             format,
@@ -67,12 +94,20 @@ impl Gathered {
             mut rejected,
             skipped,
         } = self;
-        let items: Vec<(&str, When)> = drafts.iter().map(|d| (d.origin.as_str(), d.when)).collect();
+        let items: Vec<(usize, When)> = {
+            let mut ids: HashMap<&str, usize> = HashMap::new();
+            drafts
+                .iter()
+                .map(|d| {
+                    let next = ids.len();
+                    (*ids.entry(d.origin.as_str()).or_insert(next), d.when)
+                })
+                .collect()
+        };
         let times = clock::resolve(opts.tz, &items);
         let mut rows = Vec::with_capacity(drafts.len());
-        let mut same_minute: HashMap<(&str, &str, DateTime<FixedOffset>), Vec<&EntryKind>> =
-            HashMap::new();
-        for (draft, at) in drafts.iter().zip(times) {
+        let mut minute: HashMap<(usize, &'static str), Minute> = HashMap::new();
+        for ((draft, at), (stream, when)) in drafts.into_iter().zip(times).zip(items) {
             let mut at = match at {
                 Ok(at) => at,
                 Err(reason) => {
@@ -83,27 +118,31 @@ impl Gathered {
                     continue;
                 }
             };
-            if matches!(draft.when, When::Local(_)) && clock::whole_minute(&at) {
-                let seen = same_minute
-                    .entry((draft.origin.as_str(), draft.kind.name(), at))
-                    .or_default();
-                match seen.iter().position(|k| **k == draft.kind) {
+            if matches!(when, When::Local(_)) && clock::whole_minute(&at) {
+                let slot = minute
+                    .entry((stream, draft.kind.name()))
+                    .or_insert_with(|| (at, Vec::new()));
+                if slot.0 != at {
+                    slot.0 = at;
+                    slot.1.clear();
+                }
+                match slot.1.iter().position(|k| *k == draft.kind) {
                     Some(i) => at += TimeDelta::seconds(i as i64),
                     None => {
-                        at += TimeDelta::seconds(seen.len() as i64);
-                        seen.push(&draft.kind);
+                        at += TimeDelta::seconds(slot.1.len() as i64);
+                        slot.1.push(draft.kind.clone());
                     }
                 }
             }
-            match crate::entry(at, &draft.origin, draft.kind.clone(), opts.now) {
+            match Entry::new(at, Source::import(draft.origin), draft.kind, opts.now) {
                 Ok(entry) => rows.push(Row {
                     line: draft.line,
                     record: draft.record,
                     entry,
                 }),
-                Err(reason) => rejected.push(Rejected {
+                Err(e) => rejected.push(Rejected {
                     line: draft.line,
-                    reason,
+                    reason: e.to_string(),
                 }),
             }
         }
@@ -115,6 +154,29 @@ impl Gathered {
             rejected,
             skipped,
         }
+    }
+}
+
+/// The minute a stream's kind is in, and the distinct entries seen in it.
+type Minute = (DateTime<FixedOffset>, Vec<EntryKind>);
+
+/// Origins by (serial, record type), made once per file rather than once per row.
+#[derive(Default)]
+pub(crate) struct Origins(Vec<(String, &'static str, DeviceId)>);
+
+impl Origins {
+    pub fn get(
+        &mut self,
+        format: &str,
+        serial: &str,
+        record: &'static str,
+    ) -> std::result::Result<DeviceId, String> {
+        if let Some((.., id)) = self.0.iter().find(|(s, r, _)| s == serial && *r == record) {
+            return Ok(id.clone());
+        }
+        let id = crate::origin(format, serial, record).map_err(|e| e.to_string())?;
+        self.0.push((serial.to_string(), record, id.clone()));
+        Ok(id)
     }
 }
 
@@ -145,7 +207,7 @@ pub(crate) fn unit_in(name: &str) -> Option<GlucoseUnit> {
     let n = name.to_lowercase();
     if n.contains("mmol") {
         Some(GlucoseUnit::MmolPerLitre)
-    } else if n.contains("mg/dl") || n.contains("mg/dL") {
+    } else if n.contains("mg/dl") {
         Some(GlucoseUnit::MgPerDl)
     } else if n.contains("g/l") {
         Some(GlucoseUnit::GramsPerLitre)
@@ -164,7 +226,7 @@ pub(crate) fn number(what: &str, text: &str) -> Result<f64, String> {
 }
 
 /// The field, trimmed, or `None` when empty.
-pub(crate) fn field<'r>(record: &'r csv::StringRecord, i: Option<usize>) -> Option<&'r str> {
+pub(crate) fn field(record: &csv::StringRecord, i: Option<usize>) -> Option<&str> {
     i.and_then(|i| record.get(i))
         .map(str::trim)
         .filter(|s| !s.is_empty())

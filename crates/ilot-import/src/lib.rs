@@ -29,7 +29,7 @@ use std::fmt;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use chrono_tz::Tz;
-use ilot_domain::{DeviceId, Entry, EntryKind, GlucoseUnit, ReadingType, Source};
+use ilot_domain::{DeviceId, Entry, EntryKind, GlucoseUnit, ReadingType};
 use serde::Serialize;
 
 pub use clock::DateOrder;
@@ -147,10 +147,11 @@ pub struct Counts {
     pub other: usize,
 }
 
-impl Import {
-    pub fn counts(&self) -> Counts {
+impl Counts {
+    /// What the rows hold.
+    pub fn of(rows: &[Row]) -> Counts {
         let mut c = Counts::default();
-        for row in &self.rows {
+        for row in rows {
             match &row.entry.kind {
                 EntryKind::Glucose(g) => {
                     c.glucose += 1;
@@ -166,12 +167,23 @@ impl Import {
         }
         c
     }
+}
+
+/// First and last entry times of the rows.
+pub fn period(rows: &[Row]) -> Option<(DateTime<FixedOffset>, DateTime<FixedOffset>)> {
+    let first = rows.iter().map(|r| r.entry.at).min()?;
+    let last = rows.iter().map(|r| r.entry.at).max()?;
+    Some((first, last))
+}
+
+impl Import {
+    pub fn counts(&self) -> Counts {
+        Counts::of(&self.rows)
+    }
 
     /// First and last entry times.
     pub fn period(&self) -> Option<(DateTime<FixedOffset>, DateTime<FixedOffset>)> {
-        let first = self.rows.iter().map(|r| r.entry.at).min()?;
-        let last = self.rows.iter().map(|r| r.entry.at).max()?;
-        Some((first, last))
+        period(&self.rows)
     }
 
     pub fn skipped_total(&self) -> usize {
@@ -267,18 +279,9 @@ pub(crate) fn origin(format: &str, serial: &str, record: &str) -> Result<DeviceI
     DeviceId::new(format!("{format}:{serial}:{record}")).map_err(|e| ImportError(e.to_string()))
 }
 
-pub(crate) fn entry(
-    at: DateTime<FixedOffset>,
-    origin: &DeviceId,
-    kind: EntryKind,
-    now: DateTime<Utc>,
-) -> std::result::Result<Entry, String> {
-    Entry::new(at, Source::import(origin.clone()), kind, now).map_err(|e| e.to_string())
-}
-
 /// A flash-glucose scan (LibreView record type 1).
 pub(crate) fn scan_type() -> ReadingType {
-    ReadingType::Interstitial // SCAN-SHIM
+    ReadingType::Scan
 }
 
 fn is_scan(t: ReadingType) -> bool {

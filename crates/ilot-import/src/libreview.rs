@@ -11,8 +11,8 @@ use ilot_domain::{
 };
 
 use crate::clock::{self, Stamp, When};
-use crate::fields::{Columns, Draft, Gathered, field, number, reader, unit_in};
-use crate::{Format, Import, Options, Result, err, origin, scan_type};
+use crate::fields::{Columns, Draft, Gathered, Origins, field, number, reader, unit_in};
+use crate::{Format, Import, Options, Result, err, scan_type};
 
 struct Cols {
     device: Option<usize>,
@@ -101,85 +101,85 @@ impl Cols {
 
 pub(crate) fn parse(text: &str, opts: &Options) -> Result<Import> {
     let lines = crate::fields::Lines::new(text);
-    let mut records = Vec::new();
     let mut g = Gathered::new(Format::LibreView);
-    for r in reader(text, b',').records() {
-        match r {
-            Ok(r) => records.push(r),
-            Err(e) => g.reject(lines.at(e.position()), format!("unreadable CSV row: {e}")),
+    let mut origins = Origins::default();
+    let mut rdr = reader(text, b',');
+    // One record reused for every row: a year of CGM is 100,000 rows.
+    let mut r = csv::StringRecord::new();
+    let mut header: Option<(Cols, GlucoseUnit, Columns)> = None;
+    let mut created: Option<Stamp> = None;
+    let mut before_header = 0;
+    loop {
+        match rdr.read_record(&mut r) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                g.reject(lines.at(e.position()), format!("unreadable CSV row: {e}"));
+                continue;
+            }
         }
-    }
-    let Some(header_at) = records.iter().take(4).position(|r| {
-        r.iter().any(|f| {
-            let f = f.to_lowercase();
-            f.contains("record type") || f.contains("type d'enregistrement")
-        })
-    }) else {
-        return err("LibreView export without its header line (Record Type)");
-    };
-    let columns = Columns::new(records[header_at].iter());
-    let Some(cols) = Cols::find(&columns) else {
-        return err("LibreView header without a device timestamp or record type column");
-    };
-    let unit_of = |i: Option<usize>| i.and_then(|i| unit_in(columns.name(i)));
-    let glucose_unit = unit_of(cols.historic)
-        .or(unit_of(cols.scan))
-        .or(unit_of(cols.strip))
-        .unwrap_or(GlucoseUnit::MgPerDl);
-    // The creation date of the preamble is written like the rows' dates.
-    let created = records[..header_at]
-        .iter()
-        .flat_map(|r| r.iter())
-        .find(|f| Stamp::split(f).is_some())
-        .map(str::to_string);
-    let data = &records[header_at + 1..];
-    let order = clock::infer_order(
-        data.iter().filter_map(|r| r.get(cols.time)),
-        created.as_deref(),
-        opts.date_order,
-    )?;
-    g.device = data
-        .iter()
-        .find_map(|r| field(r, cols.device))
-        .map(str::to_string);
-    g.serial = data
-        .iter()
-        .find_map(|r| field(r, cols.serial))
-        .map(str::to_string);
-
-    for r in data {
-        let line = lines.of(r);
+        let line = lines.of(&r);
+        let Some((cols, glucose_unit, columns)) = &header else {
+            let is_header = r.iter().any(|f| {
+                let f = f.to_lowercase();
+                f.contains("record type") || f.contains("type d'enregistrement")
+            });
+            if is_header {
+                let columns = Columns::new(r.iter());
+                let Some(cols) = Cols::find(&columns) else {
+                    return err(
+                        "LibreView header without a device timestamp or record type column",
+                    );
+                };
+                let unit_of = |i: Option<usize>| i.and_then(|i| unit_in(columns.name(i)));
+                let unit = unit_of(cols.historic)
+                    .or(unit_of(cols.scan))
+                    .or(unit_of(cols.strip))
+                    .unwrap_or(GlucoseUnit::MgPerDl);
+                header = Some((cols, unit, columns));
+            } else {
+                // The preamble's creation date is written like the rows' dates.
+                created = created.or_else(|| r.iter().find_map(Stamp::split));
+                before_header += 1;
+                if before_header > 3 {
+                    return err("LibreView export without its header line (Record Type)");
+                }
+            }
+            continue;
+        };
         if r.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
-        let serial = field(r, cols.serial).unwrap_or("");
-        let time = field(r, Some(cols.time)).unwrap_or("");
-        let when = match Stamp::split(time).map(|s| s.naive(order)) {
-            Some(Ok(n)) => When::Local(n),
-            Some(Err(e)) => {
-                g.reject(line, format!("cannot read the time {time:?}: {e}"));
-                continue;
-            }
-            None => {
-                g.reject(line, format!("cannot read the time {time:?}"));
-                continue;
-            }
+        if g.device.is_none() {
+            g.device = field(&r, cols.device).map(str::to_string);
+            g.serial = field(&r, cols.serial).map(str::to_string);
+        }
+        let time = field(&r, Some(cols.time)).unwrap_or("");
+        let Some(stamp) = Stamp::split(time) else {
+            g.reject(line, format!("cannot read the time {time:?}"));
+            continue;
         };
-        let record_type = field(r, Some(cols.record)).unwrap_or("");
+        let record_type = field(&r, Some(cols.record)).unwrap_or("");
         let made = match record_type {
             "0" => glucose(
-                r,
+                &r,
                 cols.historic,
-                glucose_unit,
+                *glucose_unit,
                 ReadingType::Interstitial,
                 "historic",
             ),
-            "1" => glucose(r, cols.scan, glucose_unit, scan_type(), "scan"),
-            "2" => glucose(r, cols.strip, glucose_unit, ReadingType::Capillary, "strip"),
-            "3" => ketone(r, cols.ketone),
-            "4" => insulin(r, &cols),
-            "5" => food(r, &cols, &columns),
-            "6" => note(r, cols.notes),
+            "1" => glucose(&r, cols.scan, *glucose_unit, scan_type(), "scan"),
+            "2" => glucose(
+                &r,
+                cols.strip,
+                *glucose_unit,
+                ReadingType::Capillary,
+                "strip",
+            ),
+            "3" => ketone(&r, cols.ketone),
+            "4" => insulin(&r, cols),
+            "5" => food(&r, cols, columns),
+            "6" => note(&r, cols.notes),
             other => Err(format!("unknown record type {other:?}")),
         };
         match made {
@@ -187,22 +187,28 @@ pub(crate) fn parse(text: &str, opts: &Options) -> Result<Import> {
                 g.skip(&format!("record type {record_type} without a value"))
             }
             Ok(kinds) => {
+                let serial = field(&r, cols.serial).unwrap_or("");
                 for (record, kind) in kinds {
-                    match origin("libreview", serial, record) {
+                    match origins.get("libreview", serial, record) {
                         Ok(origin) => g.drafts.push(Draft {
                             line,
                             record,
                             origin,
-                            when,
+                            when: When::Unordered(stamp),
                             kind,
                         }),
-                        Err(e) => g.reject(line, e.to_string()),
+                        Err(e) => g.reject(line, e),
                     }
                 }
             }
             Err(reason) => g.reject(line, reason),
         }
     }
+    if header.is_none() {
+        return err("LibreView export without its header line (Record Type)");
+    }
+    let order = clock::infer_order(g.unordered(), created, opts.date_order)?;
+    g.apply_order(order);
     Ok(g.finish(opts))
 }
 
@@ -227,7 +233,7 @@ fn glucose(
 }
 
 fn scan(g: Glucose) -> GlucoseReading {
-    GlucoseReading::new(GlucoseLevel::Value(g), scan_type(), MealContext::Other) // SCAN-SHIM
+    GlucoseReading::scan(g)
 }
 
 fn ketone(r: &csv::StringRecord, col: Option<usize>) -> Made {

@@ -27,6 +27,36 @@ pub fn already_stored(rows: &[Row], stored: &[Entry]) -> Vec<bool> {
         .collect()
 }
 
+/// For each row, whether it is already stored at all — held by another source (as
+/// [`already_stored`]) or imported before from the same origin (same instant, same content) —
+/// or repeats an earlier row of the file: what a preview does not count as new.
+pub fn held(rows: &[Row], stored: &[Entry]) -> Vec<bool> {
+    let mut other = already_stored(rows, stored);
+    let mut same_origin: Vec<(DateTime<Utc>, &Entry)> =
+        stored.iter().map(|e| (e.at_utc(), e)).collect();
+    same_origin.sort_by_key(|(at, _)| *at);
+    for (row, held) in rows.iter().zip(other.iter_mut()) {
+        let at = row.entry.at_utc();
+        let from = same_origin.partition_point(|(t, _)| *t < at);
+        *held |= same_origin[from..]
+            .iter()
+            .take_while(|(t, _)| *t == at)
+            .any(|(_, e)| e.source == row.entry.source && e.kind == row.entry.kind);
+    }
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by_key(|&i| (rows[i].entry.at_utc(), i));
+    for (k, &i) in order.iter().enumerate() {
+        let at = rows[i].entry.at_utc();
+        let repeats = order[..k]
+            .iter()
+            .rev()
+            .take_while(|&&j| rows[j].entry.at_utc() == at)
+            .any(|&j| rows[j].entry == rows[i].entry);
+        other[i] |= repeats;
+    }
+    other
+}
+
 fn same(new: &EntryKind, old: &EntryKind) -> bool {
     match (new, old) {
         (EntryKind::Glucose(a), EntryKind::Glucose(b)) => {

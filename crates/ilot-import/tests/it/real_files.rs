@@ -84,7 +84,7 @@ fn libreview_english_mmol_day_first() {
         i.serial.as_deref(),
         Some("b59d4499-1a07-462b-b7da-a179f2093996")
     );
-    assert_eq!(i.counts(), counts(260, 260 /* SCAN-SHIM 60 */, 0, 0, 7));
+    assert_eq!(i.counts(), counts(260, 60, 0, 0, 7));
     assert!(i.rejected.is_empty(), "{:?}", i.rejected);
     assert_eq!(i.skipped_total(), 31);
     let first = &i.rows[0];
@@ -108,10 +108,7 @@ fn libreview_english_mmol_day_first() {
     );
     let scan = i.rows.iter().find(|r| r.record == "scan").unwrap();
     match &scan.entry.kind {
-        EntryKind::Glucose(g) => assert_eq!(
-            g.reading_type,
-            ReadingType::Interstitial /* SCAN-SHIM */
-        ),
+        EntryKind::Glucose(g) => assert_eq!(g.reading_type, ReadingType::Scan),
         other => panic!("{other:?}"),
     }
 }
@@ -147,7 +144,7 @@ fn libreview_malformed_rows_are_reported_on_their_crlf_line_and_the_rest_kept() 
         "{:?}",
         i.rejected
     );
-    assert_eq!(i.counts(), counts(256, 256 /* SCAN-SHIM 59 */, 0, 0, 7));
+    assert_eq!(i.counts(), counts(256, 59, 0, 0, 7));
 }
 
 /// The real English rows rewritten in the French layout (no French export with a public
