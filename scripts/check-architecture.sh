@@ -70,5 +70,5 @@ case $found in
      exit 2 ;;
 esac
 
-[ $status -eq 0 ] && echo "architecture: ilot-domain, ilot-rules, ilot-wire and ilot-ble's gatt/control/clock/records/seq do no I/O and read no clock"
+[ $status -eq 0 ] && echo "architecture: ilot-domain, ilot-rules, ilot-wire, ilot-import and ilot-ble's gatt/control/clock/records/seq do no I/O and read no clock"
 exit $status
