@@ -42,6 +42,7 @@ describe('importing a file', () => {
     expect(ipc.importCommit).not.toHaveBeenCalled();
     expect(getByTestId('import-format').textContent).toContain('LibreView (FreeStyle Libre)');
     expect(getByTestId('import-counts').textContent).toBe('260 glycémies (dont 60 scans), 0 doses d\'insuline, 0 repas, 7 notes');
+    expect(getByTestId('import-period').textContent).toBe('Du 5 décembre 2019 à 16:25 au 8 décembre 2019 à 13:36');
     expect(getByTestId('import-new').textContent).toBe('266 nouvelles entrées, 1 déjà présente');
     expect(getByTestId('import-rejected').textContent).toContain('ligne 5 : glucose must be a number');
     expect(getByTestId('import-commit').textContent?.trim()).toBe('Importer 266 entrées');
