@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cargo bench --locked -p ilot-store --bench ingest
+cargo bench --locked -p ilot-import --bench import
 cargo bench --locked -p ilot-rules --bench metrics
 cargo bench --locked -p ilot-rules --bench observance
 cargo bench --locked -p ilot-ble --bench download

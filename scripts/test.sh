@@ -43,7 +43,7 @@ step "desktop end-to-end: the real app window under Xvfb, through tauri-driver"
 bash scripts/test-e2e.sh
 
 step "benchmarks compile (run them with scripts/bench.sh)"
-cargo bench --locked -p ilot-store -p ilot-rules -p ilot-ble -p ilot-wire -p ilot-sync -p ilot-server --no-run
+cargo bench --locked -p ilot-store -p ilot-rules -p ilot-ble -p ilot-wire -p ilot-sync -p ilot-server -p ilot-import --no-run
 
 echo
 echo "all tests passed"

@@ -92,6 +92,8 @@ pub fn run() {
             commands::reports::observance_view,
             commands::export::export_csv,
             commands::export::export_fhir,
+            commands::import::import_preview,
+            commands::import::import_commit,
             commands::devices::devices,
             commands::devices::scan_devices,
             commands::devices::pair_device,

@@ -4,6 +4,7 @@
 // against a real server, sync, the server's copy, an operator message — is enrolled.mjs.
 
 import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
 import { sleep } from './webdriver.mjs';
 
 export const PIN = '2580';
@@ -234,4 +235,39 @@ export const PATIENT_STEPS = [
       await sleep(100);
     },
   },
+  {
+    // Ajouter → Importer un fichier: the real LibreView sample (shared/data/exports), typed as a
+    // path (the native picker and drag-and-drop cannot be driven through WebDriver); the preview
+    // says what the file holds before anything is written, then the import stores what is new.
+    name: 'import-file-with-preview',
+    async run({ session: s }) {
+      const file = fileURLToPath(new URL('../../../shared/data/exports/libreview-en-mmol-daymonth.csv', import.meta.url));
+      await nav(s, 'home');
+      const pending = await s.textOf(tid('sync-line'));
+      await s.click(tid('quick-other'));
+      await s.click(tid('add-import'));
+      await s.type(tid('import-path'), file);
+      await s.click(tid('import-show'));
+      await s.waitFor(tid('import-preview'));
+      assert.match(await s.textOf(tid('import-format')), /LibreView/);
+      assert.match(await s.textOf(tid('import-counts')), /260 glycémies \(dont 60 scans\), 0 doses d'insuline, 0 repas, 7 notes/);
+      assert.match(await s.textOf(tid('import-new')), /266 nouvelles entrées, 1 déjà présente/);
+      await nav(s, 'home');
+      assert.equal(await s.textOf(tid('sync-line')), pending, 'the preview wrote nothing');
+      await s.click(tid('quick-other'));
+      await s.click(tid('add-import'));
+      await s.type(tid('import-path'), file);
+      await s.click(tid('import-show'));
+      await s.click(tid('import-commit'));
+      await s.waitFor(tid('notice'), { text: '266 entrées importées' });
+      assert.notEqual(await s.textOf(tid('sync-line')), pending, 'the imported entries wait to be sent');
+      // Again: nothing new, the import button is off.
+      await s.click(tid('quick-other'));
+      await s.click(tid('add-import'));
+      await s.type(tid('import-path'), file);
+      await s.click(tid('import-show'));
+      await s.waitFor(tid('import-new'), { text: 'Rien de nouveau, 267 déjà présentes' });
+    },
+  },
 ];
+

@@ -70,9 +70,8 @@ enum Cmd {
     Ble(ble::BleCmd),
     /// Record an entry: glucose, insulin, carbs, hypo, ketones, weight, hba1c, activity, note
     Log(log::LogArgs),
-    /// Import a recording
-    #[command(subcommand)]
-    Import(ImportCmd),
+    /// Import an export (LibreView, Dexcom Clarity, CareLink, Nightscout, simple CSV)
+    Import(import::ImportArgs),
     /// Glucose metrics (TIR, GMI, CV…) and AGP over a window
     Report(report::ReportArgs),
     /// Alerts raised by the prescription's rules
@@ -117,12 +116,6 @@ enum Cmd {
     Consent(sync::ConsentCmd),
 }
 
-#[derive(Debug, Subcommand)]
-enum ImportCmd {
-    /// A CSV file with `time` and `glucose` (or `gl`) columns
-    Csv(import::ImportArgs),
-}
-
 fn main() -> ExitCode {
     // SIGPIPE stays ignored (Rust's default): see `stdout.rs`.
     tracing_subscriber::fmt()
@@ -163,7 +156,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.cmd {
         Cmd::Ble(cmd) => ble::run(&mut ctx, cmd),
         Cmd::Log(args) => log::run(&mut ctx, args),
-        Cmd::Import(ImportCmd::Csv(args)) => import::run(&mut ctx, &args),
+        Cmd::Import(args) => import::run(&mut ctx, &args),
         Cmd::Report(args) => report::run(&ctx, &args),
         Cmd::Alerts(args) => status::alerts(&ctx, &args),
         Cmd::Observance(args) => status::observance(&ctx, &args),

@@ -50,14 +50,6 @@ pub fn local(naive: NaiveDateTime, tz: Tz) -> Result<DateTime<FixedOffset>> {
     }
 }
 
-/// The system's time zone, or Europe/Paris when it cannot be read.
-pub fn system_tz() -> Tz {
-    iana_time_zone::get_timezone()
-        .ok()
-        .and_then(|name| name.parse().ok())
-        .unwrap_or(chrono_tz::Europe::Paris)
-}
-
 pub fn parse_tz(name: &str) -> Result<Tz> {
     name.parse::<Tz>()
         .map_err(|_| anyhow!("unknown time zone {name:?}"))

@@ -5,6 +5,7 @@ pub mod devices;
 pub mod entries;
 pub mod export;
 pub mod home;
+pub mod import;
 pub mod reports;
 pub mod setup;
 pub mod sync;

@@ -23,6 +23,8 @@ const CODES = new Set([
   'pin-guessable',
   'pin-wrong',
   'whole-minutes',
+  'import-unreadable',
+  'import-refused',
   'bad-time',
   'time-gap',
   'bad-date',

@@ -6,6 +6,40 @@ import type { Unit } from './units';
 import type { MealContext } from './meal';
 
 export type Language = 'fr' | 'en';
+
+export interface ImportCounts {
+  glucose: number;
+  scans: number;
+  insulin: number;
+  carbs: number;
+  notes: number;
+  other: number;
+}
+export interface ImportRejected {
+  line: number;
+  reason: string;
+}
+export interface ImportPreview {
+  path: string;
+  format: string;
+  device: string | null;
+  serial: string | null;
+  from: string | null;
+  to: string | null;
+  counts: ImportCounts;
+  new: number;
+  already_present: number;
+  rejected_total: number;
+  rejected: ImportRejected[];
+  skipped: Record<string, number>;
+  items: boolean;
+}
+export interface ImportOutcome {
+  added: number;
+  already_present: number;
+  conflicts: number;
+  rejected: number;
+}
 export type Level = 'value' | 'lo' | 'hi';
 export interface Reading {
   mg_dl: number | null;
@@ -562,6 +596,8 @@ export const ipc = {
 
   exportCsv: (path: string | null) => call<string>('export_csv', { path }),
   exportFhir: (path: string | null) => call<string>('export_fhir', { path }),
+  importPreview: (path: string) => call<ImportPreview>('import_preview', { path }),
+  importCommit: (path: string) => call<ImportOutcome>('import_commit', { path }),
 
   devices: () => call<DevicesView>('devices'),
   scanDevices: (seconds: number) => call<FoundDevice[]>('scan_devices', { seconds }),

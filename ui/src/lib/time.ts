@@ -45,11 +45,12 @@ export function formatAppointment(at: string | Date, tz: string, lang: string): 
   }).format(typeof at === 'string' ? new Date(at) : at);
 }
 
-export function formatDateTime(at: string | Date, tz: string, lang: string): string {
+export function formatDateTime(at: string | Date, tz: string, lang: string, withYear = false): string {
   return new Intl.DateTimeFormat(locale(lang), {
     timeZone: tz,
     day: 'numeric',
     month: 'long',
+    ...(withYear ? { year: 'numeric' } : {}),
     hour: '2-digit',
     minute: '2-digit',
   }).format(typeof at === 'string' ? new Date(at) : at);

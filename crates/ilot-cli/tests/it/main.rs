@@ -5,6 +5,7 @@ mod bad_input;
 mod ble;
 mod hostile;
 mod import_kill;
+mod imports;
 mod keys;
 mod operator_admin;
 mod scans;

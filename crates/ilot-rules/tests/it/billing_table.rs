@@ -49,6 +49,7 @@ impl Diary {
             at,
             level: Level::MgDl(120.0),
             cgm,
+            scan: false,
             context: MealContext::Other,
         });
     }

@@ -1,0 +1,229 @@
+//! `ilot import FILE` on real exports into a real database: the format read from the file, exact
+//! counts, re-imports that add nothing, overlaps with Bluetooth data that add only what is new,
+//! and files crossing the clock changes.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use rstest::rstest;
+
+use crate::support::Env;
+
+fn export(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/exports")
+        .join(name)
+}
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../ilot-import/tests/fixtures")
+        .join(name)
+}
+
+fn n(v: &serde_json::Value, key: &str) -> u64 {
+    v[key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{key} missing in {v}"))
+}
+
+/// Expected: format; glucose, scans, insulin, carbs, notes in the file; rejected; added (rows
+/// repeated in the file are duplicates of themselves: one LibreView scan row, two CareLink
+/// insulin markers).
+#[rstest]
+#[case::libreview_en(export("libreview-en-mmol-daymonth.csv"), "libreview", [260, 60, 0, 0, 7], 266)]
+#[case::dexcom_clarity(export("dexcom-clarity-g6-mgdl.csv"), "dexcom-clarity", [288, 0, 0, 0, 0], 288)]
+#[case::carelink(export("carelink-guardian-connect-semicolon.csv"), "carelink", [247, 0, 0, 2, 9], 256)]
+#[case::nightscout_csv(export("nightscout-entries.csv"), "nightscout-csv", [300, 0, 0, 0, 0], 300)]
+#[case::nightscout_entries(fixture("nightscout-entries-ios.json"), "nightscout-entries", [6, 0, 0, 0, 0], 6)]
+#[case::nightscout_treatments(fixture("nightscout-treatments-iaps.json"), "nightscout-treatments", [0, 0, 4, 1, 0], 5)]
+fn a_real_export_imports_once(
+    #[case] file: PathBuf,
+    #[case] format: &str,
+    #[case] counts: [u64; 5],
+    #[case] added: u64,
+) {
+    let env = Env::new();
+    let file = file.to_str().unwrap();
+    let args = ["import", file, "--tz", "Europe/Paris", "--json"];
+    let first = env.json(&args);
+    assert_eq!(first["format"], format, "{first}");
+    let c = &first["counts"];
+    assert_eq!(
+        ["glucose", "scans", "insulin", "carbs", "notes"].map(|k| n(c, k)),
+        counts,
+        "{first}"
+    );
+    assert_eq!(first["rejected"].as_array().unwrap().len(), 0, "{first}");
+    assert_eq!(first["conflicts"].as_array().unwrap().len(), 0, "{first}");
+    assert_eq!(n(&first, "added"), added, "{first}");
+    assert_eq!(env.entry_count() as u64, added);
+
+    let again = env.json(&args);
+    assert_eq!(n(&again, "added"), 0, "{again}");
+    assert_eq!(
+        n(&again, "duplicates"),
+        counts.iter().sum::<u64>() - counts[1],
+        "{again}"
+    );
+    assert_eq!(env.entry_count() as u64, added);
+}
+
+#[test]
+fn the_older_spelling_and_the_preview_store_nothing_twice() {
+    let env = Env::new();
+    let file = export("libreview-en-mmol-daymonth.csv");
+    let file = file.to_str().unwrap();
+    let preview = env.json(&["import", file, "--preview", "--json"]);
+    assert_eq!(preview["preview"], true);
+    assert_eq!(n(&preview, "added"), 0);
+    assert_eq!(preview["device"], "FreeStyle LibreLink");
+    assert_eq!(preview["from"], "2019-12-05T16:25:00+01:00", "{preview}");
+    assert_eq!(env.entry_count(), 0, "a preview writes nothing");
+    let text = env.ok(&["import", "csv", file]);
+    assert!(
+        text.contains("libreview export, FreeStyle LibreLink"),
+        "{text}"
+    );
+    assert!(text.contains("266 entries imported"), "{text}");
+}
+
+/// A 5-minute CGM crossing the October change, as a simple CSV and in the LibreView layout:
+/// before this, the second pass through 02:00–02:59 was read as the first and its 12 readings
+/// were refused as conflicts.
+#[test]
+fn a_file_crossing_the_october_change_imports_every_reading() {
+    let env = Env::new();
+    let start =
+        chrono::NaiveDateTime::parse_from_str("2025-10-25 23:00", "%Y-%m-%d %H:%M").unwrap();
+    let mut wall = Vec::new();
+    for i in 0..(6 * 12) {
+        let minutes = i * 5;
+        // 23:00 CEST + 4 h is 03:00 CEST = 02:00 CET: from there the clock reads one hour less.
+        let shift = if minutes >= 4 * 60 { 60 } else { 0 };
+        wall.push(start + chrono::TimeDelta::minutes(minutes - shift));
+    }
+    let csv = env.dir.path().join("cgm.csv");
+    let mut f = std::fs::File::create(&csv).unwrap();
+    writeln!(f, "time,glucose").unwrap();
+    for (i, w) in wall.iter().enumerate() {
+        writeln!(f, "{},{}", w.format("%Y-%m-%d %H:%M:%S"), 100 + i).unwrap();
+    }
+    drop(f);
+    let r = env.json(&[
+        "import",
+        csv.to_str().unwrap(),
+        "--unit",
+        "mg/dL",
+        "--tz",
+        "Europe/Paris",
+        "--json",
+    ]);
+    assert_eq!(n(&r, "added"), 72, "{r}");
+    assert!(r["conflicts"].as_array().unwrap().is_empty(), "{r}");
+
+    let libre = env.dir.path().join("libre.csv");
+    let mut f = std::fs::File::create(&libre).unwrap();
+    write!(f, "Glucose Data,Generated on,26-10-2025 10:23 UTC,Generated by,X\r\nDevice,Serial Number,Device Timestamp,Record Type,Historic Glucose mg/dL,Scan Glucose mg/dL\r\n").unwrap();
+    for (i, w) in wall.iter().enumerate() {
+        write!(
+            f,
+            "FreeStyle Libre 2,S1,{},0,{},\r\n",
+            w.format("%d-%m-%Y %H:%M"),
+            90 + i
+        )
+        .unwrap();
+    }
+    drop(f);
+    let r = env.json(&[
+        "import",
+        libre.to_str().unwrap(),
+        "--tz",
+        "Europe/Paris",
+        "--json",
+    ]);
+    assert_eq!(n(&r, "added"), 72, "{r}");
+    assert!(r["conflicts"].as_array().unwrap().is_empty(), "{r}");
+    assert_eq!(r["from"], "2025-10-25T23:00:00+02:00");
+    assert_eq!(r["to"], "2025-10-26T03:55:00+01:00");
+}
+
+/// Readings downloaded by Bluetooth, then an export of the same sensor that overlaps them and
+/// goes on: only the new readings are added.
+#[test]
+fn an_export_overlapping_bluetooth_data_adds_only_what_is_new() {
+    let env = Env::new();
+    let ble = env.json(&["ble", "download", "sim:cgm", "--interval-ms", "0", "--json"]);
+    let stored = env.json(&["entries", "--json"]);
+    let readings: Vec<(i64, f64)> = stored
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["entry"]["kind"]["type"] == "glucose")
+        .map(|e| {
+            let at =
+                chrono::DateTime::parse_from_rfc3339(e["entry"]["at"].as_str().unwrap()).unwrap();
+            let g = &e["entry"]["kind"]["level"]["glucose"];
+            assert_eq!(g["unit"], "mg/dL", "{e}");
+            (at.timestamp_millis(), g["value"].as_f64().unwrap())
+        })
+        .collect();
+    assert!(readings.len() >= 10, "{ble}");
+    let before = env.entry_count();
+
+    // Nightscout entries.csv: times cut to the minute, values rounded as Nightscout writes
+    // them, and 5 readings after the last one the meter gave.
+    let last = readings.iter().map(|r| r.0).max().unwrap();
+    let path = env.dir.path().join("entries.csv");
+    let mut f = std::fs::File::create(&path).unwrap();
+    let mut rows: Vec<(i64, f64)> = readings
+        .iter()
+        .map(|(ms, v)| (ms - ms.rem_euclid(60_000), v.round()))
+        .collect();
+    rows.extend((1..=5).map(|i| (last + i * 300_000 - 1_000, 120.0)));
+    for (ms, v) in rows.iter().rev() {
+        let at = chrono::DateTime::from_timestamp_millis(*ms).unwrap();
+        writeln!(
+            f,
+            "\"{}\",{ms},{v},\"Flat\",",
+            at.format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        )
+        .unwrap();
+    }
+    drop(f);
+    // The entries written last are in the future of the test's clock only if the simulator's
+    // last reading is "now": those are refused as future, never stored.
+    let r = env.json(&["import", path.to_str().unwrap(), "--json"]);
+    let rejected = r["rejected"].as_array().unwrap().len() as u64;
+    assert_eq!(n(&r, "already_present"), readings.len() as u64, "{r}");
+    assert_eq!(n(&r, "added") + rejected, 5, "{r}");
+    assert_eq!(env.entry_count() as u64, before as u64 + n(&r, "added"));
+}
+
+#[test]
+fn malformed_rows_are_listed_by_line_and_the_rest_imported() {
+    let env = Env::new();
+    let real = std::fs::read_to_string(export("carelink-guardian-connect-semicolon.csv")).unwrap();
+    let mut lines: Vec<String> = real.split("\r\n").map(str::to_string).collect();
+    lines[59] = lines[59].replace(";89;", ";8x9;"); // line 60
+    lines[99] = lines[99].replace("2021/07/", "2021/02/30"); // line 100
+    let path = env.dir.path().join("carelink.csv");
+    std::fs::write(&path, lines.join("\r\n")).unwrap();
+    let r = env.json(&[
+        "import",
+        path.to_str().unwrap(),
+        "--tz",
+        "Europe/Paris",
+        "--json",
+    ]);
+    let rejected: Vec<u64> = r["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(rejected, [60, 100], "{r}");
+    assert_eq!(n(&r, "added"), 254, "{r}");
+    let text = env.ok(&["import", path.to_str().unwrap(), "--tz", "Europe/Paris"]);
+    assert!(text.contains("line 60: glucose must be a number"), "{text}");
+}

@@ -1,0 +1,204 @@
+//! Dexcom Clarity exports: UTF-8 with a BOM; header `Index,Timestamp (YYYY-MM-DDThh:mm:ss),Event
+//! Type,Event Subtype,Patient Info,Device Info,Source Device ID,Glucose Value (mg/dL),Insulin
+//! Value (u),Carb Value (grams),Duration (hh:mm:ss),…`; first rows without a timestamp are the
+//! patient, device and alert settings (never data); then `EGV` rows (local times without zone),
+//! `Calibration`, `Insulin` (Fast-Acting → bolus, Long-Acting → basal), `Carbs`, `Exercise`,
+//! `Health` and `Notes`. A glucose of `Low`/`High` is LO/HI.
+
+use chrono::NaiveDateTime;
+use ilot_domain::{
+    Activity, ActivityIntensity, Carbs, EntryKind, GlucoseLevel, GlucoseReading, GlucoseUnit,
+    InsulinDelivery, InsulinDose, InsulinKind, MealContext, Note, ReadingType,
+};
+
+use crate::clock::When;
+use crate::fields::{Columns, Draft, Gathered, Origins, field, number, reader, unit_in};
+use crate::{Format, Import, Options, Result, err};
+
+pub(crate) fn parse(text: &str, opts: &Options) -> Result<Import> {
+    let lines = crate::fields::Lines::new(text);
+    let mut g = Gathered::new(Format::DexcomClarity);
+    let mut origins = Origins::default();
+    let mut rows = reader(text, b',').into_records();
+    let header = match rows.next() {
+        Some(Ok(h)) => h,
+        _ => return err("Dexcom Clarity export without its header line"),
+    };
+    let c = Columns::new(header.iter());
+    let has = |h: &str, w: &str| h.contains(w);
+    let (Some(time), Some(event)) = (
+        c.find(|h| has(h, "timestamp")),
+        c.find(|h| has(h, "event type")),
+    ) else {
+        return err("Dexcom Clarity header without Timestamp or Event Type");
+    };
+    let subtype = c.find(|h| has(h, "event subtype"));
+    let patient = c.find(|h| has(h, "patient info"));
+    let device_info = c.find(|h| has(h, "device info"));
+    let source = c.find(|h| has(h, "source device id"));
+    let glucose = c.find(|h| has(h, "glucose value"));
+    let insulin = c.find(|h| has(h, "insulin value"));
+    let carbs = c.find(|h| has(h, "carb value"));
+    let duration = c.find(|h| has(h, "duration"));
+    let unit = glucose
+        .and_then(|i| unit_in(c.name(i)))
+        .unwrap_or(GlucoseUnit::MgPerDl);
+
+    for r in rows {
+        let r = match r {
+            Ok(r) => r,
+            Err(e) => {
+                g.reject(lines.at(e.position()), format!("unreadable CSV row: {e}"));
+                continue;
+            }
+        };
+        let line = lines.of(&r);
+        let kind_name = field(&r, Some(event)).unwrap_or("");
+        let Some(stamp) = field(&r, Some(time)) else {
+            // Patient, device and alert settings: metadata, never stored as data.
+            if kind_name == "Device" {
+                g.device = field(&r, device_info).map(str::to_string);
+                g.serial = g.serial.take().or(field(&r, source).map(str::to_string));
+            }
+            g.skip(&format!(
+                "{} (settings)",
+                if kind_name.is_empty() {
+                    "metadata"
+                } else {
+                    kind_name
+                }
+            ));
+            continue;
+        };
+        let Ok(naive) = NaiveDateTime::parse_from_str(stamp, "%Y-%m-%dT%H:%M:%S")
+            .or_else(|_| NaiveDateTime::parse_from_str(stamp, "%Y-%m-%d %H:%M:%S"))
+        else {
+            g.reject(
+                line,
+                format!("cannot read the time {stamp:?} (YYYY-MM-DDThh:mm:ss expected)"),
+            );
+            continue;
+        };
+        let sub = field(&r, subtype).unwrap_or("");
+        let made: std::result::Result<Option<(&'static str, EntryKind)>, String> = match kind_name {
+            "EGV" => {
+                reading(&r, glucose, unit, ReadingType::Interstitial).map(|k| Some(("egv", k)))
+            }
+            "Calibration" => {
+                reading(&r, glucose, unit, ReadingType::Capillary).map(|k| Some(("calibration", k)))
+            }
+            "Insulin" => match sub {
+                "Fast-Acting" => {
+                    dose(&r, insulin, InsulinKind::Bolus).map(|k| Some(("fast-insulin", k)))
+                }
+                "Long-Acting" => {
+                    dose(&r, insulin, InsulinKind::Basal).map(|k| Some(("long-insulin", k)))
+                }
+                other => Err(format!(
+                    "insulin of unknown type {other:?} (Fast-Acting or Long-Acting expected)"
+                )),
+            },
+            "Carbs" => match field(&r, carbs) {
+                Some(v) => number("carbohydrates", v)
+                    .and_then(|n| Carbs::new(n, None).map_err(|e| e.to_string()))
+                    .map(|c| Some(("carbs", EntryKind::Carbs(c)))),
+                None => Err("carbs event without a value".into()),
+            },
+            "Exercise" => exercise(&r, sub, duration).map(|k| Some(("exercise", k))),
+            "Health" | "Notes" | "Note" => {
+                let text = [sub, field(&r, patient).unwrap_or("")]
+                    .iter()
+                    .filter(|s| !s.is_empty())
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(": ");
+                if text.is_empty() {
+                    Ok(None)
+                } else {
+                    Note::new(format!("{kind_name}: {text}"))
+                        .map(|n| Some(("note", EntryKind::Note(n))))
+                        .map_err(|e| e.to_string())
+                }
+            }
+            "Alert" | "Device" | "FirstName" | "LastName" | "DateOfBirth" => Ok(None),
+            other => Err(format!("unknown event type {other:?}")),
+        };
+        match made {
+            Ok(Some((record, kind))) => {
+                let serial = field(&r, source).unwrap_or("");
+                match origins.get("dexcom", serial, record) {
+                    Ok(origin) => g.drafts.push(Draft {
+                        line,
+                        record,
+                        origin,
+                        when: When::Local(naive),
+                        kind,
+                    }),
+                    Err(e) => g.reject(line, e),
+                }
+            }
+            Ok(None) => g.skip(&format!("{kind_name} without data")),
+            Err(reason) => g.reject(line, reason),
+        }
+    }
+    Ok(g.finish(opts))
+}
+
+fn reading(
+    r: &csv::StringRecord,
+    col: Option<usize>,
+    unit: GlucoseUnit,
+    t: ReadingType,
+) -> std::result::Result<EntryKind, String> {
+    let Some(v) = field(r, col) else {
+        return Err("glucose event without a value".into());
+    };
+    let level = GlucoseLevel::parse(v, unit).map_err(|e| e.to_string())?;
+    Ok(EntryKind::Glucose(GlucoseReading::new(
+        level,
+        t,
+        MealContext::Other,
+    )))
+}
+
+fn dose(
+    r: &csv::StringRecord,
+    col: Option<usize>,
+    kind: InsulinKind,
+) -> std::result::Result<EntryKind, String> {
+    let Some(v) = field(r, col) else {
+        return Err("insulin event without a value".into());
+    };
+    InsulinDose::parse(v, kind, InsulinDelivery::Pen)
+        .map(EntryKind::Insulin)
+        .map_err(|e| e.to_string())
+}
+
+fn exercise(
+    r: &csv::StringRecord,
+    sub: &str,
+    duration: Option<usize>,
+) -> std::result::Result<EntryKind, String> {
+    let intensity = match sub {
+        "Light" => ActivityIntensity::Light,
+        "Medium" => ActivityIntensity::Moderate,
+        "Heavy" => ActivityIntensity::Vigorous,
+        other => return Err(format!("exercise of unknown intensity {other:?}")),
+    };
+    let Some(d) = field(r, duration) else {
+        return Err("exercise without a duration".into());
+    };
+    let parts: Vec<u32> = d.split(':').filter_map(|p| p.parse().ok()).collect();
+    let minutes = match parts[..] {
+        [h, m, 0] => h * 60 + m,
+        [h, m] => h * 60 + m,
+        _ => {
+            return Err(format!(
+                "cannot read the duration {d:?} (hh:mm:ss in whole minutes)"
+            ));
+        }
+    };
+    Activity::new(minutes, intensity, None)
+        .map(EntryKind::Activity)
+        .map_err(|e| e.to_string())
+}

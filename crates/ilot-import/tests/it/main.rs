@@ -1,0 +1,5 @@
+//! The parsers on real exports (../shared/data/exports and tests/fixtures, provenance beside
+//! each file), malformed rows included, and files crossing the clock changes.
+
+mod dst;
+mod real_files;
