@@ -26,6 +26,7 @@ mod stdout;
 mod ble;
 mod context;
 mod entries;
+mod export;
 mod import;
 mod log;
 mod operator;
@@ -73,6 +74,9 @@ enum Cmd {
     /// Import a recording
     #[command(subcommand)]
     Import(ImportCmd),
+    /// Export every entry: `ilot export csv FILE`, `ilot export fhir FILE [--feed]`
+    #[command(subcommand)]
+    Export(export::ExportCmd),
     /// Glucose metrics (TIR, GMI, CV…) and AGP over a window
     Report(report::ReportArgs),
     /// Alerts raised by the prescription's rules
@@ -164,6 +168,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::Ble(cmd) => ble::run(&mut ctx, cmd),
         Cmd::Log(args) => log::run(&mut ctx, args),
         Cmd::Import(ImportCmd::Csv(args)) => import::run(&mut ctx, &args),
+        Cmd::Export(cmd) => export::run(&ctx, cmd),
         Cmd::Report(args) => report::run(&ctx, &args),
         Cmd::Alerts(args) => status::alerts(&ctx, &args),
         Cmd::Observance(args) => status::observance(&ctx, &args),
