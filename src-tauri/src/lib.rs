@@ -80,6 +80,7 @@ pub fn run() {
             commands::reports::observance_view,
             commands::export::export_csv,
             commands::export::export_fhir,
+            commands::export::export_fhir_feed,
             commands::devices::devices,
             commands::devices::scan_devices,
             commands::devices::pair_device,

@@ -41,6 +41,22 @@ pub fn export_fhir(
     Ok(target.display().to_string())
 }
 
+/// Writes the ANS "Mesures de santé" feed (one FHIR `transaction` bundle per measurement, one per
+/// line) to `path`, or to `ilot-export-<date>.fhir.ndjson` in the downloads folder; returns where
+/// it went.
+#[tauri::command]
+pub fn export_fhir_feed(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    path: Option<String>,
+) -> Result<String> {
+    let target = target(&app, path, "fhir.ndjson")?;
+    let store = state.store()?;
+    let n = write_fhir(&store, &target, Utc::now(), FhirShape::Feed)?;
+    tracing::info!(bundles = n, path = %target.display(), "exported as the ANS FHIR feed");
+    Ok(target.display().to_string())
+}
+
 /// The path the patient picked, or `ilot-export-<date>.<ext>` in the downloads folder.
 fn target(app: &AppHandle, path: Option<String>, ext: &str) -> Result<PathBuf> {
     if let Some(p) = path.filter(|p| !p.trim().is_empty()) {

@@ -560,6 +560,8 @@ export const ipc = {
 
   exportCsv: (path: string | null) => call<string>('export_csv', { path }),
   exportFhir: (path: string | null) => call<string>('export_fhir', { path }),
+  /** The ANS "Mesures de santé" feed: one FHIR transaction bundle per measurement (NDJSON). */
+  exportFhirFeed: (path: string | null) => call<string>('export_fhir_feed', { path }),
 
   devices: () => call<DevicesView>('devices'),
   scanDevices: (seconds: number) => call<FoundDevice[]>('scan_devices', { seconds }),
