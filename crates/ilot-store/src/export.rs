@@ -340,4 +340,45 @@ mod tests {
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(names.len(), 1, "only the earlier export: no .part left");
     }
+
+    #[test]
+    fn fourteen_days_of_cgm_export_their_gmi_and_a_few_days_do_not() {
+        let mut store = Store::open_in_memory().unwrap();
+        let now = Utc::now();
+        let device = ilot_domain::DeviceId::new("cgm:1").unwrap();
+        let start = now - TimeDelta::days(15);
+        let cgm = |i: u32| {
+            let g = Glucose::new(100.0 + f64::from(i % 60), GlucoseUnit::MgPerDl).unwrap();
+            Entry::new(
+                (start + TimeDelta::minutes(5 * i64::from(i))).fixed_offset(),
+                Source::device(ilot_domain::SourceKind::Cgm, device.clone(), i + 1),
+                EntryKind::Glucose(GlucoseReading::cgm(g)),
+                now,
+            )
+            .unwrap()
+        };
+        // 3 days: no GMI (the consensus asks for 14).
+        let first: Vec<Entry> = (0..3 * 288).map(cgm).collect();
+        store.add_batch(&first, now).unwrap();
+        assert_eq!(gmi(&store).unwrap(), None);
+        // 14 days and a half, every 5 minutes: the GMI of the last 14 days, in both shapes.
+        let rest: Vec<Entry> = (3 * 288..(14 * 288 + 144)).map(cgm).collect();
+        store.add_batch(&rest, now).unwrap();
+        let g = gmi(&store).unwrap().expect("a GMI");
+        assert_eq!(g.days, 14);
+        // GMI = 3.31 + 0.02392 × mean; the mean of 100..159 repeated is 129.5 mg/dL.
+        assert!(
+            (g.percent - (3.31 + 0.02392 * 129.5)).abs() < 0.01,
+            "{}",
+            g.percent
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.fhir.json");
+        write_fhir(&store, &path, now, FhirShape::Collection).unwrap();
+        let b: serde_json::Value =
+            serde_json::from_reader(std::fs::File::open(&path).unwrap()).unwrap();
+        let last = b["entry"].as_array().unwrap().last().unwrap()["resource"].clone();
+        assert_eq!(last["code"]["coding"][0]["code"], "MED-972");
+        assert_eq!(last["valueQuantity"]["code"], "%");
+    }
 }

@@ -144,7 +144,8 @@ fn profiled(o: &mut Map<String, Value>, extensions: Vec<Value>) {
 /// effective time or device).
 pub fn glucose(g: &GlucoseReading, o: &mut Map<String, Value>) -> Result<()> {
     let mut extensions = Vec::new();
-    if g.reading_type != ReadingType::Interstitial {
+    // The guide uses the moment for blood glucose only (a sensor reading has no meal moment).
+    if matches!(g.reading_type, ReadingType::Capillary | ReadingType::Lab) {
         extensions.push(moment(g.context));
     }
     match g.level {
