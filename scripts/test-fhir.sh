@@ -27,8 +27,7 @@ if [ ! -d tests/fhir/node_modules ] || [ tests/fhir/package-lock.json -nt tests/
 fi
 
 cargo build --locked -q -p ilot-cli
-ilot="$PWD/$target/debug/ilot"
-[ -x "$ilot" ] || ilot="$target/debug/ilot"
+ilot="$target/debug/ilot"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
