@@ -11,7 +11,7 @@ packages=(
   libdbus-1-dev                # keyring's Secret Service backend
   dbus gnome-keyring libsecret-tools  # a real Secret Service for the keyring tests
   python3                      # independent reference implementation of the metrics
-  python3-venv curl            # schemathesis (PyPI) against the server's OpenAPI document
+  python3-venv curl            # schemathesis and the FHIR validators (PyPI), in venvs
   postgresql                   # the server's production backend: tests start their own clusters
   libwebkit2gtk-4.1-dev libsoup-3.0-dev libayatana-appindicator3-dev librsvg2-dev
   libssl-dev libxdo-dev        # the Tauri app (WebKitGTK)
@@ -64,6 +64,12 @@ console=crates/ilot-server/console
 if [ ! -d $console/node_modules ] || [ $console/package-lock.json -nt $console/node_modules/.package-lock.json ]; then
   echo "setup: installing the console's packages"
   (cd $console && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# The FHIR export's JSON-schema validator (scripts/test-fhir.sh), same rule.
+if [ ! -d tests/fhir/node_modules ] || [ tests/fhir/package-lock.json -nt tests/fhir/node_modules/.package-lock.json ]; then
+  echo "setup: installing the FHIR validators' packages"
+  (cd tests/fhir && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 # tauri-driver (WebDriver for the app's window); pinned to 2.x, as 3.0 alphas exist.

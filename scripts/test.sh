@@ -33,6 +33,9 @@ dbus-run-session -- bash scripts/with-keyring.sh cargo test --workspace --locked
 step "the server's OpenAPI document under schemathesis (property-based, from PyPI)"
 bash scripts/test-api.sh
 
+step "FHIR export: R4 (fhir.resources, PyPI; JSON schema, npm) and the ANS profiles (FHIRPath)"
+bash scripts/test-fhir.sh
+
 step "front end: type check, Vitest, build"
 bash scripts/test-ui.sh
 

@@ -90,6 +90,7 @@ impl Error {
                 D::Empty(what) => ("empty", json!({ "what": what })),
                 D::UnknownUnit(_) | D::UnknownName { .. } => ("unknown-name", Value::Null),
                 D::InvalidPrescription(_) => ("invalid-prescription", Value::Null),
+                D::Export(message) => ("export-inexact", json!({ "message": message })),
             }
         };
         match self {
@@ -97,6 +98,8 @@ impl Error {
             Self::Input { code, params, .. } => (code, params.clone()),
             Self::Store(ilot_store::StoreError::NotFound(_)) => ("not-found", Value::Null),
             Self::Store(ilot_store::StoreError::Deleted(_)) => ("deleted", Value::Null),
+            // An export's file could not be written (the export writes its own files).
+            Self::Store(ilot_store::StoreError::Io { .. }) => ("io", Value::Null),
             Self::Store(_) => ("store", Value::Null),
             Self::Locked => ("locked", Value::Null),
             Self::DataDir(_) => ("data-dir", Value::Null),

@@ -94,6 +94,7 @@ pub fn run() {
             commands::export::export_fhir,
             commands::import::import_preview,
             commands::import::import_commit,
+            commands::export::export_fhir_feed,
             commands::devices::devices,
             commands::devices::scan_devices,
             commands::devices::pair_device,

@@ -26,6 +26,7 @@ mod stdout;
 mod ble;
 mod context;
 mod entries;
+mod export;
 mod import;
 mod log;
 mod operator;
@@ -72,6 +73,9 @@ enum Cmd {
     Log(log::LogArgs),
     /// Import an export (LibreView, Dexcom Clarity, CareLink, Nightscout, simple CSV)
     Import(import::ImportArgs),
+    /// Export every entry: `ilot export csv FILE`, `ilot export fhir FILE [--feed]`
+    #[command(subcommand)]
+    Export(export::ExportCmd),
     /// Glucose metrics (TIR, GMI, CV…) and AGP over a window
     Report(report::ReportArgs),
     /// Alerts raised by the prescription's rules
@@ -157,6 +161,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::Ble(cmd) => ble::run(&mut ctx, cmd),
         Cmd::Log(args) => log::run(&mut ctx, args),
         Cmd::Import(args) => import::run(&mut ctx, &args),
+        Cmd::Export(cmd) => export::run(&ctx, cmd),
         Cmd::Report(args) => report::run(&ctx, &args),
         Cmd::Alerts(args) => status::alerts(&ctx, &args),
         Cmd::Observance(args) => status::observance(&ctx, &args),

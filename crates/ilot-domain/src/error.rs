@@ -38,6 +38,8 @@ pub enum DomainError {
     InvalidPrescription(String),
     #[error("{0} must not be empty")]
     Empty(&'static str),
+    #[error("FHIR export: {0}")]
+    Export(String),
 }
 
 pub type Result<T, E = DomainError> = std::result::Result<T, E>;

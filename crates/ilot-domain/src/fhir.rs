@@ -1,34 +1,51 @@
-//! HL7 FHIR R4 export of a patient's entries (data portability, SPEC §2): one `Bundle` of type
-//! `collection` with a pseudonymous `Patient`, an `Observation` per measurement or event and a
-//! `MedicationAdministration` per insulin dose. Pure: entries in, JSON out.
+//! HL7 FHIR R4 export of a patient's entries (data portability, SPEC §2). Pure: entries in, JSON
+//! out. Two shapes:
+//! - [`collection`]: the patient's full export, one `Bundle` of type `collection` with the
+//!   pseudonymous patient (fr-core-patient), the meters and CGMs (`PhdDevice`, [`device`]), an
+//!   `Observation` per measurement or event and a `MedicationAdministration` per insulin dose.
+//! - [`feed`]: the ANS "Mesures de santé" feed (`MesBundleFluxAlimentation`): one `transaction`
+//!   bundle per glucose observation, with its device as a conditional create, as the guide's
+//!   flow defines it (one observation per bundle, `POST Observation` / `POST Device` +
+//!   `ifNoneExist`).
 //!
 //! Decisions:
-//! - **Values as given**: a glucose typed in g/L is exported in g/L (UCUM `g/L`), one read in
-//!   mmol/L in mmol/L; nothing is converted or rounded. The LOINC code follows the reading type and
-//!   the unit's dimension (mass or moles per volume). Meter "LO"/"HI" readings carry no number:
-//!   `valueString` "LO"/"HI" with the interpretation L/H ("below/above the meter's range").
-//! - LOINC codes are given only where the concept is exact: capillary glucose by meter (41653-7
-//!   mass, 14743-9 moles), glucose in interstitial fluid (99504-3, mass), serum/plasma glucose
-//!   (2345-7 mass, 14749-6 moles), body weight (29463-7), HbA1c (4548-4). Other entries (carbs,
-//!   ketones, hypo events, activity, notes, education sessions, interstitial glucose in mmol/L)
-//!   carry `code.text` only rather than a guessed code. A flash sensor scan is interstitial glucose
-//!   like the sensor's history (same code) with `method.text` "flash sensor scan (on demand)".
-//! - Resource ids are `e<entry id>-v<version>`; `meta.versionId` is the entry's version and an
-//!   `identifier` (`urn:ilot:entry`) keeps the entry id, so corrections stay traceable. The patient
-//!   is identified by the pseudonym only (no name, no INS: the file may travel).
+//! - Glucose readings, HbA1c and the GMI follow the ANS profile `MesObservationGlucose` ([`ans`]
+//!   cites the StructureDefinitions): mg/dL converted **exactly** ([`exact`]), the value as the
+//!   patient gave it kept in `MesOriginOfData`, LO/HI as `dataAbsentReason` + interpretation, the
+//!   meal context in `MesMomentOfMeasurement`, `Observation.device` → the `PhdDevice`.
+//!   A manual reading has no device (the profile's "required when measured by a connected
+//!   device" does not apply).
+//! - Other entries (weight, carbs, ketones, hypo events, activity, notes, education sessions,
+//!   insulin) are plain R4: LOINC only where the concept is exact (body weight 29463-7), otherwise
+//!   `code.text` rather than a guessed code; values in their own unit.
+//! - Every `fullUrl` is a `urn:uuid:` derived (UUID v5) from the pseudonym and the entry id +
+//!   version, the same for the same data; references point at those `urn:uuid:`s, so they resolve
+//!   inside the bundle. `meta.versionId` is the entry's version and an `identifier`
+//!   (`urn:ilot:entry`) keeps the entry id, so corrections stay traceable. The patient is
+//!   identified by the pseudonym only (no name, no INS: the file may travel).
+
+pub mod ans;
+pub mod device;
+mod exact;
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
 
-use crate::{Entry, EntryKind, GlucoseLevel, GlucoseUnit, KetoneSource, ReadingType};
+pub use ans::Gmi;
+use device::DeviceKind;
+
+use crate::error::Result;
+use crate::{DeviceId, Entry, EntryKind, KetoneSource};
 
 const LOINC: &str = "http://loinc.org";
 const UCUM: &str = "http://unitsofmeasure.org";
 const CATEGORY: &str = "http://terminology.hl7.org/CodeSystem/observation-category";
-const INTERPRETATION: &str = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation";
-const PATIENT_REF: &str = "Patient/patient";
-/// `Observation.method` of a flash sensor scan (text only: no exact code exists).
-const SCAN_METHOD: &str = "flash sensor scan (on demand)";
+const PSEUDONYM: &str = "urn:ilot:pseudonym";
+/// Namespace of Ilot's name-based UUIDs.
+const NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2a4e_93d7_4b0a_8e52_1d7c_0b3a_9f61);
 
 /// One entry version to export.
 #[derive(Debug, Clone, Copy)]
@@ -38,33 +55,149 @@ pub struct Exported<'a> {
     pub entry: &'a Entry,
 }
 
-/// The bundle: the patient (by `pseudonym`) and every entry, in the order given.
-pub fn bundle<'a>(
+fn uuid(name: &str) -> String {
+    Uuid::new_v5(&NAMESPACE, name.as_bytes()).to_string()
+}
+
+fn urn(id: &str) -> String {
+    format!("urn:uuid:{id}")
+}
+
+/// The devices behind glucose readings, first seen first, with their UUIDs.
+struct Devices(Vec<(DeviceId, DeviceKind, String)>, HashMap<String, String>);
+
+impl Devices {
+    fn of<'a>(entries: impl IntoIterator<Item = &'a Exported<'a>>) -> Self {
+        let mut list = Vec::new();
+        let mut ids = HashMap::new();
+        for e in entries {
+            if let (EntryKind::Glucose(g), Some(d)) = (&e.entry.kind, &e.entry.source.device)
+                && !ids.contains_key(d.as_str())
+            {
+                let id = uuid(&format!("device/{d}"));
+                ids.insert(d.to_string(), id.clone());
+                list.push((d.clone(), DeviceKind::of(g.reading_type), id));
+            }
+        }
+        Self(list, ids)
+    }
+
+    fn id(&self, d: &DeviceId) -> Option<&str> {
+        self.1.get(d.as_str()).map(String::as_str)
+    }
+
+    fn resource(&self, d: &DeviceId) -> Option<Value> {
+        let (_, kind, id) = self.0.iter().find(|(x, _, _)| x == d)?;
+        let mut r = device::phd_device(d, *kind);
+        r["id"] = json!(id);
+        Some(r)
+    }
+}
+
+/// The patient's full export: a `collection` with the patient, the devices, every entry in the
+/// order given and, when there is one, the GMI of the CGM period.
+pub fn collection<'a>(
     pseudonym: &str,
     entries: impl IntoIterator<Item = Exported<'a>>,
+    gmi: Option<&Gmi>,
     generated_at: DateTime<Utc>,
-) -> Value {
+) -> Result<Value> {
+    let entries: Vec<Exported<'a>> = entries.into_iter().collect();
+    let patient_id = uuid(&format!("patient/{pseudonym}"));
+    let subject = json!({ "reference": urn(&patient_id) });
     let patient = json!({
         "resourceType": "Patient",
-        "id": "patient",
-        "identifier": [{ "system": "urn:ilot:pseudonym", "value": pseudonym }],
+        "id": patient_id,
+        "meta": { "profile": [ans::FR_CORE_PATIENT] },
+        "identifier": [{ "system": PSEUDONYM, "value": pseudonym }],
     });
-    let mut items = vec![json!({ "fullUrl": "urn:ilot:Patient/patient", "resource": patient })];
-    for e in entries {
-        let r = resource(e);
-        let url = format!(
-            "urn:ilot:{}/{}",
-            r["resourceType"].as_str().unwrap_or(""),
-            r["id"].as_str().unwrap_or("")
-        );
+    let mut items = vec![json!({ "fullUrl": urn(&patient_id), "resource": patient })];
+    let devices = Devices::of(&entries);
+    for (d, _, id) in &devices.0 {
+        let r = devices.resource(d).expect("listed");
+        items.push(json!({ "fullUrl": urn(id), "resource": r }));
+    }
+    for e in &entries {
+        let r = resource(pseudonym, *e, &subject, &devices)?;
+        let url = urn(r["id"].as_str().unwrap_or_default());
         items.push(json!({ "fullUrl": url, "resource": r }));
     }
-    json!({
+    if let Some(g) = gmi {
+        let r = gmi_resource(pseudonym, g, &subject)?;
+        let url = urn(r["id"].as_str().unwrap_or_default());
+        items.push(json!({ "fullUrl": url, "resource": r }));
+    }
+    Ok(json!({
         "resourceType": "Bundle",
         "type": "collection",
         "timestamp": generated_at.to_rfc3339_opts(SecondsFormat::Secs, true),
         "entry": items,
-    })
+    }))
+}
+
+/// The ANS feed: one `transaction` bundle (`MesBundleFluxAlimentation`) per glucose, HbA1c or GMI
+/// observation, in the order given; other entries have no ANS profile and are not fed. The
+/// subject is the patient's identifier (the feed carries no Patient resource).
+pub fn feed<'a>(
+    pseudonym: &str,
+    entries: impl IntoIterator<Item = Exported<'a>>,
+    gmi: Option<&Gmi>,
+    generated_at: DateTime<Utc>,
+) -> Result<Vec<Value>> {
+    let entries: Vec<Exported<'a>> = entries.into_iter().collect();
+    let subject = json!({ "identifier": { "system": PSEUDONYM, "value": pseudonym } });
+    let devices = Devices::of(&entries);
+    let post = |r: Value, url: &str, if_none_exist: Option<String>| {
+        let mut request = json!({ "method": "POST", "url": url });
+        if let Some(q) = if_none_exist {
+            request["ifNoneExist"] = json!(q);
+        }
+        json!({ "fullUrl": urn(r["id"].as_str().unwrap_or_default()), "resource": r, "request": request })
+    };
+    let wrap = |items: Vec<Value>| {
+        json!({
+            "resourceType": "Bundle",
+            "meta": { "profile": [ans::FLUX_BUNDLE_PROFILE] },
+            "type": "transaction",
+            "timestamp": generated_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+            "entry": items,
+        })
+    };
+    let mut out = Vec::new();
+    for e in &entries {
+        if !matches!(e.entry.kind, EntryKind::Glucose(_) | EntryKind::Hba1c(_)) {
+            continue;
+        }
+        let mut items = Vec::new();
+        if let Some(d) = &e.entry.source.device
+            && let Some(r) = devices.resource(d)
+        {
+            items.push(post(r, "Device", Some(device::if_none_exist(d))));
+        }
+        let r = resource(pseudonym, *e, &subject, &devices)?;
+        items.push(post(r, "Observation", None));
+        out.push(wrap(items));
+    }
+    if let Some(g) = gmi {
+        let r = gmi_resource(pseudonym, g, &subject)?;
+        out.push(wrap(vec![post(r, "Observation", None)]));
+    }
+    Ok(out)
+}
+
+fn gmi_resource(pseudonym: &str, g: &Gmi, subject: &Value) -> Result<Value> {
+    let mut o = Map::new();
+    o.insert("resourceType".into(), json!("Observation"));
+    let id = uuid(&format!("{pseudonym}/gmi/{}/{}", g.start, g.end));
+    o.insert("id".into(), json!(id));
+    o.insert("status".into(), json!("final"));
+    ans::gmi(g, &mut o)?;
+    o.insert("subject".into(), subject.clone());
+    o.insert(
+        "effectiveDateTime".into(),
+        json!(g.end.to_rfc3339_opts(SecondsFormat::Secs, false)),
+    );
+    Ok(Value::Object(o))
 }
 
 fn coding(code: &str, display: &str) -> Value {
@@ -83,28 +216,6 @@ fn category(code: &str) -> Value {
     json!([{ "coding": [{ "system": CATEGORY, "code": code }] }])
 }
 
-fn glucose_code(t: ReadingType, unit: Option<GlucoseUnit>) -> Value {
-    let moles = unit == Some(GlucoseUnit::MmolPerLitre);
-    match (t, moles) {
-        (ReadingType::Capillary, false) => coding(
-            "41653-7",
-            "Glucose [Mass/volume] in Capillary blood by Glucometer",
-        ),
-        (ReadingType::Capillary, true) => coding(
-            "14743-9",
-            "Glucose [Moles/volume] in Capillary blood by Glucometer",
-        ),
-        (ReadingType::Interstitial | ReadingType::Scan, false) => {
-            coding("99504-3", "Glucose [Mass/volume] in Interstitial fluid")
-        }
-        (ReadingType::Interstitial | ReadingType::Scan, true) => {
-            text("Glucose [Moles/volume] in Interstitial fluid")
-        }
-        (ReadingType::Lab, false) => coding("2345-7", "Glucose [Mass/volume] in Serum or Plasma"),
-        (ReadingType::Lab, true) => coding("14749-6", "Glucose [Moles/volume] in Serum or Plasma"),
-    }
-}
-
 fn component(label: &str, value: Value) -> Value {
     let mut c = json!({ "code": text(label) });
     if let Value::Object(m) = value {
@@ -113,7 +224,7 @@ fn component(label: &str, value: Value) -> Value {
     c
 }
 
-fn resource(e: Exported<'_>) -> Value {
+fn resource(pseudonym: &str, e: Exported<'_>, subject: &Value, devices: &Devices) -> Result<Value> {
     let entry = e.entry;
     let mut r = match &entry.kind {
         EntryKind::Insulin(d) => {
@@ -133,89 +244,56 @@ fn resource(e: Exported<'_>) -> Value {
             })
         }
         kind => {
-            let mut o = json!({
-                "resourceType": "Observation",
-                "status": "final",
-                "effectiveDateTime": time(entry),
-            });
-            observation(kind, o.as_object_mut().expect("object"));
-            o
+            let mut o = Map::new();
+            o.insert("resourceType".into(), json!("Observation"));
+            o.insert("status".into(), json!("final"));
+            o.insert("effectiveDateTime".into(), json!(time(entry)));
+            match kind {
+                EntryKind::Glucose(g) => ans::glucose(g, &mut o)?,
+                EntryKind::Hba1c(h) => ans::hba1c(h, &mut o)?,
+                other => observation(other, &mut o),
+            }
+            Value::Object(o)
         }
     };
     let m = r.as_object_mut().expect("object");
-    m.insert("id".into(), json!(format!("e{}-v{}", e.id, e.version)));
-    m.insert("meta".into(), json!({ "versionId": e.version.to_string() }));
+    let id = uuid(&format!("{pseudonym}/entry/{}/{}", e.id, e.version));
+    m.insert("id".into(), json!(id));
+    let meta = m.entry("meta").or_insert_with(|| json!({}));
+    meta["versionId"] = json!(e.version.to_string());
     m.insert(
         "identifier".into(),
         json!([{ "system": "urn:ilot:entry", "value": e.id.to_string() }]),
     );
-    m.insert("subject".into(), json!({ "reference": PATIENT_REF }));
+    m.insert("subject".into(), subject.clone());
     if let Some(d) = &entry.source.device {
+        let device = match devices.id(d) {
+            Some(id) => json!({ "reference": urn(id), "display": d.as_str() }),
+            None => json!({ "display": d.as_str() }),
+        };
         // Observation.device is one reference, MedicationAdministration.device a list.
-        let device = json!({ "display": d.as_str() });
         let device = match entry.kind {
             EntryKind::Insulin(_) => json!([device]),
             _ => device,
         };
         m.insert("device".into(), device);
     }
-    r
+    Ok(r)
 }
 
 fn time(e: &Entry) -> String {
     e.at.to_rfc3339_opts(SecondsFormat::Secs, false)
 }
 
-fn observation(kind: &EntryKind, o: &mut serde_json::Map<String, Value>) {
+fn observation(kind: &EntryKind, o: &mut Map<String, Value>) {
     let mut set = |k: &str, v: Value| {
         o.insert(k.into(), v);
     };
     match kind {
-        EntryKind::Glucose(g) => {
-            set("category", category("laboratory"));
-            match g.level {
-                GlucoseLevel::Value(v) => {
-                    set("code", glucose_code(g.reading_type, Some(v.unit())));
-                    set("valueQuantity", quantity(v.value(), v.unit().symbol()));
-                }
-                GlucoseLevel::Lo | GlucoseLevel::Hi => {
-                    let (s, code, why) = match g.level {
-                        GlucoseLevel::Lo => ("LO", "L", "below the meter's range"),
-                        _ => ("HI", "H", "above the meter's range"),
-                    };
-                    set("code", glucose_code(g.reading_type, None));
-                    set("valueString", json!(s));
-                    set(
-                        "interpretation",
-                        json!([{ "coding": [{ "system": INTERPRETATION, "code": code }], "text": why }]),
-                    );
-                }
-            }
-            if g.reading_type == ReadingType::Scan {
-                // The same interstitial glucose as a sensor's history; the method says it was
-                // read on demand (no exact code for a scan exists).
-                set("method", text(SCAN_METHOD));
-            }
-            set(
-                "component",
-                json!([component(
-                    "meal context",
-                    json!({ "valueString": g.context.name() })
-                )]),
-            );
-        }
         EntryKind::Weight(w) => {
-            set("category", category("vital-signs"));
+            set("category", ans::vital_signs());
             set("code", coding("29463-7", "Body weight"));
             set("valueQuantity", quantity(w.kg(), "kg"));
-        }
-        EntryKind::Hba1c(h) => {
-            set("category", category("laboratory"));
-            set(
-                "code",
-                coding("4548-4", "Hemoglobin A1c/Hemoglobin.total in Blood"),
-            );
-            set("valueQuantity", quantity(h.percent(), "%"));
         }
         EntryKind::Carbs(c) => {
             set("category", category("survey"));
@@ -309,8 +387,8 @@ fn observation(kind: &EntryKind, o: &mut serde_json::Map<String, Value>) {
             ));
             set("component", json!(parts));
         }
-        // A MedicationAdministration, built by `resource`.
-        EntryKind::Insulin(_) => {}
+        // Built by `resource`: ANS glucose profiles and the MedicationAdministration.
+        EntryKind::Glucose(_) | EntryKind::Hba1c(_) | EntryKind::Insulin(_) => {}
     }
 }
 

@@ -18,6 +18,7 @@ mod app_state;
 mod codes;
 mod devices;
 mod error;
+pub mod export;
 mod gather;
 mod ids;
 pub mod keys;

@@ -19,6 +19,7 @@ const CODES = new Set([
   'locked',
   'data-dir',
   'io',
+  'export-inexact',
   'pin-shape',
   'pin-guessable',
   'pin-wrong',

@@ -598,6 +598,8 @@ export const ipc = {
   exportFhir: (path: string | null) => call<string>('export_fhir', { path }),
   importPreview: (path: string) => call<ImportPreview>('import_preview', { path }),
   importCommit: (path: string) => call<ImportOutcome>('import_commit', { path }),
+  /** The ANS "Mesures de santé" feed: one FHIR transaction bundle per measurement (NDJSON). */
+  exportFhirFeed: (path: string | null) => call<string>('export_fhir_feed', { path }),
 
   devices: () => call<DevicesView>('devices'),
   scanDevices: (seconds: number) => call<FoundDevice[]>('scan_devices', { seconds }),

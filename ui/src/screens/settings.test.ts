@@ -12,6 +12,7 @@ vi.mock('../lib/ipc', async (orig) => {
       prescription: vi.fn().mockResolvedValue(null),
       exportCsv: vi.fn().mockResolvedValue('/home/p/Téléchargements/ilot-export-2026-11-22.csv'),
       exportFhir: vi.fn().mockResolvedValue('/home/p/Téléchargements/ilot-export-2026-11-22.fhir.json'),
+      exportFhirFeed: vi.fn().mockResolvedValue('/home/p/Téléchargements/ilot-export-2026-11-22.fhir.ndjson'),
     },
   };
 });
@@ -41,5 +42,16 @@ describe('SettingsScreen export', () => {
     await fireEvent.click(getByTestId('export-downloads'));
     expect(ipc.exportFhir).toHaveBeenCalledWith(null);
     expect(await findByText(/\.fhir\.json/)).toBeTruthy();
+  });
+
+  it('exports the ANS feed when chosen', async () => {
+    vi.mocked(ipc.exportFhir).mockClear();
+    const { getByTestId, getByLabelText, findByText } = screen();
+    expect(getByLabelText("FHIR, flux « Mesures de santé » de l'ANS (une transaction par mesure)")).toBeTruthy();
+    await fireEvent.click(getByTestId('export-fhir-feed'));
+    await fireEvent.click(getByTestId('export-downloads'));
+    expect(ipc.exportFhirFeed).toHaveBeenCalledWith(null);
+    expect(ipc.exportFhir).not.toHaveBeenCalled();
+    expect(await findByText(/\.fhir\.ndjson/)).toBeTruthy();
   });
 });

@@ -31,6 +31,9 @@ use crate::support::Env;
 #[case(&["prescription", "set", "--type", "type2-insulin", "--monitoring", "capillary", "--start", "2026-01-01", "--readings-per-day", "6"], "with at most one injection a day the regulation asks for 2 to 4 readings a day")]
 #[case(&["prescription", "set", "--type", "type1", "--monitoring", "capillary", "--injections", "4", "--start", "2026-01-01", "--readings-per-day", "3"], "at least 4 readings a day")]
 #[case(&["prescription", "set", "--type", "type1", "--monitoring", "flash", "--start", "2026-01-01", "--readings-per-day", "3"], "a flash sensor must be scanned at least 4 times a day")]
+#[case(&["export", "csv", "/nonexistent/x.csv"], "/nonexistent/x.csv: No such file or directory")]
+#[case(&["export", "fhir", "/nonexistent/x.fhir.json"], "/nonexistent/x.fhir.json: No such file or directory")]
+#[case(&["export", "fhir", "--feed"], "<FILE>")]
 #[case(&["correct", "999", "glucose", "1", "g/L"], "no entry #999")]
 #[case(&["delete", "999"], "999")]
 fn bad_input_is_explained_and_changes_nothing(#[case] args: &[&str], #[case] message: &str) {

@@ -1,11 +1,12 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use uuid::Uuid;
 
 use super::*;
 use crate::{
-    Activity, ActivityIntensity, Carbs, DeviceId, EducationSession, Glucose, GlucoseReading, HbA1c,
-    HypoEvent, InsulinDelivery, InsulinDose, InsulinKind, Ketones, MealContext, Note, Source,
-    SourceKind, Weight,
+    Activity, ActivityIntensity, Carbs, DeviceId, EducationSession, Glucose, GlucoseLevel,
+    GlucoseReading, GlucoseUnit, HbA1c, HypoEvent, InsulinDelivery, InsulinDose, InsulinKind,
+    Ketones, MealContext, Note, ReadingType, Source, SourceKind, Weight,
 };
 
 fn now() -> DateTime<Utc> {
@@ -20,23 +21,41 @@ fn entry(kind: EntryKind) -> Entry {
 }
 
 fn one(e: &Entry) -> Value {
-    let b = bundle(
+    let b = collection(
         "P-042",
         [Exported {
             id: 7,
             version: 2,
             entry: e,
         }],
+        None,
         now(),
-    );
-    b["entry"][1]["resource"].clone()
+    )
+    .unwrap();
+    // The patient, then the device when the entry has one, then the entry.
+    b["entry"].as_array().unwrap().last().unwrap()["resource"].clone()
+}
+
+fn glucose(level: GlucoseLevel, t: ReadingType, c: MealContext) -> Value {
+    one(&entry(EntryKind::Glucose(GlucoseReading::new(level, t, c))))
+}
+
+fn value(v: f64, unit: GlucoseUnit) -> GlucoseLevel {
+    GlucoseLevel::Value(Glucose::new(v, unit).unwrap())
+}
+
+fn extension<'a>(r: &'a Value, name: &str) -> Option<&'a Value> {
+    r["extension"]
+        .as_array()?
+        .iter()
+        .find(|x| x["url"].as_str().is_some_and(|u| u.ends_with(name)))
 }
 
 #[test]
 fn a_bundle_has_the_pseudonymous_patient_then_every_entry() {
     let a = entry(EntryKind::Note(Note::new("fatigué").unwrap()));
     let b = entry(EntryKind::Weight(Weight::new(71.4).unwrap()));
-    let out = bundle(
+    let out = collection(
         "P-042",
         [
             Exported {
@@ -50,8 +69,10 @@ fn a_bundle_has_the_pseudonymous_patient_then_every_entry() {
                 entry: &b,
             },
         ],
+        None,
         now(),
-    );
+    )
+    .unwrap();
     assert_eq!(out["resourceType"], "Bundle");
     assert_eq!(out["type"], "collection");
     assert_eq!(out["timestamp"], "2026-11-22T10:00:00Z");
@@ -63,76 +84,211 @@ fn a_bundle_has_the_pseudonymous_patient_then_every_entry() {
         items[0]["resource"].get("name").is_none(),
         "no name in the file"
     );
-    let ids: Vec<&str> = items
-        .iter()
-        .map(|i| i["resource"]["id"].as_str().unwrap())
-        .collect();
-    assert_eq!(ids, ["patient", "e1-v1", "e2-v3"]);
-    assert_eq!(items[2]["fullUrl"], "urn:ilot:Observation/e2-v3");
+    assert_eq!(
+        items[0]["resource"]["meta"]["profile"][0],
+        ans::FR_CORE_PATIENT
+    );
+    // Every fullUrl is a urn:uuid, the resource's id is that uuid, and references resolve.
+    for i in items {
+        let id = i["resource"]["id"].as_str().unwrap();
+        assert_eq!(i["fullUrl"], format!("urn:uuid:{id}"));
+        assert!(Uuid::parse_str(id).is_ok(), "{id}");
+    }
     assert_eq!(items[2]["resource"]["meta"]["versionId"], "3");
+    assert_eq!(items[2]["resource"]["identifier"][0]["value"], "2");
     assert_eq!(
         items[2]["resource"]["subject"]["reference"],
-        "Patient/patient"
+        items[0]["fullUrl"]
     );
+    // The same data gives the same ids; another version another id.
+    let again = collection(
+        "P-042",
+        [Exported {
+            id: 2,
+            version: 4,
+            entry: &b,
+        }],
+        None,
+        now(),
+    )
+    .unwrap();
+    assert_eq!(again["entry"][0]["fullUrl"], items[0]["fullUrl"]);
+    assert_ne!(again["entry"][1]["fullUrl"], items[2]["fullUrl"]);
 }
 
 #[test]
-fn a_glucose_keeps_the_value_and_unit_as_given_with_the_loinc_of_its_kind() {
-    let g = Glucose::parse("1,26", GlucoseUnit::GramsPerLitre).unwrap();
-    let r = one(&entry(EntryKind::Glucose(GlucoseReading::capillary(
-        g,
+fn a_glucose_is_the_ans_profile_in_exact_mg_dl_with_the_given_value_kept() {
+    let r = glucose(
+        value(1.26, GlucoseUnit::GramsPerLitre),
+        ReadingType::Capillary,
         MealContext::Fasting,
-    ))));
-    assert_eq!(r["resourceType"], "Observation");
-    assert_eq!(r["code"]["coding"][0]["code"], "41653-7");
-    assert_eq!(r["valueQuantity"]["value"], 1.26);
-    assert_eq!(r["valueQuantity"]["code"], "g/L");
+    );
+    assert_eq!(r["meta"]["profile"][0], ans::GLUCOSE_PROFILE);
+    assert_eq!(r["category"][0]["coding"][0]["code"], "vital-signs");
+    assert_eq!(r["code"]["coding"][0]["code"], "2345-7");
+    assert_eq!(r["code"]["coding"][1]["code"], "41653-7");
+    assert_eq!(r["valueQuantity"]["value"], 126);
+    assert_eq!(r["valueQuantity"]["code"], "mg/dL");
+    assert_eq!(r["valueQuantity"]["system"], "http://unitsofmeasure.org");
     assert_eq!(r["effectiveDateTime"], "2026-11-22T08:05:00+01:00");
-    assert_eq!(r["component"][0]["valueString"], "fasting");
+    let origin = extension(&r, "mesures-origin-of-data").unwrap();
+    assert_eq!(origin["extension"][0]["valueBoolean"], true);
+    assert_eq!(
+        origin["extension"][1]["valueCodeableConcept"]["coding"][0]["code"],
+        "41653-7"
+    );
+    assert_eq!(origin["extension"][2]["valueQuantity"]["value"], 1.26);
+    assert_eq!(origin["extension"][2]["valueQuantity"]["code"], "g/L");
+    let moment = extension(&r, "mesures-moment-of-measurement").unwrap();
+    assert_eq!(
+        moment["valueCodeableConcept"]["coding"][0]["code"],
+        "53049-3"
+    );
 
-    let mmol = Glucose::new(7.1, GlucoseUnit::MmolPerLitre).unwrap();
-    let r = one(&entry(EntryKind::Glucose(GlucoseReading::capillary(
-        mmol,
+    // mmol/L: converted with SPEC's 18.016, digit for digit.
+    let r = glucose(
+        value(5.5, GlucoseUnit::MmolPerLitre),
+        ReadingType::Capillary,
+        MealContext::AfterMeal2h,
+    );
+    assert_eq!(
+        serde_json::to_string(&r["valueQuantity"]["value"]).unwrap(),
+        "99.088"
+    );
+    let origin = extension(&r, "mesures-origin-of-data").unwrap();
+    assert_eq!(origin["extension"][2]["valueQuantity"]["value"], 5.5);
+    assert_eq!(
+        origin["extension"][1]["valueCodeableConcept"]["coding"][0]["code"],
+        "14743-9"
+    );
+    let moment = extension(&r, "mesures-moment-of-measurement").unwrap();
+    assert_eq!(
+        moment["valueCodeableConcept"]["coding"][0]["code"],
+        "16915-1"
+    );
+    assert_eq!(moment["valueCodeableConcept"]["text"], "2 h après le repas");
+
+    // mg/dL as given: nothing converted, no origin extension; a CGM reading has no meal moment.
+    let r = glucose(
+        value(185.4, GlucoseUnit::MgPerDl),
+        ReadingType::Interstitial,
         MealContext::Other,
-    ))));
-    assert_eq!(r["code"]["coding"][0]["code"], "14743-9");
-    assert_eq!(r["valueQuantity"]["value"], 7.1);
-    assert_eq!(r["valueQuantity"]["unit"], "mmol/L");
-
-    let cgm = Glucose::new(143.0, GlucoseUnit::MgPerDl).unwrap();
-    let r = one(&entry(EntryKind::Glucose(GlucoseReading::cgm(cgm))));
-    assert_eq!(r["code"]["coding"][0]["code"], "99504-3");
-    let cgm_mmol = Glucose::new(7.9, GlucoseUnit::MmolPerLitre).unwrap();
-    let r = one(&entry(EntryKind::Glucose(GlucoseReading::cgm(cgm_mmol))));
-    assert!(r["code"].get("coding").is_none(), "no guessed code");
-    assert_eq!(
-        r["code"]["text"],
-        "Glucose [Moles/volume] in Interstitial fluid"
     );
-    assert!(r.get("method").is_none(), "a sensor's history is no scan");
+    assert_eq!(r["valueQuantity"]["value"], 185.4);
+    assert!(r.get("extension").is_none(), "{r}");
+    assert_eq!(r["code"]["coding"][0]["code"], "99504-3");
+    assert_eq!(r["code"]["coding"][1]["code"], "MED-969");
 }
 
 #[test]
-fn a_scan_is_interstitial_glucose_whose_method_says_scan() {
-    let g = Glucose::new(96.0, GlucoseUnit::MgPerDl).unwrap();
-    let r = one(&entry(EntryKind::Glucose(GlucoseReading::scan(g))));
+fn a_scan_is_interstitial_glucose_without_a_meal_moment() {
+    let r = glucose(
+        value(96.0, GlucoseUnit::MgPerDl),
+        ReadingType::Scan,
+        MealContext::BeforeMeal,
+    );
     assert_eq!(r["code"]["coding"][0]["code"], "99504-3");
+    assert_eq!(r["code"]["coding"][1]["code"], "MED-969");
     assert_eq!(r["valueQuantity"]["value"], 96.0);
-    assert_eq!(r["method"]["text"], "flash sensor scan (on demand)");
+    assert!(extension(&r, "mesures-moment-of-measurement").is_none(), "{r}");
+    assert_eq!(device::DeviceKind::of(ReadingType::Scan), device::DeviceKind::Cgm);
 }
 
 #[test]
-fn lo_and_hi_carry_no_number_but_say_out_of_the_meter_range() {
-    let lo = GlucoseReading::new(GlucoseLevel::Lo, ReadingType::Capillary, MealContext::Other);
-    let r = one(&entry(EntryKind::Glucose(lo)));
-    assert_eq!(r["valueString"], "LO");
-    assert!(r.get("valueQuantity").is_none());
-    assert_eq!(r["interpretation"][0]["coding"][0]["code"], "L");
-    let hi = GlucoseReading::new(GlucoseLevel::Hi, ReadingType::Capillary, MealContext::Other);
+fn lo_and_hi_have_no_value_but_an_absent_reason_and_off_scale_interpretation() {
+    for (level, code, said) in [(GlucoseLevel::Lo, "<", "LO"), (GlucoseLevel::Hi, ">", "HI")] {
+        let r = glucose(level, ReadingType::Capillary, MealContext::BeforeMeal);
+        assert!(r.get("valueQuantity").is_none() && r.get("valueString").is_none());
+        assert_eq!(r["dataAbsentReason"]["coding"][0]["code"], "unknown");
+        assert!(
+            r["dataAbsentReason"]["text"]
+                .as_str()
+                .unwrap()
+                .starts_with(said)
+        );
+        assert_eq!(r["interpretation"][0]["coding"][0]["code"], code);
+        assert_eq!(r["meta"]["profile"][0], ans::GLUCOSE_PROFILE);
+    }
+}
+
+#[test]
+fn the_meter_is_a_phd_device_that_each_of_its_readings_references() {
+    let at = DateTime::parse_from_rfc3339("2026-11-22T08:05:00+01:00").unwrap();
+    let meter = DeviceId::new("C4:7C:8D:6A:1B:02").unwrap();
+    let g = |n: u32, v: f64| {
+        Entry::new(
+            at + chrono::TimeDelta::minutes(i64::from(n)),
+            Source::device(SourceKind::Meter, meter.clone(), n),
+            EntryKind::Glucose(GlucoseReading::capillary(
+                Glucose::new(v, GlucoseUnit::GramsPerLitre).unwrap(),
+                MealContext::Other,
+            )),
+            now(),
+        )
+        .unwrap()
+    };
+    let (a, b) = (g(1, 0.95), g(2, 1.1));
+    let exported = [
+        Exported {
+            id: 1,
+            version: 1,
+            entry: &a,
+        },
+        Exported {
+            id: 2,
+            version: 1,
+            entry: &b,
+        },
+    ];
+    let out = collection("P-042", exported, None, now()).unwrap();
+    let items = out["entry"].as_array().unwrap();
+    assert_eq!(items.len(), 4, "patient, one device, two readings");
+    let device = &items[1];
+    assert_eq!(device["resource"]["resourceType"], "Device");
+    assert_eq!(device["resource"]["meta"]["profile"][0], device::PHD_DEVICE);
+    for i in &items[2..] {
+        assert_eq!(i["resource"]["device"]["reference"], device["fullUrl"]);
+    }
+
+    // The feed: one transaction per reading, each with the device as a conditional create.
+    let feed = feed("P-042", exported, None, now()).unwrap();
+    assert_eq!(feed.len(), 2);
+    for b in &feed {
+        assert_eq!(b["type"], "transaction");
+        assert_eq!(b["meta"]["profile"][0], ans::FLUX_BUNDLE_PROFILE);
+        let e = b["entry"].as_array().unwrap();
+        assert_eq!(e[0]["request"]["method"], "POST");
+        assert_eq!(e[0]["request"]["url"], "Device");
+        assert_eq!(
+            e[0]["request"]["ifNoneExist"],
+            "identifier=urn:ilot:device|C4:7C:8D:6A:1B:02"
+        );
+        assert_eq!(e[1]["request"]["url"], "Observation");
+        assert_eq!(e[1]["resource"]["device"]["reference"], e[0]["fullUrl"]);
+        assert_eq!(e[1]["resource"]["subject"]["identifier"]["value"], "P-042");
+    }
+}
+
+#[test]
+fn the_gmi_is_an_igg_observation_with_its_number_of_days() {
+    let start = DateTime::parse_from_rfc3339("2026-11-08T00:00:00+01:00").unwrap();
+    let end = DateTime::parse_from_rfc3339("2026-11-22T00:00:00+01:00").unwrap();
+    let gmi = Gmi {
+        percent: 6.83,
+        start,
+        end,
+        days: 14,
+    };
+    let out = collection("P-042", [], Some(&gmi), now()).unwrap();
+    let r = &out["entry"][1]["resource"];
+    assert_eq!(r["code"]["coding"][0]["code"], "MED-972");
+    assert_eq!(r["valueQuantity"]["value"], 6.83);
+    assert_eq!(r["valueQuantity"]["code"], "%");
     assert_eq!(
-        one(&entry(EntryKind::Glucose(hi)))["interpretation"][0]["coding"][0]["code"],
-        "H"
+        extension(r, "mesures-number-of-days").unwrap()["valueCodeableConcept"]["coding"][0]["code"],
+        "GEN-276"
     );
+    assert_eq!(r["effectiveDateTime"], "2026-11-22T00:00:00+01:00");
 }
 
 #[test]
@@ -158,6 +314,10 @@ fn insulin_is_a_medication_administration_in_units_with_its_pen() {
         "insulin Toujeo (basal)"
     );
     assert_eq!(r["device"][0]["display"], "novo:pen:123");
+    assert!(
+        r["device"][0].get("reference").is_none(),
+        "no Device for a pen"
+    );
 }
 
 #[test]
