@@ -12,6 +12,7 @@ mod entry;
 mod error;
 pub mod fhir;
 mod glucose;
+pub mod ins;
 mod prescription;
 
 pub use entry::{
