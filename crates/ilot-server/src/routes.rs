@@ -384,6 +384,22 @@ pub fn routes() -> Vec<Route> {
         .errors(&[400]),
         Route::new(
             "post",
+            "/v1/operator/patients/{id}/review",
+            Session,
+            "Mark the patient reviewed (\"Marquer comme revu\") by the caller now; the triage shows the latest mark (with the cookie: needs X-CSRF-Token, else 403)",
+            Json(r("Review")),
+            triage::review,
+        ),
+        Route::new(
+            "delete",
+            "/v1/operator/patients/{id}/review",
+            Session,
+            "Undo the caller's latest review mark of the patient (404 when the caller has none: another operator's mark is theirs to undo)",
+            Json(r("Review")),
+            triage::undo_review,
+        ),
+        Route::new(
+            "post",
             "/v1/console/login",
             Credentials,
             "Log in as /v1/operator/login does; the session is set in an HttpOnly SameSite=Strict cookie (Secure over HTTPS) and the answer holds the CSRF token",

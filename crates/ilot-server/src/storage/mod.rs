@@ -428,7 +428,80 @@ pub trait Storage: Send + Sync + 'static {
     fn revoke_device(&self, id: DeviceId, now: DateTime<Utc>) -> Result<Option<DeviceInfo>>;
     /// Makes every unused, unexpired code of the patient expire now; how many.
     fn cancel_enrolment_codes(&self, patient: PatientId, now: DateTime<Utc>) -> Result<u64>;
+
+    // The triage (migration V6), in each backend's `triage.rs`: daily glucose summaries
+    // (written by `ingest`, see `crate::summary`) and review marks.
+
+    /// The daily summaries of the team's patients whose local day starts at or after `since`,
+    /// by patient then day.
+    fn glucose_days(&self, team: i64, since: DateTime<Utc>) -> Result<Vec<GlucoseDay>>;
+    /// Marks the patient reviewed by the operator now.
+    fn add_review(
+        &self,
+        patient: PatientId,
+        operator_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<ReviewRow>;
+    /// Undoes the operator's latest review of the patient that is not undone yet; `None` when
+    /// there is none.
+    fn undo_review(
+        &self,
+        patient: PatientId,
+        operator_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ReviewRow>>;
+    /// The reviews (not undone) of the team's patients made at or after `since`, newest first.
+    fn team_reviews(&self, team: i64, since: DateTime<Utc>) -> Result<Vec<ReviewRow>>;
 }
+
+/// One patient's summary of one local day (see `crate::summary`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GlucoseDay {
+    pub patient_id: PatientId,
+    pub day: chrono::NaiveDate,
+    pub summary: ilot_rules::metrics::summary::Summary,
+}
+
+/// "Reviewed" mark: who looked at the patient's data, when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReviewRow {
+    pub id: i64,
+    pub patient_id: PatientId,
+    pub operator_id: i64,
+    /// The operator's name.
+    pub by: String,
+    pub at: DateTime<Utc>,
+}
+
+/// The triage methods of [`Storage`], forwarded to each backend's `tri_*` methods (in its
+/// `triage.rs`).
+macro_rules! triage_delegates {
+    () => {
+        fn glucose_days(&self, team: i64, since: DateTime<Utc>) -> Result<Vec<super::GlucoseDay>> {
+            self.tri_glucose_days(team, since)
+        }
+        fn add_review(
+            &self,
+            patient: PatientId,
+            operator_id: i64,
+            now: DateTime<Utc>,
+        ) -> Result<super::ReviewRow> {
+            self.tri_add_review(patient, operator_id, now)
+        }
+        fn undo_review(
+            &self,
+            patient: PatientId,
+            operator_id: i64,
+            now: DateTime<Utc>,
+        ) -> Result<Option<super::ReviewRow>> {
+            self.tri_undo_review(patient, operator_id, now)
+        }
+        fn team_reviews(&self, team: i64, since: DateTime<Utc>) -> Result<Vec<super::ReviewRow>> {
+            self.tri_team_reviews(team, since)
+        }
+    };
+}
+pub(crate) use triage_delegates;
 
 /// The care-team and second-factor methods of [`Storage`], forwarded to each backend's
 /// `sec_*` methods (in its `security.rs`), so that the two backends do not repeat them.

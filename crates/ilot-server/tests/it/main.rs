@@ -18,3 +18,4 @@ mod prescription_rules;
 mod scoping;
 mod sessions;
 mod support;
+mod triage_summaries;
