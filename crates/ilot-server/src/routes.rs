@@ -492,6 +492,15 @@ mod tests {
             [200, 400, 401, 403, 503]
         );
         assert_eq!(find("post", "/v1/console/logout"), [200, 401, 403, 503]);
+        // Review marks: 404 for a patient of another team, or no mark of the caller's to undo.
+        assert_eq!(
+            find("post", "/v1/operator/patients/{id}/review"),
+            [200, 401, 403, 404, 503]
+        );
+        assert_eq!(
+            find("delete", "/v1/operator/patients/{id}/review"),
+            [200, 401, 403, 404, 503]
+        );
         assert_eq!(
             find("post", "/v1/push"),
             [200, 400, 401, 403, 409, 413, 503]

@@ -44,6 +44,19 @@ pub fn days_of(tz: Tz, times: impl IntoIterator<Item = DateTime<Utc>>) -> BTreeS
     times.into_iter().map(|t| day_of(tz, t)).collect()
 }
 
+/// Whether a batch may change the triage's cached observance (as of the end of yesterday): an
+/// entry dated before today's local midnight, or a correction (whose earlier version may be).
+pub fn changes_past_days<'a>(
+    tz: Tz,
+    now: DateTime<Utc>,
+    items: impl IntoIterator<Item = &'a ilot_wire::WireEntry>,
+) -> bool {
+    let midnight = local_midnight(tz, day_of(tz, now));
+    items
+        .into_iter()
+        .any(|it| it.version > 1 || it.entry.at_utc() < midnight)
+}
+
 /// The summary of a day's entries (latest, not deleted versions; other kinds are ignored).
 pub fn summary_of<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> Summary {
     let data = ilot_rules::Loaded::from_entries(

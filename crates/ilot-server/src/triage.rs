@@ -168,7 +168,8 @@ pub struct TriageItem {
     pub previous_tir_percent: Option<f64>,
     pub capillary_per_day: f64,
     pub expected_readings_per_day: f64,
-    pub period: Option<PeriodSummary>,
+    /// This 30-day observance period as of the end of yesterday (a [`PeriodSummary`]).
+    pub period: Option<serde_json::Value>,
     /// The latest review mark not undone (last 90 days), with whether the caller made it.
     pub last_review: Option<LastReview>,
 }
@@ -180,6 +181,13 @@ pub struct LastReview {
     pub at: DateTime<Utc>,
     /// Made by the operator asking.
     pub mine: bool,
+}
+
+/// What the page's observance needs besides the item (not sent).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ItemContext {
+    pub tz: chrono_tz::Tz,
+    pub rx_version: Option<u32>,
 }
 
 #[derive(Debug, Serialize)]

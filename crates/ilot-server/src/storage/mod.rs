@@ -452,6 +452,20 @@ pub trait Storage: Send + Sync + 'static {
     ) -> Result<Option<ReviewRow>>;
     /// The reviews (not undone) of the team's patients made at or after `since`, newest first.
     fn team_reviews(&self, team: i64, since: DateTime<Utc>) -> Result<Vec<ReviewRow>>;
+    /// The latest prescription of each of the team's patients.
+    fn team_prescriptions(&self, team: i64) -> Result<Vec<(PatientId, PrescriptionUpdate)>>;
+    /// The triage's cached observance of the patient: (local day, prescription version, JSON).
+    fn observance_cache(
+        &self,
+        patient: PatientId,
+    ) -> Result<Option<(chrono::NaiveDate, u32, String)>>;
+    fn set_observance_cache(
+        &self,
+        patient: PatientId,
+        day: chrono::NaiveDate,
+        rx_version: u32,
+        json: &str,
+    ) -> Result<()>;
 }
 
 /// One patient's summary of one local day (see `crate::summary`).
@@ -498,6 +512,27 @@ macro_rules! triage_delegates {
         }
         fn team_reviews(&self, team: i64, since: DateTime<Utc>) -> Result<Vec<super::ReviewRow>> {
             self.tri_team_reviews(team, since)
+        }
+        fn team_prescriptions(
+            &self,
+            team: i64,
+        ) -> Result<Vec<(PatientId, ilot_wire::PrescriptionUpdate)>> {
+            self.tri_team_prescriptions(team)
+        }
+        fn observance_cache(
+            &self,
+            patient: PatientId,
+        ) -> Result<Option<(chrono::NaiveDate, u32, String)>> {
+            self.tri_observance_cache(patient)
+        }
+        fn set_observance_cache(
+            &self,
+            patient: PatientId,
+            day: chrono::NaiveDate,
+            rx_version: u32,
+            json: &str,
+        ) -> Result<()> {
+            self.tri_set_observance_cache(patient, day, rx_version, json)
         }
     };
 }

@@ -7,16 +7,16 @@ use axum::Json;
 use axum::extract::{Query, State};
 use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
-use ilot_domain::Monitoring;
+use ilot_domain::{Monitoring, Prescription};
 use ilot_rules::metrics::summary::{Summary, SummaryMetrics, of_summary};
 use ilot_rules::metrics::{Ranges, Window};
 use ilot_rules::observance::local_midnight;
-use ilot_wire::PatientId;
+use ilot_wire::{PatientId, PrescriptionUpdate};
 use serde::Deserialize;
 
 use super::{
-    Category, LastReview, PeriodSummary, Signals, THRESHOLDS, TriageItem, TriagePage, category,
-    cursor_of, key_of, parse_cursor,
+    Category, ItemContext, LastReview, PeriodSummary, Signals, THRESHOLDS, TriageItem, TriagePage,
+    category, cursor_of, key_of, parse_cursor,
 };
 use crate::error::Result;
 use crate::http::AppState;
@@ -109,7 +109,7 @@ pub async fn triage(
         .blocking(move |s| {
             let now = s.now();
             op.audit(s, "triage", None)?;
-            let mut items = team_items(s, op.team, op.op.id, days, now)?;
+            let (mut items, context) = team_items(s, op.team, op.op.id, days, now)?;
             items.retain(|i| {
                 only.is_none_or(|c| i.category == c)
                     && (!not_reviewed
@@ -136,7 +136,9 @@ pub async fn triage(
             let next_cursor = (rest.len() > n).then(|| cursor_of(&rest[n - 1]));
             let mut page = rest[..n].to_vec();
             for i in &mut page {
-                i.period = period(s, i.patient_id, now)?;
+                if let Some(c) = context.get(&i.patient_id) {
+                    i.period = period(s, i.patient_id, *c, now)?;
+                }
             }
             Ok(TriagePage {
                 as_of: now,
@@ -151,13 +153,9 @@ pub async fn triage(
     Ok(Json(page))
 }
 
-fn team_items(
-    s: &AppState,
-    team: i64,
-    me: i64,
-    days: u32,
-    now: DateTime<Utc>,
-) -> Result<Vec<TriageItem>> {
+type Items = (Vec<TriageItem>, HashMap<PatientId, ItemContext>);
+
+fn team_items(s: &AppState, team: i64, me: i64, days: u32, now: DateTime<Utc>) -> Result<Items> {
     let st = s.storage();
     let mine: HashSet<PatientId> = st.team_patients(team)?.into_iter().collect();
     let mut alerts: HashMap<PatientId, Vec<AlertRow>> = HashMap::new();
@@ -179,7 +177,10 @@ fn team_items(
     for r in st.team_reviews(team, now - TimeDelta::days(MINE_DAYS))? {
         reviews.entry(r.patient_id).or_insert(r);
     }
+    let mut rx: HashMap<PatientId, PrescriptionUpdate> =
+        st.team_prescriptions(team)?.into_iter().collect();
     let mut out = Vec::with_capacity(mine.len());
+    let mut context = HashMap::with_capacity(mine.len());
     for p in st.patients()?.into_iter().filter(|p| mine.contains(&p.id)) {
         let open = alerts.remove(&p.id).unwrap_or_default();
         let days_rows = rows.remove(&p.id).unwrap_or_default();
@@ -188,28 +189,36 @@ fn team_items(
             by: r.by,
             at: r.at,
         });
-        out.push(item(s, p, &open, &days_rows, review, days, now)?);
+        let rx = rx.remove(&p.id);
+        context.insert(
+            p.id,
+            ItemContext {
+                tz: p.tz,
+                rx_version: rx.as_ref().map(|u| u.version),
+            },
+        );
+        let rx = rx.map(|u| u.prescription);
+        out.push(item(p, rx.as_ref(), &open, &days_rows, review, days, now));
     }
-    Ok(out)
+    Ok((out, context))
 }
 
 fn item(
-    s: &AppState,
     p: PatientRow,
+    rx: Option<&Prescription>,
     open: &[AlertRow],
     rows: &[GlucoseDay],
     last_review: Option<LastReview>,
     days: u32,
     now: DateTime<Utc>,
-) -> Result<TriageItem> {
-    let rx = s.storage().prescription(p.id)?.map(|u| u.prescription);
-    let ranges = ilot_rules::assumed::ranges(rx.as_ref());
+) -> TriageItem {
+    let ranges = ilot_rules::assumed::ranges(rx);
     let (first, today, prev) = windows(p.tz, now, days);
     let (metrics, cur) = window_metrics(rows, p.tz, first, today, &ranges);
     let (previous, _) = window_metrics(rows, p.tz, prev, first, &ranges);
     let capillary_per_day = cur.capillary as f64 / f64::from(days);
-    let monitoring = rx.as_ref().map_or(Monitoring::Cgm, |r| r.monitoring);
-    let expected = rx.as_ref().map_or(0.0, |r| r.expected_readings_per_day);
+    let monitoring = rx.map_or(Monitoring::Cgm, |r| r.monitoring);
+    let expected = rx.map_or(0.0, |r| r.expected_readings_per_day);
     let signals = Signals {
         urgent_alert: open.iter().any(|a| a.severity_rank == 2),
         no_data_alert: open.iter().any(|a| a.kind == "no-data"),
@@ -220,7 +229,7 @@ fn item(
         expected_per_day: expected,
     };
     let category = category(&signals, &THRESHOLDS);
-    Ok(TriageItem {
+    TriageItem {
         patient_id: p.id,
         transmitting: p.consent_granted != Some(false),
         pseudonym: p.pseudonym,
@@ -238,12 +247,30 @@ fn item(
         expected_readings_per_day: expected,
         period: None,
         last_review,
-    })
+    }
 }
 
-/// This 30-day observance period of the patient (`ilot-rules` over the stored entries).
-fn period(s: &AppState, patient: PatientId, now: DateTime<Utc>) -> Result<Option<PeriodSummary>> {
-    Ok(crate::rules::observance(s.storage(), patient, now)?
+/// This 30-day observance period of the patient as of the end of yesterday (local), by
+/// `ilot-rules` over the stored entries; kept in `triage_observance` until the day changes, the
+/// prescription changes or a batch brings an entry of an earlier day (the ingest forgets it).
+fn period(
+    s: &AppState,
+    patient: PatientId,
+    c: ItemContext,
+    now: DateTime<Utc>,
+) -> Result<Option<serde_json::Value>> {
+    let Some(version) = c.rx_version else {
+        return Ok(None);
+    };
+    let st = s.storage();
+    let today = day_of(c.tz, now);
+    if let Some((day, v, json)) = st.observance_cache(patient)?
+        && day == today
+        && v == version
+    {
+        return Ok(serde_json::from_str(&json)?);
+    }
+    let value = crate::rules::observance(st, patient, local_midnight(c.tz, today))?
         .and_then(|o| o.periods.last().cloned())
         .map(|c| PeriodSummary {
             number: c.number,
@@ -255,5 +282,9 @@ fn period(s: &AppState, patient: PatientId, now: DateTime<Utc>) -> Result<Option
             status: c.status,
             billable: c.billable,
             not_billable: c.not_billable,
-        }))
+        })
+        .map(serde_json::to_value)
+        .transpose()?;
+    st.set_observance_cache(patient, today, version, &serde_json::to_string(&value)?)?;
+    Ok(value)
 }

@@ -355,7 +355,7 @@ fn summaries_give_the_metrics_of_the_entries_on_every_backend() {
             {
                 let c = rusqlite::Connection::open(&path).unwrap();
                 c.execute_batch(
-                    "DROP TABLE glucose_days; DROP TABLE reviews; PRAGMA user_version = 5;",
+                    "DROP TABLE glucose_days; DROP TABLE reviews; DROP TABLE triage_observance; PRAGMA user_version = 5;",
                 )
                 .unwrap();
             }

@@ -112,6 +112,12 @@ pub(super) fn ingest(c: &mut Client, b: &IngestBatch<'_>) -> Result<IngestOutcom
         }
     }
     super::triage::refresh_days(&mut tx, patient, tz, &crate::summary::days_of(tz, touched))?;
+    if crate::summary::changes_past_days(tz, b.now, b.items) {
+        tx.execute(
+            "DELETE FROM triage_observance WHERE patient_id = $1",
+            &[&patient],
+        )?;
+    }
     let inserted = inserted.len();
     let stored = u32::try_from(inserted).map_err(|e| bad("stored count", e))?;
     let duplicates = u32::try_from(n).map_err(|e| bad("batch size", e))? - stored;

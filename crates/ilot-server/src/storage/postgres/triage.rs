@@ -132,10 +132,14 @@ impl PostgresStorage {
             .join(", ");
         let rows = self.client()?.query(
             &format!(
-                "SELECT g.patient_id, g.day, {cols} FROM glucose_days g JOIN patients p ON p.id = g.patient_id
+                "SELECT g.patient_id, g.day, {cols} FROM patients p JOIN glucose_days g ON g.patient_id = p.id AND g.day >= $3
                  WHERE p.team_id = $1 AND g.starts_at >= $2 ORDER BY g.patient_id, g.day"
             ),
-            &[&team, &ts(since)],
+            &[
+                &team,
+                &ts(since),
+                &since.date_naive().pred_opt().unwrap_or(since.date_naive()),
+            ],
         )?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
@@ -216,5 +220,59 @@ impl PostgresStorage {
             &[&team, &ts(since)],
         )?;
         rows.iter().map(review_of).collect()
+    }
+
+    pub(super) fn tri_team_prescriptions(
+        &self,
+        team: i64,
+    ) -> Result<Vec<(PatientId, ilot_wire::PrescriptionUpdate)>> {
+        let rows = self.client()?.query(
+            "SELECT DISTINCT ON (r.patient_id) r.patient_id, r.body FROM patients p
+             JOIN prescriptions r ON r.patient_id = p.id
+             WHERE p.team_id = $1 ORDER BY r.patient_id, r.version DESC",
+            &[&team],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    patient_id(r.get(0))?,
+                    serde_json::from_str(r.get::<_, &str>(1))?,
+                ))
+            })
+            .collect()
+    }
+
+    pub(super) fn tri_observance_cache(
+        &self,
+        patient: PatientId,
+    ) -> Result<Option<(NaiveDate, u32, String)>> {
+        let row = self.client()?.query_opt(
+            "SELECT day, rx_version, period FROM triage_observance WHERE patient_id = $1",
+            &[&patient.as_bytes().as_slice()],
+        )?;
+        row.map(|r| {
+            let v: i64 = r.get(1);
+            Ok((
+                r.get(0),
+                u32::try_from(v).map_err(|e| bad("cache version", e))?,
+                r.get(2),
+            ))
+        })
+        .transpose()
+    }
+
+    pub(super) fn tri_set_observance_cache(
+        &self,
+        patient: PatientId,
+        day: NaiveDate,
+        rx_version: u32,
+        json: &str,
+    ) -> Result<()> {
+        self.client()?.execute(
+            "INSERT INTO triage_observance (patient_id, day, rx_version, period) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (patient_id) DO UPDATE SET day = excluded.day, rx_version = excluded.rx_version, period = excluded.period",
+            &[&patient.as_bytes().as_slice(), &day, &i64::from(rx_version), &json],
+        )?;
+        Ok(())
     }
 }

@@ -36,3 +36,13 @@ CREATE TABLE reviews (
     undone_at TIMESTAMPTZ
 );
 CREATE INDEX reviews_patient ON reviews(patient_id, at);
+
+-- The triage's observance column: each patient's current 30-day period as of the end of
+-- yesterday (local), computed by ilot-rules from the entries once, kept until the day changes,
+-- the prescription changes (its version) or a batch brings an entry of an earlier day.
+CREATE TABLE triage_observance (
+    patient_id BYTEA PRIMARY KEY REFERENCES patients(id),
+    day DATE NOT NULL,
+    rx_version BIGINT NOT NULL,
+    period TEXT NOT NULL
+);

@@ -96,6 +96,12 @@ impl SqliteStorage {
             }
         }
         super::triage::refresh_days(&tx, &patient, tz, &crate::summary::days_of(tz, touched))?;
+        if crate::summary::changes_past_days(tz, b.now, b.items) {
+            tx.execute(
+                "DELETE FROM triage_observance WHERE patient_id = ?1",
+                [&patient],
+            )?;
+        }
         let ack = StoredAck {
             digest: b.digest,
             stored,

@@ -119,8 +119,15 @@ impl SqliteStorage {
         since: DateTime<Utc>,
     ) -> Result<Vec<GlucoseDay>> {
         let conn = self.conn();
+        // The day bound (the UTC date before `since`'s, which no local day of `since` precedes)
+        // makes each patient's rows a range of the primary key.
+        let day = since
+            .date_naive()
+            .pred_opt()
+            .unwrap_or(since.date_naive())
+            .to_string();
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT g.patient_id, g.day, {} FROM glucose_days g JOIN patients p ON p.id = g.patient_id
+            "SELECT g.patient_id, g.day, {} FROM patients p JOIN glucose_days g ON g.patient_id = p.id AND g.day >= ?3
              WHERE p.team_id = ?1 AND g.starts_ms >= ?2 ORDER BY g.patient_id, g.day",
             summary::COLUMNS
                 .split(", ")
@@ -128,7 +135,7 @@ impl SqliteStorage {
                 .collect::<Vec<_>>()
                 .join(", ")
         ))?;
-        let mut rows = stmt.query(params![team, ms(since)])?;
+        let mut rows = stmt.query(params![team, ms(since), day])?;
         let mut out = Vec::new();
         let mut last: Option<(String, PatientId)> = None;
         while let Some(r) = rows.next()? {
@@ -221,5 +228,61 @@ impl SqliteStorage {
             .query_map(params![team, ms(since)], review_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         raws.into_iter().map(review_of).collect()
+    }
+
+    pub(super) fn tri_team_prescriptions(
+        &self,
+        team: i64,
+    ) -> Result<Vec<(PatientId, ilot_wire::PrescriptionUpdate)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT r.patient_id, r.json FROM patients p JOIN prescriptions r ON r.patient_id = p.id
+             WHERE p.team_id = ?1
+               AND r.version = (SELECT MAX(version) FROM prescriptions x WHERE x.patient_id = p.id)",
+        )?;
+        let rows = stmt
+            .query_map([team], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter()
+            .map(|(id, json)| {
+                Ok((
+                    id.parse().map_err(|e| bad("patient id", e))?,
+                    serde_json::from_str(&json)?,
+                ))
+            })
+            .collect()
+    }
+
+    pub(super) fn tri_observance_cache(
+        &self,
+        patient: PatientId,
+    ) -> Result<Option<(NaiveDate, u32, String)>> {
+        let conn = self.conn();
+        let raw: Option<(String, u32, String)> = conn
+            .query_row(
+                "SELECT day, rx_version, period FROM triage_observance WHERE patient_id = ?1",
+                [patient.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        raw.map(|(d, v, j)| Ok((d.parse().map_err(|e| bad("cache day", e))?, v, j)))
+            .transpose()
+    }
+
+    pub(super) fn tri_set_observance_cache(
+        &self,
+        patient: PatientId,
+        day: NaiveDate,
+        rx_version: u32,
+        json: &str,
+    ) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO triage_observance (patient_id, day, rx_version, period) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (patient_id) DO UPDATE SET day = excluded.day, rx_version = excluded.rx_version, period = excluded.period",
+            params![patient.to_string(), day.to_string(), rx_version, json],
+        )?;
+        Ok(())
     }
 }
