@@ -15,7 +15,7 @@
 import { chromium } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -431,16 +431,18 @@ async function main() {
     await page.keyboard.press('Space');
     await reloaded;
     await rowsNow(want14.length);
-    // Category, by typing its name on the focused list ("Bas"), then back to all ("Toutes").
-    const lows = want14.filter((e) => e.cat === 'low');
-    check(lows.length > 0, 'no patient in "low" to filter on');
+    // Category, by typing its name on the focused list (type-ahead), then back to all ("Toutes").
+    const labels = JSON.parse(readFileSync(join(root, 'crates/ilot-server/console/src/i18n/fr.json'), 'utf8'));
+    const chosen = ['low', 'very-low', 'low-tir', 'cgm-wear', 'tir-drop', 'on-target'].find((c) => want14.some((e) => e.cat === c));
+    check(chosen, 'no category to filter on');
+    const ofCat = want14.filter((e) => e.cat === chosen);
     await page.getByTestId('filter-category').focus();
-    reloaded = triageAnswer((u) => u.searchParams.get('category') === 'low');
-    await page.keyboard.type('Bas');
+    reloaded = triageAnswer((u) => u.searchParams.get('category') === chosen);
+    await page.keyboard.type(labels[`triage.category.${chosen}`]);
     await reloaded;
-    compare(await rowsNow(lows.length), lows, plan, 'category low');
+    compare(await rowsNow(ofCat.length), ofCat, plan, `category ${chosen}`);
     await page.screenshot({ path: join(shots, 'console-triage-category.png'), fullPage: true });
-    await page.waitForTimeout(1100); // the list's type-ahead forgets "Bas"
+    await page.waitForTimeout(1100); // the list's type-ahead forgets what was typed
     reloaded = triageAnswer((u) => u.searchParams.get('category') === null);
     await page.keyboard.type('Toutes');
     await reloaded;
