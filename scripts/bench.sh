@@ -13,3 +13,4 @@ cargo bench --locked -p ilot-wire --bench seal
 cargo bench --locked -p ilot-sync --bench backlog
 cargo bench --locked -p ilot-sync --bench fleet
 cargo bench --locked -p ilot-server --bench pg_size
+cargo bench --locked -p ilot-server --bench triage

@@ -54,13 +54,35 @@ patient=$(printf '%s' "$patient_json" | sed -n 's/.*"patient_id": "\(.*\)".*/\1/
 # A first message from the care team: the app's first sync brings it (Messages).
 $ilot --db "$server_db" operator message --patient "$patient" --by drmartin \
   --text "Bienvenue dans la télésurveillance. Notez vos glycémies ; nous regardons vos données chaque semaine. Dr Martin" >/dev/null
-$ilot --db "$server_db" server --listen "127.0.0.1:$port" > "$demo/server.log" 2>&1 &
+# The demo care team's patients: real recordings moved to end now (scripts/demo-patients.mjs),
+# each enrolled and synced by its own `ilot` device below, as a patient's phone would.
+declare -a demo_names demo_links demo_csvs
+while IFS=$'\t' read -r name csv; do
+  json=$($ilot --db "$server_db" operator create-patient --pseudonym "$name" --by drmartin \
+    --public-url "http://127.0.0.1:$port" --json)
+  demo_names+=("$name"); demo_csvs+=("$csv")
+  demo_links+=("$(printf '%s' "$json" | sed -n 's/.*"link": "\(.*\)".*/\1/p')")
+done < <(node scripts/demo-patients.mjs "$demo/recordings")
+# Every demo device enrols from 127.0.0.1: more than the default 10 enrolments per address.
+$ilot --db "$server_db" server --listen "127.0.0.1:$port" --enrol-per-ip 100 > "$demo/server.log" 2>&1 &
 server_pid=$!
 trap 'kill $server_pid 2>/dev/null || true' EXIT
 for _ in $(seq 50); do grep -q listening "$demo/server.log" && break; sleep 0.1; done
+echo "enrolling and syncing ${#demo_names[@]} demo patients' devices (real CGM recordings)…"
+for i in "${!demo_names[@]}"; do
+  home="$demo/devices/${demo_names[$i]}" && mkdir -p "$home"
+  dev() { ILOT_KEYSTORE=file $ilot --db "$home/app.db" "$@" > /dev/null; }
+  dev enroll "${demo_links[$i]}"
+  dev consent grant
+  dev import csv "${demo_csvs[$i]}" --unit mg/dL --tz UTC
+  dev sync
+done
+code_now() { node -e "import('./tests/e2e/server.mjs').then((m) => console.log(m.totp(process.argv[1])))" "$totp_secret"; }
 echo
-echo "The care team's console: http://127.0.0.1:$port/ (user drmartin, password demo-password-1,"
-echo "  authenticator secret $totp_secret: add it to an authenticator app, then type its code)"
+echo "The care team's console: http://127.0.0.1:$port/"
+echo "  user drmartin, password demo-password-1"
+echo "  authenticator secret $totp_secret (add it to an authenticator app and type its code;"
+echo "  or take the code of this moment, valid 30 s: $(code_now); a new one: bash scripts/totp.sh $totp_secret)"
 say $ilot --db "$app_db" enroll "$invite"
 say $ilot --db "$app_db" consent grant
 

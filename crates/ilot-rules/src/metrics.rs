@@ -300,5 +300,6 @@ fn insufficient_reasons(window_days: f64, cgm_distinct: usize, active: Option<f6
 
 pub(crate) mod clock;
 mod scan;
+pub mod summary;
 #[cfg(test)]
 mod tests;

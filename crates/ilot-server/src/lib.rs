@@ -27,6 +27,7 @@ pub mod routes;
 pub mod rules;
 mod scheduler;
 pub mod storage;
+pub mod summary;
 pub mod tls;
 pub mod totp;
 pub mod transport;

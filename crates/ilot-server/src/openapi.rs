@@ -64,7 +64,9 @@ pub fn document() -> Value {
             op["parameters"] = q;
         }
         if route.access == Access::Session {
-            op["security"] = json!([{ "bearer": [] }]);
+            // Either the bearer token or the console's session cookie (unsafe requests made
+            // with the cookie also need `X-CSRF-Token`, see `console.rs`).
+            op["security"] = json!([{ "bearer": [] }, { "console_cookie": [] }]);
         }
         let entry = paths
             .entry(route.path.to_string())
@@ -76,7 +78,13 @@ pub fn document() -> Value {
         "info": { "title": "Ilot operator server", "version": env!("CARGO_PKG_VERSION") },
         "paths": paths,
         "components": {
-            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer" },
+                "console_cookie": {
+                    "type": "apiKey", "in": "cookie", "name": "ilot_session",
+                    "description": "The console's session cookie set by POST /v1/console/login (named __Host-ilot_session when the server's public address is https). Unsafe requests made with it must carry X-CSRF-Token (the token GET /v1/console/session answers) and a same-site Origin, else 403."
+                }
+            },
             "schemas": {
                 "PatientId": { "type": "string", "pattern": "^[0-9a-fA-F]{32}$" },
                 "DeviceId": { "type": "string", "pattern": "^[0-9a-fA-F]{32}$" },
@@ -221,6 +229,7 @@ pub fn document() -> Value {
                 "TriagePage": crate::triage::schema(),
                 "PatientPeriods": crate::billing::schemas().0,
                 "BillingMonth": crate::billing::schemas().1,
+                "Review": crate::triage::review_schema(),
                 "ErrorBody": {
                     "type": "object",
                     "required": ["error", "message"],

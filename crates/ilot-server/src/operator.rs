@@ -43,14 +43,14 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<
     })
 }
 
-fn patient_id(id: &str) -> Result<PatientId> {
+pub(crate) fn patient_id(id: &str) -> Result<PatientId> {
     id.parse()
         .map_err(|e: ilot_wire::WireError| ServerError::refused(ErrorCode::NotFound, e.to_string()))
 }
 
 /// The patient when it exists and belongs to `team`. Another team's patient gets exactly the
 /// answer of a missing one, so that nobody learns which ids exist elsewhere.
-fn existing(s: &AppState, id: PatientId, team: i64) -> Result<PatientRow> {
+pub(crate) fn existing(s: &AppState, id: PatientId, team: i64) -> Result<PatientRow> {
     let missing = || ServerError::refused(ErrorCode::NotFound, "no such patient");
     if s.storage().patient_team(id)? != Some(team) {
         return Err(missing());

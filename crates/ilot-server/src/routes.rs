@@ -413,6 +413,22 @@ pub fn routes() -> Vec<Route> {
         .errors(&[400]),
         Route::new(
             "post",
+            "/v1/operator/patients/{id}/review",
+            Session,
+            "Mark the patient reviewed (\"Marquer comme revu\") by the caller now; the triage shows the latest mark (with the cookie: needs X-CSRF-Token, else 403)",
+            Json(r("Review")),
+            triage::review,
+        ),
+        Route::new(
+            "delete",
+            "/v1/operator/patients/{id}/review",
+            Session,
+            "Undo the caller's latest review mark of the patient (404 when the caller has none: another operator's mark is theirs to undo)",
+            Json(r("Review")),
+            triage::undo_review,
+        ),
+        Route::new(
+            "post",
             "/v1/console/login",
             Credentials,
             "Log in as /v1/operator/login does; the session is set in an HttpOnly SameSite=Strict cookie (Secure over HTTPS) and the answer holds the CSRF token",
@@ -512,6 +528,15 @@ mod tests {
         );
         assert_eq!(
             find("get", "/v1/operator/patients/{id}/periods"),
+            [200, 401, 403, 404, 503]
+        );
+        // Review marks: 404 for a patient of another team, or no mark of the caller's to undo.
+        assert_eq!(
+            find("post", "/v1/operator/patients/{id}/review"),
+            [200, 401, 403, 404, 503]
+        );
+        assert_eq!(
+            find("delete", "/v1/operator/patients/{id}/review"),
             [200, 401, 403, 404, 503]
         );
         assert_eq!(

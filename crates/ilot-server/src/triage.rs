@@ -4,30 +4,31 @@
 //! dropped by more than 15 points against the 14 days before → time in range < 70 % → CGM worn
 //! < 70 % → capillary readings below the prescription → meeting targets.
 //!
-//! The metrics are `ilot-rules`' over the stored glucose points (the points the device judges
-//! too); only the placing in a category is decided here, by [`category`] (pure). Pages follow
-//! a cursor over the order (category, pseudonym, patient id).
-//!
-//! Today the metrics are computed from the entries on each request (the last `days + 14`
-//! days per patient). The plan for large teams: per-patient daily summaries (readings per
-//! range, sums for mean and SD, CGM timestamps count) written at ingest in the same
-//! transaction, so a request reads `days + 14` small rows per patient.
+//! The metrics are `ilot-rules`' ([`ilot_rules::metrics::summary`]) over the patient's daily
+//! glucose summaries, which the ingest keeps (`crate::summary`): a request reads `days + 14`
+//! small rows per patient, never the readings. The period is the last `days` *complete* local
+//! days of the patient (today is not in it: a day is judged once it is over), the drop is
+//! measured against the 14 local days before. Only the placing in a category is decided here,
+//! by [`category`] (pure). Pages follow a cursor over the order (category, pseudonym, patient
+//! id); filters (category, not reviewed in the last 7 days, "my patients") apply before
+//! paging. The observance column is computed for the rows of the page only (`list.rs`).
 
-use std::collections::HashMap;
+mod doc;
+mod list;
+mod review;
 
-use crate::operator::Session;
-use axum::Json;
-use axum::extract::{Query, State};
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+pub use doc::{query_parameters, review_schema, schema};
+pub use list::{TriageQuery, triage, window_metrics, windows};
+pub use review::{review, undo_review};
+
+use chrono::{DateTime, NaiveDate, Utc};
 use ilot_domain::Monitoring;
-use ilot_rules::metrics::{Metrics, Ranges, Window};
+use ilot_rules::metrics::summary::SummaryMetrics;
 use ilot_wire::PatientId;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::http::AppState;
 use crate::operator::bad;
-use crate::storage::PatientRow;
 
 /// The limits of the categories, shown on the console's screen as they are used here.
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -76,6 +77,11 @@ impl Category {
     fn rank(self) -> u8 {
         self as u8
     }
+
+    /// The category named as in the JSON (`very-low`).
+    pub fn parse(s: &str) -> Option<Self> {
+        serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
+    }
 }
 
 /// What [`category`] decides from.
@@ -83,7 +89,7 @@ impl Category {
 pub struct Signals<'a> {
     pub urgent_alert: bool,
     pub no_data_alert: bool,
-    pub metrics: &'a Metrics,
+    pub metrics: &'a SummaryMetrics,
     /// Time in range of the 14 days before the period, when they hold readings.
     pub previous_tir: Option<f64>,
     pub monitoring: Monitoring,
@@ -127,16 +133,6 @@ pub fn category(s: &Signals<'_>, t: &Thresholds) -> Category {
     Category::OnTarget
 }
 
-#[derive(Debug, Deserialize)]
-pub struct TriageQuery {
-    /// 1, 7, 14 (default) or 30.
-    pub days: Option<u32>,
-    /// Rows per page: 1–200, default 50.
-    pub limit: Option<u32>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
 /// The current 30-day observance period, for the list.
 #[derive(Debug, Clone, Serialize)]
 pub struct PeriodSummary {
@@ -164,12 +160,34 @@ pub struct TriageItem {
     pub open_alerts: usize,
     /// Kind of the worst open alert.
     pub worst_alert: Option<String>,
-    /// `ilot-rules` metrics of the period.
-    pub metrics: Metrics,
+    /// The period's first local day and the day after its last (`[from, to)` as instants).
+    pub window_from: DateTime<Utc>,
+    pub window_to: DateTime<Utc>,
+    /// `ilot-rules` metrics of the period, from the daily summaries.
+    pub metrics: SummaryMetrics,
     pub previous_tir_percent: Option<f64>,
     pub capillary_per_day: f64,
     pub expected_readings_per_day: f64,
-    pub period: Option<PeriodSummary>,
+    /// This 30-day observance period as of the end of yesterday (a [`PeriodSummary`]).
+    pub period: Option<serde_json::Value>,
+    /// The latest review mark not undone (last 90 days), with whether the caller made it.
+    pub last_review: Option<LastReview>,
+}
+
+/// Who last marked the patient reviewed, and when.
+#[derive(Debug, Clone, Serialize)]
+pub struct LastReview {
+    pub by: String,
+    pub at: DateTime<Utc>,
+    /// Made by the operator asking.
+    pub mine: bool,
+}
+
+/// What the page's observance needs besides the item (not sent).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ItemContext {
+    pub tz: chrono_tz::Tz,
+    pub rx_version: Option<u32>,
 }
 
 #[derive(Debug, Serialize)]
@@ -178,13 +196,13 @@ pub struct TriagePage {
     pub as_of: DateTime<Utc>,
     pub days: u32,
     pub thresholds: Thresholds,
-    /// Patients of the team (all pages).
+    /// Patients of the team that pass the filters (all pages).
     pub total: usize,
     pub items: Vec<TriageItem>,
     pub next_cursor: Option<String>,
 }
 
-fn cursor_of(i: &TriageItem) -> String {
+pub(crate) fn cursor_of(i: &TriageItem) -> String {
     hex::encode(format!(
         "{}\u{1f}{}\u{1f}{}",
         i.category.rank(),
@@ -193,7 +211,7 @@ fn cursor_of(i: &TriageItem) -> String {
     ))
 }
 
-fn key_of(i: &TriageItem) -> (u8, String, String) {
+pub(crate) fn key_of(i: &TriageItem) -> (u8, String, String) {
     (
         i.category.rank(),
         i.pseudonym.clone(),
@@ -201,7 +219,7 @@ fn key_of(i: &TriageItem) -> (u8, String, String) {
     )
 }
 
-fn parse_cursor(c: &str) -> Result<(u8, String, String)> {
+pub(crate) fn parse_cursor(c: &str) -> Result<(u8, String, String)> {
     let wrong = || bad("this cursor is not one the triage list gave; start from the first page");
     let raw = String::from_utf8(hex::decode(c).map_err(|_| wrong())?).map_err(|_| wrong())?;
     let mut parts = raw.split('\u{1f}');
@@ -217,228 +235,15 @@ fn parse_cursor(c: &str) -> Result<(u8, String, String)> {
     ))
 }
 
-/// `GET /v1/operator/triage`: the team's patients by category, one page.
-pub async fn triage(
-    State(state): State<AppState>,
-    // Who asks comes first (extractors run in order): nothing about the parameters is told to
-    // an unknown caller.
-    op: Session,
-    q: std::result::Result<Query<TriageQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<TriagePage>> {
-    // Our JSON error rather than axum's plain-text one for a malformed query.
-    let Query(q) = q.map_err(|e| bad(format!("the query is not what this endpoint takes: {e}")))?;
-    let days = q.days.unwrap_or(14);
-    if ![1, 7, 14, 30].contains(&days) {
-        return Err(bad(format!("days must be 1, 7, 14 or 30, not {days}")));
-    }
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(bad(format!("limit must be between 1 and 200, not {limit}")));
-    }
-    let after = q.cursor.as_deref().map(parse_cursor).transpose()?;
-    let page = state
-        .blocking(move |s| {
-            let now = s.now();
-            op.audit(s, "triage", None)?;
-            let mut items = team_items(s, op.team, days, now)?;
-            items.sort_by_key(key_of);
-            let total = items.len();
-            let start = after.map_or(0, |k| items.partition_point(|i| key_of(i) <= k));
-            let rest = &items[start..];
-            let n = rest.len().min(limit as usize);
-            let next_cursor = (rest.len() > n).then(|| cursor_of(&rest[n - 1]));
-            Ok(TriagePage {
-                as_of: now,
-                days,
-                thresholds: THRESHOLDS,
-                total,
-                items: rest[..n].to_vec(),
-                next_cursor,
-            })
-        })
-        .await?;
-    Ok(Json(page))
-}
-
-fn team_items(s: &AppState, team: i64, days: u32, now: DateTime<Utc>) -> Result<Vec<TriageItem>> {
-    let st = s.storage();
-    let mine: std::collections::HashSet<PatientId> = st.team_patients(team)?.into_iter().collect();
-    let mut alerts: HashMap<PatientId, Vec<crate::storage::AlertRow>> = HashMap::new();
-    // Sorted worst first by the storage.
-    for a in st.alerts(None, true)? {
-        if mine.contains(&a.patient_id) {
-            alerts.entry(a.patient_id).or_default().push(a);
-        }
-    }
-    let mut out = Vec::with_capacity(mine.len());
-    for p in st.patients()?.into_iter().filter(|p| mine.contains(&p.id)) {
-        let open = alerts.remove(&p.id).unwrap_or_default();
-        out.push(item(s, p, &open, days, now)?);
-    }
-    Ok(out)
-}
-
-fn item(
-    s: &AppState,
-    p: PatientRow,
-    open: &[crate::storage::AlertRow],
-    days: u32,
-    now: DateTime<Utc>,
-) -> Result<TriageItem> {
-    let st = s.storage();
-    let rx = st.prescription(p.id)?.map(|u| u.prescription);
-    let from = now - TimeDelta::days(i64::from(days));
-    let prev_from = from - TimeDelta::days(i64::from(THRESHOLDS.tir_drop_previous_days));
-    let entries = st.entries(p.id, prev_from, now, false)?;
-    let data = ilot_rules::Loaded::from_entries(
-        entries
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (i as u64, &e.entry)),
-    );
-    let ranges = if rx.as_ref().is_some_and(|r| r.pregnancy) {
-        Ranges::pregnancy()
-    } else {
-        Ranges::consensus()
-    };
-    let metrics = ilot_rules::metrics::metrics(&data.glucose, Window::new(from, now), &ranges);
-    let previous =
-        ilot_rules::metrics::metrics(&data.glucose, Window::new(prev_from, from), &ranges);
-    let capillary = data
-        .glucose
-        .iter()
-        .filter(|g| !g.cgm && g.at >= from)
-        .count();
-    let capillary_per_day = capillary as f64 / f64::from(days);
-    let monitoring = rx.as_ref().map_or(Monitoring::Cgm, |r| r.monitoring);
-    let expected = rx.as_ref().map_or(0.0, |r| r.expected_readings_per_day);
-    let signals = Signals {
-        urgent_alert: open.iter().any(|a| a.severity_rank == 2),
-        no_data_alert: open.iter().any(|a| a.kind == "no-data"),
-        metrics: &metrics,
-        previous_tir: previous.tir_percent,
-        monitoring,
-        capillary_per_day,
-        expected_per_day: expected,
-    };
-    let category = category(&signals, &THRESHOLDS);
-    let period = crate::rules::observance(st, p.id, now)?
-        .and_then(|o| o.periods.last().cloned())
-        .map(|c| PeriodSummary {
-            number: c.number,
-            first_day: c.first_day,
-            last_day: c.last_day,
-            expected: c.expected,
-            received: c.received,
-            ratio: c.ratio,
-            status: c.status,
-            billable: c.billable,
-            not_billable: c.not_billable,
-        });
-    Ok(TriageItem {
-        patient_id: p.id,
-        transmitting: p.consent_granted != Some(false),
-        pseudonym: p.pseudonym,
-        ins: p.ins,
-        category,
-        last_data_at: p.last_data_at,
-        monitoring,
-        open_alerts: open.len(),
-        worst_alert: open.first().map(|a| a.kind.clone()),
-        previous_tir_percent: previous.tir_percent,
-        metrics,
-        capillary_per_day,
-        expected_readings_per_day: expected,
-        period,
-    })
-}
-
-/// The query parameters of `GET /v1/operator/triage`, for `/openapi.json`.
-pub fn query_parameters(path: &str) -> Option<serde_json::Value> {
-    (path == "/v1/operator/triage").then(|| {
-        serde_json::json!([
-            { "name": "days", "in": "query", "required": false,
-              "schema": { "type": "integer", "enum": [1, 7, 14, 30], "default": 14 } },
-            { "name": "limit", "in": "query", "required": false,
-              "schema": { "type": "integer", "minimum": 1, "maximum": 200, "default": 50 } },
-            { "name": "cursor", "in": "query", "required": false,
-              "schema": { "type": "string", "pattern": "^[0-9a-f]+$" } }
-        ])
-    })
-}
-
-/// The JSON Schema of [`TriagePage`], for `/openapi.json`.
-pub fn schema() -> serde_json::Value {
-    let pct = serde_json::json!({ "type": ["number", "null"] });
-    serde_json::json!({
-        "type": "object",
-        "additionalProperties": false,
-        "required": ["as_of", "days", "thresholds", "total", "items", "next_cursor"],
-        "properties": {
-            "as_of": { "type": "string", "format": "date-time" },
-            "days": { "enum": [1, 7, 14, 30] },
-            "thresholds": {
-                "type": "object",
-                "required": ["below_54_percent", "below_70_percent", "tir_drop_points",
-                             "tir_drop_previous_days", "tir_percent", "cgm_active_percent"],
-                "properties": {
-                    "below_54_percent": { "type": "number" },
-                    "below_70_percent": { "type": "number" },
-                    "tir_drop_points": { "type": "number" },
-                    "tir_drop_previous_days": { "type": "integer" },
-                    "tir_percent": { "type": "number" },
-                    "cgm_active_percent": { "type": "number" }
-                }
-            },
-            "total": { "type": "integer", "minimum": 0 },
-            "next_cursor": { "type": ["string", "null"] },
-            "items": { "type": "array", "items": {
-                "type": "object",
-                "additionalProperties": false,
-                "required": ["patient_id", "pseudonym", "ins", "category", "last_data_at",
-                             "transmitting", "monitoring", "open_alerts", "worst_alert", "metrics",
-                             "previous_tir_percent", "capillary_per_day",
-                             "expected_readings_per_day", "period"],
-                "properties": {
-                    "patient_id": { "$ref": "#/components/schemas/PatientId" },
-                    "pseudonym": { "type": "string" },
-                    "ins": { "type": ["string", "null"] },
-                    "category": { "enum": ["urgent-alert", "no-data", "very-low", "low", "tir-drop",
-                                           "low-tir", "cgm-wear", "capillary-readings", "on-target"] },
-                    "last_data_at": { "type": ["string", "null"], "format": "date-time" },
-                    "transmitting": { "type": "boolean" },
-                    "monitoring": { "enum": ["capillary", "flash", "cgm"] },
-                    "open_alerts": { "type": "integer", "minimum": 0 },
-                    "worst_alert": { "type": ["string", "null"] },
-                    "metrics": {
-                        "type": "object",
-                        "required": ["n_readings", "tir_percent", "below_54_percent", "below_70_percent",
-                                     "gmi_percent", "cv_percent", "active_percent"],
-                        "properties": {
-                            "n_readings": { "type": "integer", "minimum": 0 },
-                            "tir_percent": pct, "below_54_percent": pct, "below_70_percent": pct,
-                            "gmi_percent": pct, "cv_percent": pct, "active_percent": pct
-                        }
-                    },
-                    "previous_tir_percent": pct,
-                    "capillary_per_day": { "type": "number", "minimum": 0 },
-                    "expected_readings_per_day": { "type": "number", "minimum": 0 },
-                    "period": { "type": ["object", "null"] }
-                }
-            }}
-        }
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn m(tir: f64, b54: f64, b70: f64, active: Option<f64>) -> Metrics {
-        let mut m = ilot_rules::metrics::metrics(
-            &[],
-            Window::new(DateTime::UNIX_EPOCH, DateTime::UNIX_EPOCH),
-            &Ranges::consensus(),
+    fn m(tir: f64, b54: f64, b70: f64, active: Option<f64>) -> SummaryMetrics {
+        let mut m = ilot_rules::metrics::summary::of_summary(
+            &Default::default(),
+            ilot_rules::metrics::Window::new(DateTime::UNIX_EPOCH, DateTime::UNIX_EPOCH),
+            &ilot_rules::metrics::Ranges::consensus(),
         );
         m.n_readings = 100;
         m.tir_percent = Some(tir);
@@ -448,7 +253,7 @@ mod tests {
         m
     }
 
-    fn sig(m: &Metrics) -> Signals<'_> {
+    fn sig(m: &SummaryMetrics) -> Signals<'_> {
         Signals {
             urgent_alert: false,
             no_data_alert: false,

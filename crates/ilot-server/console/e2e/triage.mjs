@@ -22,13 +22,13 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createServer } from 'node:net';
 import { totp } from '../../../../tests/e2e/server.mjs';
+import { csvOf, endingAt, recordings } from './recordings.mjs';
 
 const run = promisify(execFile);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const target = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
 const ilot = process.env.ILOT_BIN ?? join(target, 'debug/ilot');
 const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const data = join(root, '../shared/data/cgm');
 const shots = join(root, 'artifacts/screenshots');
 const PASSWORD = 'console e2e password';
 const MIN = 60_000;
@@ -60,42 +60,6 @@ function freePort() {
   });
 }
 
-// ---- The recordings ------------------------------------------------------------------------
-
-/** Subject id → [{t (ms, clock time read as UTC), gl (as written)}], time-sorted, one per time. */
-function recordings(file) {
-  const by = new Map();
-  const lines = readFileSync(join(data, file), 'utf8').split('\n').slice(1);
-  for (const line of lines) {
-    const [id, time, gl] = line.split(',').map((f) => f?.replace(/"/g, '').trim());
-    if (!id || !time || time === 'NA' || !gl || gl === 'NA') continue;
-    const t = Date.parse(`${time.replace(' ', 'T')}Z`);
-    if (Number.isNaN(t)) continue;
-    if (!by.has(id)) by.set(id, []);
-    by.get(id).push({ t, gl });
-  }
-  for (const [id, rows] of by) {
-    rows.sort((a, b) => a.t - b.t);
-    // The device keeps the first reading of a time (a second one is a reported conflict).
-    by.set(
-      id,
-      rows.filter((r, i) => i === 0 || r.t !== rows[i - 1].t),
-    );
-  }
-  return by;
-}
-
-/** The recording moved so that its last reading is at `end` (values untouched). */
-function endingAt(rows, end) {
-  const shift = end - rows[rows.length - 1].t;
-  return rows.map((r) => ({ t: r.t + shift, gl: r.gl }));
-}
-
-function csvOf(points) {
-  const iso = (t) => new Date(t).toISOString().slice(0, 19).replace('T', ' ');
-  return `time,gl\n${points.map((p) => `${iso(p.t)},${p.gl}`).join('\n')}\n`;
-}
-
 // ---- The categories, computed here from the readings --------------------------------------
 
 function activePercent(points, windowMs) {
@@ -118,10 +82,51 @@ function share(points, f) {
 
 const inRange = (p) => p.v >= 70 && p.v <= 180;
 
+// The server's periods are complete local days of the patient (Europe/Paris, the default of
+// `ilot operator create-patient`), today excluded; the drop is against the 14 days before.
+const paris = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'Europe/Paris',
+  hourCycle: 'h23',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+});
+
+/** Paris wall clock of the instant `t`, as if it were UTC (ms). */
+function parisWall(t) {
+  const p = Object.fromEntries(paris.formatToParts(new Date(t)).map((x) => [x.type, x.value]));
+  return Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second);
+}
+
+/** The Paris date of `t`, as the UTC midnight of that date. */
+function parisDay(t) {
+  const w = parisWall(t);
+  return w - (w % DAY);
+}
+
+/** The instant the Paris date `d` (a UTC midnight) begins. */
+function parisMidnight(d) {
+  let t = d - 2 * 3600_000;
+  for (let i = 0; i < 3; i++) t = d - (parisWall(t) - t);
+  return t;
+}
+
+function periods(asOf, days) {
+  const today = parisDay(asOf);
+  return {
+    prevFrom: parisMidnight(today - (days + 14) * DAY),
+    from: parisMidnight(today - days * DAY),
+    to: parisMidnight(today),
+  };
+}
+
 function category(points, asOf, days, alerts) {
-  const from = asOf - days * DAY;
-  const cur = points.filter((p) => p.t >= from && p.t < asOf);
-  const prev = points.filter((p) => p.t >= from - 14 * DAY && p.t < from);
+  const { prevFrom, from, to } = periods(asOf, days);
+  const cur = points.filter((p) => p.t >= from && p.t < to);
+  const prev = points.filter((p) => p.t >= prevFrom && p.t < from);
   if (alerts.some((a) => a.severity === 'urgent')) return 'urgent-alert';
   if (alerts.some((a) => a.kind === 'no-data') || cur.length === 0) return 'no-data';
   if (share(cur, (p) => p.v < 54) > 1) return 'very-low';
@@ -129,7 +134,7 @@ function category(points, asOf, days, alerts) {
   const tir = share(cur, inRange);
   if (prev.length > 0 && share(prev, inRange) - tir > 15) return 'tir-drop';
   if (tir < 70) return 'low-tir';
-  const active = activePercent(cur, days * DAY);
+  const active = activePercent(cur, to - from);
   if (active === null || active < 70) return 'cgm-wear';
   return 'on-target';
 }
@@ -175,7 +180,7 @@ async function setUp(dir) {
   );
   // A dropped time in range: a recording in range before the last 14 days, then one that is
   // not (chosen here so that no earlier category takes the patient).
-  const before = endingAt(pick(hall, 1, 12)[0], now - 14 * DAY - 2 * 60 * MIN);
+  const before = endingAt(pick(hall, 1, 12)[0], now - 15 * DAY - 2 * 60 * MIN);
   const withV = (ps) => ps.map((p) => ({ t: p.t, v: Number(p.gl) }));
   const after = [...pick(ex, 5), ...pick(tsal, 40, 10)]
     .map((r) => endingAt(r, end))
@@ -367,6 +372,84 @@ async function main() {
     report.axe_triage_minor = await axe(page, 'triage');
     await page.screenshot({ path: join(shots, 'console-triage-screen.png') });
     await page.screenshot({ path: join(shots, 'console-triage.png'), fullPage: true });
+
+    // Review marks and filters, with the keyboard only (focus, Enter, Space, type-ahead).
+    const triageAnswer = (f) => page.waitForResponse((r) => r.url().includes('/v1/operator/triage') && f(new URL(r.url())));
+    const target = want14[0];
+    const markButton = page.getByRole('button', { name: `Marquer ${target.name} comme revu` });
+    const reviewCell = () => page.locator(`[data-patient="${target.id}"] [data-testid=last-review]`).innerText();
+    check((await reviewCell()).includes('jamais'), `${target.name} was reviewed before the test`);
+    await markButton.focus();
+    let reloaded = triageAnswer(() => true);
+    await page.keyboard.press('Enter');
+    await reloaded;
+    await page.getByTestId('review-notice').getByText(`${target.name} marqué comme revu.`).waitFor();
+    await page.waitForFunction(() => document.activeElement?.dataset?.testid === 'undo');
+    await page.waitForFunction((id) => document.querySelector(`[data-patient="${id}"] [data-testid=last-review]`)?.textContent?.includes('vous'), target.id);
+    await page.screenshot({ path: join(shots, 'console-triage-reviewed.png') });
+    // Undo: Enter on the focused "Annuler".
+    reloaded = triageAnswer(() => true);
+    await page.keyboard.press('Enter');
+    await reloaded;
+    await page.getByTestId('review-notice').getByText(`Revue de ${target.name} annulée.`).waitFor();
+    await page.waitForFunction((id) => document.querySelector(`[data-patient="${id}"] [data-testid=last-review]`)?.textContent?.includes('jamais'), target.id);
+    check(
+      await page.evaluate((id) => document.activeElement?.dataset?.mark === id, target.id),
+      'after undo, the focus is not back on the patient\'s button',
+    );
+    // Mark again (the focus is on the button) for the filters below.
+    reloaded = triageAnswer(() => true);
+    await page.keyboard.press('Enter');
+    await reloaded;
+    await page.getByTestId('review-notice').getByText(`${target.name} marqué comme revu.`).waitFor();
+    const rowsNow = async (n) => {
+      await page.waitForFunction((k) => document.querySelectorAll('[data-testid=triage-row]').length === k, n);
+      return shownOrder(page);
+    };
+    // "Non revus cette semaine": everyone but the patient just reviewed.
+    await page.getByTestId('filter-not-reviewed').focus();
+    reloaded = triageAnswer((u) => u.searchParams.get('not_reviewed') === 'true');
+    await page.keyboard.press('Space');
+    await reloaded;
+    const notReviewed = want14.filter((e) => e.id !== target.id);
+    compare(await rowsNow(notReviewed.length), notReviewed, plan, 'not reviewed this week');
+    report.axe_filters_minor = await axe(page, 'triage filtered');
+    await page.screenshot({ path: join(shots, 'console-triage-not-reviewed.png'), fullPage: true });
+    // "Mes patients" too: nobody (the one I reviewed was reviewed this week); then only mine.
+    await page.getByTestId('filter-mine').focus();
+    reloaded = triageAnswer((u) => u.searchParams.get('mine') === 'true');
+    await page.keyboard.press('Space');
+    await reloaded;
+    await page.getByText('Aucun patient ne correspond à ces filtres.').waitFor();
+    await page.getByTestId('filter-not-reviewed').focus();
+    reloaded = triageAnswer((u) => u.searchParams.get('not_reviewed') === null && u.searchParams.get('mine') === 'true');
+    await page.keyboard.press('Space');
+    await reloaded;
+    compare(await rowsNow(1), [target], plan, 'my patients');
+    await page.getByTestId('filter-mine').focus();
+    reloaded = triageAnswer((u) => u.searchParams.get('mine') === null);
+    await page.keyboard.press('Space');
+    await reloaded;
+    await rowsNow(want14.length);
+    // Category, by typing its name on the focused list (type-ahead), then back to all ("Toutes").
+    const labels = JSON.parse(readFileSync(join(root, 'crates/ilot-server/console/src/i18n/fr.json'), 'utf8'));
+    const chosen = ['low', 'very-low', 'low-tir', 'cgm-wear', 'tir-drop', 'on-target'].find((c) => want14.some((e) => e.cat === c));
+    check(chosen, 'no category to filter on');
+    const ofCat = want14.filter((e) => e.cat === chosen);
+    await page.getByTestId('filter-category').focus();
+    reloaded = triageAnswer((u) => u.searchParams.get('category') === chosen);
+    await page.keyboard.type(labels[`triage.category.${chosen}`]);
+    await reloaded;
+    compare(await rowsNow(ofCat.length), ofCat, plan, `category ${chosen}`);
+    await page.screenshot({ path: join(shots, 'console-triage-category.png'), fullPage: true });
+    await page.waitForTimeout(1100); // the list's type-ahead forgets what was typed
+    reloaded = triageAnswer((u) => u.searchParams.get('category') === null);
+    await page.keyboard.type('Toutes');
+    await reloaded;
+    await rowsNow(want14.length);
+    // The mark is the server's: the API says who and when.
+    const marked = (await (await page.request.get(`${base}/v1/operator/triage?days=14&mine=true`)).json()).items;
+    check(marked.length === 1 && marked[0].last_review?.mine === true, `my patients by the API: ${JSON.stringify(marked)}`);
 
     // 1 day, chosen with the keyboard (arrow keys move within the period's radio group).
     await page.getByRole('radio', { name: '14 jours' }).focus();

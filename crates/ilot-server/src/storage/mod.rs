@@ -8,6 +8,7 @@
 
 mod postgres;
 mod sqlite;
+mod triage_rows;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -236,6 +237,8 @@ pub struct AuditEvent {
 }
 
 pub use crate::ratelimit::RateKey;
+pub(crate) use triage_rows::triage_delegates;
+pub use triage_rows::{GlucoseDay, ReviewRow};
 
 /// Every backend implements this; `tests/it/conformance.rs` runs the same checks on each.
 pub trait Storage: Send + Sync + 'static {
@@ -428,6 +431,44 @@ pub trait Storage: Send + Sync + 'static {
     fn revoke_device(&self, id: DeviceId, now: DateTime<Utc>) -> Result<Option<DeviceInfo>>;
     /// Makes every unused, unexpired code of the patient expire now; how many.
     fn cancel_enrolment_codes(&self, patient: PatientId, now: DateTime<Utc>) -> Result<u64>;
+
+    // The triage (migration V6), in each backend's `triage.rs`: daily glucose summaries
+    // (written by `ingest`, see `crate::summary`) and review marks.
+
+    /// The daily summaries of the team's patients whose local day starts at or after `since`,
+    /// by patient then day.
+    fn glucose_days(&self, team: i64, since: DateTime<Utc>) -> Result<Vec<GlucoseDay>>;
+    /// Marks the patient reviewed by the operator now.
+    fn add_review(
+        &self,
+        patient: PatientId,
+        operator_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<ReviewRow>;
+    /// Undoes the operator's latest review of the patient that is not undone yet; `None` when
+    /// there is none.
+    fn undo_review(
+        &self,
+        patient: PatientId,
+        operator_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ReviewRow>>;
+    /// The reviews (not undone) of the team's patients made at or after `since`, newest first.
+    fn team_reviews(&self, team: i64, since: DateTime<Utc>) -> Result<Vec<ReviewRow>>;
+    /// The latest prescription of each of the team's patients.
+    fn team_prescriptions(&self, team: i64) -> Result<Vec<(PatientId, PrescriptionUpdate)>>;
+    /// The triage's cached observance of the patient: (local day, prescription version, JSON).
+    fn observance_cache(
+        &self,
+        patient: PatientId,
+    ) -> Result<Option<(chrono::NaiveDate, u32, String)>>;
+    fn set_observance_cache(
+        &self,
+        patient: PatientId,
+        day: chrono::NaiveDate,
+        rx_version: u32,
+        json: &str,
+    ) -> Result<()>;
 }
 
 /// The care-team and second-factor methods of [`Storage`], forwarded to each backend's

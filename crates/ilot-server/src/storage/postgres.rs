@@ -15,6 +15,7 @@ mod revocation;
 mod rows;
 mod security;
 mod tls;
+mod triage;
 
 use chrono::{DateTime, Utc};
 use ilot_domain::{Entry, Prescription};
@@ -562,4 +563,5 @@ impl Storage for PostgresStorage {
     super::security_delegates!();
     super::limits_delegates!();
     super::revocation_delegates!();
+    super::triage_delegates!();
 }

@@ -28,6 +28,7 @@ mod limits;
 mod revocation;
 mod rows;
 mod security;
+mod triage;
 
 use rows::*;
 
@@ -38,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("v3_login.sql"),
     include_str!("v4_revocation.sql"),
     include_str!("v5_at_rest.sql"),
+    include_str!("v6_triage.sql"),
 ];
 
 #[derive(Debug)]
@@ -72,6 +74,10 @@ impl SqliteStorage {
         for (i, m) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             tx.execute_batch(m)?;
             tx.pragma_update(None, "user_version", i as i64 + 1)?;
+            if i + 1 == 6 {
+                // The daily summaries of the entries stored before them.
+                triage::rebuild_all(&tx)?;
+            }
         }
         let sealed = atrest::check_or_seal(&tx, key)?;
         tx.commit()?;
@@ -545,4 +551,5 @@ impl Storage for SqliteStorage {
     super::security_delegates!();
     super::limits_delegates!();
     super::revocation_delegates!();
+    super::triage_delegates!();
 }

@@ -332,7 +332,12 @@ fn triage_places_each_patient_in_the_first_matching_category_most_urgent_first()
     let b = login(&s, "drb");
     let now = s.now();
     let d28 = now - TimeDelta::days(28);
-    let d14 = now - TimeDelta::days(14);
+    // The triage's period: the 14 complete local days before today (the patients are in Paris).
+    let paris = chrono_tz::Europe::Paris;
+    let d14 = ilot_rules::observance::local_midnight(
+        paris,
+        now.with_timezone(&paris).date_naive() - chrono::Days::new(14),
+    );
     // 1 reading in 20 at 65 mg/dL: 5 % below 70, none below 54.
     let low = series(d28, now, |i, _| {
         Some(if i % 20 == 0 { 65.0 } else { 120.0 })

@@ -19,3 +19,5 @@ mod prescription_rules;
 mod scoping;
 mod sessions;
 mod support;
+mod triage_reviews;
+mod triage_summaries;

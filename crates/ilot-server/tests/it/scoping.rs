@@ -74,8 +74,9 @@ fn world(db: &str) -> World {
 }
 
 /// What a request could have changed for `pa`.
-fn snapshot(w: &World) -> (u32, usize, usize, usize, bool) {
+fn snapshot(w: &World) -> (u32, usize, usize, usize, bool, usize) {
     let st = w.s.state.storage();
+    let team = st.patient_team(w.pa).unwrap().unwrap();
     (
         st.prescription(w.pa).unwrap().unwrap().version,
         st.feed(w.pa, 0, 10_000).unwrap().len(),
@@ -86,6 +87,9 @@ fn snapshot(w: &World) -> (u32, usize, usize, usize, bool) {
             .filter(|r| r.patient_id == Some(w.pa))
             .count(),
         st.device(w.device).unwrap().is_some(),
+        st.team_reviews(team, "2000-01-01T00:00:00Z".parse().unwrap())
+            .unwrap()
+            .len(),
     )
 }
 
@@ -242,6 +246,11 @@ fn case(w: &World, method: &str, path: &str) -> bool {
             assert_eq!(get(w, "/v1/console/session", &w.a)["name"], "dra");
             assert_eq!(snapshot(w), before);
         }
+        ("delete", "/v1/operator/patients/{id}/review") => {
+            // A mark of team A's for A to undo; B cannot undo it (nor learn it exists).
+            assert_eq!(send(w, "post", path, &w.a, &pa).status(), 200);
+            hidden(w, method, path);
+        }
         // Routes on one patient's or one alert's id: team B gets the answer of a missing one.
         ("get", "/v1/operator/patients/{id}")
         | ("get", "/v1/operator/patients/{id}/entries")
@@ -255,7 +264,8 @@ fn case(w: &World, method: &str, path: &str) -> bool {
         | ("post", "/v1/operator/patients/{id}/enrolment-code")
         | ("get", "/v1/operator/patients/{id}/devices")
         | ("post", "/v1/operator/devices/{id}/revoke")
-        | ("post", "/v1/operator/alerts/{id}/ack") => hidden(w, method, path),
+        | ("post", "/v1/operator/alerts/{id}/ack")
+        | ("post", "/v1/operator/patients/{id}/review") => hidden(w, method, path),
         _ => return false,
     }
     true

@@ -30,6 +30,9 @@ function item(pseudonym: string, category: TriageItem['category']): TriageItem {
     capillary_per_day: 0,
     expected_readings_per_day: 201.6,
     period: null,
+    window_from: '2026-02-15T23:00:00Z',
+    window_to: '2026-03-01T23:00:00Z',
+    last_review: null,
   };
 }
 
@@ -88,5 +91,36 @@ describe('Triage', () => {
     pending.get('7')!(answer(page(7, [item('P-SEVEN', 'low')])));
     await new Promise((r) => setTimeout(r, 50));
     expect(rows()).toEqual([['P-ONE', 'no-data']]);
+  });
+
+  it('sends the filters, marks a patient reviewed and undoes it from the notice', async () => {
+    const calls: string[] = [];
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (url: string, init?: RequestInit) => {
+        const method = init?.method ?? 'GET';
+        calls.push(`${method} ${url}`);
+        if (method === 'GET') return answer(page(14, [item('P-A', 'low')]));
+        const review = { id: 1, patient_id: 'P-A'.padEnd(32, '0'), operator_id: 1, by: 'Dr', at: '2026-03-02T08:00:00Z' };
+        return new Response(JSON.stringify(review), { status: 200 });
+      }),
+    );
+    const { getByTestId, findByRole } = render(Triage);
+    await waitFor(() => expect(calls.length).toBe(1));
+    await fireEvent.click(getByTestId('filter-not-reviewed'));
+    await waitFor(() => expect(calls.at(-1)).toContain('not_reviewed=true'));
+    await fireEvent.change(getByTestId('filter-category'), { target: { value: 'low' } });
+    await waitFor(() => expect(calls.at(-1)).toContain('category=low'));
+    await fireEvent.click(getByTestId('filter-mine'));
+    await waitFor(() => expect(calls.at(-1)).toContain('mine=true'));
+
+    await fireEvent.click(await findByRole('button', { name: 'Marquer P-A comme revu' }));
+    const undo = await findByRole('button', { name: 'Annuler la revue de P-A' });
+    expect(calls).toContain(`POST /v1/operator/patients/${'P-A'.padEnd(32, '0')}/review`);
+    expect(getByTestId('review-notice').textContent).toContain('P-A marqué comme revu.');
+    await waitFor(() => expect(document.activeElement).toBe(undo));
+    await fireEvent.click(undo);
+    await waitFor(() => expect(getByTestId('review-notice').textContent).toContain('Revue de P-A annulée.'));
+    expect(calls).toContain(`DELETE /v1/operator/patients/${'P-A'.padEnd(32, '0')}/review`);
   });
 });

@@ -80,7 +80,36 @@ export interface TriageItem {
   capillary_per_day: number;
   expected_readings_per_day: number;
   period: Period | null;
+  /** The period's first local day and the day after its last. */
+  window_from: string;
+  window_to: string;
+  last_review: LastReview | null;
 }
+
+export interface LastReview {
+  by: string;
+  at: string;
+  /** Made by the operator logged in. */
+  mine: boolean;
+}
+
+export interface Review {
+  id: number;
+  patient_id: string;
+  operator_id: number;
+  by: string;
+  at: string;
+}
+
+export interface TriageFilters {
+  category: Category | null;
+  /** No review mark in the last 7 days. */
+  notReviewed: boolean;
+  /** The patients the operator marked reviewed in the last 90 days. */
+  mine: boolean;
+}
+
+export const NO_FILTERS: TriageFilters = { category: null, notReviewed: false, mine: false };
 
 export interface TriagePage {
   as_of: string;
@@ -157,9 +186,17 @@ export async function logout(): Promise<void> {
   csrf = '';
 }
 
-export function triage(days: number, cursor: string | null, limit = 50): Promise<TriagePage> {
+export function triage(
+  days: number,
+  cursor: string | null,
+  filters: TriageFilters = NO_FILTERS,
+  limit = 50,
+): Promise<TriagePage> {
   const q = new URLSearchParams({ days: String(days), limit: String(limit) });
   if (cursor) q.set('cursor', cursor);
+  if (filters.category) q.set('category', filters.category);
+  if (filters.notReviewed) q.set('not_reviewed', 'true');
+  if (filters.mine) q.set('mine', 'true');
   return call<TriagePage>('GET', `/v1/operator/triage?${q.toString()}`);
 }
 
@@ -245,4 +282,14 @@ export function billingMonth(month: string): Promise<BillingMonth> {
 /** The CSV of `month`: a plain GET with the session cookie, so the browser downloads it. */
 export function billingCsvUrl(month: string): string {
   return `/v1/operator/billing.csv?${new URLSearchParams({ month }).toString()}`;
+}
+
+/** "Marquer comme revu": the caller reviewed the patient now. */
+export function markReviewed(patient: string): Promise<Review> {
+  return call<Review>('POST', `/v1/operator/patients/${encodeURIComponent(patient)}/review`);
+}
+
+/** Undoes the caller's latest review mark of the patient. */
+export function undoReview(patient: string): Promise<Review> {
+  return call<Review>('DELETE', `/v1/operator/patients/${encodeURIComponent(patient)}/review`);
 }

@@ -23,6 +23,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("v3_login.sql"),
     include_str!("v4_revocation.sql"),
     include_str!("v5_at_rest.sql"),
+    include_str!("v6_triage.sql"),
 ];
 
 /// Any fixed number: the key of the advisory lock that serialises migrations across nodes.
@@ -81,6 +82,10 @@ fn migrate(client: &mut postgres::Client, key: &ServerKey) -> Result<()> {
             "INSERT INTO schema_version (version) VALUES ($1)",
             &[&(i as i32 + 1)],
         )?;
+        if i + 1 == 6 {
+            // The daily summaries of the entries stored before them.
+            super::triage::rebuild_all(&mut tx)?;
+        }
     }
     atrest::check_or_seal(&mut tx, key)?;
     tx.commit()?;

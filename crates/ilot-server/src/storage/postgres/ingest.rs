@@ -38,12 +38,17 @@ pub(super) fn ingest(c: &mut Client, b: &IngestBatch<'_>) -> Result<IngestOutcom
             last_accepted: last as u64,
         });
     }
-    let granted: Option<bool> = tx
-        .query_one(
-            "SELECT consent_granted FROM patients WHERE id = $1",
-            &[&patient],
-        )?
-        .get(0);
+    // The patient's row lock orders this batch's daily summaries with those of another device
+    // of the same patient ingested on another node.
+    let prow = tx.query_one(
+        "SELECT consent_granted, tz FROM patients WHERE id = $1 FOR UPDATE",
+        &[&patient],
+    )?;
+    let granted: Option<bool> = prow.get(0);
+    let tz: chrono_tz::Tz = prow
+        .get::<_, &str>(1)
+        .parse()
+        .map_err(|e| bad("patient time zone", e))?;
     let granted_now = b.consent.map(|c| c.granted).or(granted);
     if !b.items.is_empty() && granted_now == Some(false) {
         return Ok(IngestOutcome::ConsentWithdrawn);
@@ -73,20 +78,47 @@ pub(super) fn ingest(c: &mut Client, b: &IngestBatch<'_>) -> Result<IngestOutcom
         json.push(serde_json::to_string(&it.entry)?);
     }
     let inserted = if n == 0 {
-        0
+        Vec::new()
     } else {
-        tx.execute(
+        tx.query(
             "INSERT INTO entries (patient_id, device_id, entry_id, version, deleted, at, recorded_at, received_at, kind, entry)
              SELECT $1, $2, u.i, u.v, u.d, u.a, u.r, $3, u.k, u.e
              FROM unnest($4::int8[], $5::int8[], $6::bool[], $7::timestamptz[], $8::timestamptz[], $9::text[], $10::text[])
                   AS u(i, v, d, a, r, k, e)
-             ON CONFLICT DO NOTHING",
+             ON CONFLICT DO NOTHING
+             RETURNING entry_id, version, at, kind = 'glucose'",
             &[
                 &patient, &device, &ts(b.now), &ids, &versions, &deleted, &at, &recorded, &kinds,
                 &json,
             ],
         )?
     };
+    // The days whose summaries change: those of the new glucose entry versions and of their
+    // earlier versions (a correction may move a reading to another day).
+    let mut touched: Vec<DateTime<Utc>> = Vec::new();
+    let mut corrected: Vec<i64> = Vec::new();
+    for r in inserted.iter().filter(|r| r.get::<_, bool>(3)) {
+        touched.push(r.get(2));
+        if r.get::<_, i64>(1) > 1 {
+            corrected.push(r.get(0));
+        }
+    }
+    if !corrected.is_empty() {
+        for r in tx.query(
+            "SELECT at FROM entries WHERE patient_id = $1 AND device_id = $2 AND entry_id = ANY($3)",
+            &[&patient, &device, &corrected],
+        )? {
+            touched.push(r.get(0));
+        }
+    }
+    super::triage::refresh_days(&mut tx, patient, tz, &crate::summary::days_of(tz, touched))?;
+    if crate::summary::changes_past_days(tz, b.now, b.items) {
+        tx.execute(
+            "DELETE FROM triage_observance WHERE patient_id = $1",
+            &[&patient],
+        )?;
+    }
+    let inserted = inserted.len();
     let stored = u32::try_from(inserted).map_err(|e| bad("stored count", e))?;
     let duplicates = u32::try_from(n).map_err(|e| bad("batch size", e))? - stored;
     let ack = StoredAck {

@@ -35,11 +35,12 @@ impl SqliteStorage {
                 last_accepted: last as u64,
             });
         }
-        let granted: Option<bool> = tx.query_row(
-            "SELECT consent_granted FROM patients WHERE id = ?1",
+        let (granted, tz): (Option<bool>, String) = tx.query_row(
+            "SELECT consent_granted, tz FROM patients WHERE id = ?1",
             [&patient],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
+        let tz: chrono_tz::Tz = tz.parse().map_err(|e| bad("patient time zone", e))?;
         let granted_now = b.consent.map(|c| c.granted).or(granted);
         if !b.items.is_empty() && granted_now == Some(false) {
             return Ok(IngestOutcome::ConsentWithdrawn);
@@ -51,7 +52,13 @@ impl SqliteStorage {
             )?;
         }
         let (mut stored, mut duplicates) = (0u32, 0u32);
+        // Times of the new glucose entry versions and of their earlier versions: the days whose
+        // summaries this batch changes.
+        let mut touched = Vec::new();
         {
+            let mut earlier = tx.prepare_cached(
+                "SELECT at_ms FROM entries WHERE device_id = ?1 AND entry_id = ?2 AND version <> ?3",
+            )?;
             let mut ins = tx.prepare_cached(
                 "INSERT OR IGNORE INTO entries (patient_id, device_id, entry_id, version, deleted, at_ms, kind, recorded_ms, received_ms, json)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -70,11 +77,30 @@ impl SqliteStorage {
                     serde_json::to_string(&it.entry)?,
                 ])?;
                 if n == 1 {
+                    if matches!(it.entry.kind, ilot_domain::EntryKind::Glucose(_)) {
+                        touched.push(it.entry.at_utc());
+                        if it.version > 1 {
+                            for at in earlier
+                                .query_map(params![device, it.id, it.version], |r| {
+                                    r.get::<_, i64>(0)
+                                })?
+                            {
+                                touched.push(utc(at?));
+                            }
+                        }
+                    }
                     stored += 1;
                 } else {
                     duplicates += 1;
                 }
             }
+        }
+        super::triage::refresh_days(&tx, &patient, tz, &crate::summary::days_of(tz, touched))?;
+        if crate::summary::changes_past_days(tz, b.now, b.items) {
+            tx.execute(
+                "DELETE FROM triage_observance WHERE patient_id = ?1",
+                [&patient],
+            )?;
         }
         let ack = StoredAck {
             digest: b.digest,
