@@ -16,7 +16,9 @@
 //! sums taken in another order). What depends on the order of readings across the whole window
 //! is not here: hypo episodes (an episode may span midnight), days covered (24-hour days from
 //! `from`, which are not local days across a DST change) and sufficiency (which a report needs,
-//! not a list).
+//! not a list). A flash scan that the sensor's history covers is left out as in `metrics`, but
+//! judged within its own day: a scan in the first or last 15 minutes of a day whose covering
+//! history reading falls on the neighbouring day counts once more here than in `metrics`.
 
 use std::collections::BTreeMap;
 
@@ -329,6 +331,7 @@ mod tests {
                 at,
                 level,
                 cgm: rnd() > 0.03,
+                scan: false,
                 context: MealContext::Other,
             });
             // A sensor gap on day 3.
