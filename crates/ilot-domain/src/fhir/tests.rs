@@ -190,8 +190,14 @@ fn a_scan_is_interstitial_glucose_without_a_meal_moment() {
     assert_eq!(r["code"]["coding"][0]["code"], "99504-3");
     assert_eq!(r["code"]["coding"][1]["code"], "MED-969");
     assert_eq!(r["valueQuantity"]["value"], 96.0);
-    assert!(extension(&r, "mesures-moment-of-measurement").is_none(), "{r}");
-    assert_eq!(device::DeviceKind::of(ReadingType::Scan), device::DeviceKind::Cgm);
+    assert!(
+        extension(&r, "mesures-moment-of-measurement").is_none(),
+        "{r}"
+    );
+    assert_eq!(
+        device::DeviceKind::of(ReadingType::Scan),
+        device::DeviceKind::Cgm
+    );
 }
 
 #[test]
