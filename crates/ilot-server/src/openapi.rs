@@ -60,6 +60,11 @@ pub fn document() -> Value {
         if let Some(q) = crate::triage::query_parameters(route.path) {
             op["parameters"] = q;
         }
+        if let Some(q) = crate::patient::query_parameters(route.path) {
+            let mut all = op["parameters"].as_array().cloned().unwrap_or_default();
+            all.extend(q);
+            op["parameters"] = Value::Array(all);
+        }
         if route.access == Access::Session {
             op["security"] = json!([{ "bearer": [] }]);
         }

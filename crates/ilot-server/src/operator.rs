@@ -59,7 +59,7 @@ fn existing(s: &AppState, id: PatientId, team: i64) -> Result<PatientRow> {
 }
 
 /// Runs `f` for an operator after checking the patient exists and writing the audit record.
-async fn read_patient<T: Send + 'static>(
+pub(crate) async fn read_patient<T: Send + 'static>(
     state: &AppState,
     op: Session,
     id: &str,

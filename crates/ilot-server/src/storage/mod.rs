@@ -180,6 +180,15 @@ pub struct ServerEntry {
     pub entry: Entry,
 }
 
+/// Where a page of a patient's entries going back in time stops: the (time, device, entry id)
+/// of its last entry, which the next page starts strictly before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntryCursor {
+    pub at: DateTime<Utc>,
+    pub device_id: DeviceId,
+    pub entry_id: i64,
+}
+
 /// An alert as stored: the rules' alert plus its acknowledgement.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AlertRow {
@@ -428,7 +437,77 @@ pub trait Storage: Send + Sync + 'static {
     fn revoke_device(&self, id: DeviceId, now: DateTime<Utc>) -> Result<Option<DeviceInfo>>;
     /// Makes every unused, unexpired code of the patient expire now; how many.
     fn cancel_enrolment_codes(&self, patient: PatientId, now: DateTime<Utc>) -> Result<u64>;
+
+    // The patient page (`crate::patient`), in each backend's `patient.rs`.
+
+    /// Latest versions (deleted ones included) of the patient's entries strictly before
+    /// `before` in (time, device, entry id) order, newest first, at most `limit`.
+    fn entries_before(
+        &self,
+        patient: PatientId,
+        before: Option<EntryCursor>,
+        limit: u32,
+    ) -> Result<Vec<ServerEntry>>;
+    /// Every stored version of one of the patient's entries, oldest first (empty when the
+    /// entry is not the patient's).
+    fn entry_versions(
+        &self,
+        patient: PatientId,
+        device: DeviceId,
+        entry_id: i64,
+    ) -> Result<Vec<ServerEntry>>;
+    /// The audit records about the patient with the name of the operator who made each,
+    /// newest first, ids below `before`, at most `limit`.
+    fn patient_audit(
+        &self,
+        patient: PatientId,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<(AuditRow, Option<String>)>>;
+    /// Records that the device applied the patient's feed up to `cursor` (the `since` of its
+    /// pull); a lower number than the one recorded changes nothing (migration V7).
+    fn record_pull(&self, device: DeviceId, cursor: u64) -> Result<()>;
+    /// The highest feed cursor any of the patient's devices confirmed it applied.
+    fn pulled_cursor(&self, patient: PatientId) -> Result<Option<u64>>;
 }
+
+/// The patient-page methods of [`Storage`], forwarded to each backend's `pat_*` methods (in its
+/// `patient.rs`).
+macro_rules! patient_delegates {
+    () => {
+        fn entries_before(
+            &self,
+            patient: PatientId,
+            before: Option<super::EntryCursor>,
+            limit: u32,
+        ) -> Result<Vec<ServerEntry>> {
+            self.pat_entries_before(patient, before, limit)
+        }
+        fn entry_versions(
+            &self,
+            patient: PatientId,
+            device: DeviceId,
+            entry_id: i64,
+        ) -> Result<Vec<ServerEntry>> {
+            self.pat_entry_versions(patient, device, entry_id)
+        }
+        fn patient_audit(
+            &self,
+            patient: PatientId,
+            before: Option<i64>,
+            limit: u32,
+        ) -> Result<Vec<(AuditRow, Option<String>)>> {
+            self.pat_patient_audit(patient, before, limit)
+        }
+        fn record_pull(&self, device: DeviceId, cursor: u64) -> Result<()> {
+            self.pat_record_pull(device, cursor)
+        }
+        fn pulled_cursor(&self, patient: PatientId) -> Result<Option<u64>> {
+            self.pat_pulled_cursor(patient)
+        }
+    };
+}
+pub(crate) use patient_delegates;
 
 /// The care-team and second-factor methods of [`Storage`], forwarded to each backend's
 /// `sec_*` methods (in its `security.rs`), so that the two backends do not repeat them.

@@ -11,6 +11,7 @@ mod atrest;
 mod connect;
 mod ingest;
 mod limits;
+mod patient;
 mod revocation;
 mod rows;
 mod security;
@@ -562,4 +563,5 @@ impl Storage for PostgresStorage {
     super::security_delegates!();
     super::limits_delegates!();
     super::revocation_delegates!();
+    super::patient_delegates!();
 }

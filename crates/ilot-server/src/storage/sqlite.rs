@@ -25,6 +25,7 @@ use crate::error::{Result, ServerError};
 mod atrest;
 mod ingest;
 mod limits;
+mod patient;
 mod revocation;
 mod rows;
 mod security;
@@ -38,6 +39,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("v3_login.sql"),
     include_str!("v4_revocation.sql"),
     include_str!("v5_at_rest.sql"),
+    // v6 is the triage summaries (another branch); this one does not depend on it.
+    include_str!("v7_patient_page.sql"),
 ];
 
 #[derive(Debug)]
@@ -545,4 +548,5 @@ impl Storage for SqliteStorage {
     super::security_delegates!();
     super::limits_delegates!();
     super::revocation_delegates!();
+    super::patient_delegates!();
 }

@@ -13,6 +13,7 @@ mod limits;
 mod login;
 mod login_limits;
 mod multinode;
+mod patient_page;
 mod pg_tls;
 mod prescription_rules;
 mod scoping;

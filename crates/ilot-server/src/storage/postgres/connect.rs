@@ -23,6 +23,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("v3_login.sql"),
     include_str!("v4_revocation.sql"),
     include_str!("v5_at_rest.sql"),
+    // v6 is the triage summaries (another branch); this one does not depend on it.
+    include_str!("v7_patient_page.sql"),
 ];
 
 /// Any fixed number: the key of the advisory lock that serialises migrations across nodes.
