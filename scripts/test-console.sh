@@ -2,8 +2,11 @@
 # The care team's console (crates/ilot-server/console): type check (svelte-check, warnings
 # fail), Vitest, the production build, `ilot` built with that build embedded, then the
 # real-browser test: system Chromium driven by playwright-core against a real `ilot server`
-# whose patients were enrolled and synced by real `ilot` devices (e2e/triage.mjs).
-# Screenshots: artifacts/screenshots/console-*.png; numbers: artifacts/console-e2e.json.
+# whose patients were enrolled and synced by real `ilot` devices (e2e/triage.mjs: login, triage,
+# logout; e2e/patient.mjs: the patient page, acknowledgement, prescription edit and message
+# reaching the device).
+# Screenshots: artifacts/screenshots/console-*.png; numbers: artifacts/console-e2e.json and
+# artifacts/console-patient.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,3 +19,4 @@ cargo build --locked -q -p ilot-cli
 mkdir -p artifacts/screenshots
 target=${CARGO_TARGET_DIR:-$PWD/target}
 (cd crates/ilot-server/console && CHROMIUM="$chromium" ILOT_BIN="$target/debug/ilot" node e2e/triage.mjs)
+(cd crates/ilot-server/console && CHROMIUM="$chromium" ILOT_BIN="$target/debug/ilot" node e2e/patient.mjs)
