@@ -250,7 +250,21 @@ pub async fn days(
         let until = q
             .until
             .unwrap_or_else(|| s.now().with_timezone(&tz).date_naive());
+        if !(1900..=2200).contains(&chrono::Datelike::year(&until)) {
+            return Err(bad(
+                "the days asked must lie between 1900-01-01 and 2200-12-31",
+            ));
+        }
         let first = until - TimeDelta::days(i64::from(n) - 1);
+        let (lo, hi) = (
+            NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN),
+            NaiveDate::from_ymd_opt(2200, 12, 31).unwrap_or(NaiveDate::MAX),
+        );
+        if until > hi || first < lo {
+            return Err(bad(
+                "the days asked must lie between 1900-01-01 and 2200-12-31",
+            ));
+        }
         let midnight = ilot_rules::observance::local_midnight;
         let next = until
             .succ_opt()

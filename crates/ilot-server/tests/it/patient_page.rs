@@ -295,12 +295,20 @@ fn daily_curves_page_back_in_time_with_the_treatments_underneath() {
     );
     assert_eq!(events[0]["detail"], "bolus");
     assert_eq!(events[2]["detail"], "needed-help");
-    let (st, _) = get(
-        &s,
-        &dr,
-        &format!("/v1/operator/patients/{}/days?days=15", p.id),
-    );
-    assert_eq!(st, 400);
+    for bad in [
+        "days=15",
+        "days=0",
+        "until=1899-12-31",
+        "until=1900-01-03&days=7",
+        "until=x",
+    ] {
+        let (st, e) = get(
+            &s,
+            &dr,
+            &format!("/v1/operator/patients/{}/days?{bad}", p.id),
+        );
+        assert_eq!(st, 400, "{bad}: {e}");
+    }
 }
 
 #[test]
