@@ -280,6 +280,7 @@ async function main() {
     await page.getByTestId('message').filter({ hasText: 'pensez à changer le capteur' }).filter({ hasText: 'reçu par le téléphone' }).waitFor();
 
     // The access log (physician): this session's reads are there.
+    await page.locator('[data-testid=access-log] tr[data-action=read-logbook]').first().waitFor();
     const access = await page.getByTestId('access-log').innerText();
     check(access.includes('Dr Martin') && access.includes('a lu le carnet'), `access log:\n${access.slice(0, 500)}`);
 

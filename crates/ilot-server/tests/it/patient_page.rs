@@ -662,3 +662,65 @@ fn every_backend_pages_entries_back_in_time_alike() {
         );
     }
 }
+
+#[test]
+fn a_prescription_change_is_the_physicians_and_a_refused_one_says_why_and_changes_nothing() {
+    let s = start();
+    let ide = login(&s, "ide");
+    s.advance(TimeDelta::seconds(30));
+    let dr = login(&s, "dr");
+    let p = patient(&s, &dr, "P1");
+    let put = |token: &str, rx: &ilot_domain::Prescription| {
+        let r = Client::new()
+            .put(format!(
+                "{}/v1/operator/patients/{}/prescription",
+                s.url, p.id
+            ))
+            .bearer_auth(token)
+            .json(&json!({ "prescription": rx }))
+            .send()
+            .unwrap();
+        (r.status().as_u16(), r.json::<Value>().unwrap())
+    };
+    let version = || {
+        s.state
+            .storage()
+            .prescription(p.id)
+            .unwrap()
+            .unwrap()
+            .version
+    };
+    let mut rx = prescription();
+    rx.policy.hyper_mg_dl = 260.0;
+    assert_eq!(put(&ide, &rx).0, 403, "a nurse does not prescribe");
+    assert_eq!(version(), 1);
+    let mut wrong = prescription();
+    wrong.policy.hypo_l2_mg_dl = 75.0;
+    let (st, e) = put(&dr, &wrong);
+    assert_eq!(st, 400, "{e}");
+    let msg = e["message"].as_str().unwrap();
+    assert!(
+        msg.contains("hypo level 2 (75 mg/dL) must be below hypo level 1 (70 mg/dL)"),
+        "{msg}"
+    );
+    assert_eq!(version(), 1, "nothing saved");
+    let (st, v) = put(&dr, &rx);
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["version"], 2);
+    let feed = ok(
+        &s,
+        &ide,
+        &format!("/v1/operator/patients/{}/feed?kind=prescription", p.id),
+    );
+    let versions: Vec<&Value> = feed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| &i["item"]["prescription"]["version"])
+        .collect();
+    assert_eq!(
+        versions,
+        [&json!(1), &json!(2)],
+        "the device pulls version 2"
+    );
+}
