@@ -6,8 +6,11 @@
 //! transaction, so that a node can die at any point without leaving half a batch; nothing here
 //! evaluates rules or opens sealed messages (that is `ingest.rs` and `ilot-wire`).
 
+mod patient_page;
 mod postgres;
 mod sqlite;
+
+pub(crate) use patient_page::patient_delegates;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -470,44 +473,6 @@ pub trait Storage: Send + Sync + 'static {
     /// The highest feed cursor any of the patient's devices confirmed it applied.
     fn pulled_cursor(&self, patient: PatientId) -> Result<Option<u64>>;
 }
-
-/// The patient-page methods of [`Storage`], forwarded to each backend's `pat_*` methods (in its
-/// `patient.rs`).
-macro_rules! patient_delegates {
-    () => {
-        fn entries_before(
-            &self,
-            patient: PatientId,
-            before: Option<super::EntryCursor>,
-            limit: u32,
-        ) -> Result<Vec<ServerEntry>> {
-            self.pat_entries_before(patient, before, limit)
-        }
-        fn entry_versions(
-            &self,
-            patient: PatientId,
-            device: DeviceId,
-            entry_id: i64,
-        ) -> Result<Vec<ServerEntry>> {
-            self.pat_entry_versions(patient, device, entry_id)
-        }
-        fn patient_audit(
-            &self,
-            patient: PatientId,
-            before: Option<i64>,
-            limit: u32,
-        ) -> Result<Vec<(AuditRow, Option<String>)>> {
-            self.pat_patient_audit(patient, before, limit)
-        }
-        fn record_pull(&self, device: DeviceId, cursor: u64) -> Result<()> {
-            self.pat_record_pull(device, cursor)
-        }
-        fn pulled_cursor(&self, patient: PatientId) -> Result<Option<u64>> {
-            self.pat_pulled_cursor(patient)
-        }
-    };
-}
-pub(crate) use patient_delegates;
 
 /// The care-team and second-factor methods of [`Storage`], forwarded to each backend's
 /// `sec_*` methods (in its `security.rs`), so that the two backends do not repeat them.

@@ -2,8 +2,8 @@
 //! stored points (checked against numbers the test knows from the data it stored), daily curves
 //! page back in time with their treatments, the logbook walks a large patient page by page
 //! (every capillary reading once, in order, never a sensor reading, values as entered, earlier
-//! versions shown), the feed says what reached the device, the access log is the physician's,
-//! queries out of range are refused, and the storage answers alike on every backend.
+//! versions shown), queries out of range are refused, and the storage answers alike on every
+//! backend. Rights and what reaches the device: `patient_rights.rs`.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use ilot_domain::{
@@ -17,14 +17,14 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-struct Patient {
-    id: PatientId,
-    device: DeviceId,
+pub(crate) struct Patient {
+    pub id: PatientId,
+    pub device: DeviceId,
     seq: std::cell::Cell<u64>,
 }
 
 /// A patient of `token`'s team with an enrolled device (registered as the enrolment does).
-fn patient(s: &Srv, token: &str, name: &str) -> Patient {
+pub(crate) fn patient(s: &Srv, token: &str, name: &str) -> Patient {
     let r: Value = Client::new()
         .post(format!("{}/v1/operator/patients", s.url))
         .bearer_auth(token)
@@ -55,7 +55,13 @@ fn patient(s: &Srv, token: &str, name: &str) -> Patient {
     }
 }
 
-fn wire(id: i64, version: u32, op: WireOp, kind: EntryKind, at: DateTime<Utc>) -> WireEntry {
+pub(crate) fn wire(
+    id: i64,
+    version: u32,
+    op: WireOp,
+    kind: EntryKind,
+    at: DateTime<Utc>,
+) -> WireEntry {
     WireEntry {
         id,
         version,
@@ -66,7 +72,7 @@ fn wire(id: i64, version: u32, op: WireOp, kind: EntryKind, at: DateTime<Utc>) -
     }
 }
 
-fn cgm(v: f64) -> EntryKind {
+pub(crate) fn cgm(v: f64) -> EntryKind {
     EntryKind::Glucose(GlucoseReading::cgm(Glucose::from_mg_dl(v).unwrap()))
 }
 
@@ -79,7 +85,7 @@ fn capillary(mmol: f64) -> EntryKind {
 }
 
 /// Stores `items` as the device would send them, in batches of 5,000.
-fn push(s: &Srv, p: &Patient, items: &[WireEntry]) {
+pub(crate) fn push(s: &Srv, p: &Patient, items: &[WireEntry]) {
     for chunk in items.chunks(5_000) {
         p.seq.set(p.seq.get() + 1);
         s.state
@@ -97,7 +103,7 @@ fn push(s: &Srv, p: &Patient, items: &[WireEntry]) {
     }
 }
 
-fn get(s: &Srv, token: &str, path: &str) -> (u16, Value) {
+pub(crate) fn get(s: &Srv, token: &str, path: &str) -> (u16, Value) {
     let r = Client::new()
         .get(format!("{}{path}", s.url))
         .bearer_auth(token)
@@ -106,13 +112,13 @@ fn get(s: &Srv, token: &str, path: &str) -> (u16, Value) {
     (r.status().as_u16(), r.json().unwrap_or(Value::Null))
 }
 
-fn ok(s: &Srv, token: &str, path: &str) -> Value {
+pub(crate) fn ok(s: &Srv, token: &str, path: &str) -> Value {
     let (st, v) = get(s, token, path);
     assert_eq!(st, 200, "{path}: {v}");
     v
 }
 
-fn close(a: &Value, b: f64) -> bool {
+pub(crate) fn close(a: &Value, b: f64) -> bool {
     (a.as_f64().unwrap() - b).abs() < 1e-9
 }
 
@@ -417,153 +423,6 @@ fn the_logbook_walks_a_large_patient_page_by_page_with_corrections_visible() {
 }
 
 #[test]
-fn the_feed_shows_what_the_team_sent_and_whether_the_device_has_it() {
-    let s = start();
-    let ide = login(&s, "ide");
-    s.advance(TimeDelta::seconds(30));
-    let dr = login(&s, "dr");
-    let p = patient(&s, &dr, "P1");
-    for text in ["Bonjour", "Pensez au capteur"] {
-        let r = Client::new()
-            .post(format!("{}/v1/operator/patients/{}/messages", s.url, p.id))
-            .bearer_auth(&ide)
-            .json(&json!({ "text": text }))
-            .send()
-            .unwrap();
-        assert_eq!(r.status(), 200);
-    }
-    let path = format!("/v1/operator/patients/{}/feed?kind=message", p.id);
-    let v = ok(&s, &ide, &path);
-    let items = v["items"].as_array().unwrap();
-    let texts: Vec<&str> = items
-        .iter()
-        .map(|i| i["item"]["message"]["text"].as_str().unwrap())
-        .collect();
-    assert_eq!(texts, ["Bonjour", "Pensez au capteur"]);
-    assert!(items.iter().all(|i| i["delivered"] == false));
-    assert_eq!(v["next_cursor"], Value::Null);
-    // The device pulls and applies up to the first message: that one is delivered.
-    let first = items[0]["cursor"].as_u64().unwrap();
-    s.state.storage().record_pull(p.device, first).unwrap();
-    // An older cursor (a replayed request) never takes the receipt back.
-    s.state.storage().record_pull(p.device, 0).unwrap();
-    let v = ok(&s, &ide, &path);
-    let delivered: Vec<bool> = v["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["delivered"].as_bool().unwrap())
-        .collect();
-    assert_eq!(delivered, [true, false]);
-    // The prescription the patient was created with is in the feed too.
-    let v = ok(
-        &s,
-        &ide,
-        &format!(
-            "/v1/operator/patients/{}/feed?kind=prescription&limit=1",
-            p.id
-        ),
-    );
-    assert_eq!(v["items"][0]["item"]["prescription"]["version"], 1);
-    for bad in [
-        "",
-        "?kind=nope",
-        "?kind=message&cursor=-1",
-        "?kind=message&limit=0",
-    ] {
-        let (st, _) = get(
-            &s,
-            &ide,
-            &format!("/v1/operator/patients/{}/feed{bad}", p.id),
-        );
-        assert_eq!(st, 400, "{bad}");
-    }
-}
-
-#[test]
-fn only_a_physician_reads_who_accessed_the_patients_data() {
-    let s = start();
-    let ide = login(&s, "ide");
-    s.advance(TimeDelta::seconds(30));
-    let dr = login(&s, "dr");
-    let p = patient(&s, &dr, "P1");
-    ok(&s, &ide, &format!("/v1/operator/patients/{}/logbook", p.id));
-    let path = format!("/v1/operator/patients/{}/audit", p.id);
-    let (st, e) = get(&s, &ide, &path);
-    assert_eq!(st, 403, "{e}");
-    let v = ok(&s, &dr, &format!("{path}?limit=2"));
-    let items = v["items"].as_array().unwrap();
-    // Newest first: the physician's reading of the log, then the nurse's logbook read.
-    assert_eq!(items[0]["action"], "read-patient-audit");
-    assert_eq!(items[0]["operator"], "dr");
-    assert_eq!(items[1]["action"], "read-logbook");
-    assert_eq!(items[1]["operator"], "ide");
-    let next = v["next_cursor"].as_str().expect("more: the creation");
-    let v = ok(&s, &dr, &format!("{path}?cursor={next}"));
-    let actions: Vec<&str> = v["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["action"].as_str().unwrap())
-        .collect();
-    assert!(actions.contains(&"create-patient"), "{actions:?}");
-    assert!(
-        !actions.contains(&"read-logbook"),
-        "no row twice: {actions:?}"
-    );
-}
-
-#[test]
-fn an_acknowledgement_with_the_console_cookie_needs_the_csrf_token() {
-    let s = start();
-    let dr = login(&s, "dr");
-    let p = patient(&s, &dr, "P1");
-    let st = s.state.storage();
-    let policy = st.prescription(p.id).unwrap().unwrap().prescription.policy;
-    let al = ilot_rules::alerts::no_data(&policy, Some(t0()), t0() + TimeDelta::hours(49)).unwrap();
-    st.upsert_alerts(p.id, &[al], t0()).unwrap();
-    let alert = st.alerts(Some(p.id), true).unwrap()[0].id;
-    s.advance(TimeDelta::seconds(30));
-    let r = Client::new()
-        .post(format!("{}/v1/console/login", s.url))
-        .json(&json!({"username": "dr", "password": PASSWORD, "totp": s.code("dr")}))
-        .send()
-        .unwrap();
-    let cookie = r.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let csrf = r.json::<Value>().unwrap()["csrf_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let ack = |token: Option<&str>| {
-        let mut b = Client::new()
-            .post(format!("{}/v1/operator/alerts/{alert}/ack", s.url))
-            .header("cookie", &cookie)
-            .json(&json!({"note": "appelé, capteur changé"}));
-        if let Some(t) = token {
-            b = b.header("x-csrf-token", t);
-        }
-        b.send().unwrap().status().as_u16()
-    };
-    assert_eq!(ack(None), 403);
-    assert!(st.alert(alert).unwrap().unwrap().acknowledged_at.is_none());
-    let feed = st.feed(p.id, 0, 100).unwrap().len();
-    assert_eq!(ack(Some(&csrf)), 200);
-    let a = st.alert(alert).unwrap().unwrap();
-    assert_eq!(a.note.as_deref(), Some("appelé, capteur changé"));
-    assert_eq!(
-        st.feed(p.id, 0, 100).unwrap().len(),
-        feed + 1,
-        "queued for the device"
-    );
-}
-
-#[test]
 fn every_backend_pages_entries_back_in_time_alike() {
     for (name, st, _dir) in crate::conformance::backends() {
         let st: &dyn Storage = &*st;
@@ -661,66 +520,4 @@ fn every_backend_pages_entries_back_in_time_alike() {
                 .all(|(a, _)| a.id < log[0].0.id)
         );
     }
-}
-
-#[test]
-fn a_prescription_change_is_the_physicians_and_a_refused_one_says_why_and_changes_nothing() {
-    let s = start();
-    let ide = login(&s, "ide");
-    s.advance(TimeDelta::seconds(30));
-    let dr = login(&s, "dr");
-    let p = patient(&s, &dr, "P1");
-    let put = |token: &str, rx: &ilot_domain::Prescription| {
-        let r = Client::new()
-            .put(format!(
-                "{}/v1/operator/patients/{}/prescription",
-                s.url, p.id
-            ))
-            .bearer_auth(token)
-            .json(&json!({ "prescription": rx }))
-            .send()
-            .unwrap();
-        (r.status().as_u16(), r.json::<Value>().unwrap())
-    };
-    let version = || {
-        s.state
-            .storage()
-            .prescription(p.id)
-            .unwrap()
-            .unwrap()
-            .version
-    };
-    let mut rx = prescription();
-    rx.policy.hyper_mg_dl = 260.0;
-    assert_eq!(put(&ide, &rx).0, 403, "a nurse does not prescribe");
-    assert_eq!(version(), 1);
-    let mut wrong = prescription();
-    wrong.policy.hypo_l2_mg_dl = 75.0;
-    let (st, e) = put(&dr, &wrong);
-    assert_eq!(st, 400, "{e}");
-    let msg = e["message"].as_str().unwrap();
-    assert!(
-        msg.contains("hypo level 2 (75 mg/dL) must be below hypo level 1 (70 mg/dL)"),
-        "{msg}"
-    );
-    assert_eq!(version(), 1, "nothing saved");
-    let (st, v) = put(&dr, &rx);
-    assert_eq!(st, 200, "{v}");
-    assert_eq!(v["version"], 2);
-    let feed = ok(
-        &s,
-        &ide,
-        &format!("/v1/operator/patients/{}/feed?kind=prescription", p.id),
-    );
-    let versions: Vec<&Value> = feed["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| &i["item"]["prescription"]["version"])
-        .collect();
-    assert_eq!(
-        versions,
-        [&json!(1), &json!(2)],
-        "the device pulls version 2"
-    );
 }
