@@ -253,7 +253,7 @@ async function main() {
     const refusal = page.getByTestId('rx-refusal');
     await refusal.waitFor();
     const why = await refusal.innerText();
-    check(why.includes('Modification refusée') && why.includes('hypo level 2 (75 mg/dL) must be below hypo level 1'), `refusal: ${why}`);
+    check(why.includes('Modification refusée : hypo level 2 (75 mg/dL) must be below hypo level 1 (70 mg/dL)'), `refusal: ${why}`);
     check((await page.getByTestId('rx-hypo_l2_mg_dl').getAttribute('aria-describedby')) === 'rx-refusal', 'the field does not point at the refusal');
     await page.getByTestId('rx-form').screenshot({ path: join(shots, 'console-patient-refusal.png') });
     const still = await (await page.request.get(`${base}/v1/operator/patients/${id}`)).json();
