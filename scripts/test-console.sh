@@ -2,8 +2,11 @@
 # The care team's console (crates/ilot-server/console): type check (svelte-check, warnings
 # fail), Vitest, the production build, `ilot` built with that build embedded, then the
 # real-browser test: system Chromium driven by playwright-core against a real `ilot server`
-# whose patients were enrolled and synced by real `ilot` devices (e2e/triage.mjs, e2e/billing.mjs).
-# Screenshots: artifacts/screenshots/console-*.png; numbers: artifacts/console-e2e.json.
+# whose patients were enrolled and synced by real `ilot` devices (e2e/triage.mjs: login, triage,
+# logout; e2e/patient.mjs: the patient page, acknowledgement, prescription edit and message
+# reaching the device; e2e/billing.mjs: the billing screen and its CSV).
+# Screenshots: artifacts/screenshots/console-*.png; numbers: artifacts/console-e2e.json and
+# artifacts/console-patient.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,3 +21,4 @@ target=${CARGO_TARGET_DIR:-$PWD/target}
 (cd crates/ilot-server/console && CHROMIUM="$chromium" ILOT_BIN="$target/debug/ilot" node e2e/triage.mjs)
 # The billing screen and its CSV (e2e/billing.mjs).
 (cd crates/ilot-server/console && CHROMIUM="$chromium" ILOT_BIN="$target/debug/ilot" node e2e/billing.mjs)
+(cd crates/ilot-server/console && CHROMIUM="$chromium" ILOT_BIN="$target/debug/ilot" node e2e/patient.mjs)

@@ -118,6 +118,12 @@ enum Cmd {
     /// Record, withdraw or show consent to transmission
     #[command(subcommand)]
     Consent(sync::ConsentCmd),
+    /// What the care team sent, as received by the last syncs: messages, appointments, alert
+    /// acknowledgements
+    Inbox {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -175,6 +181,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::Enroll(args) => sync::enroll(&mut ctx, args),
         Cmd::Sync(args) => sync::sync(&mut ctx, &args),
         Cmd::Consent(cmd) => sync::consent(&mut ctx, cmd),
+        Cmd::Inbox { json } => sync::inbox(&ctx, json),
         Cmd::Server(_) | Cmd::Operator(_) => unreachable!("handled before opening the store"),
     }
 }

@@ -155,6 +155,55 @@ pub fn sync(ctx: &mut Ctx, args: &SyncArgs) -> Result<()> {
     Ok(())
 }
 
+/// What the care team sent, as the device received it (its sync state).
+pub fn inbox(ctx: &Ctx, json: bool) -> Result<()> {
+    let messages = ctx.store.messages()?;
+    let appointments = ctx.store.appointments()?;
+    let acks = ctx.store.alert_acks()?;
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "messages": messages, "appointments": appointments, "alert_acks": acks,
+            })
+        );
+        return Ok(());
+    }
+    println!("{} messages", messages.len());
+    for m in &messages {
+        println!(
+            "  {} {}: {}",
+            m.sent_at.format("%Y-%m-%d %H:%M UTC"),
+            m.from.name,
+            m.text
+        );
+    }
+    println!("{} appointments", appointments.len());
+    for a in &appointments {
+        println!(
+            "  {} {:?} {} min{}",
+            a.starts_at.format("%Y-%m-%d %H:%M UTC"),
+            a.kind,
+            a.duration_min,
+            if a.cancelled { " (cancelled)" } else { "" }
+        );
+    }
+    println!("{} alert acknowledgements", acks.len());
+    for a in &acks {
+        println!(
+            "  {} by {} at {}{}",
+            a.alert_key,
+            a.by.name,
+            a.acknowledged_at.format("%Y-%m-%d %H:%M UTC"),
+            a.note
+                .as_deref()
+                .map(|n| format!(": {n}"))
+                .unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
 pub fn consent(ctx: &mut Ctx, cmd: ConsentCmd) -> Result<()> {
     match cmd {
         ConsentCmd::Grant { notice_version } => {

@@ -277,6 +277,8 @@ fn pull_blocking(s: &AppState, bytes: Vec<u8>) -> Result<Vec<u8>> {
     )
     .map_err(|e| ServerError::from(&e))?;
     let since = req.since();
+    // The device applied everything up to `since`: the care team's delivery receipt.
+    s.storage().record_pull(device.id, since)?;
     let limit = req.request.limit.clamp(1, PULL_MAX);
     let mut items = s.storage().feed(device.patient_id, since, limit + 1)?;
     let more = items.len() > limit as usize;

@@ -22,6 +22,7 @@ mod headers;
 pub mod http;
 pub mod openapi;
 pub mod operator;
+pub mod patient;
 pub mod ratelimit;
 pub mod routes;
 pub mod rules;

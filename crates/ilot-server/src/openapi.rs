@@ -63,6 +63,11 @@ pub fn document() -> Value {
         {
             op["parameters"] = q;
         }
+        if let Some(q) = crate::patient::query_parameters(route.path) {
+            let mut all = op["parameters"].as_array().cloned().unwrap_or_default();
+            all.extend(q);
+            op["parameters"] = Value::Array(all);
+        }
         if route.access == Access::Session {
             // Either the bearer token or the console's session cookie (unsafe requests made
             // with the cookie also need `X-CSRF-Token`, see `console.rs`).

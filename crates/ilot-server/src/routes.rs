@@ -10,7 +10,7 @@ use axum::routing::{MethodFilter, MethodRouter, on};
 use serde_json::{Value, json};
 
 use crate::http::AppState;
-use crate::{billing, console, device, openapi, operator, triage};
+use crate::{billing, console, device, openapi, operator, patient, triage};
 
 /// Who may call a route, and how the server knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -380,6 +380,53 @@ pub fn routes() -> Vec<Route> {
             Json(list("AuditRow")),
             operator::audit,
         ),
+        // The console's patient page (`patient/`): every clinical number from ilot-rules; lists
+        // in cursor pages. 400: a query parameter out of its range or a malformed cursor.
+        Route::new(
+            "get",
+            "/v1/operator/patients/{id}/summary",
+            Session,
+            "AGP (percentiles 5/25/50/75/95 by time of day, target range) and consensus metrics over `days` (7, 14, 30, 90), with the metrics of the `days` before (ilot-rules over the stored points)",
+            Json(patient::schema::summary()),
+            patient::summary,
+        )
+        .errors(&[400]),
+        Route::new(
+            "get",
+            "/v1/operator/patients/{id}/days",
+            Session,
+            "Daily curves (glucose) with insulin, carbohydrates, hypo reports and activity, for the `days` (1–14) local days up to `until`, newest first; `earlier` is the next page's `until`",
+            Json(patient::schema::days()),
+            patient::days,
+        )
+        .errors(&[400]),
+        Route::new(
+            "get",
+            "/v1/operator/patients/{id}/logbook",
+            Session,
+            "The logbook: every entry but sensor readings, newest first, values as entered, with the earlier versions of corrected or deleted entries; paginated by `cursor`",
+            Json(patient::schema::logbook()),
+            patient::logbook,
+        )
+        .errors(&[400]),
+        Route::new(
+            "get",
+            "/v1/operator/patients/{id}/feed",
+            Session,
+            "What the care team sent the patient, one `kind` at a time (message, appointment, prescription, alert-ack), oldest first, with whether the patient's device confirmed it has it; paginated by `cursor`",
+            Json(patient::schema::feed()),
+            patient::feed,
+        )
+        .errors(&[400]),
+        Route::new(
+            "get",
+            "/v1/operator/patients/{id}/audit",
+            Session,
+            "Who read or changed this patient's data and when, newest first (physician); paginated by `cursor`",
+            Json(patient::schema::audit()),
+            patient::audit,
+        )
+        .errors(&[400]),
         // The care team's console (`console.rs`, `triage.rs`). Its page and files are served
         // beside this table (`console::pages`): no data, no session, no operation.
         Route::new(

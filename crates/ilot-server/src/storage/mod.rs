@@ -6,9 +6,12 @@
 //! transaction, so that a node can die at any point without leaving half a batch; nothing here
 //! evaluates rules or opens sealed messages (that is `ingest.rs` and `ilot-wire`).
 
+mod patient_page;
 mod postgres;
 mod sqlite;
 mod triage_rows;
+
+pub(crate) use patient_page::patient_delegates;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -179,6 +182,15 @@ pub struct ServerEntry {
     pub recorded_at: DateTime<Utc>,
     pub received_at: DateTime<Utc>,
     pub entry: Entry,
+}
+
+/// Where a page of a patient's entries going back in time stops: the (time, device, entry id)
+/// of its last entry, which the next page starts strictly before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntryCursor {
+    pub at: DateTime<Utc>,
+    pub device_id: DeviceId,
+    pub entry_id: i64,
 }
 
 /// An alert as stored: the rules' alert plus its acknowledgement.
@@ -469,6 +481,38 @@ pub trait Storage: Send + Sync + 'static {
         rx_version: u32,
         json: &str,
     ) -> Result<()>;
+
+    // The patient page (`crate::patient`), in each backend's `patient.rs`.
+
+    /// Latest versions (deleted ones included) of the patient's entries strictly before
+    /// `before` in (time, device, entry id) order, newest first, at most `limit`.
+    fn entries_before(
+        &self,
+        patient: PatientId,
+        before: Option<EntryCursor>,
+        limit: u32,
+    ) -> Result<Vec<ServerEntry>>;
+    /// Every stored version of one of the patient's entries, oldest first (empty when the
+    /// entry is not the patient's).
+    fn entry_versions(
+        &self,
+        patient: PatientId,
+        device: DeviceId,
+        entry_id: i64,
+    ) -> Result<Vec<ServerEntry>>;
+    /// The audit records about the patient with the name of the operator who made each,
+    /// newest first, ids below `before`, at most `limit`.
+    fn patient_audit(
+        &self,
+        patient: PatientId,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<(AuditRow, Option<String>)>>;
+    /// Records that the device applied the patient's feed up to `cursor` (the `since` of its
+    /// pull); a lower number than the one recorded changes nothing (migration V7).
+    fn record_pull(&self, device: DeviceId, cursor: u64) -> Result<()>;
+    /// The highest feed cursor any of the patient's devices confirmed it applied.
+    fn pulled_cursor(&self, patient: PatientId) -> Result<Option<u64>>;
 }
 
 /// The care-team and second-factor methods of [`Storage`], forwarded to each backend's

@@ -11,6 +11,7 @@ mod atrest;
 mod connect;
 mod ingest;
 mod limits;
+mod patient;
 mod revocation;
 mod rows;
 mod security;
@@ -564,4 +565,5 @@ impl Storage for PostgresStorage {
     super::limits_delegates!();
     super::revocation_delegates!();
     super::triage_delegates!();
+    super::patient_delegates!();
 }

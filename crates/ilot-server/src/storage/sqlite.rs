@@ -25,6 +25,7 @@ use crate::error::{Result, ServerError};
 mod atrest;
 mod ingest;
 mod limits;
+mod patient;
 mod revocation;
 mod rows;
 mod security;
@@ -40,6 +41,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("v4_revocation.sql"),
     include_str!("v5_at_rest.sql"),
     include_str!("v6_triage.sql"),
+    include_str!("v7_patient_page.sql"),
 ];
 
 #[derive(Debug)]
@@ -552,4 +554,5 @@ impl Storage for SqliteStorage {
     super::limits_delegates!();
     super::revocation_delegates!();
     super::triage_delegates!();
+    super::patient_delegates!();
 }

@@ -14,6 +14,8 @@ mod limits;
 mod login;
 mod login_limits;
 mod multinode;
+mod patient_page;
+mod patient_rights;
 mod pg_tls;
 mod prescription_rules;
 mod scoping;

@@ -108,7 +108,10 @@ fn body_for(path: &str) -> Option<Value> {
 }
 
 fn send(w: &World, method: &str, path: &str, token: &str, id: &str) -> Response {
-    let url = format!("{}{}", w.s.url, path.replace("{id}", id));
+    let mut url = format!("{}{}", w.s.url, path.replace("{id}", id));
+    if path.ends_with("/feed") {
+        url.push_str("?kind=message");
+    }
     let mut r = Client::new()
         .request(method.to_uppercase().parse().unwrap(), url)
         .bearer_auth(token);
@@ -263,6 +266,11 @@ fn case(w: &World, method: &str, path: &str) -> bool {
         | ("post", "/v1/operator/patients/{id}/appointments")
         | ("post", "/v1/operator/patients/{id}/enrolment-code")
         | ("get", "/v1/operator/patients/{id}/devices")
+        | ("get", "/v1/operator/patients/{id}/summary")
+        | ("get", "/v1/operator/patients/{id}/days")
+        | ("get", "/v1/operator/patients/{id}/logbook")
+        | ("get", "/v1/operator/patients/{id}/feed")
+        | ("get", "/v1/operator/patients/{id}/audit")
         | ("post", "/v1/operator/devices/{id}/revoke")
         | ("post", "/v1/operator/alerts/{id}/ack")
         | ("post", "/v1/operator/patients/{id}/review") => hidden(w, method, path),

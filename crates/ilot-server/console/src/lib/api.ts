@@ -4,6 +4,7 @@
 // (crates/ilot-server/src/triage.rs, console.rs; documented in /openapi.json).
 
 import type { TirShares } from '@ui/lib/tir';
+import type { AgpPoint, Metrics as FullMetrics, Prescription, Reading, Target } from '@ui/lib/ipc';
 
 export type Role = 'physician' | 'nurse';
 
@@ -292,4 +293,216 @@ export function markReviewed(patient: string): Promise<Review> {
 /** Undoes the caller's latest review mark of the patient. */
 export function undoReview(patient: string): Promise<Review> {
   return call<Review>('DELETE', `/v1/operator/patients/${encodeURIComponent(patient)}/review`);
+}
+
+// ---- The patient page (crates/ilot-server/src/patient/, operator.rs) -------------------------
+
+export type { AgpPoint, FullMetrics, Prescription, Reading, Target };
+
+export interface PatientRow {
+  id: string;
+  pseudonym: string;
+  ins: string | null;
+  tz: string;
+  created_at: string;
+  enrolled_at: string | null;
+  last_data_at: string | null;
+  consent_granted: boolean | null;
+  consent_at: string | null;
+}
+
+export interface CareTeamMember {
+  name: string;
+  role: Role;
+}
+
+export interface PrescriptionUpdate {
+  version: number;
+  prescription: Prescription;
+  changed_at: string;
+  changed_by: CareTeamMember;
+}
+
+export interface PatientView {
+  patient: PatientRow;
+  prescription: PrescriptionUpdate | null;
+}
+
+export interface Summary {
+  as_of: string;
+  days: number;
+  from: string;
+  to: string;
+  tz: string;
+  monitoring: 'capillary' | 'flash' | 'cgm' | null;
+  pregnancy: boolean;
+  target: Target;
+  agp: AgpPoint[];
+  metrics: FullMetrics;
+  previous: FullMetrics;
+}
+
+export interface DayPoint extends Reading {
+  at: string;
+  cgm: boolean;
+}
+
+export interface DayEvent {
+  at: string;
+  kind: 'insulin' | 'carbs' | 'hypo' | 'activity';
+  amount: number | null;
+  detail: string | null;
+}
+
+export interface DayView {
+  date: string;
+  from: string;
+  to: string;
+  glucose: DayPoint[];
+  events: DayEvent[];
+}
+
+export interface DaysPage {
+  tz: string;
+  target: Target;
+  days: DayView[];
+  earlier: string | null;
+}
+
+/** A glucose as given: value and unit as entered. */
+export interface GivenGlucose {
+  value: number;
+  unit: 'g/L' | 'mg/dL' | 'mmol/L';
+}
+
+/** The domain entry (`ilot_domain::Entry`), as stored: values as entered. */
+export interface DomainEntry {
+  at: string;
+  source: { kind: string; device: string | null; record_number: number | null };
+  kind: { type: string } & Record<string, unknown>;
+}
+
+export interface LogbookItem {
+  device_id: string;
+  entry_id: number;
+  version: number;
+  deleted: boolean;
+  at: string;
+  kind: string;
+  recorded_at: string;
+  received_at: string;
+  entry: DomainEntry;
+  history: { version: number; deleted: boolean; recorded_at: string; entry: DomainEntry }[];
+}
+
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+export interface Message {
+  id: number;
+  from: CareTeamMember;
+  text: string;
+  sent_at: string;
+}
+
+export interface Appointment {
+  id: number;
+  version: number;
+  kind: 'education' | 'consultation';
+  starts_at: string;
+  duration_min: number;
+  mode: Record<string, unknown> | string;
+  with: CareTeamMember | null;
+  topic: string | null;
+  cancelled: boolean;
+}
+
+export type FeedKind = 'message' | 'appointment' | 'prescription' | 'alert-ack';
+
+export interface FeedEntry {
+  cursor: number;
+  item: {
+    message?: Message;
+    appointment?: Appointment;
+    prescription?: PrescriptionUpdate;
+    alert_ack?: { alert_key: string; acknowledged_at: string; by: CareTeamMember; note: string | null };
+  };
+  delivered: boolean;
+}
+
+export interface Alert {
+  id: number;
+  patient_id: string;
+  key: string;
+  kind: string;
+  severity: 'info' | 'warning' | 'urgent';
+  started_at: string;
+  ended_at: string | null;
+  detail: Record<string, unknown>;
+  acknowledged_at: string | null;
+  acknowledged_by: string | null;
+  note: string | null;
+}
+
+export interface Device {
+  id: string;
+  patient_id: string;
+  label: string | null;
+  enrolled_at: string;
+  last_push_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface AccessRow {
+  id: number;
+  at: string;
+  action: string;
+  operator_id: number | null;
+  operator: string | null;
+  client: string | null;
+  detail: unknown;
+}
+
+const P = (id: string) => `/v1/operator/patients/${encodeURIComponent(id)}`;
+
+function query(params: Record<string, string | number | null | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined) q.set(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+export const patientApi = {
+  patient: (id: string) => call<PatientView>('GET', P(id)),
+  summary: (id: string, days: number) => call<Summary>('GET', `${P(id)}/summary${query({ days })}`),
+  days: (id: string, until: string | null, days = 7) =>
+    call<DaysPage>('GET', `${P(id)}/days${query({ until, days })}`),
+  logbook: (id: string, cursor: string | null, limit = 50) =>
+    call<Page<LogbookItem>>('GET', `${P(id)}/logbook${query({ cursor, limit })}`),
+  feed: (id: string, kind: FeedKind, cursor: string | null, limit = 200) =>
+    call<Page<FeedEntry>>('GET', `${P(id)}/feed${query({ kind, cursor, limit })}`),
+  alerts: (id: string) => call<Alert[]>('GET', `${P(id)}/alerts`),
+  acknowledge: (alert: number, note: string | null) =>
+    call<Alert>('POST', `/v1/operator/alerts/${alert}/ack`, { note }),
+  send: (id: string, text: string) => call<Message>('POST', `${P(id)}/messages`, { text }),
+  setPrescription: (id: string, prescription: Prescription) =>
+    call<{ version: number; policy_version: number }>('PUT', `${P(id)}/prescription`, { prescription }),
+  devices: (id: string) => call<Device[]>('GET', `${P(id)}/devices`),
+  audit: (id: string, cursor: string | null) =>
+    call<Page<AccessRow>>('GET', `${P(id)}/audit${query({ cursor, limit: 50 })}`),
+};
+
+/** Every page of a feed kind (a patient's thread is short; each page is bounded). */
+export async function wholeFeed(id: string, kind: FeedKind): Promise<FeedEntry[]> {
+  const out: FeedEntry[] = [];
+  let cursor: string | null = null;
+  for (let i = 0; i < 50; i++) {
+    const p: Page<FeedEntry> = await patientApi.feed(id, kind, cursor);
+    out.push(...p.items);
+    if (!p.next_cursor) break;
+    cursor = p.next_cursor;
+  }
+  return out;
 }

@@ -11,8 +11,9 @@ import uiEn from '@ui/i18n/en.json';
 export type Language = 'fr' | 'en';
 export const LANGUAGES: readonly Language[] = ['fr', 'en'];
 
-/** The keys taken from the patient app's catalogue. */
-export const SHARED_PREFIXES = ['tir.'];
+/** The keys taken from the patient app's catalogue (the shared charts' words, entry kinds,
+ * meal contexts, sources, insulin kinds, ketone sources). */
+export const SHARED_PREFIXES = ['tir.', 'agp.', 'chart.', 'kind.', 'context.', 'source.', 'insulin.kind.', 'ketones.'];
 
 export function shared(c: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(c).filter(([k]) => SHARED_PREFIXES.some((p) => k.startsWith(p))));
