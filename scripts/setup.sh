@@ -17,6 +17,7 @@ packages=(
   libssl-dev libxdo-dev        # the Tauri app (WebKitGTK)
   xvfb xauth webkit2gtk-driver # the app's window under a virtual display, driven by WebDriver
   chromium                     # the care team's console in a real browser (playwright-core)
+  poppler-utils                # pdftotext, pdfinfo, pdftoppm: the AGP report's text, pages and rendering
 )
 
 missing=()
