@@ -7,6 +7,7 @@ mod hostile;
 mod import_kill;
 mod keys;
 mod operator_admin;
+mod report_pdf;
 mod server_key;
 mod support;
 mod sync;
