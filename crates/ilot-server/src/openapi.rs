@@ -31,6 +31,9 @@ fn content(b: &Body) -> Value {
         Body::Json(schema) => json!({ "application/json": { "schema": schema } }),
         Body::Sealed => json!({ SEALED: { "schema": { "type": "string", "format": "binary" } } }),
         Body::Empty => json!({}),
+        Body::Pdf => {
+            json!({ "application/pdf": { "schema": { "type": "string", "format": "binary" } } })
+        }
     }
 }
 
@@ -59,6 +62,14 @@ pub fn document() -> Value {
         }
         if let Some(q) = crate::triage::query_parameters(route.path) {
             op["parameters"] = q;
+        }
+        if route.path == "/v1/operator/patients/{id}/report.pdf"
+            && let (Some(p), Some(q)) = (
+                op["parameters"].as_array_mut(),
+                crate::operator::report::query_parameters().as_array(),
+            )
+        {
+            p.extend(q.iter().cloned());
         }
         if route.access == Access::Session {
             op["security"] = json!([{ "bearer": [] }]);

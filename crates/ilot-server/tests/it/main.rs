@@ -15,6 +15,7 @@ mod login_limits;
 mod multinode;
 mod pg_tls;
 mod prescription_rules;
+mod report;
 mod scoping;
 mod sessions;
 mod support;
