@@ -5,6 +5,7 @@ pub mod devices;
 pub mod entries;
 pub mod export;
 pub mod home;
+pub mod report_pdf;
 pub mod reports;
 pub mod setup;
 pub mod sync;
