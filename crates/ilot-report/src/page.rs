@@ -18,6 +18,8 @@ pub(crate) const PAGE_W: f32 = 595.28;
 pub(crate) const PAGE_H: f32 = 841.89;
 pub(crate) const MARGIN: f32 = 32.0;
 pub(crate) const RIGHT: f32 = PAGE_W - MARGIN;
+/// The footer's rule: nothing is drawn below it but the footer.
+pub(crate) const FOOTER_TOP: f32 = PAGE_H - 32.0;
 
 pub(crate) const BODY: Style = Style::new(8.0);
 pub(crate) const SMALL: Style = Style::new(6.5).color(GREY);
@@ -310,8 +312,13 @@ fn tir_bar(pen: &mut Pen<'_, '_>, r: &Report, lang: Lang, s: &Strings, top: f32)
 }
 
 fn footer(pen: &mut Pen<'_, '_>, r: &Report, lang: Lang, s: &Strings) {
-    let y = PAGE_H - 20.0;
-    pen.line((MARGIN, y - 9.0), (RIGHT, y - 9.0), 0.4, RULE);
+    let y = FOOTER_TOP + 12.0;
+    pen.line(
+        (MARGIN, FOOTER_TOP + 3.0),
+        (RIGHT, FOOTER_TOP + 3.0),
+        0.4,
+        RULE,
+    );
     let at = r.generated_at.with_timezone(&r.tz);
     let text = format!("{} {} ({})", s.generated, lang.date_time(&at), r.tz);
     pen.text(MARGIN, y, SMALL, Align::Left, &text);

@@ -14,7 +14,7 @@ use crate::draw::{
     Align, BLACK, GREY, IQR_BAND, LOW, MEDIAN, OUTER_BAND, Pen, RULE, Rgb, TARGET_BAND,
 };
 use crate::i18n::{Lang, Strings};
-use crate::page::{BODY, HEADING, MARGIN, RIGHT, SMALL, glucose_text};
+use crate::page::{BODY, FOOTER_TOP, HEADING, MARGIN, RIGHT, SMALL, glucose_text};
 
 const CHART_MAX: f64 = 350.0;
 const TICKS: [f64; 4] = [54.0, 70.0, 180.0, 250.0];
@@ -53,7 +53,7 @@ pub(crate) fn agp(pen: &mut Pen<'_, '_>, r: &Report, lang: Lang, top: f32) -> f3
     let (x0, x1) = (MARGIN + 34.0, RIGHT - 4.0);
     let scale = Scale {
         top: top + 20.0,
-        height: 170.0,
+        height: 160.0,
     };
     let w = x1 - x0;
     pen.rect(
@@ -169,7 +169,7 @@ fn minute_of(t: NaiveTime) -> f32 {
 pub(crate) fn daily(pen: &mut Pen<'_, '_>, r: &Report, lang: Lang, top: f32) -> f32 {
     let s = lang.strings();
     pen.text(MARGIN, top, HEADING, Align::Left, s.daily_heading);
-    let (gap, per_row, h) = (4.0, 7, 62.0);
+    let (gap, per_row, h) = (4.0, 7, 56.0);
     let w = (RIGHT - MARGIN - gap * (per_row as f32 - 1.0)) / per_row as f32;
     let mut bottom = top;
     for (i, day) in r.days.iter().enumerate() {
@@ -312,8 +312,8 @@ fn logbook_value(level: Level, unit: GlucoseUnit, lang: Lang) -> String {
     }
 }
 
-/// How many episodes the list shows (two columns of five, newest first).
-const LISTED: usize = 10;
+/// Episodes a column lists at most (two columns, newest first).
+const PER_COLUMN: usize = 5;
 
 /// The episode counts and the newest episodes with start, duration and nadir.
 pub(crate) fn hypos(pen: &mut Pen<'_, '_>, r: &Report, lang: Lang, top: f32) -> f32 {
@@ -330,11 +330,16 @@ pub(crate) fn hypos(pen: &mut Pen<'_, '_>, r: &Report, lang: Lang, top: f32) -> 
         return top + 14.0;
     }
     let half = (RIGHT - MARGIN) / 2.0;
+    // Fewer rows when the sections above took more room (pregnancy ranges, LO/HI, a warning):
+    // the list never runs into the footer, and the count of those left out is printed.
+    let room = ((FOOTER_TOP - (top + 23.0)) / 10.5).floor().max(0.0) as usize + 1;
+    let per_column = room.clamp(1, PER_COLUMN);
+    let listed = 2 * per_column;
     let mut bottom = top;
-    for (i, e) in r.hypos.iter().rev().take(LISTED).enumerate() {
-        let x = MARGIN + half * (i / 5) as f32;
-        let y = top + 23.0 + (i % 5) as f32 * 10.5;
-        if i % 5 == 0 {
+    for (i, e) in r.hypos.iter().rev().take(listed).enumerate() {
+        let x = MARGIN + half * (i / per_column) as f32;
+        let y = top + 23.0 + (i % per_column) as f32 * 10.5;
+        if i % per_column == 0 {
             let hy = top + 12.0;
             pen.text(x, hy, SMALL, Align::Left, s.col_start);
             pen.text(x + 95.0, hy, SMALL, Align::Left, s.col_duration);
@@ -363,7 +368,7 @@ pub(crate) fn hypos(pen: &mut Pen<'_, '_>, r: &Report, lang: Lang, top: f32) -> 
         );
         bottom = bottom.max(y);
     }
-    let more = r.hypos.len().saturating_sub(LISTED);
+    let more = r.hypos.len().saturating_sub(listed);
     pen.text(
         RIGHT,
         top,
