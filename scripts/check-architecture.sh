@@ -24,7 +24,7 @@ if ! grep -q "^rusqlite v" <<<"$store_deps"; then
   exit 2
 fi
 
-pure_crates="ilot-domain ilot-rules ilot-wire ilot-import"
+pure_crates="ilot-domain ilot-rules ilot-wire ilot-import ilot-report"
 for crate in $pure_crates; do
   deps=$(tree_of "$crate" normal,build)
   for io in rusqlite tokio reqwest btleplug keyring; do
@@ -51,7 +51,7 @@ for p in "${paths[@]}"; do
   # gatt, clock and records are a file and/or a folder of submodules; one of the two may be absent.
   if [ -e "$p" ]; then existing+=("$p"); fi
 done
-for must in crates/ilot-domain/src crates/ilot-rules/src crates/ilot-wire/src crates/ilot-import/src \
+for must in crates/ilot-domain/src crates/ilot-rules/src crates/ilot-wire/src crates/ilot-import/src crates/ilot-report/src \
     crates/ilot-ble/src/control.rs crates/ilot-ble/src/records.rs crates/ilot-ble/src/seq.rs; do
   if [ ! -e "$must" ]; then
     echo "architecture: $must is gone: update scripts/check-architecture.sh" >&2
@@ -70,5 +70,5 @@ case $found in
      exit 2 ;;
 esac
 
-[ $status -eq 0 ] && echo "architecture: ilot-domain, ilot-rules, ilot-wire, ilot-import and ilot-ble's gatt/control/clock/records/seq do no I/O and read no clock"
+[ $status -eq 0 ] && echo "architecture: ilot-domain, ilot-rules, ilot-wire, ilot-import, ilot-report and ilot-ble's gatt/control/clock/records/seq do no I/O and read no clock"
 exit $status

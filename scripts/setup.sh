@@ -18,6 +18,7 @@ packages=(
   xvfb xauth webkit2gtk-driver # the app's window under a virtual display, driven by WebDriver
   x11-utils                    # xwininfo: the single-instance e2e counts the app's X windows
   chromium                     # the care team's console in a real browser (playwright-core)
+  poppler-utils                # pdftotext, pdfinfo, pdftoppm: the AGP report's text, pages and rendering
 )
 
 missing=()

@@ -86,6 +86,7 @@ pub fn run() {
             commands::entries::entry_history,
             commands::entries::logbook,
             commands::reports::report,
+            commands::report_pdf::report_pdf,
             commands::reports::day,
             commands::reports::series,
             commands::reports::prescription,

@@ -5,6 +5,8 @@
 
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { sleep } from './webdriver.mjs';
 
 export const PIN = '2580';
@@ -126,6 +128,24 @@ export const PATIENT_STEPS = [
       await s.waitFor(`${tid('agp-chart')} canvas`);
       await s.click(tid('tab-day'));
       await s.waitFor(`${tid('chart-day')} canvas`);
+    },
+  },
+  {
+    // Courbes → Rapport PDF. The native save dialog is not reachable over WebDriver, so the step
+    // calls the command the button calls, in the real app on its real store (the button and
+    // the dialog's options: ui/src/screens/charts.test.ts), then reads the file it wrote.
+    name: 'charts-report-pdf',
+    async run({ session: s, dataDir }) {
+      await s.waitFor(tid('report-pdf'), { text: 'Rapport PDF' });
+      const pdf = join(dataDir, 'rapport-agp.pdf');
+      const saved = await s.execute(
+        'return window.__TAURI_INTERNALS__.invoke("report_pdf", { days: 14, lang: "fr", path: arguments[0] })',
+        [pdf],
+      );
+      assert.equal(saved, pdf);
+      const bytes = readFileSync(pdf);
+      assert.equal(bytes.subarray(0, 5).toString(), '%PDF-');
+      assert.ok(bytes.length > 10_000, `a PDF with its fonts (${bytes.length} bytes)`);
     },
   },
   {

@@ -1,14 +1,19 @@
-//! `ilot report`: the consensus metrics (Battelino 2019) and the AGP of a window, as a table or
-//! JSON. Every number comes from `ilot-rules`; this module only lays it out.
+//! `ilot report`: the consensus metrics (Battelino 2019) and the AGP of a window, as a table,
+//! JSON or the one-page PDF (`--pdf FILE`, laid out by `ilot-report`). Every number comes from
+//! `ilot-rules` through `ilot_report::compute`, so the JSON and the PDF hold the same results.
 
-use anyhow::{Result, bail};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
 use chrono::{DateTime, TimeDelta, Utc};
 use clap::Args;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use ilot_domain::{Glucose, GlucoseUnit};
+use ilot_report::Lang;
 use ilot_rules::Level;
 use ilot_rules::agp::{Agp, agp};
-use ilot_rules::metrics::{Metrics, Window, metrics};
+use ilot_rules::metrics::{Metrics, Window};
 use serde::Serialize;
 
 use crate::context::Ctx;
@@ -25,8 +30,18 @@ pub struct ReportArgs {
     /// The whole recording
     #[arg(long, conflicts_with_all = ["from", "to"])]
     pub all: bool,
-    #[arg(long)]
+    #[arg(long, conflicts_with = "pdf")]
     pub json: bool,
+    /// Write the one-page AGP report (PDF) to FILE
+    #[arg(long, value_name = "FILE")]
+    pub pdf: Option<PathBuf>,
+    /// Language of the PDF: fr or en
+    #[arg(long, default_value = "fr", value_parser = parse_lang, requires = "pdf")]
+    pub lang: Lang,
+}
+
+fn parse_lang(s: &str) -> std::result::Result<Lang, String> {
+    Lang::parse(s).ok_or_else(|| format!("unknown language {s:?}: use fr or en"))
 }
 
 #[derive(Debug, Serialize)]
@@ -42,27 +57,60 @@ pub fn run(ctx: &Ctx, args: &ReportArgs) -> Result<()> {
     let points = ctx.store.glucose_points(None, None)?;
     let window = window(ctx, args, &points)?;
     let ranges = ilot_rules::assumed::ranges(ctx.store.prescription()?.as_ref());
-    let m = metrics(&points, window, &ranges);
-    // The JSON output has the app's 15-minute bins; the text chart shows hours.
-    let profile = agp(
-        &points,
+    let profile = ctx.store.profile_or_default()?;
+    let computed = ilot_report::compute(&ilot_report::Input {
+        patient: ilot_report::Patient {
+            pseudonym: profile.pseudonym,
+            identity: profile.ins,
+        },
+        points: &points,
         window,
-        ctx.tz,
-        ilot_rules::assumed::AGP_BIN_MINUTES,
-    );
-    if args.json {
+        tz: ctx.tz,
+        ranges,
+        unit: ctx.unit,
+        generated_at: ctx.now,
+    });
+    let m = &computed.metrics;
+    if let Some(file) = &args.pdf {
+        let bytes = ilot_report::pdf(&computed, args.lang)?;
+        write_file(file, &bytes)?;
+        println!("{}", file.display());
+    } else if args.json {
+        // The app's 15-minute bins; the text chart below shows hours.
         let report = Report {
             from: window.from,
             to: window.to,
-            metrics: &m,
-            agp: &profile,
+            metrics: m,
+            agp: &computed.agp,
         };
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print_metrics(ctx, window, &m);
+        print_metrics(ctx, window, m);
         print_agp(ctx.unit, &agp(&points, window, ctx.tz, 60));
     }
     Ok(())
+}
+
+/// Writes the whole file or nothing: a temporary file beside it, synced, then renamed.
+fn write_file(file: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = file
+        .file_name()
+        .with_context(|| format!("{} is not a file name", file.display()))?;
+    let tmp = dir.join(format!(".{}.part", name.to_string_lossy()));
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, file)
+    };
+    write().map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        anyhow::anyhow!("cannot write {}: {e}", file.display())
+    })
 }
 
 fn window(ctx: &Ctx, args: &ReportArgs, points: &[ilot_rules::GlucosePoint]) -> Result<Window> {

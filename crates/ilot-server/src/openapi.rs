@@ -32,6 +32,9 @@ fn content(b: &Body) -> Value {
         Body::Sealed => json!({ SEALED: { "schema": { "type": "string", "format": "binary" } } }),
         Body::Csv => json!({ "text/csv": { "schema": { "type": "string" } } }),
         Body::Empty => json!({}),
+        Body::Pdf => {
+            json!({ "application/pdf": { "schema": { "type": "string", "format": "binary" } } })
+        }
     }
 }
 
@@ -67,6 +70,14 @@ pub fn document() -> Value {
             let mut all = op["parameters"].as_array().cloned().unwrap_or_default();
             all.extend(q);
             op["parameters"] = Value::Array(all);
+        }
+        if route.path == "/v1/operator/patients/{id}/report.pdf"
+            && let (Some(p), Some(q)) = (
+                op["parameters"].as_array_mut(),
+                crate::operator::report::query_parameters().as_array(),
+            )
+        {
+            p.extend(q.iter().cloned());
         }
         if route.access == Access::Session {
             // Either the bearer token or the console's session cookie (unsafe requests made

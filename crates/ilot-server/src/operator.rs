@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 
 pub mod devices;
 mod login;
+pub mod report;
 mod session;
 use crate::error::{Result, ServerError};
 use crate::http::AppState;

@@ -38,6 +38,8 @@ pub enum Body {
     Csv,
     /// No body (a 204).
     Empty,
+    /// `application/pdf`: a document (the AGP report).
+    Pdf,
 }
 
 /// One route: what the router serves and what the document says about it.
@@ -265,6 +267,15 @@ pub fn routes() -> Vec<Route> {
             Json(object()),
             operator::metrics,
         ),
+        Route::new(
+            "get",
+            "/v1/operator/patients/{id}/report.pdf",
+            Session,
+            "The one-page AGP report (PDF) of the last `days` days (default 14, at most 90) in `lang` (fr, default, or en); 400 for another value of either",
+            Body::Pdf,
+            operator::report::report_pdf,
+        )
+        .errors(&[400]),
         Route::new(
             "get",
             "/v1/operator/patients/{id}/alerts",

@@ -8,8 +8,8 @@ use ilot_domain::PatientProfile;
 use ilot_rules::Loaded;
 use ilot_wire::PatientId;
 
-use crate::error::Result;
-use crate::storage::{ServerEntry, Storage};
+use crate::error::{Result, ServerError};
+use crate::storage::{PatientRow, ServerEntry, Storage};
 
 /// The rules' input from the server's time-sorted entries ([`ilot_rules::Loaded::from_entries`],
 /// the same conversion the device's store makes). Entry ids are per device; the index in this
@@ -112,4 +112,33 @@ pub fn metrics(
         ilot_rules::metrics::Window::new(from, now),
         &ranges,
     ))
+}
+
+/// The one-page AGP report (PDF) of the last `days` days, in `lang`. Values are shown in mg/dL
+/// and g/L (the server does not know the patient's display unit).
+pub fn report_pdf(
+    storage: &dyn Storage,
+    row: &PatientRow,
+    days: u32,
+    lang: ilot_report::Lang,
+    now: DateTime<Utc>,
+) -> Result<Vec<u8>> {
+    let from = now - TimeDelta::days(i64::from(days));
+    let entries = storage.entries(row.id, from, now, false)?;
+    let data = loaded(&entries);
+    let prescription = storage.prescription(row.id)?.map(|p| p.prescription);
+    let report = ilot_report::compute(&ilot_report::Input {
+        patient: ilot_report::Patient {
+            pseudonym: row.pseudonym.clone(),
+            identity: row.ins.clone(),
+        },
+        points: &data.glucose,
+        window: ilot_rules::metrics::Window::new(from, now),
+        tz: row.tz,
+        ranges: ilot_rules::assumed::ranges(prescription.as_ref()),
+        unit: ilot_domain::GlucoseUnit::GramsPerLitre,
+        generated_at: now,
+    });
+    ilot_report::pdf(&report, lang)
+        .map_err(|e| ServerError::refused(ilot_wire::api::ErrorCode::Internal, e.to_string()))
 }

@@ -6,6 +6,7 @@ pub mod entries;
 pub mod export;
 pub mod home;
 pub mod import;
+pub mod report_pdf;
 pub mod reports;
 pub mod setup;
 pub mod sync;

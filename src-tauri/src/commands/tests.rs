@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::entries::add_entry_at;
 use super::home::home_at;
+use super::report_pdf::report_pdf_at;
 use super::reports::report_at;
 use super::setup::{Attempts, Onboarding, Unlock, onboard, try_unlock};
 use crate::error::Error;
@@ -199,4 +200,33 @@ fn the_demo_report_has_an_agp_and_sufficient_metrics() {
     assert_eq!(r.agp.len(), 96);
     assert!(r.agp.iter().all(|b| b.p50.is_some()));
     assert_eq!((r.target.low_mg_dl, r.target.high_mg_dl), (70.0, 180.0));
+}
+
+// Charts → Rapport PDF: the same page as `ilot report --pdf`, over the screen's period, written
+// whole where the patient chose; a folder that does not exist is an error and leaves nothing.
+#[test]
+fn the_pdf_report_is_written_whole_where_the_patient_chose() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = app(&dir);
+    for (minutes, value) in [(30, "0,65"), (90, "1,20"), (200, "2,10")] {
+        add_entry_at(
+            &state,
+            glucose(value),
+            None,
+            now() - TimeDelta::minutes(minutes),
+        )
+        .unwrap();
+    }
+    let target = dir.path().join("rapport.pdf");
+    report_pdf_at(&state, 14, ilot_report::Lang::Fr, &target, now()).unwrap();
+    let bytes = std::fs::read(&target).unwrap();
+    assert!(bytes.starts_with(b"%PDF-"));
+    assert!(!dir.path().join(".rapport.pdf.part").exists());
+    let missing = dir.path().join("nowhere/rapport.pdf");
+    let err = report_pdf_at(&state, 14, ilot_report::Lang::En, &missing, now()).unwrap_err();
+    assert!(
+        matches!(err, Error::Io(ref m) if m.contains("nowhere/rapport.pdf")),
+        "{err}"
+    );
+    assert!(!dir.path().join("nowhere").exists());
 }

@@ -589,6 +589,8 @@ export const ipc = {
     call<Logbook>('logbook', { until, days, kind }),
 
   report: (days: number) => call<Report>('report', { days }),
+  /** The one-page AGP report (PDF) of the last `days` days in `lang`, written to `path`; returns where. */
+  reportPdf: (days: number, lang: string, path: string | null) => call<string>('report_pdf', { days, lang, path }),
   day: (date: string | null) => call<DayView>('day', { date }),
   series: (days: number) => call<Series>('series', { days }),
   prescription: () => call<PrescriptionView>('prescription'),

@@ -258,6 +258,7 @@ fn case(w: &World, method: &str, path: &str) -> bool {
         ("get", "/v1/operator/patients/{id}")
         | ("get", "/v1/operator/patients/{id}/entries")
         | ("get", "/v1/operator/patients/{id}/metrics")
+        | ("get", "/v1/operator/patients/{id}/report.pdf")
         | ("get", "/v1/operator/patients/{id}/alerts")
         | ("get", "/v1/operator/patients/{id}/observance")
         | ("get", "/v1/operator/patients/{id}/periods")
