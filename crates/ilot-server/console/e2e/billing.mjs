@@ -139,8 +139,10 @@ async function main() {
     await h.logIn(page, base, world.secret);
     await page.locator('[data-testid=triage-row]').first().waitFor();
 
-    // To "Facturation" with the keyboard: Tab until the link has the focus, then Enter.
-    for (let i = 0; i < 20; i++) {
+    // To "Facturation" with the keyboard: Tab until the link has the focus, then Enter. The Tab
+    // starts in the triage list (where the login button was) and goes through its filters and
+    // three links or buttons a row before it wraps to the header: 22 presses for 4 patients.
+    for (let i = 0; i < 40; i++) {
       await page.keyboard.press('Tab');
       if (await page.getByTestId('nav-billing').evaluate((a) => a === document.activeElement)) break;
     }
