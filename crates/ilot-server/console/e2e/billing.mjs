@@ -15,66 +15,28 @@
 //   node e2e/billing.mjs        (scripts/test-console.sh builds everything first)
 // Env: ILOT_BIN (default $CARGO_TARGET_DIR/debug/ilot), CHROMIUM (default /usr/bin/chromium).
 
-import { chromium } from 'playwright-core';
-import { AxeBuilder } from '@axe-core/playwright';
-import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { createServer } from 'node:net';
 import { totp } from '../../../../tests/e2e/server.mjs';
+import * as h from './harness.mjs';
+import { PASSWORD, root, shots } from './harness.mjs';
+import { csvOf, endingAt, recordings } from './recordings.mjs';
 
-const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '../../../..');
-const target = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
-const ilot = process.env.ILOT_BIN ?? join(target, 'debug/ilot');
-const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const data = join(root, '../shared/data/cgm');
-const shots = join(root, 'artifacts/screenshots');
 const fr = JSON.parse(readFileSync(join(here, '../src/i18n/fr.json'), 'utf8'));
-const PASSWORD = 'console e2e password';
 const DAY = 24 * 3600 * 1000;
 
-function check(cond, msg) {
-  if (!cond) throw new Error(`billing e2e: ${msg}`);
-}
+const check = h.checker('billing e2e');
 
-function freePort() {
-  return new Promise((ok, ko) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
-    s.on('error', ko);
-  });
-}
-
-/** The first subjects' recordings of a file: [{t (ms), gl (as written)}], time-sorted. */
-function recordings(file, n) {
-  const by = new Map();
-  for (const line of readFileSync(join(data, file), 'utf8').split('\n').slice(1)) {
-    const [id, time, gl] = line.split(',').map((f) => f?.replace(/"/g, '').trim());
-    if (!id || !time || time === 'NA' || !gl || gl === 'NA') continue;
-    const t = Date.parse(`${time.replace(' ', 'T')}Z`);
-    if (Number.isNaN(t)) continue;
-    if (!by.has(id)) by.set(id, []);
-    by.get(id).push({ t, gl });
-  }
+/** The first subjects' recordings of a file that last less than 10 days: [{t (ms), gl (as written)}], time-sorted. */
+function shortRecordings(file, n) {
+  const by = recordings(file);
   return [...by.keys()]
     .sort()
-    .map((k) => by.get(k).sort((a, b) => a.t - b.t).filter((r, i, rows) => i === 0 || r.t !== rows[i - 1].t))
+    .map((k) => by.get(k))
     .filter((rows) => rows[rows.length - 1].t - rows[0].t < 10 * DAY)
     .slice(0, n);
-}
-
-function csvOf(rows, end) {
-  const shift = end - rows[rows.length - 1].t;
-  const iso = (t) => new Date(t + shift).toISOString().slice(0, 19).replace('T', ' ');
-  return `time,gl\n${rows.map((r) => `${iso(r.t)},${r.gl}`).join('\n')}\n`;
 }
 
 /** RFC 4180 with `;`: quoted fields may hold `;`, doubled quotes and line breaks. */
@@ -113,31 +75,18 @@ function parseCsv(text) {
 const addDays = (iso, n) => new Date(Date.parse(`${iso}T00:00:00Z`) + n * DAY).toISOString().slice(0, 10);
 
 async function setUp(dir) {
-  const db = `sqlite:${join(dir, 'server.db')}`;
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const cli = (args, env = {}) =>
-    run(ilot, ['--db', db, ...args], { env: { ...process.env, ...env }, maxBuffer: 1 << 24 }).then((r) => r.stdout);
-  const secretOf = (out) => /type the secret: (\S+)/.exec(out)?.[1];
-  const secret = secretOf(
-    await cli(['operator', 'create-operator', '--username', 'drmartin', '--name', 'Dr Martin'], { ILOT_PASSWORD: PASSWORD }),
-  );
-  const nurse = secretOf(
-    await cli(['operator', 'create-operator', '--username', 'ide', '--name', 'IDE Durand', '--role', 'nurse'], {
-      ILOT_PASSWORD: PASSWORD,
-    }),
-  );
+  const sdb = await h.serverDb(dir);
+  const { base, cli } = sdb;
+  const secret = h.secretOf(await h.createOperator(cli, ['--username', 'drmartin', '--name', 'Dr Martin']));
+  const nurse = h.secretOf(await h.createOperator(cli, ['--username', 'ide', '--name', 'IDE Durand', '--role', 'nurse']));
   check(secret && nurse, 'create-operator printed no TOTP secret');
-  await cli(['operator', 'create-team', '--name', 'autre-equipe']);
-  await cli(['operator', 'create-operator', '--username', 'drb', '--name', 'Dr B', '--team', 'autre-equipe'], {
-    ILOT_PASSWORD: PASSWORD,
-  });
+  await h.createOtherTeam(cli);
 
   // Telemonitoring began 45 days ago (UTC date; the patients' zone is Europe/Paris): period 1
   // is [start, start + 29], over.
   const start = new Date(Date.now() - 45 * DAY).toISOString().slice(0, 10);
   const startMs = Date.parse(`${start}T00:00:00Z`);
-  const recs = recordings('Tsalikian2005_processed.csv', 2);
+  const recs = shortRecordings('Tsalikian2005_processed.csv', 2);
   check(recs.length === 2, 'two short recordings');
   const plan = [
     { name: 'Dupont; "Jo"', data: recs[0], session: true, consent: true, reasons: [] },
@@ -154,26 +103,14 @@ async function setUp(dir) {
     await cli(['operator', 'create-patient', '--pseudonym', 'B-OTHER', '--by', 'drb', '--public-url', base, '--start', start, '--json']),
   );
 
-  const server = spawn(ilot, ['--db', db, 'server', '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const log = [];
-  server.stdout.on('data', (d) => log.push(d));
-  server.stderr.on('data', (d) => log.push(d));
-  for (let i = 0; ; i++) {
-    if (await fetch(`${base}/openapi.json`).then((r) => r.ok, () => false)) break;
-    check(i < 150 && server.exitCode === null, `ilot server did not start:\n${Buffer.concat(log)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const { server, log } = await h.startServer(sdb, check);
   for (const p of [...plan, { name: 'B-OTHER', created: other, data: recs[0], consent: true }]) {
     const home = join(dir, p.created.patient_id);
-    mkdirSync(home);
-    const dev = (args) => run(ilot, ['--db', join(home, 'app.db'), ...args], { env: { ...process.env, ILOT_KEYSTORE: 'file' } });
+    const dev = h.device(home);
     await dev(['enroll', p.created.link]);
     if (!p.consent) continue;
     await dev(['consent', 'grant']);
-    if (p.data) {
-      writeFileSync(join(home, 'cgm.csv'), csvOf(p.data, startMs + 20 * DAY));
-      await dev(['import', 'csv', join(home, 'cgm.csv'), '--unit', 'mg/dL', '--tz', 'UTC']);
-    }
+    if (p.data) await h.importCgm(dev, home, csvOf(endingAt(p.data, startMs + 20 * DAY)));
     if (p.session) {
       await dev(['log', 'education', '--topic', 'insulin-technique', '--at', `${addDays(start, 2)}T10:00:00+00:00`]);
     }
@@ -182,51 +119,30 @@ async function setUp(dir) {
   return { base, secret, nurse, plan, other, start, server, log };
 }
 
-async function axe(page, screen) {
-  const r = await new AxeBuilder({ page }).analyze();
-  const bad = r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  check(bad.length === 0, `${screen}: axe found ${bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target).join(' ')}`).join('; ')}`);
-  return r.violations.length;
-}
+const axe = (page, screen) => h.axe(page, screen, check);
 
 const decimal = (x, n) => x.toFixed(n).replace('.', ',');
 const euros = (c) => `${Math.floor(c / 100)},${String(c % 100).padStart(2, '0')}`;
 
 async function main() {
-  mkdirSync(shots, { recursive: true });
-  const dir = mkdtempSync(join(tmpdir(), 'ilot-billing-e2e-'));
-  const profile = mkdtempSync(join(tmpdir(), 'ilot-billing-chromium-'));
+  const { dir, profile } = h.folders('billing');
   let world;
   let context;
   try {
     world = await setUp(dir);
     const { base, plan } = world;
     const month = addDays(world.start, 29).slice(0, 7);
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: chromiumPath,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-      viewport: { width: 1366, height: 768 },
-      locale: 'fr-FR',
-      acceptDownloads: true,
-    });
+    context = await h.launchBrowser(profile, { acceptDownloads: true });
     const page = await context.newPage();
-    const problems = [];
-    page.on('console', (m) => {
-      const probe = m.location().url.endsWith('/v1/console/session') && m.text().includes('401');
-      if (m.type() === 'error' && !probe) problems.push(`${m.text()} (${m.location().url})`);
-    });
-    page.on('pageerror', (e) => problems.push(String(e)));
+    const problems = h.watchProblems(page);
 
-    await page.goto(base);
-    await page.getByLabel('Identifiant').fill('drmartin');
-    await page.getByLabel('Mot de passe').fill(PASSWORD);
-    await page.getByLabel("Code de l'application d'authentification").fill(totp(world.secret));
-    await page.getByRole('button', { name: 'Se connecter' }).click();
+    await h.logIn(page, base, world.secret);
     await page.locator('[data-testid=triage-row]').first().waitFor();
 
-    // To "Facturation" with the keyboard: Tab until the link has the focus, then Enter.
-    for (let i = 0; i < 20; i++) {
+    // To "Facturation" with the keyboard: Tab until the link has the focus, then Enter. The Tab
+    // starts in the triage list (where the login button was) and goes through its filters and
+    // three links or buttons a row before it wraps to the header: 22 presses for 4 patients.
+    for (let i = 0; i < 40; i++) {
       await page.keyboard.press('Tab');
       if (await page.getByTestId('nav-billing').evaluate((a) => a === document.activeElement)) break;
     }
@@ -328,13 +244,10 @@ async function main() {
     check(problems.length === 0, `errors in the page: ${problems.join('; ')}`);
     console.log(`billing e2e: ok (${table.rows.length} rows in ${month}, CSV checked against the JSON)`);
   } catch (e) {
-    if (world) writeFileSync(join(root, 'artifacts/console-billing-server.log'), Buffer.concat(world.log));
+    h.saveServerLog(world, 'console-billing-server.log');
     throw e;
   } finally {
-    await context?.close();
-    if (world?.server.exitCode === null) world.server.kill('SIGTERM');
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(profile, { recursive: true, force: true });
+    await h.tearDown({ context, world, dir, profile });
   }
 }
 

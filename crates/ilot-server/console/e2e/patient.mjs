@@ -18,111 +18,45 @@
 //   node e2e/patient.mjs        (scripts/test-console.sh builds everything first)
 // Env: ILOT_BIN (default $CARGO_TARGET_DIR/debug/ilot), CHROMIUM (default /usr/bin/chromium).
 
-import { chromium } from 'playwright-core';
-import { AxeBuilder } from '@axe-core/playwright';
-import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { createServer } from 'node:net';
-import { totp } from '../../../../tests/e2e/server.mjs';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as h from './harness.mjs';
+import { root, shots } from './harness.mjs';
+import { csvOf, endingAt, recordings } from './recordings.mjs';
 
-const run = promisify(execFile);
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
-const target = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
-const ilot = process.env.ILOT_BIN ?? join(target, 'debug/ilot');
-const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const data = join(root, '../shared/data/cgm');
-const shots = join(root, 'artifacts/screenshots');
-const PASSWORD = 'console e2e password';
 const MIN = 60_000;
 const DAY = 24 * 60 * MIN;
 
-function check(cond, msg) {
-  if (!cond) throw new Error(`patient e2e: ${msg}`);
-}
-
-function freePort() {
-  return new Promise((ok, ko) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
-    s.on('error', ko);
-  });
-}
+const check = h.checker('patient e2e');
 
 /** The longest subject of a recording: [{t (ms, clock time read as UTC), gl (as written)}]. */
 function longestSubject(file) {
-  const rows = new Map();
-  for (const line of readFileSync(join(data, file), 'utf8').split('\n').slice(1)) {
-    const [id, time, gl] = line.split(',').map((f) => f?.replace(/"/g, '').trim());
-    if (!id || !time || time === 'NA' || !gl || gl === 'NA') continue;
-    const t = Date.parse(`${time.replace(' ', 'T')}Z`);
-    if (Number.isNaN(t)) continue;
-    if (!rows.has(id)) rows.set(id, []);
-    rows.get(id).push({ t, gl });
-  }
-  const longest = [...rows.keys()].sort().reduce((a, b) => (rows.get(b).length > rows.get(a).length ? b : a));
-  const r = rows.get(longest).sort((a, b) => a.t - b.t);
-  return r.filter((p, i) => i === 0 || p.t !== r[i - 1].t);
-}
-
-function endingAt(rows, end) {
-  const shift = end - rows[rows.length - 1].t;
-  return rows.map((r) => ({ t: r.t + shift, gl: r.gl }));
-}
-
-function csvOf(points) {
-  const iso = (t) => new Date(t).toISOString().slice(0, 19).replace('T', ' ');
-  return `time,gl\n${points.map((p) => `${iso(p.t)},${p.gl}`).join('\n')}\n`;
+  const by = recordings(file);
+  return by.get([...by.keys()].sort().reduce((a, b) => (by.get(b).length > by.get(a).length ? b : a)));
 }
 
 async function setUp(dir) {
-  const db = `sqlite:${join(dir, 'server.db')}`;
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const cli = (args, env = {}) =>
-    run(ilot, ['--db', db, ...args], { env: { ...process.env, ...env }, maxBuffer: 1 << 24 }).then((r) => r.stdout);
-  const created = await cli(['operator', 'create-operator', '--username', 'drmartin', '--name', 'Dr Martin'], {
-    ILOT_PASSWORD: PASSWORD,
-  });
-  const secret = /type the secret: (\S+)/.exec(created)?.[1];
-  check(secret, `create-operator printed no TOTP secret:\n${created}`);
+  const sdb = await h.serverDb(dir);
+  const { base, cli } = sdb;
+  const secret = await h.createPhysician(cli, check);
   const now = Date.now();
   const start = new Date(now - 20 * DAY).toISOString().slice(0, 10);
   const patient = JSON.parse(
     await cli(['operator', 'create-patient', '--pseudonym', 'P-CONSOLE', '--by', 'drmartin', '--public-url', base, '--start', start, '--json']),
   );
-  const server = spawn(ilot, ['--db', db, 'server', '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const log = [];
-  server.stdout.on('data', (d) => log.push(d));
-  server.stderr.on('data', (d) => log.push(d));
-  for (let i = 0; ; i++) {
-    if (await fetch(`${base}/openapi.json`).then((r) => r.ok, () => false)) break;
-    check(i < 150 && server.exitCode === null, `ilot server did not start:\n${Buffer.concat(log)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const { server, log } = await h.startServer(sdb, check);
 
   // The device: enrol, consent, a recording twice back to back (≈ 13 days of CGM), and what
   // the patient typed: capillary readings in mmol/L (one corrected), insulin, a meal, a hypo.
   const home = join(dir, 'device');
-  mkdirSync(home);
-  const dev = (args) =>
-    run(ilot, ['--db', join(home, 'app.db'), ...args], { env: { ...process.env, ILOT_KEYSTORE: 'file' }, maxBuffer: 1 << 24 }).then(
-      (r) => r.stdout,
-    );
+  const dev = h.device(home);
   await dev(['enroll', patient.link]);
   await dev(['consent', 'grant']);
   const rec = longestSubject('Hall2018_processed.csv');
   const second = endingAt(rec, now - 10 * MIN);
   const first = endingAt(rec, second[0].t - 5 * MIN);
   const cgm = [...first, ...second];
-  writeFileSync(join(home, 'cgm.csv'), csvOf(cgm));
-  await dev(['import', 'csv', join(home, 'cgm.csv'), '--unit', 'mg/dL', '--tz', 'UTC']);
+  await h.importCgm(dev, home, csvOf(cgm));
   const at = (msAgo) => new Date(now - msAgo).toISOString().slice(0, 19) + 'Z';
   await dev(['log', 'glucose', '5,4', 'mmol/L', '--context', 'before-meal', '--at', at(5 * 60 * MIN)]);
   const wrong = await dev(['log', 'glucose', '8,2', 'mmol/L', '--context', 'after-meal-2h', '--at', at(3 * 60 * MIN)]);
@@ -143,17 +77,10 @@ async function setUp(dir) {
   return { base, secret, patient, points, server, log, dev };
 }
 
-async function axe(page, screen) {
-  const r = await new AxeBuilder({ page }).analyze();
-  const bad = r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  check(bad.length === 0, `${screen}: axe found ${bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target).join(' ')}`).join('; ')}`);
-  return r.violations.length;
-}
+const axe = (page, screen) => h.axe(page, screen, check);
 
 async function main() {
-  mkdirSync(shots, { recursive: true });
-  const dir = mkdtempSync(join(tmpdir(), 'ilot-patient-e2e-'));
-  const profile = mkdtempSync(join(tmpdir(), 'ilot-patient-chromium-'));
+  const { dir, profile } = h.folders('patient');
   let world;
   let context;
   const report = {};
@@ -161,28 +88,12 @@ async function main() {
     world = await setUp(dir);
     const { base, secret, patient, points, dev } = world;
     const id = patient.patient_id;
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: chromiumPath,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-      viewport: { width: 1366, height: 768 },
-      locale: 'fr-FR',
-    });
+    context = await h.launchBrowser(profile);
     const page = await context.newPage();
-    const problems = [];
-    page.on('console', (m) => {
-      const probe = m.location().url.endsWith('/v1/console/session') && m.text().includes('401');
-      // The refused threshold is an expected 400 from the server.
-      const refused = m.location().url.endsWith('/prescription') && m.text().includes('400');
-      if (m.type() === 'error' && !probe && !refused) problems.push(`${m.text()} (${m.location().url})`);
-    });
-    page.on('pageerror', (e) => problems.push(String(e)));
+    // The refused threshold is an expected 400 from the server.
+    const problems = h.watchProblems(page, (m) => m.location().url.endsWith('/prescription') && m.text().includes('400'));
 
-    await page.goto(base);
-    await page.getByLabel('Identifiant').fill('drmartin');
-    await page.getByLabel('Mot de passe').fill(PASSWORD);
-    await page.getByLabel("Code de l'application d'authentification").fill(totp(secret));
-    await page.getByRole('button', { name: 'Se connecter' }).click();
+    await h.logIn(page, base, secret);
 
     // From the triage row to the patient page.
     const row = page.locator(`[data-testid=triage-row][data-patient="${id}"]`);
@@ -301,19 +212,14 @@ async function main() {
     report.axe_tablet_minor = await axe(page, 'patient page (tablet)');
     await page.screenshot({ path: join(shots, 'console-patient-tablet.png') });
 
-    const csp = problems.filter((p) => /Content Security Policy|Refused to/i.test(p));
-    check(csp.length === 0, `CSP violations: ${csp.join('; ')}`);
-    check(problems.length === 0, `errors in the page: ${problems.join('; ')}`);
+    h.checkNoProblems(problems, check);
     writeFileSync(join(root, 'artifacts/console-patient.json'), `${JSON.stringify(report, null, 2)}\n`);
     console.log(`patient e2e: ok ${JSON.stringify(report)}`);
   } catch (e) {
-    if (world) writeFileSync(join(root, 'artifacts/console-patient-server.log'), Buffer.concat(world.log));
+    h.saveServerLog(world, 'console-patient-server.log');
     throw e;
   } finally {
-    await context?.close();
-    if (world?.server.exitCode === null) world.server.kill('SIGTERM');
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(profile, { recursive: true, force: true });
+    await h.tearDown({ context, world, dir, profile });
   }
 }
 

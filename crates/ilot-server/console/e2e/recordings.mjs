@@ -1,4 +1,4 @@
-// Real CGM recordings from ../shared/data/cgm, for the console's browser test (triage.mjs) and
+// Real CGM recordings from ../shared/data/cgm, for the console's browser tests (e2e/*.mjs) and
 // the demo patients of scripts/run.sh (scripts/demo-patients.mjs): read, deduplicated, moved in
 // time (values untouched) and written as the CSV `ilot import csv` reads.
 

@@ -12,25 +12,12 @@
 //   node e2e/triage.mjs        (scripts/test-console.sh builds everything first)
 // Env: ILOT_BIN (default $CARGO_TARGET_DIR/debug/ilot), CHROMIUM (default /usr/bin/chromium).
 
-import { chromium } from 'playwright-core';
-import { AxeBuilder } from '@axe-core/playwright';
-import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { createServer } from 'node:net';
-import { totp } from '../../../../tests/e2e/server.mjs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as h from './harness.mjs';
+import { root, shots } from './harness.mjs';
 import { csvOf, endingAt, recordings } from './recordings.mjs';
 
-const run = promisify(execFile);
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
-const target = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
-const ilot = process.env.ILOT_BIN ?? join(target, 'debug/ilot');
-const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const shots = join(root, 'artifacts/screenshots');
-const PASSWORD = 'console e2e password';
 const MIN = 60_000;
 const DAY = 24 * 60 * MIN;
 const ORDER = [
@@ -45,20 +32,7 @@ const ORDER = [
   'on-target',
 ];
 
-function check(cond, msg) {
-  if (!cond) throw new Error(`console e2e: ${msg}`);
-}
-
-function freePort() {
-  return new Promise((ok, ko) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
-    s.on('error', ko);
-  });
-}
+const check = h.checker('console e2e');
 
 // ---- The categories, computed here from the readings --------------------------------------
 
@@ -142,20 +116,10 @@ function category(points, asOf, days, alerts) {
 // ---- The world -----------------------------------------------------------------------------
 
 async function setUp(dir) {
-  const db = `sqlite:${join(dir, 'server.db')}`;
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const cli = (args, env = {}) =>
-    run(ilot, ['--db', db, ...args], { env: { ...process.env, ...env }, maxBuffer: 1 << 24 }).then((r) => r.stdout);
-  const created = await cli(['operator', 'create-operator', '--username', 'drmartin', '--name', 'Dr Martin'], {
-    ILOT_PASSWORD: PASSWORD,
-  });
-  const secret = /type the secret: (\S+)/.exec(created)?.[1];
-  check(secret, `create-operator printed no TOTP secret:\n${created}`);
-  await cli(['operator', 'create-team', '--name', 'autre-equipe']);
-  await cli(['operator', 'create-operator', '--username', 'drb', '--name', 'Dr B', '--team', 'autre-equipe'], {
-    ILOT_PASSWORD: PASSWORD,
-  });
+  const sdb = await h.serverDb(dir);
+  const { base, cli } = sdb;
+  const secret = await h.createPhysician(cli, check);
+  await h.createOtherTeam(cli);
 
   // The patients: real recordings, each ending at its own time before now.
   const now = Date.now();
@@ -207,33 +171,15 @@ async function setUp(dir) {
   await cli(['operator', 'create-patient', '--pseudonym', 'B-OTHER', '--by', 'drb', '--public-url', base, '--json']);
 
   // Every device enrols from 127.0.0.1 here: more than the default 10 attempts per address.
-  const server = spawn(ilot, ['--db', db, 'server', '--listen', `127.0.0.1:${port}`, '--enrol-per-ip', '100'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const log = [];
-  server.stdout.on('data', (d) => log.push(d));
-  server.stderr.on('data', (d) => log.push(d));
-  for (let i = 0; ; i++) {
-    if (await fetch(`${base}/openapi.json`).then((r) => r.ok, () => false)) break;
-    check(i < 150 && server.exitCode === null, `ilot server did not start:\n${Buffer.concat(log)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const { server, log } = await h.startServer(sdb, check, ['--enrol-per-ip', '100']);
 
   // Each patient's device: enrol with the link, consent, import the recording, sync.
   const device = async (p) => {
     const home = join(dir, p.name);
-    mkdirSync(home);
-    const dev = (args) =>
-      run(ilot, ['--db', join(home, 'app.db'), ...args], {
-        env: { ...process.env, ILOT_KEYSTORE: 'file' },
-        maxBuffer: 1 << 24,
-      });
+    const dev = h.device(home);
     await dev(['enroll', p.created.link]);
     await dev(['consent', 'grant']);
-    if (p.points.length > 0) {
-      writeFileSync(join(home, 'cgm.csv'), csvOf(p.points));
-      await dev(['import', 'csv', join(home, 'cgm.csv'), '--unit', 'mg/dL', '--tz', 'UTC']);
-    }
+    if (p.points.length > 0) await h.importCgm(dev, home, csvOf(p.points));
     await dev(['sync']);
   };
   const queue = [...plan];
@@ -247,15 +193,7 @@ async function setUp(dir) {
 
 // ---- The browser ---------------------------------------------------------------------------
 
-async function axe(page, screen) {
-  const r = await new AxeBuilder({ page }).analyze();
-  const bad = r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  check(
-    bad.length === 0,
-    `${screen}: axe found ${bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target).join(' ')}`).join('; ')}`,
-  );
-  return r.violations.length;
-}
+const axe = (page, screen) => h.axe(page, screen, check);
 
 async function shownOrder(page) {
   return page.$$eval('[data-testid=triage-row]', (rows) => rows.map((r) => [r.dataset.patient, r.dataset.category]));
@@ -279,9 +217,7 @@ function compare(shown, expected, plan, label) {
 }
 
 async function main() {
-  mkdirSync(shots, { recursive: true });
-  const dir = mkdtempSync(join(tmpdir(), 'ilot-console-e2e-'));
-  const profile = mkdtempSync(join(tmpdir(), 'ilot-console-chromium-'));
+  const { dir, profile } = h.folders('console');
   let world;
   let browser;
   const report = {};
@@ -293,30 +229,10 @@ async function main() {
     const { base, secret, plan } = world;
 
     // A fresh profile folder (--user-data-dir) for each run: nothing carried over.
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: chromiumPath,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-      viewport: { width: 1366, height: 768 },
-      locale: 'fr-FR',
-    });
+    const context = await h.launchBrowser(profile);
     browser = context;
     const page = await context.newPage();
-    const problems = [];
-    page.on('console', (m) => {
-      // The one expected refusal: "who is logged in?" asked before anyone is.
-      const probe = m.location().url.endsWith('/v1/console/session') && m.text().includes('401');
-      if (m.type() === 'error' && !probe) problems.push(`${m.text()} (${m.location().url})`);
-    });
-    page.on('pageerror', (e) => problems.push(String(e)));
+    const problems = h.watchProblems(page);
 
     // Login.
     await page.goto(base);
@@ -324,9 +240,7 @@ async function main() {
     check((await page.getByRole('alert').count()) === 0, 'the first login screen shows an error');
     report.axe_login_minor = await axe(page, 'login');
     await page.screenshot({ path: join(shots, 'console-login.png') });
-    await page.getByLabel('Identifiant').fill('drmartin');
-    await page.getByLabel('Mot de passe').fill(PASSWORD);
-    await page.getByLabel("Code de l'application d'authentification").fill(totp(secret));
+    await h.fillLogin(page, secret);
     const first = page.waitForResponse((r) => r.url().includes('/v1/operator/triage'));
     const t1 = Date.now();
     await page.getByRole('button', { name: 'Se connecter' }).click();
@@ -470,9 +384,7 @@ async function main() {
     await axe(page, 'triage 1 day');
     await page.screenshot({ path: join(shots, 'console-triage-1d.png'), fullPage: true });
 
-    const csp = problems.filter((p) => /Content Security Policy|Refused to/i.test(p));
-    check(csp.length === 0, `CSP violations: ${csp.join('; ')}`);
-    check(problems.length === 0, `errors in the page: ${problems.join('; ')}`);
+    h.checkNoProblems(problems, check);
 
     // Logout: the page goes back to the login, and the old cookie is refused by the server.
     await page.getByTestId('logout').click();
@@ -489,13 +401,10 @@ async function main() {
     writeFileSync(join(root, 'artifacts/console-e2e.json'), `${JSON.stringify(report, null, 2)}\n`);
     console.log(`console e2e: ok ${JSON.stringify(report)}`);
   } catch (e) {
-    if (world) writeFileSync(join(root, 'artifacts/console-server.log'), Buffer.concat(world.log));
+    h.saveServerLog(world, 'console-server.log');
     throw e;
   } finally {
-    await browser?.close();
-    if (world?.server.exitCode === null) world.server.kill('SIGTERM');
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(profile, { recursive: true, force: true });
+    await h.tearDown({ context: browser, world, dir, profile });
   }
 }
 
