@@ -18,7 +18,7 @@
 //   node e2e/patient.mjs        (scripts/test-console.sh builds everything first)
 // Env: ILOT_BIN (default $CARGO_TARGET_DIR/debug/ilot), CHROMIUM (default /usr/bin/chromium).
 
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as h from './harness.mjs';
 import { root, shots } from './harness.mjs';
@@ -88,7 +88,7 @@ async function main() {
     world = await setUp(dir);
     const { base, secret, patient, points, dev } = world;
     const id = patient.patient_id;
-    context = await h.launchBrowser(profile);
+    context = await h.launchBrowser(profile, { acceptDownloads: true });
     const page = await context.newPage();
     // The refused threshold is an expected 400 from the server.
     const problems = h.watchProblems(page, (m) => m.location().url.endsWith('/prescription') && m.text().includes('400'));
@@ -106,6 +106,14 @@ async function main() {
     report.open_to_agp_ms = Date.now() - t0;
     await page.screenshot({ path: join(shots, 'console-patient-screen.png') });
     check((await page.getByTestId('patient-title').innerText()) === 'P-CONSOLE', 'the page is not the patient');
+
+    // The one-page AGP report, downloaded from the page by keyboard: a one-page PDF from the server.
+    await page.getByTestId('report-pdf').focus();
+    const downloadingPdf = page.waitForEvent('download');
+    await page.keyboard.press('Enter');
+    const pdf = readFileSync(await (await downloadingPdf).path());
+    check(pdf.subarray(0, 5).toString('latin1') === '%PDF-', 'the report link did not give a PDF');
+    writeFileSync(join(root, 'artifacts/console-patient-report.pdf'), pdf);
 
     // The time in range shown is the one computed here from the imported readings.
     const from = Date.parse(summary.from);

@@ -170,16 +170,36 @@ fn json_bodies_over_16_kib_are_refused_with_413(#[values(false, true)] tls: bool
         )
         .unwrap();
         if chunked {
+            // The server reads chunks until the limit is passed, then answers and closes: a
+            // write after that may meet the closed connection (the answer is read below).
+            let mut sent = Ok(());
             for part in body.chunks(4096) {
-                write!(c, "{:x}\r\n", part.len()).unwrap();
-                c.write_all(part).unwrap();
-                c.write_all(b"\r\n").unwrap();
+                if sent.is_ok() {
+                    sent = write!(c, "{:x}\r\n", part.len())
+                        .and_then(|()| c.write_all(part))
+                        .and_then(|()| c.write_all(b"\r\n"));
+                }
             }
-            c.write_all(b"0\r\n\r\n").unwrap();
-        } else {
+            if sent.is_ok() {
+                sent = c.write_all(b"0\r\n\r\n").and_then(|()| c.flush());
+            }
+            if let Err(e) = sent {
+                assert!(
+                    matches!(
+                        e.kind(),
+                        std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset
+                    ),
+                    "{e}"
+                );
+            }
+        } else if body.len() <= 16 << 10 {
             c.write_all(body).unwrap();
+            c.flush().unwrap();
+        } else {
+            // An announced length over the limit is answered before the body is read (the
+            // body is never sent: a server that waited for it would time the test out).
+            c.flush().unwrap();
         }
-        c.flush().unwrap();
         answer(&mut *c)
     };
     let json = |len: usize| {
