@@ -288,8 +288,12 @@ impl ServerDb {
 /// After any fault: nothing marked sent is missing on the server, nothing was stored twice or
 /// from a second copy, and every stored version came with its batch record.
 fn check_invariants(p: &Patient, db: &ServerDb, device: &str, what: &str) {
+    // One read transaction: the server may commit a batch between the two reads otherwise (a
+    // server still ingesting after the kill), which would compare two different states.
+    db.0.execute_batch("BEGIN").unwrap();
     let count = db.count(device);
     let (_, stored, dup) = db.batches(device);
+    db.0.execute_batch("COMMIT").unwrap();
     let sent = p.versions - p.pending();
     assert!(
         count >= sent,
