@@ -7,39 +7,9 @@ import type { MealContext } from './meal';
 
 export type Language = 'fr' | 'en';
 
-export interface ImportCounts {
-  glucose: number;
-  scans: number;
-  insulin: number;
-  carbs: number;
-  notes: number;
-  other: number;
-}
-export interface ImportRejected {
-  line: number;
-  reason: string;
-}
-export interface ImportPreview {
-  path: string;
-  format: string;
-  device: string | null;
-  serial: string | null;
-  from: string | null;
-  to: string | null;
-  counts: ImportCounts;
-  new: number;
-  already_present: number;
-  rejected_total: number;
-  rejected: ImportRejected[];
-  skipped: Record<string, number>;
-  items: boolean;
-}
-export interface ImportOutcome {
-  added: number;
-  already_present: number;
-  conflicts: number;
-  rejected: number;
-}
+export type { ImportCounts, ImportRejected, ImportPreview, ImportOutcome } from './import-types';
+import type { ImportOutcome, ImportPreview } from './import-types';
+
 export type Level = 'value' | 'lo' | 'hi';
 export interface Reading {
   mg_dl: number | null;

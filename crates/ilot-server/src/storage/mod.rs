@@ -6,11 +6,13 @@
 //! transaction, so that a node can die at any point without leaving half a batch; nothing here
 //! evaluates rules or opens sealed messages (that is `ingest.rs` and `ilot-wire`).
 
+mod delegates;
 mod patient_page;
 mod postgres;
 mod sqlite;
 mod triage_rows;
 
+pub(crate) use delegates::{limits_delegates, revocation_delegates, security_delegates};
 pub(crate) use patient_page::patient_delegates;
 
 use chrono::{DateTime, Utc};
@@ -514,106 +516,3 @@ pub trait Storage: Send + Sync + 'static {
     /// The highest feed cursor any of the patient's devices confirmed it applied.
     fn pulled_cursor(&self, patient: PatientId) -> Result<Option<u64>>;
 }
-
-/// The care-team and second-factor methods of [`Storage`], forwarded to each backend's
-/// `sec_*` methods (in its `security.rs`), so that the two backends do not repeat them.
-macro_rules! security_delegates {
-    () => {
-        fn create_team(&self, name: &str, now: DateTime<Utc>) -> Result<i64> {
-            self.sec_create_team(name, now)
-        }
-        fn team_by_name(&self, name: &str) -> Result<Option<i64>> {
-            self.sec_team_by_name(name)
-        }
-        fn set_operator_team(&self, operator_id: i64, team: i64) -> Result<()> {
-            self.sec_set_operator_team(operator_id, team)
-        }
-        fn operator_team(&self, operator_id: i64) -> Result<Option<i64>> {
-            self.sec_operator_team(operator_id)
-        }
-        fn set_patient_team(&self, patient: PatientId, team: i64) -> Result<()> {
-            self.sec_set_patient_team(patient, team)
-        }
-        fn patient_team(&self, patient: PatientId) -> Result<Option<i64>> {
-            self.sec_patient_team(patient)
-        }
-        fn team_patients(&self, team: i64) -> Result<Vec<PatientId>> {
-            self.sec_team_patients(team)
-        }
-        fn team_audit_log(&self, team: i64, limit: u32) -> Result<Vec<AuditRow>> {
-            self.sec_team_audit_log(team, limit)
-        }
-        fn set_totp_secret(&self, operator_id: i64, secret: &TotpSecret) -> Result<()> {
-            self.sec_set_totp_secret(operator_id, secret)
-        }
-        fn totp_secret(&self, operator_id: i64) -> Result<Option<TotpSecret>> {
-            self.sec_totp_secret(operator_id)
-        }
-        fn accept_totp_step(&self, operator_id: i64, step: u64) -> Result<bool> {
-            self.sec_accept_totp_step(operator_id, step)
-        }
-    };
-}
-pub(crate) use security_delegates;
-
-/// The V3 methods of [`Storage`] (counters, audit records), forwarded to each backend's `lim_*`
-/// methods (in its `limits.rs`).
-macro_rules! limits_delegates {
-    () => {
-        fn count_attempt(
-            &self,
-            keys: &[super::RateKey],
-            now: DateTime<Utc>,
-        ) -> Result<Option<u64>> {
-            self.lim_count_attempt(keys, now)
-        }
-        fn forgive_attempt(&self, keys: &[super::RateKey], now: DateTime<Utc>) -> Result<()> {
-            self.lim_forgive_attempt(keys, now)
-        }
-        fn rate_windows(&self) -> Result<u64> {
-            self.lim_rate_windows()
-        }
-        fn record_audit(&self, event: &super::AuditEvent) -> Result<()> {
-            self.lim_record_audit(event)
-        }
-    };
-}
-pub(crate) use limits_delegates;
-/// The revocation methods of [`Storage`], forwarded to each backend's `rev_*` methods (in its
-/// `revocation.rs`).
-macro_rules! revocation_delegates {
-    () => {
-        fn end_session(&self, token_hash: &[u8; 32]) -> Result<bool> {
-            self.rev_end_session(token_hash)
-        }
-        fn end_operator_sessions(&self, operator_id: i64) -> Result<u64> {
-            self.rev_end_operator_sessions(operator_id)
-        }
-        fn operator_state(&self, username: &str) -> Result<Option<super::OperatorState>> {
-            self.rev_operator_state(username)
-        }
-        fn set_operator_disabled(&self, operator_id: i64, at: Option<DateTime<Utc>>) -> Result<()> {
-            self.rev_set_operator_disabled(operator_id, at)
-        }
-        fn set_password_hash(&self, operator_id: i64, password_hash: &str) -> Result<()> {
-            self.rev_set_password_hash(operator_id, password_hash)
-        }
-        fn patient_devices(&self, patient: PatientId) -> Result<Vec<super::DeviceInfo>> {
-            self.rev_patient_devices(patient)
-        }
-        fn device_info(&self, id: DeviceId) -> Result<Option<super::DeviceInfo>> {
-            self.rev_device_info(id)
-        }
-        fn revoke_device(
-            &self,
-            id: DeviceId,
-            now: DateTime<Utc>,
-        ) -> Result<Option<super::DeviceInfo>> {
-            self.rev_revoke_device(id, now)
-        }
-        fn cancel_enrolment_codes(&self, patient: PatientId, now: DateTime<Utc>) -> Result<u64> {
-            self.rev_cancel_enrolment_codes(patient, now)
-        }
-    };
-}
-pub(crate) use revocation_delegates;

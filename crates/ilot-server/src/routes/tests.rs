@@ -1,0 +1,74 @@
+use super::*;
+
+#[test]
+fn every_row_is_documented_and_unique() {
+    let rows = routes();
+    let mut seen = std::collections::HashSet::new();
+    for r in &rows {
+        assert!(
+            seen.insert((r.method, r.path)),
+            "{} {} twice",
+            r.method,
+            r.path
+        );
+        assert!(!r.summary.trim().is_empty(), "{} {}", r.method, r.path);
+        assert!(
+            openapi::path_parameter(r.path).is_some() || !r.path.contains('{'),
+            "{} {}: its path parameter has no schema in openapi::path_parameter",
+            r.method,
+            r.path
+        );
+        if let Body::Json(v) = &r.response {
+            assert!(v.is_object(), "{} {}", r.method, r.path);
+        }
+    }
+}
+
+#[test]
+fn statuses_follow_from_access_and_body() {
+    let rows = routes();
+    let find = |m: &str, p: &str| {
+        rows.iter()
+            .find(|r| r.method == m && r.path == p)
+            .unwrap()
+            .statuses()
+    };
+    assert_eq!(
+        find("get", "/v1/operator/patients/{id}"),
+        [200, 401, 403, 404, 503]
+    );
+    assert_eq!(find("post", "/v1/operator/logout"), [204, 401, 403, 503]);
+    assert_eq!(find("get", "/openapi.json"), [200]);
+    // The console's rows: a cross-site login is 403, a bad triage query 400.
+    assert_eq!(
+        find("post", "/v1/console/login"),
+        [200, 400, 401, 403, 415, 429, 503]
+    );
+    assert_eq!(
+        find("get", "/v1/operator/triage"),
+        [200, 400, 401, 403, 503]
+    );
+    assert_eq!(find("post", "/v1/console/logout"), [200, 401, 403, 503]);
+    // Billing: a malformed month is 400, a nurse 403.
+    assert_eq!(
+        find("get", "/v1/operator/billing.csv"),
+        [200, 400, 401, 403, 503]
+    );
+    assert_eq!(
+        find("get", "/v1/operator/patients/{id}/periods"),
+        [200, 401, 403, 404, 503]
+    );
+    // Review marks: 404 for a patient of another team, or no mark of the caller's to undo.
+    assert_eq!(
+        find("post", "/v1/operator/patients/{id}/review"),
+        [200, 401, 403, 404, 503]
+    );
+    assert_eq!(
+        find("delete", "/v1/operator/patients/{id}/review"),
+        [200, 401, 403, 404, 503]
+    );
+    assert_eq!(
+        find("post", "/v1/push"),
+        [200, 400, 401, 403, 409, 413, 503]
+    );
+}
