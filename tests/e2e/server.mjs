@@ -100,7 +100,14 @@ export class OperatorServer {
 
   /** Every version of every entry the server holds for the patient (deleted ones included). */
   async entries() {
-    return (await this.api('GET', `/v1/operator/patients/${this.patientId}/entries`)).entries;
+    const all = [];
+    let cursor = null;
+    do {
+      const page = await this.api('GET', `/v1/operator/patients/${this.patientId}/entries${cursor ? `?cursor=${cursor}` : ''}`);
+      all.push(...page.entries);
+      cursor = page.next_cursor;
+    } while (cursor);
+    return all;
   }
 
   /** A message from the care team, sent the way a physician at the console does. */

@@ -9,7 +9,7 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use ilot_domain::Prescription;
 use ilot_wire::api::ErrorCode;
@@ -313,33 +313,15 @@ pub async fn patient(
 }
 
 #[derive(Debug, Deserialize)]
-pub struct Range {
-    pub from: Option<DateTime<Utc>>,
-    pub to: Option<DateTime<Utc>>,
+pub struct Days {
     pub days: Option<u32>,
-}
-
-pub async fn entries(
-    State(state): State<AppState>,
-    op: Session,
-    Path(id): Path<String>,
-    Query(r): Query<Range>,
-) -> Result<Json<Value>> {
-    let v = read_patient(&state, op, &id, "read-entries", move |s, row| {
-        let to = r.to.unwrap_or_else(|| s.now() + TimeDelta::days(1));
-        let from = r.from.unwrap_or(DateTime::<Utc>::MIN_UTC);
-        let e = s.storage().entries(row.id, from, to, true)?;
-        Ok(json!({ "count": e.len(), "entries": e }))
-    })
-    .await?;
-    Ok(Json(v))
 }
 
 pub async fn metrics(
     State(state): State<AppState>,
     op: Session,
     Path(id): Path<String>,
-    Query(r): Query<Range>,
+    Query(r): Query<Days>,
 ) -> Result<Json<Value>> {
     let days = r.days.unwrap_or(14).clamp(1, 366);
     let v = read_patient(&state, op, &id, "read-metrics", move |s, row| {

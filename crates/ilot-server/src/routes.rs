@@ -249,16 +249,18 @@ pub fn routes() -> Vec<Route> {
             "get",
             "/v1/operator/patients/{id}/entries",
             Session,
-            "A patient's entries (latest versions)",
+            "A patient's entries (latest version of each, deleted ones included) whose time is in `[from, to)`, newest first; paginated by `cursor` (`limit` 1–5,000, default 1,000); 400 for a malformed cursor, a limit out of range or `from` not before `to`",
             Json(json!({
-                "type": "object", "required": ["count", "entries"],
+                "type": "object", "required": ["count", "entries", "next_cursor"],
                 "properties": {
                     "count": { "type": "integer", "minimum": 0 },
-                    "entries": { "type": "array", "items": { "type": "object" } }
+                    "entries": { "type": "array", "items": { "type": "object" } },
+                    "next_cursor": { "type": ["string", "null"] }
                 }
             })),
-            operator::entries,
-        ),
+            patient::entries,
+        )
+        .errors(&[400]),
         Route::new(
             "get",
             "/v1/operator/patients/{id}/metrics",

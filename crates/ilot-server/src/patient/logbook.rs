@@ -65,7 +65,7 @@ pub struct LogbookPage {
 const STEP: u32 = 1_000;
 const STEPS: usize = 8;
 
-fn cursor_of(c: &EntryCursor) -> String {
+pub(super) fn cursor_of(c: &EntryCursor) -> String {
     hex::encode(format!(
         "{}.{}.{}",
         c.at.timestamp_millis(),
@@ -74,8 +74,8 @@ fn cursor_of(c: &EntryCursor) -> String {
     ))
 }
 
-fn parse_cursor(s: &str) -> Result<EntryCursor> {
-    let wrong = || bad("this cursor is not one the logbook gave; start from the first page");
+pub(super) fn parse_cursor(s: &str) -> Result<EntryCursor> {
+    let wrong = || bad("this cursor is not one this list gave; start from the first page");
     let raw = String::from_utf8(hex::decode(s).map_err(|_| wrong())?).map_err(|_| wrong())?;
     let mut parts = raw.split('.');
     let (Some(at), Some(device), Some(id), None) =
@@ -94,7 +94,7 @@ fn parse_cursor(s: &str) -> Result<EntryCursor> {
     })
 }
 
-fn position(e: &ServerEntry) -> EntryCursor {
+pub(super) fn position(e: &ServerEntry) -> EntryCursor {
     EntryCursor {
         at: e.entry.at_utc(),
         device_id: e.device_id,

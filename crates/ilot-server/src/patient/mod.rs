@@ -13,6 +13,7 @@
 //! - `thread`: what the care team sent (messages, appointments, prescription versions, alert
 //!   acknowledgements), and who read the patient's data (physicians only).
 
+mod entries;
 mod logbook;
 mod thread;
 
@@ -29,6 +30,7 @@ use crate::error::Result;
 use crate::http::AppState;
 use crate::operator::{Session, bad, read_patient};
 
+pub use entries::entries;
 pub use logbook::logbook;
 pub use thread::{audit, feed};
 
@@ -381,6 +383,16 @@ pub fn query_parameters(path: &str) -> Option<Vec<Value>> {
                     "schema": { "type": "integer", "minimum": 1, "maximum": MAX_DAYS_PAGE, "default": 7 } }),
         ],
         "logbook" => vec![cursor("^[0-9a-f]+$"), limit],
+        "entries" => vec![
+            json!({ "name": "from", "in": "query", "required": false,
+                    "schema": { "type": "string", "format": "date-time" } }),
+            json!({ "name": "to", "in": "query", "required": false,
+                    "schema": { "type": "string", "format": "date-time" } }),
+            cursor("^[0-9a-f]+$"),
+            json!({ "name": "limit", "in": "query", "required": false,
+                    "schema": { "type": "integer", "minimum": 1, "maximum": entries::MAX_LIMIT,
+                                "default": entries::DEFAULT_LIMIT } }),
+        ],
         "feed" => vec![
             json!({ "name": "kind", "in": "query", "required": true,
                     "schema": { "type": "string", "enum": thread::FEED_KINDS } }),

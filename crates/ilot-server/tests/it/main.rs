@@ -9,6 +9,7 @@ mod conformance_limits;
 mod conformance_revocation;
 mod conformance_security;
 mod console;
+mod entries_pages;
 mod http;
 mod limits;
 mod login;
