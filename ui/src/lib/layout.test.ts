@@ -45,3 +45,24 @@ describe('compact', () => {
     }
   });
 });
+
+describe('short', () => {
+  it('is a phone-sized window 700 px high or less (360×640), not a tall phone or a wide window', async () => {
+    const [width, height] = [window.innerWidth, window.innerHeight];
+    const size = (w: number, h: number) => {
+      Object.defineProperty(window, 'innerWidth', { configurable: true, value: w });
+      Object.defineProperty(window, 'innerHeight', { configurable: true, value: h });
+    };
+    try {
+      const { short } = await import('./layout');
+      size(360, 640);
+      expect(get(short)).toBe(true);
+      size(390, 844);
+      expect(get(short)).toBe(false);
+      size(1100, 640);
+      expect(get(short)).toBe(false);
+    } finally {
+      size(width, height);
+    }
+  });
+});

@@ -2,20 +2,35 @@
 // of at most five destinations, a top bar on wide windows). Read in CSS pixels of the viewport,
 // not in rem, so the text-size setting never switches the layout by itself.
 
-import { readable } from 'svelte/store';
+import { readable, type Readable } from 'svelte/store';
 import type { Screen } from './stores';
+
+/** A store that follows a media query (false where there is no window). */
+function matching(query: string): Readable<boolean> {
+  return readable(false, (set) => {
+    if (typeof window === 'undefined' || !window.matchMedia) return;
+    const mq = window.matchMedia(query);
+    set(mq.matches);
+    const change = () => set(mq.matches);
+    mq.addEventListener('change', change);
+    return () => mq.removeEventListener('change', change);
+  });
+}
 
 export const COMPACT_QUERY = '(max-width: 699px)';
 
 /** True while the window is phone-sized. */
-export const compact = readable(false, (set) => {
-  if (typeof window === 'undefined' || !window.matchMedia) return;
-  const mq = window.matchMedia(COMPACT_QUERY);
-  set(mq.matches);
-  const change = () => set(mq.matches);
-  mq.addEventListener('change', change);
-  return () => mq.removeEventListener('change', change);
-});
+export const compact = matching(COMPACT_QUERY);
+
+/**
+ * A short phone (360×640 and the like): under the number, the curve is drawn lower (and the alert
+ * card set tighter, AlertCard.svelte) so that the whole card — title, facts, advice, "done" —
+ * still fits in the first screen.
+ */
+export const SHORT_QUERY = '(max-width: 699px) and (max-height: 700px)';
+
+/** True while the window is phone-sized and short. */
+export const short = matching(SHORT_QUERY);
 
 /** The bottom bar's own destinations; "Plus" (more) holds the rest. */
 export const TAB_ITEMS = ['home', 'logbook', 'charts', 'observance'] as const satisfies readonly Screen['name'][];

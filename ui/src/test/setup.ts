@@ -11,12 +11,15 @@ afterEach(() => {
 });
 
 // jsdom has no matchMedia (uPlot reads it at import, the layout store listens to it): answer
-// `(max-width: Npx)` from window.innerWidth, which a test may set before rendering.
+// `(max-width: Npx)` from window.innerWidth and `(max-height: Npx)` from window.innerHeight,
+// which a test may set before rendering (every condition of the query must hold).
 if (!window.matchMedia) {
   window.matchMedia = (query: string): MediaQueryList => {
-    const max = /max-width:\s*(\d+)px/.exec(query);
+    const width = /max-width:\s*(\d+)px/.exec(query);
+    const height = /max-height:\s*(\d+)px/.exec(query);
+    const holds = (m: RegExpExecArray | null, size: number) => m === null || size <= Number(m[1]);
     return {
-      matches: max ? window.innerWidth <= Number(max[1]) : false,
+      matches: (width !== null || height !== null) && holds(width, window.innerWidth) && holds(height, window.innerHeight),
       media: query,
       onchange: null,
       addEventListener: () => {},
