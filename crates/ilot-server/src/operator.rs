@@ -13,13 +13,11 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use ilot_domain::Prescription;
 use ilot_wire::api::ErrorCode;
-use ilot_wire::{
-    Appointment, AppointmentKind, AppointmentMode, CareRole, EnrolmentCode, EnrolmentInvite,
-    PatientId, ServerUrl,
-};
+use ilot_wire::{CareRole, EnrolmentCode, EnrolmentInvite, PatientId, ServerUrl};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+mod appointment;
 pub mod devices;
 mod login;
 pub mod report;
@@ -27,6 +25,7 @@ mod session;
 use crate::error::{Result, ServerError};
 use crate::http::AppState;
 use crate::storage::{AlertRow, AuditEvent, NewPatient, Operator, PatientRow};
+pub use appointment::{NewAppointment, appointment};
 pub use devices::logout;
 pub(crate) use login::dummy_hash;
 pub use login::{LoginRequest, LoginResponse, login};
@@ -447,49 +446,6 @@ pub async fn message(
         })
         .await?;
     Ok(Json(serde_json::to_value(m)?))
-}
-
-#[derive(Debug, Deserialize)]
-pub struct NewAppointment {
-    pub id: Option<u64>,
-    pub kind: AppointmentKind,
-    pub starts_at: DateTime<Utc>,
-    pub duration_min: u32,
-    pub mode: AppointmentMode,
-    pub topic: Option<String>,
-    #[serde(default)]
-    pub cancelled: bool,
-}
-
-pub async fn appointment(
-    State(state): State<AppState>,
-    op: Session,
-    Path(id): Path<String>,
-    body: axum::body::Bytes,
-) -> Result<Json<Value>> {
-    let req: NewAppointment = parse_json(&body)?;
-    let id = patient_id(&id)?;
-    let a = state
-        .blocking(move |s| {
-            existing(s, id, op.team)?;
-            let now = s.now();
-            let a = Appointment {
-                id: req.id.unwrap_or(now.timestamp_millis() as u64),
-                version: now.timestamp() as u32,
-                kind: req.kind,
-                starts_at: req.starts_at,
-                duration_min: req.duration_min,
-                mode: req.mode,
-                with: Some(op.member()),
-                topic: req.topic,
-                cancelled: req.cancelled,
-            };
-            let a = s.storage().add_appointment(id, &a)?;
-            op.audit(s, "set-appointment", Some(id))?;
-            Ok(a)
-        })
-        .await?;
-    Ok(Json(serde_json::to_value(a)?))
 }
 
 #[derive(Debug, Deserialize)]

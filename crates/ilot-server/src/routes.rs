@@ -336,11 +336,12 @@ pub fn routes() -> Vec<Route> {
             "post",
             "/v1/operator/patients/{id}/appointments",
             Session,
-            "Set an education session or consultation",
+            "Set an education session or consultation, or change or cancel one (same `id`); 400 for one that would start in the past, last under 5 minutes or over 8 hours, or carry a blank or overlong (200 characters) topic, place or link",
             Json(object()),
             operator::appointment,
         )
-        .body(Json(object())),
+        .body(Json(object()))
+        .errors(&[400]),
         Route::new(
             "post",
             "/v1/operator/patients/{id}/enrolment-code",

@@ -190,10 +190,27 @@ async function main() {
     const msg = page.getByTestId('message').filter({ hasText: 'pensez à changer le capteur' });
     await msg.waitFor();
     check((await msg.innerText()).includes('pas encore reçu'), 'a message just sent is said received');
+    // An appointment: a length the rules refuse is explained in place; a sensible one is listed
+    // and reaches the device with the message.
+    const tomorrow = new Date(Date.now() + 86_400_000);
+    const day = `${tomorrow.getFullYear()}-${String(tomorrow.getMonth() + 1).padStart(2, '0')}-${String(tomorrow.getDate()).padStart(2, '0')}`;
+    await page.getByTestId('appointment-kind').selectOption('education');
+    await page.getByTestId('appointment-date').fill(day);
+    await page.getByTestId('appointment-time').fill('10:30');
+    await page.getByTestId('appointment-minutes').fill('3');
+    await page.getByTestId('appointment-topic').fill('Adapter ses doses');
+    await page.getByTestId('appointment-save').click();
+    check((await page.getByTestId('appointment-error').innerText()).includes('de 5 à 480 minutes'), 'a 3-minute appointment is not explained');
+    await page.getByTestId('appointment-minutes').fill('45');
+    await page.getByTestId('appointment-save').click();
+    await page.getByTestId('appointment').filter({ hasText: 'Adapter ses doses' }).waitFor();
+    check((await page.getByTestId('appointment-error').count()) === 0, 'an error stays after a saved appointment');
+    report.axe_appointment_minor = await axe(page, 'patient page (appointment set)');
     const sync2 = await dev(['sync']);
     check(sync2.includes('prescription updated to version 2'), `ilot sync after the edit:\n${sync2}`);
     const inbox2 = JSON.parse(await dev(['inbox', '--json']));
     check(inbox2.messages.some((m) => m.text === 'Bonjour, pensez à changer le capteur demain.'), `the device's messages: ${JSON.stringify(inbox2.messages)}`);
+    check(inbox2.appointments.some((a) => a.topic === 'Adapter ses doses' && a.duration_min === 45 && !a.cancelled), `the device's appointments: ${JSON.stringify(inbox2.appointments)}`);
     await dev(['sync']);
     await page.reload();
     await page.getByTestId('message').filter({ hasText: 'pensez à changer le capteur' }).filter({ hasText: 'reçu par le téléphone' }).waitFor();

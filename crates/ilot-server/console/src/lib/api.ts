@@ -419,6 +419,17 @@ export interface Appointment {
   cancelled: boolean;
 }
 
+/** An appointment as the console sets it (`id` and `cancelled` to change or cancel one). */
+export interface NewAppointment {
+  id?: number;
+  kind: Appointment['kind'];
+  starts_at: string;
+  duration_min: number;
+  mode: 'phone' | { 'in-person': { place: string | null } } | { video: { link: string | null } };
+  topic: string | null;
+  cancelled?: boolean;
+}
+
 export type FeedKind = 'message' | 'appointment' | 'prescription' | 'alert-ack';
 
 export interface FeedEntry {
@@ -487,6 +498,7 @@ export const patientApi = {
   acknowledge: (alert: number, note: string | null) =>
     call<Alert>('POST', `/v1/operator/alerts/${alert}/ack`, { note }),
   send: (id: string, text: string) => call<Message>('POST', `${P(id)}/messages`, { text }),
+  appointment: (id: string, a: NewAppointment) => call<Appointment>('POST', `${P(id)}/appointments`, a),
   setPrescription: (id: string, prescription: Prescription) =>
     call<{ version: number; policy_version: number }>('PUT', `${P(id)}/prescription`, { prescription }),
   devices: (id: string) => call<Device[]>('GET', `${P(id)}/devices`),
