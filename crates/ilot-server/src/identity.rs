@@ -34,6 +34,8 @@ fn physician_only(op: &Session) -> Result<()> {
     Ok(())
 }
 
+const STALE: &str = "the identity changed since it was read (another professional edited it): reload it and try again";
+
 fn conflict(msg: impl Into<String>) -> ServerError {
     ServerError::refused(ErrorCode::Conflict, msg)
 }
@@ -206,11 +208,14 @@ pub async fn put(
             let (traits, ins) = req.parse()?;
             let reason = req.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
             let current = s.storage().identity_versions(id)?.pop();
+            if current.as_ref().map_or(0, |c| c.version) != req.expected_version {
+                return Err(conflict(STALE));
+            }
             let (identity, change) = match &current {
                 None => (Identity::provisional(traits, ins), "created"),
                 Some(cur) => {
                     let next = cur.identity.amend(traits, ins);
-                    if next == cur.identity && req.expected_version == cur.version {
+                    if next == cur.identity {
                         return Ok(json!({ "identity": IdentityView::from(cur), "changed": false }));
                     }
                     if reason.is_none() {
@@ -244,9 +249,10 @@ fn write(
         operator_id: op.id,
         at: s.now(),
     };
-    let written = s.storage().add_identity_version(&v)?.ok_or_else(|| {
-        conflict("the identity changed since it was read (another professional edited it): reload it and try again")
-    })?;
+    let written = s
+        .storage()
+        .add_identity_version(&v)?
+        .ok_or_else(|| conflict(STALE))?;
     s.storage()
         .record_audit(&op.event("change-identity", s.now()).patient(id).detail(
             json!({ "version": written.version, "change": change, "status": identity.status }),
@@ -292,7 +298,7 @@ pub async fn prove(
                 return Err(conflict("enter the patient's identity before recording a proof"));
             };
             if cur.version != req.expected_version {
-                return Err(conflict("the identity changed since it was read (another professional edited it): reload it and try again"));
+                return Err(conflict(STALE));
             }
             let change = match (req.proof, req.document) {
                 (IdentityProof::DocumentChecked, None) => {

@@ -10,6 +10,7 @@ mod conformance_revocation;
 mod conformance_security;
 mod console;
 mod http;
+mod identity;
 mod limits;
 mod login;
 mod login_limits;
