@@ -395,8 +395,20 @@ fn the_fhir_export_of_a_qualified_identity_carries_the_ins_for_the_validators() 
         &p,
         &[
             wire(1, 1, WireOp::Insert, cgm(142.0), at),
-            wire(2, 1, WireOp::Insert, capillary(1.26, GlucoseUnit::GramsPerLitre, MealContext::Fasting), at),
-            wire(3, 1, WireOp::Insert, capillary(6.1, GlucoseUnit::MmolPerLitre, MealContext::BeforeMeal), at),
+            wire(
+                2,
+                1,
+                WireOp::Insert,
+                capillary(1.26, GlucoseUnit::GramsPerLitre, MealContext::Fasting),
+                at,
+            ),
+            wire(
+                3,
+                1,
+                WireOp::Insert,
+                capillary(6.1, GlucoseUnit::MmolPerLitre, MealContext::BeforeMeal),
+                at,
+            ),
         ],
     );
     let url = |tail: &str| format!("{}/v1/operator/patients/{}{tail}", s.url, p.id);
@@ -410,7 +422,11 @@ fn the_fhir_export_of_a_qualified_identity_carries_the_ins_for_the_validators() 
         assert_eq!(r.status(), 200, "{m} {tail}");
     };
     send("PUT", "/identity", pat_trois(0));
-    send("POST", "/identity/proofs", json!({"expected_version": 1, "proof": "insi-retrieved"}));
+    send(
+        "POST",
+        "/identity/proofs",
+        json!({"expected_version": 1, "proof": "insi-retrieved"}),
+    );
     send(
         "POST",
         "/identity/proofs",
