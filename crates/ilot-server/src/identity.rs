@@ -36,6 +36,10 @@ fn physician_only(op: &Session) -> Result<()> {
 
 const STALE: &str = "the identity changed since it was read (another professional edited it): reload it and try again";
 
+const NO_REASON: &str = "say why the identity changes (reason): the change is kept in its history";
+const NO_DOCUMENT: &str =
+    "say which document was checked: passport, identity-card or residence-permit";
+
 fn conflict(msg: impl Into<String>) -> ServerError {
     ServerError::refused(ErrorCode::Conflict, msg)
 }
@@ -206,7 +210,11 @@ pub async fn put(
         .blocking(move |s| {
             existing(s, id, op.team)?;
             let (traits, ins) = req.parse()?;
-            let reason = req.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+            let reason = req
+                .reason
+                .as_deref()
+                .map(str::trim)
+                .filter(|r| !r.is_empty());
             let current = s.storage().identity_versions(id)?.pop();
             if current.as_ref().map_or(0, |c| c.version) != req.expected_version {
                 return Err(conflict(STALE));
@@ -216,10 +224,12 @@ pub async fn put(
                 Some(cur) => {
                     let next = cur.identity.amend(traits, ins);
                     if next == cur.identity {
-                        return Ok(json!({ "identity": IdentityView::from(cur), "changed": false }));
+                        return Ok(
+                            json!({ "identity": IdentityView::from(cur), "changed": false }),
+                        );
                     }
                     if reason.is_none() {
-                        return Err(bad("say why the identity changes (reason): the change is kept in its history"));
+                        return Err(bad(NO_REASON));
                     }
                     (next, "amended")
                 }
@@ -295,27 +305,31 @@ pub async fn prove(
         .blocking(move |s| {
             existing(s, id, op.team)?;
             let Some(cur) = s.storage().identity_versions(id)?.pop() else {
-                return Err(conflict("enter the patient's identity before recording a proof"));
+                return Err(conflict(
+                    "enter the patient's identity before recording a proof",
+                ));
             };
             if cur.version != req.expected_version {
                 return Err(conflict(STALE));
             }
+            let next = cur.identity.prove(req.proof).map_err(domain)?;
+            if next.status == cur.identity.status {
+                let already = cur.identity.status;
+                return Err(conflict(format!(
+                    "this proof is already part of the status {already}"
+                )));
+            }
             let change = match (req.proof, req.document) {
-                (IdentityProof::DocumentChecked, None) => {
-                    return Err(bad("say which document was checked: passport, identity-card or residence-permit"));
-                }
+                (IdentityProof::DocumentChecked, None) => return Err(bad(NO_DOCUMENT)),
                 (IdentityProof::DocumentChecked, Some(d)) => {
-                    format!("proof:document-checked:{}", serde_json::to_value(d)?.as_str().unwrap_or_default())
+                    let d = serde_json::to_value(d)?;
+                    format!("proof:document-checked:{}", d.as_str().unwrap_or_default())
                 }
                 (IdentityProof::InsiRetrieved, _) => {
                     verify_with_insi(s, &cur.identity)?;
                     "proof:insi-retrieved".to_string()
                 }
             };
-            let next = cur.identity.prove(req.proof).map_err(domain)?;
-            if next.status == cur.identity.status {
-                return Err(conflict(format!("this proof is already part of the status {}", cur.identity.status)));
-            }
             let written = write(s, &op, id, cur.version, &next, &change, None)?;
             Ok(json!({ "identity": IdentityView::from(&written) }))
         })
