@@ -96,6 +96,7 @@ async function main() {
 
     // The history: three versions, newest first.
     await page.getByTestId('identity-history-details').locator('summary').click();
+    await page.locator('[data-testid=identity-history] tr[data-change="proof:insi-retrieved"]').waitFor();
     const changes = await page.$$eval('[data-testid=identity-history] tbody tr', (rows) => rows.map((r) => r.dataset.change));
     check(JSON.stringify(changes) === JSON.stringify(['proof:insi-retrieved', 'proof:document-checked:identity-card', 'created']), `history: ${changes}`);
     check((await page.getByTestId('identity-history').innerText()).includes('Dr Martin'), 'the history does not say who');
