@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { fireEvent, render } from '@testing-library/svelte';
+import { fireEvent, render, screen } from '@testing-library/svelte';
 import Identity from './Identity.svelte';
 
 function json(body: unknown, status = 200): Response {
@@ -24,13 +24,14 @@ function server(put: Response, insi: unknown) {
   return calls;
 }
 
-async function fill(r: ReturnType<typeof render>) {
-  await fireEvent.click(await r.findByTestId('identity-edit'));
-  await fireEvent.input(r.getByTestId('identity-birth_name'), { target: { value: 'PAT-TROIS' } });
-  await fireEvent.input(r.getByTestId('identity-first_names'), { target: { value: 'DOMINIQUE MARIE-LOUISE' } });
-  await fireEvent.input(r.getByTestId('identity-birth_date'), { target: { value: '1979-03-28' } });
-  await fireEvent.input(r.getByTestId('identity-birth_place'), { target: { value: '63220' } });
-  await fireEvent.input(r.getByTestId('identity-matricule-input'), { target: { value: '2 79 03 51 215 189 98' } });
+/** Opens the form and types PAT-TROIS with a wrong key. */
+async function fill() {
+  await fireEvent.click(await screen.findByTestId('identity-edit'));
+  await fireEvent.input(screen.getByTestId('identity-birth_name'), { target: { value: 'PAT-TROIS' } });
+  await fireEvent.input(screen.getByTestId('identity-first_names'), { target: { value: 'DOMINIQUE MARIE-LOUISE' } });
+  await fireEvent.input(screen.getByTestId('identity-birth_date'), { target: { value: '1979-03-28' } });
+  await fireEvent.input(screen.getByTestId('identity-birth_place'), { target: { value: '63220' } });
+  await fireEvent.input(screen.getByTestId('identity-matricule-input'), { target: { value: '2 79 03 51 215 189 98' } });
 }
 
 describe('Identity', () => {
@@ -39,7 +40,7 @@ describe('Identity', () => {
     const calls = server(refusal, null);
     const r = render(Identity, { id });
     await r.findByTestId('identity-none');
-    await fill(r);
+    await fill();
     await fireEvent.submit(r.getByTestId('identity-form'));
     const shown = await r.findByTestId('identity-refusal');
     expect(shown.textContent).toBe('Refusé : the INS key 98 does not match the matricule (expected 89): a digit is wrong');
@@ -53,7 +54,7 @@ describe('Identity', () => {
   it('says INSi found several identities and offers none of them', async () => {
     const calls = server(json({}), { result: 'several', message: 'plusieurs identités' });
     const r = render(Identity, { id });
-    await fill(r);
+    await fill();
     await fireEvent.click(r.getByTestId('identity-insi'));
     const answer = await r.findByTestId('insi-answer');
     expect(answer.getAttribute('data-result')).toBe('several');
