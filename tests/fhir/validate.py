@@ -33,6 +33,9 @@ MOMENT = f"{IG}/mesures-moment-of-measurement"
 DAYS = f"{IG}/mesures-number-of-days"
 PHD = "http://hl7.org/fhir/uv/phd/StructureDefinition/PhdDevice"
 FR_PATIENT = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-patient"
+FR_PATIENT_INS = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-patient-ins"
+FR_ID_TYPE = "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0203"
+INS_OIDS = ("urn:oid:1.2.250.1.213.1.4.8", "urn:oid:1.2.250.1.213.1.4.9", "urn:oid:1.2.250.1.213.1.4.10", "urn:oid:1.2.250.1.213.1.4.11")
 UUID = re.compile(r"^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 # Value sets (NOS): JDV_J154 TypeGlucose, J163 GlucoseUnits, J157 MomentGlucose, J164 NumberOfDays.
@@ -75,7 +78,37 @@ DEVICE_RULES = [
     ("identifier", "identifier.exists() and identifier.all(system.exists() and value.exists())"),
     ("type MDC 65573", "type.coding.where(system = 'urn:iso:std:iso:11073:10101' and code = '65573').exists()"),
 ]
-PATIENT_RULES = [("meta.profile fr-core-patient", f"meta.profile contains '{FR_PATIENT}'")]
+IS_INS = "(type.coding.code = 'INS-NIR' or type.coding.code = 'INS-NIA')"
+PATIENT_RULES = [
+    ("meta.profile fr-core-patient or fr-core-patient-ins",
+     f"meta.profile contains '{FR_PATIENT}' or meta.profile contains '{FR_PATIENT_INS}'"),
+    # fr-core: "the INS can only be conveyed for a qualified identity", hence only under -ins.
+    ("an INS identifier exactly when the profile is fr-core-patient-ins",
+     f"identifier.where{IS_INS}.exists() = (meta.profile contains '{FR_PATIENT_INS}')"),
+    ("INS identifier: use official, fr-core type, an INS OID as urn:oid, 15 characters",
+     f"identifier.where{IS_INS}.all(use = 'official' and type.coding.system = '{FR_ID_TYPE}' and "
+     f"system in ({' | '.join(repr(o) for o in INS_OIDS)}) and value.length() = 15)"),
+    ("INS-NIR on a NIR OID (…4.8 or test …4.10), INS-NIA on a NIA OID (…4.9 or test …4.11)",
+     "identifier.where(type.coding.code = 'INS-NIR').all(system = 'urn:oid:1.2.250.1.213.1.4.8' or system = 'urn:oid:1.2.250.1.213.1.4.10') and "
+     "identifier.where(type.coding.code = 'INS-NIA').all(system = 'urn:oid:1.2.250.1.213.1.4.9' or system = 'urn:oid:1.2.250.1.213.1.4.11')"),
+    ("with the INS, the strict traits: official name (family, given), gender, birthDate",
+     f"(meta.profile contains '{FR_PATIENT_INS}') implies (name.where(use = 'official' and family.exists() and given.exists()).exists() and gender.exists() and birthDate.exists())"),
+]
+
+
+def ins_key_failures(patient):
+    """The key of every INS matricule, computed here independently: 97 - (13 digits mod 97),
+    Corsica's 2A/2B as 19/18."""
+    out = []
+    for i in patient.get("identifier", []):
+        codes = [c.get("code") for c in i.get("type", {}).get("coding", [])]
+        if not {"INS-NIR", "INS-NIA"} & set(codes):
+            continue
+        v = str(i.get("value", ""))
+        number = v[:13].replace("2A", "19").replace("2B", "18")
+        if len(v) != 15 or not number.isdigit() or not v[13:].isdigit() or 97 - int(number) % 97 != int(v[13:]):
+            out.append(f"INS matricule {v!r}: wrong key")
+    return out
 FEED_RULES = [
     ("meta.profile MesBundleFluxAlimentation", f"meta.profile contains '{FLUX}'"),
     ("type transaction", "type = 'transaction'"),
@@ -158,6 +191,7 @@ def ans_failures(bundle, feed):
             out += [f"{where}: {f}" for f in fhirpath(r, DEVICE_RULES)]
         elif r["resourceType"] == "Patient":
             out += [f"{where}: {f}" for f in fhirpath(r, PATIENT_RULES)]
+            out += [f"{where}: {f}" for f in ins_key_failures(r)]
     return out
 
 
@@ -196,7 +230,7 @@ def as_json(value):
 
 
 def main():
-    collection_path, feed_path = sys.argv[1:3]
+    collection_path, feed_path = sys.argv[1:3]  # and optionally the server's bundle
     assert __fhir_version__ == "4.0.1", f"fhir.resources models FHIR {__fhir_version__}, not R4 4.0.1"
     collection = load(collection_path)
     with open(feed_path) as f:
@@ -277,13 +311,43 @@ def main():
     if r4_errors(broken) is None:
         problems.append("negative control not caught by fhir.resources: a text value")
 
+    # 5. The server's export of a patient whose identity is qualifiée (optional third file,
+    # written by the ilot-server test the_fhir_export_of_a_qualified_identity_…).
+    server_note = ""
+    if len(sys.argv) > 3:
+        server = load(sys.argv[3])
+        for what, r in [("server bundle", server)] + [(f"server entry {i}", e["resource"]) for i, e in enumerate(server["entry"])]:
+            n += 1
+            err = r4_errors(as_json(r))
+            if err:
+                problems.append(f"R4: {what} ({r['resourceType']}): {err}")
+        problems += [f"ANS server bundle: {p}" for p in ans_failures(server, feed=False)]
+        patient_i = next(i for i, e in enumerate(server["entry"]) if e["resource"]["resourceType"] == "Patient")
+        ins = [i for i in server["entry"][patient_i]["resource"].get("identifier", []) if i.get("system") in INS_OIDS]
+        if not (len(ins) == 1 and ins[0]["system"] == "urn:oid:1.2.250.1.213.1.4.10"):
+            problems.append(f"server bundle: the qualified patient lacks its test INS-NIR identifier: {ins}")
+        ins_breakages = {
+            "INS under plain fr-core-patient": lambda p: p["meta"].update(profile=[FR_PATIENT]),
+            "INS system not an INS OID": lambda p: p["identifier"][0].update(system="urn:oid:1.2.250.1.213.1.4.5"),
+            "INS-NIA type on a NIR OID": lambda p: p["identifier"][0]["type"]["coding"][0].update(code="INS-NIA"),
+            "INS key off by one": lambda p: p["identifier"][0].update(value=p["identifier"][0]["value"][:13] + "%02d" % ((int(p["identifier"][0]["value"][13:]) % 97) + 1)),
+            "INS without birthDate": lambda p: p.pop("birthDate"),
+            "fr-core-patient-ins without the INS": lambda p: p["identifier"].pop(0),
+        }
+        for name, breakage in ins_breakages.items():
+            broken = copy.deepcopy(server)
+            breakage(broken["entry"][patient_i]["resource"])
+            if not ans_failures(broken, feed=False):
+                problems.append(f"negative control not caught: {name}")
+        server_note = f"; the server bundle's qualified INS checked, {len(ins_breakages)} INS negative controls caught"
+
     if problems:
         print("\n".join(problems), file=sys.stderr)
         print(f"fhir: {len(problems)} problems", file=sys.stderr)
         sys.exit(1)
     print(f"fhir: {n} resources valid R4 (fhir.resources {__fhir_version__}); "
           f"{len(obs)} ANS glucose observations and {len(feed)} feed bundles meet the profile rules; "
-          f"{len(breakages) + 2} negative controls caught")
+          f"{len(breakages) + 2} negative controls caught{server_note}")
 
 
 if __name__ == "__main__":

@@ -51,6 +51,12 @@ pub struct ServerArgs {
     /// enrol from one address (a clinic's network behind one NAT, a test run)
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     pub enrol_per_ip: u32,
+    /// Answer INSi lookups from the ANS's published test identities (test OIDs only, which can
+    /// never label real data): for test benches and demonstrations. Without it a lookup answers
+    /// that INSi is not configured (the production connector needs a CPS card or a structure
+    /// certificate: ARCHITECTURE.md)
+    #[arg(long)]
+    pub insi_test_identities: bool,
 }
 
 /// `--trusted-proxy` values: networks, or single addresses.
@@ -204,6 +210,9 @@ pub fn run(db: Option<PathBuf>, keystore: KeyMode, args: &ServerArgs) -> Result<
     config.session_idle = chrono::TimeDelta::minutes(i64::from(args.session_idle_minutes));
     config.limits = limits;
     config.enrol_per_ip.attempts = args.enrol_per_ip;
+    if args.insi_test_identities {
+        config.insi = ilot_server::identity::insi::Connector::test_identities();
+    }
     let state = state_with(&url, config, keystore)?;
     let config = match &tls {
         Some((c, k)) => Some(ilot_server::tls::server_config(c, k)?),

@@ -22,11 +22,13 @@
 //!   version, the same for the same data; references point at those `urn:uuid:`s, so they resolve
 //!   inside the bundle. `meta.versionId` is the entry's version and an `identifier`
 //!   (`urn:ilot:entry`) keeps the entry id, so corrections stay traceable. The patient is
-//!   identified by the pseudonym only (no name, no INS: the file may travel).
+//!   identified by the pseudonym only (no name, no INS: the file may travel), except in the
+//!   server's export of a *qualifiée* identity ([`collection_with_identity`], [`patient`]).
 
 pub mod ans;
 pub mod device;
 mod exact;
+pub mod patient;
 
 use std::collections::HashMap;
 
@@ -43,7 +45,7 @@ use crate::{DeviceId, Entry, EntryKind, KetoneSource};
 const LOINC: &str = "http://loinc.org";
 const UCUM: &str = "http://unitsofmeasure.org";
 const CATEGORY: &str = "http://terminology.hl7.org/CodeSystem/observation-category";
-const PSEUDONYM: &str = "urn:ilot:pseudonym";
+use patient::PSEUDONYM;
 /// Namespace of Ilot's name-based UUIDs.
 const NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2a4e_93d7_4b0a_8e52_1d7c_0b3a_9f61);
 
@@ -102,15 +104,24 @@ pub fn collection<'a>(
     gmi: Option<&Gmi>,
     generated_at: DateTime<Utc>,
 ) -> Result<Value> {
+    collection_with_identity(pseudonym, None, entries, gmi, generated_at)
+}
+
+/// [`collection`] for a record that holds the patient's identity (the server's): the Patient
+/// carries the INS and the strict traits only when the identity is *qualifiée*
+/// ([`patient::resource`]); otherwise the pseudonym only.
+pub fn collection_with_identity<'a>(
+    pseudonym: &str,
+    identity: Option<&crate::ins::Identity>,
+    entries: impl IntoIterator<Item = Exported<'a>>,
+    gmi: Option<&Gmi>,
+    generated_at: DateTime<Utc>,
+) -> Result<Value> {
     let entries: Vec<Exported<'a>> = entries.into_iter().collect();
     let patient_id = uuid(&format!("patient/{pseudonym}"));
     let subject = json!({ "reference": urn(&patient_id) });
-    let patient = json!({
-        "resourceType": "Patient",
-        "id": patient_id,
-        "meta": { "profile": [ans::FR_CORE_PATIENT] },
-        "identifier": [{ "system": PSEUDONYM, "value": pseudonym }],
-    });
+    let mut patient = patient::resource(pseudonym, identity);
+    patient["id"] = json!(patient_id);
     let mut items = vec![json!({ "fullUrl": urn(&patient_id), "resource": patient })];
     let devices = Devices::of(&entries);
     for (d, _, id) in &devices.0 {

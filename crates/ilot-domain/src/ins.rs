@@ -21,8 +21,8 @@
 //!
 //! Retrieval through INSi needs a professional card or a structure certificate and the
 //! Assurance Maladie's SOAP service: [`InsiService`] is the interface the server's production
-//! connector implements (see `docs/privacy.md`); [`InsiResponse`] mirrors the published answers
-//! (00 one identity, 01 none, 02 several).
+//! connector implements (see ARCHITECTURE.md, "INSi"); [`InsiResponse`] mirrors the published
+//! answers (00 one identity, 01 none, 02 several).
 
 use std::fmt;
 

@@ -313,3 +313,46 @@ fn insi_answers_found_none_or_several() {
         InsiResponse::NotFound
     );
 }
+
+/// Every single-character change of `valid` (another digit at any place, and A↔B in a Corsican
+/// department) must be refused; returns how many were tried.
+fn every_change_refused(valid: &str) -> usize {
+    let mut tried = 0;
+    for pos in 0..valid.len() {
+        let alternatives: Vec<u8> = match valid.as_bytes()[pos] {
+            b'A' => vec![b'B'],
+            b'B' => vec![b'A'],
+            _ => (b'0'..=b'9').collect(),
+        };
+        for d in alternatives {
+            let mut bytes = valid.as_bytes().to_vec();
+            if bytes[pos] == d {
+                continue;
+            }
+            bytes[pos] = d;
+            let changed = String::from_utf8(bytes).unwrap();
+            assert!(
+                Matricule::parse(&changed).is_err(),
+                "{changed} (position {pos}) was accepted"
+            );
+            tried += 1;
+        }
+    }
+    tried
+}
+
+/// The ANS's published test identity used across the CI-SIS examples and known to the DMP test
+/// environment: PAT-TROIS Dominique Marie-Louise, born 28 March 1979 in 63220, test NIR
+/// `2 79 03 51 215 189 89` under the test OID 1.2.250.1.213.1.4.10.
+#[test]
+fn the_ans_published_test_identity_is_accepted_and_every_corruption_refused() {
+    let ins = Ins::new("2 79 03 51 215 189 89", "1.2.250.1.213.1.4.10").unwrap();
+    assert_eq!(ins.authority, InsAuthority::NirTest);
+    assert!(ins.authority.is_test());
+    assert_eq!(ins.matricule.key(), "89");
+    assert_eq!(every_change_refused(ins.matricule.as_str()), 15 * 9);
+    // A Corsican matricule: 2A read as 19, 2B as 18; A↔B is caught too.
+    let corse = with_key("284122A004015");
+    assert!(Matricule::parse(&corse).is_ok());
+    assert_eq!(every_change_refused(&corse), 14 * 9 + 1);
+}

@@ -48,6 +48,8 @@ pub struct Config {
     pub no_data_every: Duration,
     /// Body sizes, timeouts and the connection cap (`transport.rs`).
     pub limits: crate::transport::Limits,
+    /// The INSi teleservice (`identity::insi`); none by default.
+    pub insi: crate::identity::insi::Connector,
     pub clock: Clock,
 }
 
@@ -88,6 +90,7 @@ impl Config {
             session_idle: chrono::TimeDelta::minutes(30),
             no_data_every: Duration::from_secs(300),
             limits: crate::transport::Limits::default(),
+            insi: crate::identity::insi::Connector::unconfigured(),
             clock: Arc::new(Utc::now),
         }
     }
@@ -122,6 +125,10 @@ impl AppState {
             passwords: PasswordGate::new(config.password_slots, config.password_wait),
             config,
         })))
+    }
+
+    pub fn insi(&self) -> &crate::identity::insi::Connector {
+        &self.0.config.insi
     }
 
     pub fn storage(&self) -> &dyn Storage {

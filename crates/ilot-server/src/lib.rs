@@ -20,6 +20,7 @@ mod device;
 pub mod error;
 mod headers;
 pub mod http;
+pub mod identity;
 pub mod openapi;
 pub mod operator;
 pub mod patient;

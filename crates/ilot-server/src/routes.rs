@@ -159,7 +159,7 @@ pub fn routes() -> Vec<Route> {
     use Body::{Json, Sealed as SealedBody};
     use ilot_wire::api::paths;
     let object = || json!({ "type": "object" });
-    vec![
+    let mut rows = vec![
         Route::new(
             "post",
             paths::ENROL,
@@ -526,8 +526,13 @@ pub fn routes() -> Vec<Route> {
             Json(json!({ "type": "object", "required": ["openapi", "paths"] })),
             openapi::serve,
         ),
-    ]
+    ];
+    rows.extend(identity::rows());
+    rows
 }
+
+#[path = "routes/identity.rs"]
+mod identity;
 
 #[cfg(test)]
 #[path = "routes/tests.rs"]

@@ -142,6 +142,9 @@ pub enum ErrorCode {
     AuthenticationFailed,
     /// A batch sequence number was reused with different content.
     SeqReused,
+    /// The record changed since it was read (another professional edited it), or is not in the
+    /// state the request needs: reload and try again.
+    Conflict,
     /// The sealed message is truncated or malformed.
     Malformed,
     TooLarge,
@@ -165,7 +168,7 @@ impl ErrorCode {
             Self::Forbidden | Self::WrongPatient | Self::ConsentWithdrawn => 403,
             Self::NotFound | Self::EnrolmentCodeInvalid => 404,
             Self::TimedOut => 408,
-            Self::SeqReused => 409,
+            Self::SeqReused | Self::Conflict => 409,
             Self::EnrolmentCodeExpired | Self::EnrolmentCodeUsed => 410,
             Self::TooLarge => 413,
             Self::UnsupportedMediaType => 415,

@@ -400,3 +400,99 @@ fn every_other_kind_becomes_an_observation_with_its_value() {
         assert!(r["category"][0]["coding"][0]["code"].is_string(), "{name}");
     }
 }
+
+mod ins_patient {
+    use super::*;
+    use crate::ins::{Identity, IdentityProof, Ins, InsSex, InsTraits, OID_NIR_TEST};
+    use chrono::NaiveDate;
+
+    /// PAT-TROIS Dominique, the ANS's published test identity (test NIR, OID …4.10).
+    fn identity() -> Identity {
+        let traits = InsTraits::new(
+            "PAT-TROIS".into(),
+            "DOMINIQUE MARIE-LOUISE".into(),
+            NaiveDate::from_ymd_opt(1979, 3, 28).unwrap(),
+            InsSex::Female,
+            "63220".into(),
+        )
+        .unwrap();
+        Identity::provisional(
+            traits,
+            Some(Ins::new("2 79 03 51 215 189 89", OID_NIR_TEST).unwrap()),
+        )
+    }
+
+    fn patient(id: &Identity) -> Value {
+        let e = entry(EntryKind::Note(Note::new("x").unwrap()));
+        let b = collection_with_identity(
+            "P-042",
+            Some(id),
+            [Exported {
+                id: 1,
+                version: 1,
+                entry: &e,
+            }],
+            None,
+            now(),
+        )
+        .unwrap();
+        b["entry"][0]["resource"].clone()
+    }
+
+    #[test]
+    fn an_identity_not_qualified_exports_the_pseudonym_only() {
+        let provisional = identity();
+        let recovered = provisional.prove(IdentityProof::InsiRetrieved).unwrap();
+        let validated = provisional.prove(IdentityProof::DocumentChecked).unwrap();
+        for id in [&provisional, &recovered, &validated] {
+            let p = patient(id);
+            let text = p.to_string();
+            assert_eq!(p["identifier"].as_array().unwrap().len(), 1, "{p}");
+            assert_eq!(p["identifier"][0]["system"], "urn:ilot:pseudonym");
+            assert!(!text.contains("279035121518989"), "{:?}: {p}", id.status);
+            assert!(!text.contains("PAT-TROIS"), "{:?}: {p}", id.status);
+            assert_eq!(p["meta"]["profile"][0], ans::FR_CORE_PATIENT);
+        }
+    }
+
+    #[test]
+    fn a_qualified_identity_exports_the_ins_with_its_oid_and_the_traits_as_given() {
+        let q = identity()
+            .prove(IdentityProof::InsiRetrieved)
+            .unwrap()
+            .prove(IdentityProof::DocumentChecked)
+            .unwrap();
+        let p = patient(&q);
+        assert_eq!(p["meta"]["profile"][0], patient::FR_CORE_PATIENT_INS);
+        let ins = &p["identifier"][0];
+        assert_eq!(ins["system"], "urn:oid:1.2.250.1.213.1.4.10");
+        assert_eq!(ins["value"], "279035121518989");
+        assert_eq!(ins["use"], "official");
+        assert_eq!(ins["type"]["coding"][0]["code"], "INS-NIR");
+        assert_eq!(ins["type"]["coding"][0]["system"], patient::FR_CORE_ID_TYPE);
+        assert_eq!(p["identifier"][1]["value"], "P-042");
+        assert_eq!(p["name"][0]["family"], "PAT-TROIS");
+        assert_eq!(p["name"][0]["given"][0], "DOMINIQUE");
+        assert_eq!(
+            p["name"][0]["extension"][0]["valueString"],
+            "DOMINIQUE MARIE-LOUISE"
+        );
+        assert_eq!(p["gender"], "female");
+        assert_eq!(p["birthDate"], "1979-03-28");
+        let place = &p["extension"][0]["valueAddress"]["extension"][0]["valueCoding"]["code"];
+        assert_eq!(place, "63220");
+        // An amendment drops the status back: the INS leaves the export again.
+        let mut t = q.traits.clone();
+        t.first_names = "DOMINIQUE".into();
+        let amended = q.amend(t, q.ins.clone());
+        assert_eq!(patient(&amended)["identifier"].as_array().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_nia_is_typed_ins_nia() {
+        use crate::ins::InsAuthority;
+        assert_eq!(patient::ins_type(InsAuthority::Nia), "INS-NIA");
+        assert_eq!(patient::ins_type(InsAuthority::NiaTest), "INS-NIA");
+        assert_eq!(patient::ins_type(InsAuthority::Nir), "INS-NIR");
+    }
+}

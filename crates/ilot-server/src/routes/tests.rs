@@ -67,6 +67,15 @@ fn statuses_follow_from_access_and_body() {
         find("delete", "/v1/operator/patients/{id}/review"),
         [200, 401, 403, 404, 503]
     );
+    // The identity (INS): a stale version or a refused proof is 409; a nurse 403.
+    assert_eq!(
+        find("put", "/v1/operator/patients/{id}/identity"),
+        [200, 400, 401, 403, 404, 409, 415, 503]
+    );
+    assert_eq!(
+        find("get", "/v1/operator/patients/{id}/fhir"),
+        [200, 401, 403, 404, 503]
+    );
     assert_eq!(
         find("post", "/v1/push"),
         [200, 400, 401, 403, 409, 413, 503]

@@ -7,12 +7,15 @@
 //! evaluates rules or opens sealed messages (that is `ingest.rs` and `ilot-wire`).
 
 mod delegates;
+pub mod identity;
 mod patient_page;
 mod postgres;
 mod sqlite;
 mod triage_rows;
 
 pub(crate) use delegates::{limits_delegates, revocation_delegates, security_delegates};
+pub(crate) use identity::identity_delegates;
+pub use identity::{IdentityVersion, NewIdentityVersion};
 pub(crate) use patient_page::patient_delegates;
 
 use chrono::{DateTime, Utc};
@@ -515,4 +518,9 @@ pub trait Storage: Send + Sync + 'static {
     fn record_pull(&self, device: DeviceId, cursor: u64) -> Result<()>;
     /// The highest feed cursor any of the patient's devices confirmed it applied.
     fn pulled_cursor(&self, patient: PatientId) -> Result<Option<u64>>;
+    /// Every version of the patient's identity, oldest first (V8; empty when none was entered).
+    fn identity_versions(&self, patient: PatientId) -> Result<Vec<IdentityVersion>>;
+    /// Appends version `after + 1` in one statement; `None`, nothing written, when the current
+    /// version is not `after` (another professional changed it meanwhile).
+    fn add_identity_version(&self, v: &NewIdentityVersion<'_>) -> Result<Option<IdentityVersion>>;
 }

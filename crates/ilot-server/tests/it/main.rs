@@ -11,6 +11,7 @@ mod conformance_security;
 mod console;
 mod entries_pages;
 mod http;
+mod identity;
 mod limits;
 mod login;
 mod login_limits;

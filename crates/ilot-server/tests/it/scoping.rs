@@ -26,12 +26,13 @@ struct World {
 }
 
 fn world(db: &str) -> World {
-    let s = start_with_on(
+    let s = start_configured(
         db,
         &[
             ("dra", CareRole::Physician, "A"),
             ("drb", CareRole::Physician, "B"),
         ],
+        |c| c.insi = ilot_server::identity::insi::Connector::test_identities(),
     );
     let a = login(&s, "dra");
     let b = login(&s, "drb");
@@ -103,6 +104,13 @@ fn body_for(path: &str) -> Option<Value> {
         }),
         "ack" => json!({ "note": "called" }),
         "patients" => json!({ "pseudonym": "PB", "prescription": prescription() }),
+        "identity" => crate::identity::pat_trois(0),
+        "proofs" => {
+            json!({ "expected_version": 1, "proof": "document-checked", "document": "passport" })
+        }
+        "insi" => {
+            json!({ "by": "matricule", "matricule": "279035121518989", "birth_date": "1979-03-28" })
+        }
         _ => return None,
     })
 }
@@ -249,6 +257,12 @@ fn case(w: &World, method: &str, path: &str) -> bool {
             assert_eq!(get(w, "/v1/console/session", &w.a)["name"], "dra");
             assert_eq!(snapshot(w), before);
         }
+        ("post", "/v1/operator/patients/{id}/identity/proofs") => {
+            // An identity of team A's to prove; B cannot prove it (nor learn it exists).
+            let r = send(w, "put", "/v1/operator/patients/{id}/identity", &w.a, &pa);
+            assert_eq!(r.status(), 200);
+            hidden(w, method, path);
+        }
         ("delete", "/v1/operator/patients/{id}/review") => {
             // A mark of team A's for A to undo; B cannot undo it (nor learn it exists).
             assert_eq!(send(w, "post", path, &w.a, &pa).status(), 200);
@@ -274,7 +288,12 @@ fn case(w: &World, method: &str, path: &str) -> bool {
         | ("get", "/v1/operator/patients/{id}/audit")
         | ("post", "/v1/operator/devices/{id}/revoke")
         | ("post", "/v1/operator/alerts/{id}/ack")
-        | ("post", "/v1/operator/patients/{id}/review") => hidden(w, method, path),
+        | ("post", "/v1/operator/patients/{id}/review")
+        | ("get", "/v1/operator/patients/{id}/identity")
+        | ("put", "/v1/operator/patients/{id}/identity")
+        | ("get", "/v1/operator/patients/{id}/identity/history")
+        | ("post", "/v1/operator/patients/{id}/identity/insi")
+        | ("get", "/v1/operator/patients/{id}/fhir") => hidden(w, method, path),
         _ => return false,
     }
     true
