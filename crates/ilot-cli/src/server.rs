@@ -51,6 +51,40 @@ pub struct ServerArgs {
     /// enrol from one address (a clinic's network behind one NAT, a test run)
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     pub enrol_per_ip: u32,
+    /// Offer the login with Pro Santé Connect: the provider's issuer URL (production:
+    /// https://auth.esante.gouv.fr/auth/realms/esante-wallet); register
+    /// <public URL>/v1/console/psc/callback as the redirect URI with the provider
+    #[arg(long, requires_all = ["psc_client_id", "psc_client_secret_file"])]
+    pub psc_issuer: Option<String>,
+    /// The client id Pro Santé Connect gave this server
+    #[arg(long, requires = "psc_issuer")]
+    pub psc_client_id: Option<String>,
+    /// A file holding the client secret (`-`: read it from ILOT_PSC_CLIENT_SECRET); never
+    /// given on the command line, where `ps` would show it
+    #[arg(long, requires = "psc_issuer")]
+    pub psc_client_secret_file: Option<PathBuf>,
+}
+
+impl ServerArgs {
+    /// The Pro Santé Connect configuration, when `--psc-issuer` was given.
+    fn psc(&self) -> Result<Option<ilot_server::psc::PscConfig>> {
+        let (Some(issuer), Some(id), Some(file)) = (
+            &self.psc_issuer,
+            &self.psc_client_id,
+            &self.psc_client_secret_file,
+        ) else {
+            return Ok(None);
+        };
+        let secret = if file.as_os_str() == "-" {
+            std::env::var("ILOT_PSC_CLIENT_SECRET")
+                .context("--psc-client-secret-file -: ILOT_PSC_CLIENT_SECRET is not set")?
+        } else {
+            std::fs::read_to_string(file).with_context(|| {
+                format!("cannot read the PSC client secret from {}", file.display())
+            })?
+        };
+        Ok(Some(ilot_server::psc::PscConfig::new(issuer, id, secret)?))
+    }
 }
 
 /// `--trusted-proxy` values: networks, or single addresses.
@@ -204,6 +238,7 @@ pub fn run(db: Option<PathBuf>, keystore: KeyMode, args: &ServerArgs) -> Result<
     config.session_idle = chrono::TimeDelta::minutes(i64::from(args.session_idle_minutes));
     config.limits = limits;
     config.enrol_per_ip.attempts = args.enrol_per_ip;
+    config.psc = args.psc()?;
     let state = state_with(&url, config, keystore)?;
     let config = match &tls {
         Some((c, k)) => Some(ilot_server::tls::server_config(c, k)?),

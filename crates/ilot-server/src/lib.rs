@@ -23,6 +23,7 @@ pub mod http;
 pub mod openapi;
 pub mod operator;
 pub mod patient;
+pub mod psc;
 pub mod ratelimit;
 pub mod routes;
 pub mod rules;
