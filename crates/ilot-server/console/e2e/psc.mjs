@@ -99,6 +99,8 @@ async function main() {
     // Log out, then a professional with no linked account: back on the login screen, told why.
     await page.getByRole('button', { name: 'Se déconnecter' }).click();
     await page.getByRole('heading', { name: 'Connexion' }).waitFor();
+    // Another professional at this computer: the provider's own single sign-on is forgotten.
+    await context.clearCookies();
     await page.getByRole('link', { name: 'Se connecter avec Pro Santé Connect' }).click();
     await page.getByLabel('Identifiant national').fill(DURAND);
     await page.getByRole('button', { name: 'Se connecter avec e-CPS' }).click();
