@@ -252,10 +252,14 @@ pub async fn login_options(State(state): State<AppState>) -> Json<LoginOptions> 
     })
 }
 
-/// `GET /v1/console/psc/start`: a new flow, and the browser sent to the provider (303).
+/// `GET /v1/console/psc/start`: a new flow, and the browser sent to the provider (303); back to
+/// the login screen with `?psc_error=unavailable` when the provider cannot be reached.
 pub async fn start(State(state): State<AppState>) -> Result<Response> {
     let psc = state.psc().ok_or_else(not_configured)?;
-    let provider = psc.provider(false).await?;
+    // The browser is on its way to the provider: tell it on the login screen, not in JSON.
+    let Ok(provider) = psc.provider(false).await else {
+        return Ok(see_other("/?psc_error=unavailable"));
+    };
     let st = random_token();
     let verifier = random_token();
     let flow = PscFlow {

@@ -538,7 +538,7 @@ pub fn routes() -> Vec<Route> {
             "get",
             "/v1/console/psc/start",
             Federation,
-            "Log in with Pro Santé Connect: 303 to the provider's authorisation endpoint (code flow, PKCE S256, state and nonce kept server-side for 10 minutes, scope `openid scope_all`, acr_values `eidas1`); 503 when the provider cannot be reached",
+            "Log in with Pro Santé Connect: 303 to the provider's authorisation endpoint (code flow, PKCE S256, state and nonce kept server-side for 10 minutes, scope `openid scope_all`, acr_values `eidas1`); when the provider cannot be reached, 303 to the console with `?psc_error=unavailable`",
             Body::Redirect,
             psc::start,
         ),

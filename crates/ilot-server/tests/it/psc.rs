@@ -366,7 +366,7 @@ fn each_refusal_is_audited_and_opens_no_session() {
 }
 
 #[test]
-fn without_configuration_the_routes_answer_404_and_the_console_offers_no_button() {
+fn psc_off_answers_404_and_a_provider_down_sends_back_to_the_login_screen() {
     let s = start();
     let b = browser();
     let opts: Value = b
@@ -385,6 +385,19 @@ fn without_configuration_the_routes_answer_404_and_the_console_offers_no_button(
             404
         );
     }
+    // Configured, but the provider does not answer: back to the login screen, told so.
+    let down = start_configured("sqlite::memory:", &[], |c| {
+        let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let issuer = format!("http://{}", dead.local_addr().unwrap());
+        drop(dead);
+        c.psc = Some(PscConfig::new(&issuer, CLIENT_ID, SECRET.into()).unwrap());
+    });
+    let r = b
+        .get(format!("{}/v1/console/psc/start", down.url))
+        .send()
+        .unwrap();
+    assert_eq!(location(&r).path(), "/");
+    assert_eq!(location(&r).query(), Some("psc_error=unavailable"));
     let (p, _prov) = psc_server("sqlite::memory:");
     let opts: Value = b
         .get(format!("{}/v1/console/login-options", p.url))
