@@ -200,9 +200,17 @@ fn sessions(s: &Srv) -> usize {
 
 #[test]
 fn an_operator_logs_in_with_pro_sante_connect_into_the_console_session() {
-    let (s, _p) = psc_server("sqlite::memory:");
+    logs_in(&psc_server("sqlite::memory:").0);
+}
+
+#[test]
+fn an_operator_logs_in_with_pro_sante_connect_on_postgresql_too() {
+    logs_in(&psc_server(&ilot_testpg::fresh_database("psc_login")).0);
+}
+
+fn logs_in(s: &Srv) {
     let b = browser();
-    let auth = begin(&s, &b);
+    let auth = begin(s, &b);
     // What the provider is asked: PSC's scopes and level, PKCE S256, state and nonce.
     let q: std::collections::HashMap<_, _> = auth.query_pairs().into_owned().collect();
     assert_eq!(q["scope"], "openid scope_all");
@@ -218,7 +226,7 @@ fn an_operator_logs_in_with_pro_sante_connect_into_the_console_session() {
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
         "{cookie}"
     );
-    let (action, detail) = last_audit(&s);
+    let (action, detail) = last_audit(s);
     assert_eq!(
         (action.as_str(), &detail["method"]),
         ("login", &Value::from("psc"))
