@@ -67,6 +67,7 @@ pub fn document() -> Value {
         }
         if let Some(q) = crate::triage::query_parameters(route.path)
             .or_else(|| crate::billing::query_parameters(route.path))
+            .or_else(|| crate::psc::query_parameters(route.path))
         {
             op["parameters"] = q;
         }

@@ -291,6 +291,21 @@ pub async fn start(State(state): State<AppState>) -> Result<Response> {
     Ok(see_other(url.as_str()))
 }
 
+/// The callback's query parameters, for the OpenAPI document.
+pub fn query_parameters(path: &str) -> Option<serde_json::Value> {
+    (path == CALLBACK_PATH).then(|| {
+        let text = json!({ "type": "string" });
+        json!([
+            { "name": "state", "in": "query", "required": false, "schema": text,
+              "description": "the state sent to the provider by /v1/console/psc/start" },
+            { "name": "code", "in": "query", "required": false, "schema": text,
+              "description": "the provider's authorisation code" },
+            { "name": "error", "in": "query", "required": false, "schema": text,
+              "description": "the provider's refusal (e.g. access_denied)" }
+        ])
+    })
+}
+
 /// What the provider puts in the callback's query.
 #[derive(Deserialize)]
 pub struct CallbackQuery {
