@@ -5,7 +5,8 @@
 # whose patients were enrolled and synced by real `ilot` devices (e2e/triage.mjs: login, triage,
 # logout; e2e/patient.mjs: the patient page, acknowledgement, prescription edit and message
 # reaching the device; e2e/billing.mjs: the billing screen and its CSV; e2e/identity.mjs: the
-# identity (INS) panel with a wrong key refused in place, INSi, the proofs and the history).
+# identity (INS) panel with a wrong key refused in place, INSi, the proofs and the history;
+# e2e/psc.mjs: the login with Pro Santé Connect through a real local OpenID provider).
 # Screenshots: artifacts/screenshots/console-*.png; numbers: artifacts/console-e2e.json and
 # artifacts/console-patient.json.
 set -euo pipefail
@@ -24,3 +25,6 @@ target=${CARGO_TARGET_DIR:-$PWD/target}
 (cd crates/ilot-server/console && CHROMIUM="$chromium" ILOT_BIN="$target/debug/ilot" node e2e/billing.mjs)
 (cd crates/ilot-server/console && CHROMIUM="$chromium" ILOT_BIN="$target/debug/ilot" node e2e/patient.mjs)
 (cd crates/ilot-server/console && CHROMIUM="$chromium" ILOT_BIN="$target/debug/ilot" node e2e/identity.mjs)
+# "Se connecter avec Pro Santé Connect" through a real local OpenID provider (e2e/psc.mjs).
+npm ci --prefix crates/ilot-server/tests/psc --no-audit --no-fund --silent
+(cd crates/ilot-server/console && CHROMIUM="$chromium" ILOT_BIN="$target/debug/ilot" node e2e/psc.mjs)

@@ -27,6 +27,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "architecture invariants"
 bash scripts/check-architecture.sh
 
+step "the local OpenID provider of the Pro Santé Connect tests (node-oidc-provider, npm)"
+npm ci --prefix crates/ilot-server/tests/psc --no-audit --no-fund --silent
+
 step "tests (inside a private D-Bus session with an unlocked gnome-keyring)"
 dbus-run-session -- bash scripts/with-keyring.sh cargo test --workspace --locked
 

@@ -61,6 +61,14 @@ pub enum OperatorCmd {
         #[arg(long)]
         username: String,
     },
+    /// Link the operator's RPPS number (11 digits), once, so that it can log in with Pro Santé
+    /// Connect; an RPPS already linked, or an operator that has one, is refused
+    LinkRpps {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        rpps: String,
+    },
     /// Create a patient with a prescription; prints the one-time enrolment code and link
     CreatePatient {
         #[arg(long)]
@@ -232,6 +240,18 @@ pub fn run(db: Option<PathBuf>, keystore: ilot_store::KeyMode, cmd: OperatorCmd)
             } else {
                 println!("{username} was already disabled");
             }
+        }
+        OperatorCmd::LinkRpps { username, rpps } => {
+            let rpps = ilot_server::admin::link_rpps(s, &username, &rpps, now)?;
+            let id = s.operator_state(&username)?.map(|o| o.id);
+            s.record_audit(
+                &AuditEvent::new("link-rpps", now)
+                    .from(cli_client())
+                    .detail(serde_json::json!({
+                        "username": username, "operator_id": id, "rpps": rpps
+                    })),
+            )?;
+            println!("RPPS {rpps} linked to {username}: it can log in with Pro Santé Connect");
         }
         OperatorCmd::Enable { username } => {
             let changed = ilot_server::admin::enable(s, &username)?;

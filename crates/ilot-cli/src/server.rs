@@ -57,6 +57,40 @@ pub struct ServerArgs {
     /// certificate: ARCHITECTURE.md)
     #[arg(long)]
     pub insi_test_identities: bool,
+    /// Offer the login with Pro Santé Connect: the provider's issuer URL (production:
+    /// https://auth.esante.gouv.fr/auth/realms/esante-wallet); register
+    /// <public URL>/v1/console/psc/callback as the redirect URI with the provider
+    #[arg(long, requires_all = ["psc_client_id", "psc_client_secret_file"])]
+    pub psc_issuer: Option<String>,
+    /// The client id Pro Santé Connect gave this server
+    #[arg(long, requires = "psc_issuer")]
+    pub psc_client_id: Option<String>,
+    /// A file holding the client secret (`-`: read it from ILOT_PSC_CLIENT_SECRET); never
+    /// given on the command line, where `ps` would show it
+    #[arg(long, requires = "psc_issuer")]
+    pub psc_client_secret_file: Option<PathBuf>,
+}
+
+impl ServerArgs {
+    /// The Pro Santé Connect configuration, when `--psc-issuer` was given.
+    fn psc(&self) -> Result<Option<ilot_server::psc::PscConfig>> {
+        let (Some(issuer), Some(id), Some(file)) = (
+            &self.psc_issuer,
+            &self.psc_client_id,
+            &self.psc_client_secret_file,
+        ) else {
+            return Ok(None);
+        };
+        let secret = if file.as_os_str() == "-" {
+            std::env::var("ILOT_PSC_CLIENT_SECRET")
+                .context("--psc-client-secret-file -: ILOT_PSC_CLIENT_SECRET is not set")?
+        } else {
+            std::fs::read_to_string(file).with_context(|| {
+                format!("cannot read the PSC client secret from {}", file.display())
+            })?
+        };
+        Ok(Some(ilot_server::psc::PscConfig::new(issuer, id, secret)?))
+    }
 }
 
 /// `--trusted-proxy` values: networks, or single addresses.
@@ -213,6 +247,7 @@ pub fn run(db: Option<PathBuf>, keystore: KeyMode, args: &ServerArgs) -> Result<
     if args.insi_test_identities {
         config.insi = ilot_server::identity::insi::Connector::test_identities();
     }
+    config.psc = args.psc()?;
     let state = state_with(&url, config, keystore)?;
     let config = match &tls {
         Some((c, k)) => Some(ilot_server::tls::server_config(c, k)?),

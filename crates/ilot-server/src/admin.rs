@@ -1,5 +1,5 @@
 //! Administration of operators on the database (what `ilot operator` runs): new password, new
-//! TOTP secret, disable and enable. Each ends every session of the operator, so that a stolen
+//! TOTP secret, disable and enable, and the RPPS number its Pro Santé Connect login carries. Each ends every session of the operator, so that a stolen
 //! token or a shoulder-surfed password stops working at once; a disabled operator cannot log in
 //! (it answers like an unknown user name) and its tokens are refused.
 
@@ -58,4 +58,32 @@ pub fn enable(s: &dyn Storage, username: &str) -> Result<bool> {
     }
     s.set_operator_disabled(op.id, None)?;
     Ok(true)
+}
+
+/// The RPPS number an administrator types: its 11 digits, or PSC's national id (`8` and the
+/// 11 digits), kept as the 11 digits.
+pub fn parse_rpps(given: &str) -> Result<String> {
+    crate::psc::rpps_from_subject(given.trim()).ok_or_else(|| {
+        ServerError::refused(
+            ErrorCode::BadRequest,
+            format!(
+                "{given:?} is not an RPPS number: 11 digits (or the national id, 8 and the 11 digits)"
+            ),
+        )
+    })
+}
+
+/// Links the operator's RPPS number, once, so that it can log in with Pro Santé Connect:
+/// refused when the RPPS is already linked (to this operator or another) or the operator
+/// already has one. Answers the RPPS as stored (11 digits).
+pub fn link_rpps(
+    s: &dyn Storage,
+    username: &str,
+    rpps: &str,
+    now: DateTime<Utc>,
+) -> Result<String> {
+    let op = find(s, username)?;
+    let rpps = parse_rpps(rpps)?;
+    s.link_rpps(op.id, &rpps, now)?;
+    Ok(rpps)
 }

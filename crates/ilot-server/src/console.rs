@@ -118,7 +118,7 @@ pub fn csrf_token(token_hash: &[u8; 32]) -> String {
     hex::encode(h.finalize())
 }
 
-fn session_cookie(state: &AppState, token: &str, expires_at: DateTime<Utc>) -> String {
+pub(crate) fn session_cookie(state: &AppState, token: &str, expires_at: DateTime<Utc>) -> String {
     let max_age = (expires_at - state.now()).num_seconds().max(0);
     cookie::Cookie::build((cookie_name(state), token.to_string()))
         .http_only(true)

@@ -50,6 +50,8 @@ pub struct Config {
     pub limits: crate::transport::Limits,
     /// The INSi teleservice (`identity::insi`); none by default.
     pub insi: crate::identity::insi::Connector,
+    /// Pro Santé Connect (`psc.rs`); `None`: off, only password + TOTP.
+    pub psc: Option<crate::psc::PscConfig>,
     pub clock: Clock,
 }
 
@@ -58,6 +60,7 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("public_url", &self.public_url)
             .field("code_ttl", &self.code_ttl)
+            .field("psc", &self.psc)
             .finish_non_exhaustive()
     }
 }
@@ -91,6 +94,7 @@ impl Config {
             no_data_every: Duration::from_secs(300),
             limits: crate::transport::Limits::default(),
             insi: crate::identity::insi::Connector::unconfigured(),
+            psc: None,
             clock: Arc::new(Utc::now),
         }
     }
@@ -100,6 +104,7 @@ pub(crate) struct Inner {
     pub storage: Box<dyn Storage>,
     pub secret: ServerSecret,
     pub passwords: PasswordGate,
+    pub psc: Option<crate::psc::Psc>,
     pub config: Config,
 }
 
@@ -119,10 +124,12 @@ impl AppState {
     pub fn new(storage: Box<dyn Storage>, config: Config) -> Result<Self> {
         let secret = storage.server_secret(ServerSecret::generate(&mut rand::rng()))?;
         crate::operator::dummy_hash();
+        let psc = config.psc.clone().map(crate::psc::Psc::new).transpose()?;
         Ok(Self(Arc::new(Inner {
             storage,
             secret,
             passwords: PasswordGate::new(config.password_slots, config.password_wait),
+            psc,
             config,
         })))
     }
@@ -137,6 +144,11 @@ impl AppState {
 
     pub fn now(&self) -> DateTime<Utc> {
         (self.0.config.clock)()
+    }
+
+    /// The Pro Santé Connect relying party, when configured.
+    pub fn psc(&self) -> Option<&crate::psc::Psc> {
+        self.0.psc.as_ref()
     }
 
     /// The node's Argon2 slots and its count of password verifications.

@@ -24,6 +24,7 @@ pub mod identity;
 pub mod openapi;
 pub mod operator;
 pub mod patient;
+pub mod psc;
 pub mod ratelimit;
 pub mod routes;
 pub mod rules;

@@ -31,7 +31,7 @@ fn content(b: &Body) -> Value {
         Body::Json(schema) => json!({ "application/json": { "schema": schema } }),
         Body::Sealed => json!({ SEALED: { "schema": { "type": "string", "format": "binary" } } }),
         Body::Csv => json!({ "text/csv": { "schema": { "type": "string" } } }),
-        Body::Empty => json!({}),
+        Body::Empty | Body::Redirect => json!({}),
         Body::Pdf => {
             json!({ "application/pdf": { "schema": { "type": "string", "format": "binary" } } })
         }
@@ -46,6 +46,10 @@ pub fn document() -> Value {
             let r = match status {
                 200 => json!({ "description": "success", "content": content(&route.response) }),
                 204 => json!({ "description": "done" }),
+                303 => json!({
+                    "description": "see the Location header",
+                    "headers": { "Location": { "required": true, "schema": { "type": "string" } } }
+                }),
                 s => json!({
                     "description": error_description(s),
                     "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ErrorBody" } } }
@@ -63,6 +67,7 @@ pub fn document() -> Value {
         }
         if let Some(q) = crate::triage::query_parameters(route.path)
             .or_else(|| crate::billing::query_parameters(route.path))
+            .or_else(|| crate::psc::query_parameters(route.path))
         {
             op["parameters"] = q;
         }
@@ -269,12 +274,14 @@ fn error_description(status: u16) -> &'static str {
         403 => {
             "authenticated, but not allowed (role, no care team, another patient's ids, consent withdrawn)"
         }
-        404 => "no such resource (another care team's answers the same)",
+        404 => {
+            "no such resource (another care team's answers the same; Pro Santé Connect when it is not configured)"
+        }
         409 => "a batch number reused for other content",
         410 => "the enrolment code expired, was used or was replaced by a newer one",
         413 => "the body is too large",
         429 => "too many attempts; wait `retry_after_s` seconds",
-        503 => "the database cannot answer now; try again later",
+        503 => "the database (or Pro Santé Connect) cannot answer now; try again later",
         _ => "refused",
     }
 }

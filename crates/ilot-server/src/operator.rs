@@ -28,6 +28,7 @@ use crate::storage::{AlertRow, AuditEvent, NewPatient, Operator, PatientRow};
 pub use appointment::{NewAppointment, appointment};
 pub use devices::logout;
 pub(crate) use login::dummy_hash;
+pub(crate) use login::open_session;
 pub use login::{LoginRequest, LoginResponse, login};
 pub use session::Session;
 

@@ -10,7 +10,7 @@ use axum::routing::{MethodFilter, MethodRouter, on};
 use serde_json::{Value, json};
 
 use crate::http::AppState;
-use crate::{billing, console, device, openapi, operator, patient, triage};
+use crate::{billing, console, device, openapi, operator, patient, psc, triage};
 
 /// Who may call a route, and how the server knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +26,10 @@ pub enum Access {
     /// An operator's session (`Authorization: Bearer …`, or the console's cookie), scoped to its
     /// care team.
     Session,
+    /// The national OpenID provider, Pro Santé Connect (`psc.rs`): the browser is sent to it, and
+    /// brings back its answer (`state`, `code`) checked with the provider itself. 404 when the
+    /// server has no PSC configured.
+    Federation,
 }
 
 /// A request or response body.
@@ -40,6 +44,8 @@ pub enum Body {
     Empty,
     /// `application/pdf`: a document (the AGP report).
     Pdf,
+    /// No body: a 303 to the `Location` the browser follows.
+    Redirect,
 }
 
 /// One route: what the router serves and what the document says about it.
@@ -118,10 +124,12 @@ impl Route {
     pub fn statuses(&self) -> Vec<u16> {
         let mut s = vec![match self.response {
             Body::Empty => 204,
+            Body::Redirect => 303,
             _ => 200,
         }];
         match self.access {
             Access::Open => {}
+            Access::Federation => s.push(404),
             Access::Session => s.extend([401, 403]),
             Access::Sealed => s.extend([400, 401, 403, 413]),
             Access::Credentials | Access::EnrolmentCode => {}
@@ -517,6 +525,33 @@ pub fn routes() -> Vec<Route> {
                 "properties": { "logged_out": { "const": true } }
             })),
             console::logout,
+        ),
+        Route::new(
+            "get",
+            "/v1/console/login-options",
+            Open,
+            "Which ways to log in this server offers: `psc` is true when Pro Santé Connect is configured (the console then offers its button)",
+            Json(json!({
+                "type": "object", "required": ["psc"],
+                "properties": { "psc": { "type": "boolean" } }
+            })),
+            psc::login_options,
+        ),
+        Route::new(
+            "get",
+            "/v1/console/psc/start",
+            Federation,
+            "Log in with Pro Santé Connect: 303 to the provider's authorisation endpoint (code flow, PKCE S256, state and nonce kept server-side for 10 minutes, scope `openid scope_all`, acr_values `eidas1`); when the provider cannot be reached, 303 to the console with `?psc_error=unavailable`",
+            Body::Redirect,
+            psc::start,
+        ),
+        Route::new(
+            "get",
+            "/v1/console/psc/callback",
+            Federation,
+            "Where Pro Santé Connect sends the browser back (`state`, `code` or `error`): 303 to the console, with the session cookie when the ID token, userinfo and the linked RPPS were accepted, else with `?psc_error=<kind>` (state, provider, token, audience, expired, nonce, acr, id_token, userinfo, unknown_rpps, unavailable), audited, no session",
+            Body::Redirect,
+            psc::callback,
         ),
         Route::new(
             "get",

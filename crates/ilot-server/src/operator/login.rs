@@ -161,16 +161,30 @@ fn check(
             "this code was already used; wait for the next code of your authenticator app",
         ));
     }
+    open_session(s, op, client, None).map(Ok)
+}
+
+/// Opens a session of `op` (the password + TOTP login, or Pro Santé Connect: `method`
+/// `Some("psc")`, written in the audit record) and audits the login.
+pub(crate) fn open_session(
+    s: &AppState,
+    op: &crate::storage::Operator,
+    client: Client,
+    method: Option<&str>,
+) -> Result<LoginResponse> {
+    let now = s.now();
     let (token, hash) = auth::new_token();
     let expires_at = now + s.0.config.session_ttl;
-    s.storage()
-        .create_session(&hash, op.id, s.now(), expires_at)?;
-    s.storage()
-        .record_audit(&AuditEvent::new("login", now).by(op.id).from(client))?;
-    Ok(Ok(LoginResponse {
+    s.storage().create_session(&hash, op.id, now, expires_at)?;
+    let mut e = AuditEvent::new("login", now).by(op.id).from(client);
+    if let Some(m) = method {
+        e = e.detail(json!({ "method": m }));
+    }
+    s.storage().record_audit(&e)?;
+    Ok(LoginResponse {
         token,
         expires_at,
         name: op.name.clone(),
         role: op.role,
-    }))
+    })
 }

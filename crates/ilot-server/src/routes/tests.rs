@@ -39,6 +39,11 @@ fn statuses_follow_from_access_and_body() {
     );
     assert_eq!(find("post", "/v1/operator/logout"), [204, 401, 403, 503]);
     assert_eq!(find("get", "/openapi.json"), [200]);
+    assert_eq!(find("get", "/v1/console/login-options"), [200]);
+    // Pro Santé Connect: a redirect, 404 when not configured, 503 when the database or the
+    // provider cannot answer.
+    assert_eq!(find("get", "/v1/console/psc/start"), [303, 404, 503]);
+    assert_eq!(find("get", "/v1/console/psc/callback"), [303, 404, 503]);
     // The console's rows: a cross-site login is 403, a bad triage query 400.
     assert_eq!(
         find("post", "/v1/console/login"),

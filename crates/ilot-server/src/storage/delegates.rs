@@ -103,3 +103,35 @@ macro_rules! revocation_delegates {
     };
 }
 pub(crate) use revocation_delegates;
+
+/// The Pro Santé Connect methods of [`Storage`] (migration V9), forwarded to each backend's
+/// `psc_*` methods (in its `psc.rs`).
+macro_rules! psc_delegates {
+    () => {
+        fn psc_begin(
+            &self,
+            state_hash: &[u8; 32],
+            flow: &super::PscFlow,
+            now: DateTime<Utc>,
+        ) -> Result<()> {
+            self.psc_store_flow(state_hash, flow, now)
+        }
+        fn psc_take(
+            &self,
+            state_hash: &[u8; 32],
+            now: DateTime<Utc>,
+        ) -> Result<Option<super::PscFlow>> {
+            self.psc_take_flow(state_hash, now)
+        }
+        fn link_rpps(&self, operator_id: i64, rpps: &str, now: DateTime<Utc>) -> Result<()> {
+            self.psc_link_rpps(operator_id, rpps, now)
+        }
+        fn operator_by_rpps(&self, rpps: &str) -> Result<Option<Operator>> {
+            self.psc_operator_by_rpps(rpps)
+        }
+        fn rpps_of(&self, operator_id: i64) -> Result<Option<String>> {
+            self.psc_rpps_of(operator_id)
+        }
+    };
+}
+pub(crate) use psc_delegates;

@@ -13,7 +13,9 @@ mod postgres;
 mod sqlite;
 mod triage_rows;
 
-pub(crate) use delegates::{limits_delegates, revocation_delegates, security_delegates};
+pub(crate) use delegates::{
+    limits_delegates, psc_delegates, revocation_delegates, security_delegates,
+};
 pub(crate) use identity::identity_delegates;
 pub use identity::{IdentityVersion, NewIdentityVersion};
 pub(crate) use patient_page::patient_delegates;
@@ -523,4 +525,48 @@ pub trait Storage: Send + Sync + 'static {
     /// Appends version `after + 1` in one statement; `None`, nothing written, when the current
     /// version is not `after` (another professional changed it meanwhile).
     fn add_identity_version(&self, v: &NewIdentityVersion<'_>) -> Result<Option<IdentityVersion>>;
+
+    // Pro Santé Connect (`crate::psc`, migration V9), in each backend's `psc.rs`.
+
+    /// Keeps a login flow under the SHA-256 of its `state` (and forgets the expired ones).
+    fn psc_begin(&self, state_hash: &[u8; 32], flow: &PscFlow, now: DateTime<Utc>) -> Result<()>;
+    /// Takes the flow of `state` out, once: `None` when unknown, already taken or expired.
+    fn psc_take(&self, state_hash: &[u8; 32], now: DateTime<Utc>) -> Result<Option<PscFlow>>;
+    /// Links an RPPS number to an operator, once: refused (400) when the RPPS is already
+    /// linked to an operator or the operator already has one.
+    fn link_rpps(&self, operator_id: i64, rpps: &str, now: DateTime<Utc>) -> Result<()>;
+    /// The enabled operator the RPPS is linked to.
+    fn operator_by_rpps(&self, rpps: &str) -> Result<Option<Operator>>;
+    /// The RPPS linked to the operator, if any.
+    fn rpps_of(&self, operator_id: i64) -> Result<Option<String>>;
+}
+
+/// A Pro Santé Connect login under way: what the server sent with its `state` (`crate::psc`).
+/// Kept server-side only, taken once, for a few minutes.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PscFlow {
+    pub nonce: String,
+    /// The PKCE `code_verifier` (its S256 challenge went to the provider).
+    pub pkce_verifier: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for PscFlow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PscFlow")
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The refusal of an RPPS already linked, or of an operator that already has one.
+pub(crate) fn rpps_taken(rpps_linked: bool) -> ServerError {
+    ServerError::refused(
+        ilot_wire::api::ErrorCode::BadRequest,
+        if rpps_linked {
+            "this RPPS number is already linked to an operator account; an RPPS is linked once"
+        } else {
+            "this operator account already has an RPPS number linked; it is linked once"
+        },
+    )
 }

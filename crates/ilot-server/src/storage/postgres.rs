@@ -13,6 +13,7 @@ mod identity;
 mod ingest;
 mod limits;
 mod patient;
+mod psc;
 mod revocation;
 mod rows;
 mod security;
@@ -568,4 +569,5 @@ impl Storage for PostgresStorage {
     super::triage_delegates!();
     super::patient_delegates!();
     super::identity_delegates!();
+    super::psc_delegates!();
 }

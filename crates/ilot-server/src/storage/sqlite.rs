@@ -27,6 +27,7 @@ mod identity;
 mod ingest;
 mod limits;
 mod patient;
+mod psc;
 mod revocation;
 mod rows;
 mod security;
@@ -44,6 +45,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("v6_triage.sql"),
     include_str!("v7_patient_page.sql"),
     include_str!("v8_identity.sql"),
+    include_str!("v9_psc.sql"),
 ];
 
 #[derive(Debug)]
@@ -558,4 +560,5 @@ impl Storage for SqliteStorage {
     super::triage_delegates!();
     super::patient_delegates!();
     super::identity_delegates!();
+    super::psc_delegates!();
 }

@@ -20,6 +20,7 @@ mod patient_page;
 mod patient_rights;
 mod pg_tls;
 mod prescription_rules;
+mod psc;
 mod report;
 mod scoping;
 mod sessions;

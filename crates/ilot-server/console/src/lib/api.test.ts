@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { currentSession, triage, whenExpired } from './api';
+import { currentSession, pscError, triage, whenExpired } from './api';
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -18,5 +18,12 @@ describe('api', () => {
     expect(expired).not.toHaveBeenCalled();
     await expect(triage(14, null)).rejects.toMatchObject({ status: 401 });
     expect(expired).toHaveBeenCalledTimes(1);
+  });
+
+  it('reads the kind of a refused Pro Santé Connect login from the address, and nothing else', () => {
+    expect(pscError('?psc_error=unknown_rpps')).toBe('unknown_rpps');
+    expect(pscError('?psc_error=acr&x=1')).toBe('acr');
+    expect(pscError('')).toBeNull();
+    expect(pscError('?psc_error=<script>')).toBeNull();
   });
 });

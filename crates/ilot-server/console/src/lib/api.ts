@@ -170,6 +170,27 @@ export async function login(username: string, password: string, totp: string): P
   return s;
 }
 
+/** The ways to log in this server offers (`psc`: Pro Santé Connect is configured). */
+export interface LoginOptions {
+  psc: boolean;
+}
+
+export function loginOptions(): Promise<LoginOptions> {
+  return call<LoginOptions>('GET', '/v1/console/login-options');
+}
+
+/** Where the browser goes to log in with Pro Santé Connect (a full-page navigation). */
+export const PSC_START = '/v1/console/psc/start';
+
+/**
+ * Why the server refused a Pro Santé Connect login (`?psc_error=` on its way back to the
+ * console), or null. The kinds are those of the server's `psc.rs`.
+ */
+export function pscError(search: string): string | null {
+  const kind = new URLSearchParams(search).get('psc_error');
+  return kind && /^[a-z_]{1,32}$/.test(kind) ? kind : null;
+}
+
 /** The current session from the cookie, or null when there is none. */
 export async function currentSession(): Promise<Session | null> {
   try {
