@@ -24,6 +24,8 @@ pub mod openapi;
 pub mod operator;
 pub mod patient;
 pub mod ratelimit;
+pub mod record;
+pub mod retention;
 pub mod routes;
 pub mod rules;
 mod scheduler;

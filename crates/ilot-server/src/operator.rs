@@ -49,9 +49,18 @@ pub(crate) fn patient_id(id: &str) -> Result<PatientId> {
         .map_err(|e: ilot_wire::WireError| ServerError::refused(ErrorCode::NotFound, e.to_string()))
 }
 
-/// The patient when it exists and belongs to `team`. Another team's patient gets exactly the
-/// answer of a missing one, so that nobody learns which ids exist elsewhere.
-pub(crate) fn existing(s: &AppState, id: PatientId, team: i64) -> Result<PatientRow> {
+/// The patient when it exists, belongs to the operator's team and is not restricted (or the
+/// operator makes an exceptional read of it: `crate::record::guard`). Another team's patient
+/// gets exactly the answer of a missing one, so that nobody learns which ids exist elsewhere.
+pub(crate) fn existing(s: &AppState, id: PatientId, op: &Session) -> Result<PatientRow> {
+    let row = in_team(s, id, op.team)?;
+    crate::record::guard(s, &row, op)?;
+    Ok(row)
+}
+
+/// The patient when it exists and belongs to `team`, restricted or not (the closure and
+/// restriction routes, which must reach a restricted record).
+pub(crate) fn in_team(s: &AppState, id: PatientId, team: i64) -> Result<PatientRow> {
     let missing = || ServerError::refused(ErrorCode::NotFound, "no such patient");
     if s.storage().patient_team(id)? != Some(team) {
         return Err(missing());
@@ -70,7 +79,7 @@ pub(crate) async fn read_patient<T: Send + 'static>(
     let id = patient_id(id)?;
     state
         .blocking(move |s| {
-            let row = existing(s, id, op.team)?;
+            let row = existing(s, id, &op)?;
             op.audit(s, action, Some(id))?;
             f(s, row)
         })
@@ -87,15 +96,32 @@ pub struct TriageRow {
     pub worst_kind: Option<String>,
     /// False once the patient withdrew consent: nothing more will arrive.
     pub transmitting: bool,
+    /// The last day of monitoring once the telesurveillance ended.
+    pub closed_on: Option<chrono::NaiveDate>,
+}
+
+/// `closed`: the patients whose telesurveillance ended instead of those in monitoring.
+#[derive(Debug, Deserialize)]
+pub struct ClosedFilter {
+    pub closed: Option<bool>,
 }
 
 pub async fn list_patients(
     State(state): State<AppState>,
     op: Session,
+    q: std::result::Result<Query<ClosedFilter>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Vec<TriageRow>>> {
+    let Query(q) = q.map_err(|e| bad(format!("the query is not what this endpoint takes: {e}")))?;
+    let closed = q.closed.unwrap_or(false);
     let rows = state
         .blocking(move |s| {
-            let mine = team_set(s, op.team)?;
+            let mut mine = team_set(s, op.team)?;
+            let statuses = crate::record::statuses(s)?;
+            // Restricted records are never listed; closed ones only when asked for.
+            mine.retain(|id| {
+                let st = statuses.get(id).cloned().unwrap_or_default();
+                !st.is_restricted() && st.is_closed() == closed
+            });
             let alerts = team_open_alerts(s, &mine)?;
             let mut out: Vec<(u8, TriageRow)> = s
                 .storage()
@@ -108,9 +134,14 @@ pub async fn list_patients(
                     let worst = mine.first();
                     let rank = worst.map_or(0, |a| a.severity_rank + 1);
                     let transmitting = p.consent_granted != Some(false);
+                    let closed_on = statuses
+                        .get(&p.id)
+                        .and_then(|r| r.closure.as_ref())
+                        .map(|c| c.last_day);
                     (
                         rank,
                         TriageRow {
+                            closed_on,
                             open_alerts: mine.len(),
                             worst_severity: worst.map(|a| a.severity.clone()),
                             worst_kind: worst.map(|a| a.kind.clone()),
@@ -135,8 +166,14 @@ pub async fn list_patients(
     Ok(Json(rows))
 }
 
+/// The team's patients whose record is not restricted (what lists may show).
 fn team_set(s: &AppState, team: i64) -> Result<std::collections::HashSet<PatientId>> {
-    Ok(s.storage().team_patients(team)?.into_iter().collect())
+    let statuses = crate::record::statuses(s)?;
+    Ok(s.storage()
+        .team_patients(team)?
+        .into_iter()
+        .filter(|id| statuses.get(id).is_none_or(|r| !r.is_restricted()))
+        .collect())
 }
 
 /// Open alerts of the team's patients only, worst first.
@@ -293,6 +330,7 @@ pub async fn new_code(
     }
     Ok(Json(
         read_patient(&state, op, &id, "new-enrolment-code", |s, row| {
+            crate::record::refuse_if_closed(s, row.id)?;
             new_enrolment(s, row.id)
         })
         .await?,
@@ -306,7 +344,8 @@ pub async fn patient(
 ) -> Result<Json<Value>> {
     let v = read_patient(&state, op, &id, "read-patient", |s, row| {
         let p = s.storage().prescription(row.id)?;
-        Ok(json!({ "patient": row, "prescription": p }))
+        let record = s.storage().record_status(row.id)?;
+        Ok(json!({ "patient": row, "prescription": p, "record": record }))
     })
     .await?;
     Ok(Json(v))
@@ -422,7 +461,8 @@ pub async fn set_prescription(
     let id = patient_id(&id)?;
     let v = state
         .blocking(move |s| {
-            existing(s, id, op.team)?;
+            existing(s, id, &op)?;
+            crate::record::refuse_if_closed(s, id)?;
             let mut p = req.prescription;
             // Each change is a new policy version, so every alert names the thresholds it used.
             if let Some(cur) = s.storage().prescription(id)? {
@@ -456,7 +496,8 @@ pub async fn message(
     let id = patient_id(&id)?;
     let m = state
         .blocking(move |s| {
-            existing(s, id, op.team)?;
+            existing(s, id, &op)?;
+            crate::record::refuse_if_closed(s, id)?;
             let m = s
                 .storage()
                 .add_message(id, &op.member(), &req.text, s.now())?;
@@ -489,7 +530,8 @@ pub async fn appointment(
     let id = patient_id(&id)?;
     let a = state
         .blocking(move |s| {
-            existing(s, id, op.team)?;
+            existing(s, id, &op)?;
+            crate::record::refuse_if_closed(s, id)?;
             let now = s.now();
             let a = Appointment {
                 id: req.id.unwrap_or(now.timestamp_millis() as u64),
@@ -537,9 +579,8 @@ pub async fn ack_alert(
             let missing = || ServerError::refused(ErrorCode::NotFound, "no such alert");
             // Another team's alert answers exactly like a missing one, and is left untouched.
             let alert = s.storage().alert(id)?.ok_or_else(missing)?;
-            if s.storage().patient_team(alert.patient_id)? != Some(op.team) {
-                return Err(missing());
-            }
+            let p = in_team(s, alert.patient_id, op.team).map_err(|_| missing())?;
+            crate::record::guard(s, &p, &op)?;
             let row = s
                 .storage()
                 .acknowledge_alert(id, &op.member(), req.note.as_deref(), s.now())?

@@ -9,11 +9,14 @@
 mod delegates;
 mod patient_page;
 mod postgres;
+mod record;
 mod sqlite;
 mod triage_rows;
 
 pub(crate) use delegates::{limits_delegates, revocation_delegates, security_delegates};
 pub(crate) use patient_page::patient_delegates;
+pub(crate) use record::record_delegates;
+pub use record::{Closure, PurgeCounts, RecordStatus, Restriction, RetentionCutoffs};
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -158,6 +161,9 @@ pub enum IngestOutcome {
     },
     /// Consent is withdrawn: nothing was stored.
     ConsentWithdrawn,
+    /// The patient's telesurveillance ended (closure, migration V11) before `now`: nothing
+    /// was stored.
+    MonitoringEnded,
     /// The device was revoked (or is not this patient's): nothing was stored.
     DeviceRevoked,
 }
@@ -515,4 +521,22 @@ pub trait Storage: Send + Sync + 'static {
     fn record_pull(&self, device: DeviceId, cursor: u64) -> Result<()>;
     /// The highest feed cursor any of the patient's devices confirmed it applied.
     fn pulled_cursor(&self, patient: PatientId) -> Result<Option<u64>>;
+
+    // The record's life (migration V11), in each backend's `record.rs`.
+
+    /// The patient's closure and restriction (both `None` when neither was recorded).
+    fn record_status(&self, patient: PatientId) -> Result<RecordStatus>;
+    /// Every patient whose record is closed or restricted.
+    fn record_statuses(&self) -> Result<Vec<(PatientId, RecordStatus)>>;
+    /// Closes the patient's telesurveillance and makes its unused enrolment codes expire, in
+    /// one transaction; `false` (nothing changed) when it was already closed.
+    fn close_monitoring(&self, patient: PatientId, closure: &Closure) -> Result<bool>;
+    /// Records a restriction (`Some`) or lifts it (`None`).
+    fn set_restriction(&self, patient: PatientId, restriction: Option<&Restriction>) -> Result<()>;
+    /// Deletes, in one transaction, every closed record whose last care is before
+    /// `cutoffs.care_before` (the patient and all its rows) and the device traceability
+    /// (batch records, enrolment codes, ended devices) last used before `cutoffs.trace_before`,
+    /// and writes one audit record of the counts (none when nothing was deleted). A
+    /// restriction changes nothing to it.
+    fn purge_expired(&self, cutoffs: &RetentionCutoffs, now: DateTime<Utc>) -> Result<PurgeCounts>;
 }

@@ -12,6 +12,7 @@ mod connect;
 mod ingest;
 mod limits;
 mod patient;
+mod record;
 mod revocation;
 mod rows;
 mod security;
@@ -566,4 +567,5 @@ impl Storage for PostgresStorage {
     super::revocation_delegates!();
     super::triage_delegates!();
     super::patient_delegates!();
+    super::record_delegates!();
 }

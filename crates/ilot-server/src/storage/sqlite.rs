@@ -26,6 +26,7 @@ mod atrest;
 mod ingest;
 mod limits;
 mod patient;
+mod record;
 mod revocation;
 mod rows;
 mod security;
@@ -42,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("v5_at_rest.sql"),
     include_str!("v6_triage.sql"),
     include_str!("v7_patient_page.sql"),
+    include_str!("v11_retention.sql"),
 ];
 
 #[derive(Debug)]
@@ -555,4 +557,5 @@ impl Storage for SqliteStorage {
     super::revocation_delegates!();
     super::triage_delegates!();
     super::patient_delegates!();
+    super::record_delegates!();
 }

@@ -74,7 +74,7 @@ fn world(db: &str) -> World {
 }
 
 /// What a request could have changed for `pa`.
-fn snapshot(w: &World) -> (u32, usize, usize, usize, bool, usize) {
+fn snapshot(w: &World) -> (u32, usize, usize, usize, bool, usize, bool) {
     let st = w.s.state.storage();
     let team = st.patient_team(w.pa).unwrap().unwrap();
     (
@@ -90,6 +90,7 @@ fn snapshot(w: &World) -> (u32, usize, usize, usize, bool, usize) {
         st.team_reviews(team, "2000-01-01T00:00:00Z".parse().unwrap())
             .unwrap()
             .len(),
+        st.record_status(w.pa).unwrap() == Default::default(),
     )
 }
 
@@ -103,6 +104,8 @@ fn body_for(path: &str) -> Option<Value> {
         }),
         "ack" => json!({ "note": "called" }),
         "patients" => json!({ "pseudonym": "PB", "prescription": prescription() }),
+        "closure" => json!({ "last_day": "2026-03-02", "reason": "fin de la prise en charge" }),
+        "restriction" => json!({ "restricted": true, "reason": "demande d'effacement" }),
         _ => return None,
     })
 }
@@ -274,7 +277,9 @@ fn case(w: &World, method: &str, path: &str) -> bool {
         | ("get", "/v1/operator/patients/{id}/audit")
         | ("post", "/v1/operator/devices/{id}/revoke")
         | ("post", "/v1/operator/alerts/{id}/ack")
-        | ("post", "/v1/operator/patients/{id}/review") => hidden(w, method, path),
+        | ("post", "/v1/operator/patients/{id}/review")
+        | ("post", "/v1/operator/patients/{id}/closure")
+        | ("put", "/v1/operator/patients/{id}/restriction") => hidden(w, method, path),
         _ => return false,
     }
     true
