@@ -232,10 +232,12 @@ pub fn routes() -> Vec<Route> {
             "get",
             "/v1/operator/patients",
             Session,
-            "Patients triaged by their worst open alert",
+            "Patients triaged by their worst open alert; those whose telesurveillance ended only with `closed=true`, restricted records never",
             Json(list("TriageRow")),
             operator::list_patients,
-        ),
+        )
+        // 400: a malformed `closed`.
+        .errors(&[400]),
         Route::new(
             "post",
             "/v1/operator/patients",

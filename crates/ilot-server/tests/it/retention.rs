@@ -356,3 +356,42 @@ fn a_restriction_is_recorded_lifted_and_listed() {
         assert!(s.record_statuses().unwrap().is_empty(), "{name}");
     }
 }
+
+/// The scheduler applies the retention at the server's clock: a record closed 20 years and a
+/// day ago disappears without anyone asking.
+#[test]
+fn the_scheduler_applies_the_retention_at_the_servers_clock() {
+    let s = crate::support::start_configured("sqlite::memory:", &[], |c| {
+        c.retention_every = std::time::Duration::from_millis(50);
+    });
+    let st = s.state.storage();
+    let p = patient_at(st, 1, t0());
+    let ends: DateTime<Utc> = "2026-03-02T23:00:00Z".parse().unwrap();
+    st.close_monitoring(
+        p,
+        &closure(NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(), ends),
+    )
+    .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(
+        st.patient(p).unwrap().is_some(),
+        "kept at the server's clock today"
+    );
+    s.advance(years(ends, 20) + day() - s.now());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while st.patient(p).unwrap().is_some() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the scheduler never deleted it"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let purge = st
+        .audit_log(10)
+        .unwrap()
+        .into_iter()
+        .find(|r| r.action == "retention-purge")
+        .unwrap();
+    assert_eq!(purge.client.as_deref(), Some("scheduler:retention"));
+    assert_eq!(purge.detail.unwrap()["deleted"]["patients"], 1);
+}
