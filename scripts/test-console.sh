@@ -4,7 +4,8 @@
 # real-browser test: system Chromium driven by playwright-core against a real `ilot server`
 # whose patients were enrolled and synced by real `ilot` devices (e2e/triage.mjs: login, triage,
 # logout; e2e/patient.mjs: the patient page, acknowledgement, prescription edit and message
-# reaching the device; e2e/billing.mjs: the billing screen and its CSV).
+# reaching the device; e2e/billing.mjs: the billing screen and its CSV; e2e/record.mjs: ending
+# telesurveillance and restricting a record).
 # Screenshots: artifacts/screenshots/console-*.png; numbers: artifacts/console-e2e.json and
 # artifacts/console-patient.json.
 set -euo pipefail
@@ -22,3 +23,5 @@ target=${CARGO_TARGET_DIR:-$PWD/target}
 # The billing screen and its CSV (e2e/billing.mjs).
 (cd crates/ilot-server/console && CHROMIUM="$chromium" ILOT_BIN="$target/debug/ilot" node e2e/billing.mjs)
 (cd crates/ilot-server/console && CHROMIUM="$chromium" ILOT_BIN="$target/debug/ilot" node e2e/patient.mjs)
+# Ending telesurveillance and restricting a record from the patient page (e2e/record.mjs).
+(cd crates/ilot-server/console && CHROMIUM="$chromium" ILOT_BIN="$target/debug/ilot" node e2e/record.mjs)
