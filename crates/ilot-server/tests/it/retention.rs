@@ -395,3 +395,41 @@ fn the_scheduler_applies_the_retention_at_the_servers_clock() {
     assert_eq!(purge.client.as_deref(), Some("scheduler:retention"));
     assert_eq!(purge.detail.unwrap()["deleted"]["patients"], 1);
 }
+
+/// The scheduler's "no data" alert is for records in care: neither a closed record (nothing is
+/// expected any more) nor a restricted one (not processed) gets one.
+#[test]
+fn neither_a_closed_nor_a_restricted_record_gets_a_no_data_alert() {
+    for (name, s, _d) in backends() {
+        let s = s.as_ref();
+        let open = patient_at(s, 1, t0());
+        let closed = patient_at(s, 2, t0());
+        let restricted = patient_at(s, 3, t0());
+        for (p, n) in [(open, 41), (closed, 42), (restricted, 43)] {
+            device(s, p, n, t0());
+        }
+        let ends: DateTime<Utc> = "2026-03-02T23:00:00Z".parse().unwrap();
+        s.close_monitoring(
+            closed,
+            &closure(NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(), ends),
+        )
+        .unwrap();
+        s.set_restriction(
+            restricted,
+            Some(&Restriction {
+                at: t0(),
+                by: 1,
+                reason: "demande d'effacement".into(),
+            }),
+        )
+        .unwrap();
+        let n = ilot_server::rules::raise_no_data(s, t0() + TimeDelta::days(3)).unwrap();
+        assert_eq!(n, 1, "{name}");
+        assert_eq!(s.alerts(Some(open), true).unwrap().len(), 1, "{name}");
+        assert!(s.alerts(Some(closed), true).unwrap().is_empty(), "{name}");
+        assert!(
+            s.alerts(Some(restricted), true).unwrap().is_empty(),
+            "{name}"
+        );
+    }
+}
