@@ -6,7 +6,8 @@
 # logout; e2e/patient.mjs: the patient page, acknowledgement, prescription edit and message
 # reaching the device; e2e/billing.mjs: the billing screen and its CSV; e2e/identity.mjs: the
 # identity (INS) panel with a wrong key refused in place, INSi, the proofs and the history;
-# e2e/psc.mjs: the login with Pro Santé Connect through a real local OpenID provider).
+# e2e/psc.mjs: the login with Pro Santé Connect through a real local OpenID provider;
+# e2e/record.mjs: ending telesurveillance and restricting a record).
 # Screenshots: artifacts/screenshots/console-*.png; numbers: artifacts/console-e2e.json and
 # artifacts/console-patient.json.
 set -euo pipefail
@@ -28,3 +29,5 @@ target=${CARGO_TARGET_DIR:-$PWD/target}
 # "Se connecter avec Pro Santé Connect" through a real local OpenID provider (e2e/psc.mjs).
 npm ci --prefix crates/ilot-server/tests/psc --no-audit --no-fund --silent
 (cd crates/ilot-server/console && CHROMIUM="$chromium" ILOT_BIN="$target/debug/ilot" node e2e/psc.mjs)
+# Ending telesurveillance and restricting a record from the patient page (e2e/record.mjs).
+(cd crates/ilot-server/console && CHROMIUM="$chromium" ILOT_BIN="$target/debug/ilot" node e2e/record.mjs)

@@ -78,7 +78,8 @@ pub fn patient_billing(
     let Some(p) = st.prescription(row.id)? else {
         return Ok(None);
     };
-    let p = p.prescription;
+    // A closed record's prescription ends on its last day of monitoring.
+    let p = crate::record::in_force(p.prescription, &st.record_status(row.id)?);
     // A day before the start's UTC midnight covers the start's local midnight in any zone.
     let from = p
         .start
@@ -276,7 +277,14 @@ fn table(s: &AppState, op: &Session, month: NaiveDate, action: &str) -> Result<M
     let mine: std::collections::HashSet<PatientId> =
         st.team_patients(op.team)?.into_iter().collect();
     let mut rows = Vec::new();
-    for p in st.patients()?.into_iter().filter(|p| mine.contains(&p.id)) {
+    // A restricted record is left out of the table (closed ones keep their periods).
+    let statuses = crate::record::statuses(s)?;
+    let listed = |id: &PatientId| statuses.get(id).is_none_or(|r| !r.is_restricted());
+    for p in st
+        .patients()?
+        .into_iter()
+        .filter(|p| mine.contains(&p.id) && listed(&p.id))
+    {
         if let Some(b) = patient_billing(st, &p, now)? {
             rows.extend(rows_of(&p, &b, month));
         }

@@ -210,6 +210,12 @@ fn push_blocking(s: &AppState, bytes: Vec<u8>) -> Result<Vec<u8>> {
             return answer_replay(s, &device, &keys, &sealed);
         }
         IngestOutcome::DeviceRevoked => return Err(revoked()),
+        IngestOutcome::MonitoringEnded => {
+            return Err(ServerError::refused(
+                ErrorCode::MonitoringEnded,
+                "the care team ended this patient's telesurveillance; nothing was stored",
+            ));
+        }
         IngestOutcome::ConsentWithdrawn => {
             return Err(ServerError::refused(
                 ErrorCode::ConsentWithdrawn,

@@ -46,6 +46,8 @@ pub struct Config {
     pub session_idle: chrono::TimeDelta,
     /// How often the scheduler looks for patients whose data stopped.
     pub no_data_every: Duration,
+    /// How often the scheduler applies the retention limits (`crate::retention`).
+    pub retention_every: Duration,
     /// Body sizes, timeouts and the connection cap (`transport.rs`).
     pub limits: crate::transport::Limits,
     /// The INSi teleservice (`identity::insi`); none by default.
@@ -92,6 +94,7 @@ impl Config {
             session_ttl: chrono::TimeDelta::hours(12),
             session_idle: chrono::TimeDelta::minutes(30),
             no_data_every: Duration::from_secs(300),
+            retention_every: Duration::from_secs(6 * 3600),
             limits: crate::transport::Limits::default(),
             insi: crate::identity::insi::Connector::unconfigured(),
             psc: None,

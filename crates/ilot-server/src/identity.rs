@@ -208,7 +208,7 @@ pub async fn put(
     let id = patient_id(&id)?;
     let v = state
         .blocking(move |s| {
-            existing(s, id, op.team)?;
+            existing(s, id, &op)?;
             let (traits, ins) = req.parse()?;
             let reason = req
                 .reason
@@ -303,7 +303,7 @@ pub async fn prove(
     let id = patient_id(&id)?;
     let v = state
         .blocking(move |s| {
-            existing(s, id, op.team)?;
+            existing(s, id, &op)?;
             let Some(cur) = s.storage().identity_versions(id)?.pop() else {
                 return Err(conflict(
                     "enter the patient's identity before recording a proof",

@@ -26,6 +26,8 @@ pub mod operator;
 pub mod patient;
 pub mod psc;
 pub mod ratelimit;
+pub mod record;
+pub mod retention;
 pub mod routes;
 pub mod rules;
 mod scheduler;

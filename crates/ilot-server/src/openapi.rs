@@ -84,6 +84,18 @@ pub fn document() -> Value {
         {
             p.extend(q.iter().cloned());
         }
+        if route.honours_restriction() && route.method == "get" {
+            let mut all = op["parameters"].as_array().cloned().unwrap_or_default();
+            all.push(json!({
+                "name": crate::record::EXCEPTIONAL_REASON, "in": "query", "required": false,
+                "description": "a physician's reason to read a restricted record (written to the audit log)",
+                "schema": { "type": "string", "minLength": 1, "maxLength": crate::record::MAX_REASON }
+            }));
+            op["parameters"] = Value::Array(all);
+        }
+        if route.path == "/v1/operator/patients" && route.method == "get" {
+            op["parameters"] = json!([crate::triage::closed_parameter()]);
+        }
         if route.access == Access::Session {
             // Either the bearer token or the console's session cookie (unsafe requests made
             // with the cookie also need `X-CSRF-Token`, see `console.rs`).
@@ -180,11 +192,13 @@ pub fn document() -> Value {
                         "consent_at": { "type": ["string", "null"], "format": "date-time" }
                     }
                 },
+                "RecordStatus": crate::record::schema(),
                 "TriageRow": {
                     "allOf": [{ "$ref": "#/components/schemas/Patient" }],
                     "type": "object",
-                    "required": ["open_alerts", "worst_severity", "worst_kind", "transmitting"],
+                    "required": ["open_alerts", "worst_severity", "worst_kind", "transmitting", "closed_on"],
                     "properties": {
+                        "closed_on": { "type": ["string", "null"], "format": "date" },
                         "open_alerts": { "type": "integer", "minimum": 0 },
                         "worst_severity": { "enum": ["urgent", "warning", "info", null] },
                         "worst_kind": { "type": ["string", "null"] },
@@ -272,7 +286,7 @@ fn error_description(status: u16) -> &'static str {
             "not authenticated: no or expired session, wrong credentials, unknown or revoked device"
         }
         403 => {
-            "authenticated, but not allowed (role, no care team, another patient's ids, consent withdrawn)"
+            "authenticated, but not allowed (role, no care team, another patient's ids, consent withdrawn, monitoring ended)"
         }
         404 => {
             "no such resource (another care team's answers the same; Pro Santé Connect when it is not configured)"
@@ -281,6 +295,9 @@ fn error_description(status: u16) -> &'static str {
         410 => "the enrolment code expired, was used or was replaced by a newer one",
         413 => "the body is too large",
         429 => "too many attempts; wait `retry_after_s` seconds",
+        451 => {
+            "the patient's record is restricted (erasure request); a physician may read it with `exceptional_reason`"
+        }
         503 => "the database (or Pro Santé Connect) cannot answer now; try again later",
         _ => "refused",
     }

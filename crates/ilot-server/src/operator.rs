@@ -19,14 +19,17 @@ use serde_json::{Value, json};
 
 mod appointment;
 pub mod devices;
+mod list;
 mod login;
 pub mod report;
 mod session;
 use crate::error::{Result, ServerError};
 use crate::http::AppState;
-use crate::storage::{AlertRow, AuditEvent, NewPatient, Operator, PatientRow};
+use crate::storage::{AuditEvent, NewPatient, Operator, PatientRow};
 pub use appointment::{NewAppointment, appointment};
 pub use devices::logout;
+pub use list::{ClosedFilter, TriageRow, list_patients};
+pub(crate) use list::{team_open_alerts, team_set};
 pub(crate) use login::dummy_hash;
 pub(crate) use login::open_session;
 pub use login::{LoginRequest, LoginResponse, login};
@@ -49,9 +52,18 @@ pub(crate) fn patient_id(id: &str) -> Result<PatientId> {
         .map_err(|e: ilot_wire::WireError| ServerError::refused(ErrorCode::NotFound, e.to_string()))
 }
 
-/// The patient when it exists and belongs to `team`. Another team's patient gets exactly the
-/// answer of a missing one, so that nobody learns which ids exist elsewhere.
-pub(crate) fn existing(s: &AppState, id: PatientId, team: i64) -> Result<PatientRow> {
+/// The patient when it exists, belongs to the operator's team and is not restricted (or the
+/// operator makes an exceptional read of it: `crate::record::guard`). Another team's patient
+/// gets exactly the answer of a missing one, so that nobody learns which ids exist elsewhere.
+pub(crate) fn existing(s: &AppState, id: PatientId, op: &Session) -> Result<PatientRow> {
+    let row = in_team(s, id, op.team)?;
+    crate::record::guard(s, &row, op)?;
+    Ok(row)
+}
+
+/// The patient when it exists and belongs to `team`, restricted or not (the closure and
+/// restriction routes, which must reach a restricted record).
+pub(crate) fn in_team(s: &AppState, id: PatientId, team: i64) -> Result<PatientRow> {
     let missing = || ServerError::refused(ErrorCode::NotFound, "no such patient");
     if s.storage().patient_team(id)? != Some(team) {
         return Err(missing());
@@ -70,85 +82,11 @@ pub(crate) async fn read_patient<T: Send + 'static>(
     let id = patient_id(id)?;
     state
         .blocking(move |s| {
-            let row = existing(s, id, op.team)?;
+            let row = existing(s, id, &op)?;
             op.audit(s, action, Some(id))?;
             f(s, row)
         })
         .await
-}
-
-#[derive(Debug, Serialize)]
-pub struct TriageRow {
-    #[serde(flatten)]
-    pub patient: PatientRow,
-    pub open_alerts: usize,
-    /// Severity of the worst open (unacknowledged) alert: urgent, warning, info.
-    pub worst_severity: Option<String>,
-    pub worst_kind: Option<String>,
-    /// False once the patient withdrew consent: nothing more will arrive.
-    pub transmitting: bool,
-}
-
-pub async fn list_patients(
-    State(state): State<AppState>,
-    op: Session,
-) -> Result<Json<Vec<TriageRow>>> {
-    let rows = state
-        .blocking(move |s| {
-            let mine = team_set(s, op.team)?;
-            let alerts = team_open_alerts(s, &mine)?;
-            let mut out: Vec<(u8, TriageRow)> = s
-                .storage()
-                .patients()?
-                .into_iter()
-                .filter(|p| mine.contains(&p.id))
-                .map(|p| {
-                    let mine: Vec<_> = alerts.iter().filter(|a| a.patient_id == p.id).collect();
-                    // `alerts` comes sorted worst first.
-                    let worst = mine.first();
-                    let rank = worst.map_or(0, |a| a.severity_rank + 1);
-                    let transmitting = p.consent_granted != Some(false);
-                    (
-                        rank,
-                        TriageRow {
-                            open_alerts: mine.len(),
-                            worst_severity: worst.map(|a| a.severity.clone()),
-                            worst_kind: worst.map(|a| a.kind.clone()),
-                            transmitting,
-                            patient: p,
-                        },
-                    )
-                })
-                .collect();
-            out.sort_by(|a, b| {
-                b.0.cmp(&a.0)
-                    .then(a.1.patient.pseudonym.cmp(&b.1.patient.pseudonym))
-            });
-            let shown: Vec<String> = out.iter().map(|(_, r)| r.patient.id.to_string()).collect();
-            s.storage().record_audit(
-                &op.event("list-patients", s.now())
-                    .detail(json!({ "patients": shown })),
-            )?;
-            Ok(out.into_iter().map(|(_, r)| r).collect())
-        })
-        .await?;
-    Ok(Json(rows))
-}
-
-fn team_set(s: &AppState, team: i64) -> Result<std::collections::HashSet<PatientId>> {
-    Ok(s.storage().team_patients(team)?.into_iter().collect())
-}
-
-/// Open alerts of the team's patients only, worst first.
-fn team_open_alerts(
-    s: &AppState,
-    team: &std::collections::HashSet<PatientId>,
-) -> Result<Vec<AlertRow>> {
-    Ok(s.storage()
-        .alerts(None, true)?
-        .into_iter()
-        .filter(|a| team.contains(&a.patient_id))
-        .collect())
 }
 
 #[derive(Debug, Deserialize)]
@@ -293,6 +231,7 @@ pub async fn new_code(
     }
     Ok(Json(
         read_patient(&state, op, &id, "new-enrolment-code", |s, row| {
+            crate::record::refuse_if_closed(s, row.id)?;
             new_enrolment(s, row.id)
         })
         .await?,
@@ -306,7 +245,8 @@ pub async fn patient(
 ) -> Result<Json<Value>> {
     let v = read_patient(&state, op, &id, "read-patient", |s, row| {
         let p = s.storage().prescription(row.id)?;
-        Ok(json!({ "patient": row, "prescription": p }))
+        let record = s.storage().record_status(row.id)?;
+        Ok(json!({ "patient": row, "prescription": p, "record": record }))
     })
     .await?;
     Ok(Json(v))
@@ -404,7 +344,8 @@ pub async fn set_prescription(
     let id = patient_id(&id)?;
     let v = state
         .blocking(move |s| {
-            existing(s, id, op.team)?;
+            existing(s, id, &op)?;
+            crate::record::refuse_if_closed(s, id)?;
             let mut p = req.prescription;
             // Each change is a new policy version, so every alert names the thresholds it used.
             if let Some(cur) = s.storage().prescription(id)? {
@@ -438,7 +379,8 @@ pub async fn message(
     let id = patient_id(&id)?;
     let m = state
         .blocking(move |s| {
-            existing(s, id, op.team)?;
+            existing(s, id, &op)?;
+            crate::record::refuse_if_closed(s, id)?;
             let m = s
                 .storage()
                 .add_message(id, &op.member(), &req.text, s.now())?;
@@ -476,9 +418,8 @@ pub async fn ack_alert(
             let missing = || ServerError::refused(ErrorCode::NotFound, "no such alert");
             // Another team's alert answers exactly like a missing one, and is left untouched.
             let alert = s.storage().alert(id)?.ok_or_else(missing)?;
-            if s.storage().patient_team(alert.patient_id)? != Some(op.team) {
-                return Err(missing());
-            }
+            let p = in_team(s, alert.patient_id, op.team).map_err(|_| missing())?;
+            crate::record::guard(s, &p, &op)?;
             let row = s
                 .storage()
                 .acknowledge_alert(id, &op.member(), req.note.as_deref(), s.now())?

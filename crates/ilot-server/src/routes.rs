@@ -10,7 +10,7 @@ use axum::routing::{MethodFilter, MethodRouter, on};
 use serde_json::{Value, json};
 
 use crate::http::AppState;
-use crate::{billing, console, device, openapi, operator, patient, psc, triage};
+use crate::{billing, console, device, openapi, operator, patient, psc, record, triage};
 
 /// Who may call a route, and how the server knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,6 +141,14 @@ impl Route {
         if self.path.contains("{id}") {
             s.push(404);
         }
+        if self.honours_restriction() {
+            // 451: the patient's record is restricted (`record::guard`); on a read, 400 for an
+            // empty or too long `exceptional_reason`.
+            s.push(451);
+            if self.method == "get" {
+                s.push(400);
+            }
+        }
         if self.access != Access::Open {
             s.push(503);
         }
@@ -148,6 +156,17 @@ impl Route {
         s.sort_unstable();
         s.dedup();
         s
+    }
+}
+
+impl Route {
+    /// Whether the route reaches one patient's data, so that a restriction closes it (all but
+    /// the closure and restriction routes, which a restricted record must still take).
+    pub fn honours_restriction(&self) -> bool {
+        self.access == Access::Session
+            && self.path.contains("{id}")
+            && !self.path.ends_with("/closure")
+            && !self.path.ends_with("/restriction")
     }
 }
 
@@ -221,10 +240,12 @@ pub fn routes() -> Vec<Route> {
             "get",
             "/v1/operator/patients",
             Session,
-            "Patients triaged by their worst open alert",
+            "Patients triaged by their worst open alert; those whose telesurveillance ended only with `closed=true`, restricted records never",
             Json(list("TriageRow")),
             operator::list_patients,
-        ),
+        )
+        // 400: a malformed `closed`.
+        .errors(&[400]),
         Route::new(
             "post",
             "/v1/operator/patients",
@@ -246,10 +267,13 @@ pub fn routes() -> Vec<Route> {
             "get",
             "/v1/operator/patients/{id}",
             Session,
-            "A patient and the current prescription",
+            "A patient, the current prescription and the record's closure and restriction",
             Json(json!({
-                "type": "object", "required": ["patient", "prescription"],
-                "properties": { "patient": r("Patient"), "prescription": { "type": ["object", "null"] } }
+                "type": "object", "required": ["patient", "prescription", "record"],
+                "properties": {
+                    "patient": r("Patient"), "prescription": { "type": ["object", "null"] },
+                    "record": r("RecordStatus")
+                }
             })),
             operator::patient,
         ),
@@ -449,6 +473,25 @@ pub fn routes() -> Vec<Route> {
             patient::audit,
         )
         .errors(&[400]),
+        // The record's life (`record.rs`): both reach a restricted record.
+        Route::new(
+            "post",
+            "/v1/operator/patients/{id}/closure",
+            Session,
+            "End the patient's telesurveillance (physician): `last_day` (patient's zone, not after today nor before inclusion) and why; from the end of that day devices are refused (monitoring_ended), no billing period starts, no new care act is taken and the triage hides it; 403 when already closed",
+            Json(r("RecordStatus")),
+            record::close,
+        )
+        .body(Json(record::close_body())),
+        Route::new(
+            "put",
+            "/v1/operator/patients/{id}/restriction",
+            Session,
+            "Record (`restricted: true`) or lift a patient's erasure request as a restriction (physician): the data is kept for its retention but every other route answers 451 and lists leave the patient out; a physician reads it with `exceptional_reason` (audited); 400 when already in that state",
+            Json(r("RecordStatus")),
+            record::restrict,
+        )
+        .body(Json(record::restriction_body())),
         // The care team's console (`console.rs`, `triage.rs`). Its page and files are served
         // beside this table (`console::pages`): no data, no session, no operation.
         Route::new(

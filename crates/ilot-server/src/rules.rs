@@ -53,7 +53,17 @@ pub fn evaluate_after_ingest(
 /// it cannot be disabled, and only the server can notice the device's silence).
 pub fn raise_no_data(storage: &dyn Storage, now: DateTime<Utc>) -> Result<usize> {
     let mut new = 0;
-    for row in storage.patients()? {
+    // A closed record expects nothing more, a restricted one is not processed.
+    let ended: std::collections::HashSet<PatientId> = storage
+        .record_statuses()?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    for row in storage
+        .patients()?
+        .into_iter()
+        .filter(|r| !ended.contains(&r.id))
+    {
         let Some(last) = row.last_data_at.or(row.enrolled_at) else {
             continue;
         };
@@ -87,8 +97,9 @@ pub fn observance(
     let mut profile = PatientProfile::new(row.pseudonym);
     profile.tz = row.tz;
     profile.ins = row.ins;
+    let prescription = crate::record::in_force(p.prescription, &storage.record_status(patient)?);
     Ok(Some(ilot_rules::observance::observance(
-        &p.prescription,
+        &prescription,
         &profile,
         &data.data(),
         now,

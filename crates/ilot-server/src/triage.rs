@@ -17,7 +17,7 @@ mod doc;
 mod list;
 mod review;
 
-pub use doc::{query_parameters, review_schema, schema};
+pub use doc::{closed_parameter, query_parameters, review_schema, schema};
 pub use list::{TriageQuery, triage, window_metrics, windows};
 pub use review::{review, undo_review};
 
@@ -172,6 +172,8 @@ pub struct TriageItem {
     pub period: Option<serde_json::Value>,
     /// The latest review mark not undone (last 90 days), with whether the caller made it.
     pub last_review: Option<LastReview>,
+    /// The last day of monitoring once the telesurveillance ended (listed only with `closed`).
+    pub closed_on: Option<NaiveDate>,
 }
 
 /// Who last marked the patient reviewed, and when.

@@ -153,6 +153,12 @@ pub enum ErrorCode {
     UnsupportedVersion,
     /// Consent was withdrawn: the server takes nothing more from this device.
     ConsentWithdrawn,
+    /// The patient's telesurveillance was ended by the care team (end of monitoring): the
+    /// server takes nothing more from this device, and the record takes no new care act.
+    MonitoringEnded,
+    /// The patient asked for erasure: the data is kept for its legal retention but restricted,
+    /// hidden from ordinary reads (a physician may read it with an audited reason).
+    Restricted,
     /// The request took longer than the server allows (a stalled upload); send it again.
     TimedOut,
     /// The server cannot answer now (e.g. its database is down); try again later.
@@ -165,7 +171,10 @@ impl ErrorCode {
         match self {
             Self::BadRequest | Self::Malformed | Self::UnsupportedVersion => 400,
             Self::Unauthorized | Self::UnknownDevice | Self::AuthenticationFailed => 401,
-            Self::Forbidden | Self::WrongPatient | Self::ConsentWithdrawn => 403,
+            Self::Forbidden
+            | Self::WrongPatient
+            | Self::ConsentWithdrawn
+            | Self::MonitoringEnded => 403,
             Self::NotFound | Self::EnrolmentCodeInvalid => 404,
             Self::TimedOut => 408,
             Self::SeqReused | Self::Conflict => 409,
@@ -173,6 +182,7 @@ impl ErrorCode {
             Self::TooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::RateLimited => 429,
+            Self::Restricted => 451,
             Self::Internal => 500,
             Self::Unavailable => 503,
         }

@@ -84,7 +84,8 @@ pub async fn appointment(
     let id = patient_id(&id)?;
     let a = state
         .blocking(move |s| {
-            existing(s, id, op.team)?;
+            existing(s, id, &op)?;
+            crate::record::refuse_if_closed(s, id)?;
             let now = s.now();
             req.check(now).map_err(bad)?;
             let a = Appointment {

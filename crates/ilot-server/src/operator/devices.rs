@@ -41,9 +41,8 @@ pub async fn revoke(
         .blocking(move |s| {
             let device = s.storage().device_info(id)?.ok_or_else(missing)?;
             // Another team's device answers exactly like a missing one and stays untouched.
-            if s.storage().patient_team(device.patient_id)? != Some(op.team) {
-                return Err(missing());
-            }
+            let p = super::in_team(s, device.patient_id, op.team).map_err(|_| missing())?;
+            crate::record::guard(s, &p, &op)?;
             let now = s.now();
             let d = s.storage().revoke_device(id, now)?.ok_or_else(missing)?;
             op.audit(s, "revoke-device", Some(d.patient_id))?;

@@ -26,6 +26,13 @@ pub struct Session {
     pub(crate) token_hash: [u8; 32],
     /// Where the operator asks from (the peer, or the client a trusted proxy names).
     pub client: Client,
+    /// The `exceptional_reason` query parameter, as given: a physician's reason to read a
+    /// restricted record (`crate::record::guard`).
+    pub(crate) exceptional_reason: Option<String>,
+    /// A `GET`: only a read may be exceptional.
+    pub(crate) read_only: bool,
+    /// The request's path, for the audit record of an exceptional read.
+    pub(crate) path: String,
 }
 
 impl Session {
@@ -61,6 +68,17 @@ impl FromRequestParts<AppState> for Session {
         })?;
         let token_hash = auth::token_hash(&token);
         let client = crate::client::current();
+        let read_only = parts.method == axum::http::Method::GET;
+        let path = parts.uri.path().to_string();
+        // A malformed query is the handler's to refuse; here it only has no reason.
+        let exceptional_reason =
+            axum::extract::Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)
+                .ok()
+                .and_then(|q| {
+                    q.0.into_iter()
+                        .find(|(k, _)| k == crate::record::EXCEPTIONAL_REASON)
+                        .map(|(_, v)| v)
+                });
         state
             .blocking(move |s| {
                 let now = s.now();
@@ -85,6 +103,9 @@ impl FromRequestParts<AppState> for Session {
                     team,
                     token_hash,
                     client,
+                    exceptional_reason,
+                    read_only,
+                    path,
                 })
             })
             .await

@@ -33,9 +33,11 @@ fn statuses_follow_from_access_and_body() {
             .unwrap()
             .statuses()
     };
+    // A route to one patient: 451 for a restricted record; a read, 400 for a bad
+    // `exceptional_reason`.
     assert_eq!(
         find("get", "/v1/operator/patients/{id}"),
-        [200, 401, 403, 404, 503]
+        [200, 400, 401, 403, 404, 451, 503]
     );
     assert_eq!(find("post", "/v1/operator/logout"), [204, 401, 403, 503]);
     assert_eq!(find("get", "/openapi.json"), [200]);
@@ -61,16 +63,25 @@ fn statuses_follow_from_access_and_body() {
     );
     assert_eq!(
         find("get", "/v1/operator/patients/{id}/periods"),
-        [200, 401, 403, 404, 503]
+        [200, 400, 401, 403, 404, 451, 503]
     );
     // Review marks: 404 for a patient of another team, or no mark of the caller's to undo.
     assert_eq!(
         find("post", "/v1/operator/patients/{id}/review"),
-        [200, 401, 403, 404, 503]
+        [200, 401, 403, 404, 451, 503]
     );
     assert_eq!(
         find("delete", "/v1/operator/patients/{id}/review"),
-        [200, 401, 403, 404, 503]
+        [200, 401, 403, 404, 451, 503]
+    );
+    // The record's own routes reach a restricted record: no 451.
+    assert_eq!(
+        find("post", "/v1/operator/patients/{id}/closure"),
+        [200, 400, 401, 403, 404, 415, 503]
+    );
+    assert_eq!(
+        find("put", "/v1/operator/patients/{id}/restriction"),
+        [200, 400, 401, 403, 404, 415, 503]
     );
     // The identity (INS): a stale version or a refused proof is 409; a nurse 403.
     assert_eq!(

@@ -10,6 +10,7 @@ mod delegates;
 pub mod identity;
 mod patient_page;
 mod postgres;
+mod record;
 mod sqlite;
 mod triage_rows;
 
@@ -19,6 +20,8 @@ pub(crate) use delegates::{
 pub(crate) use identity::identity_delegates;
 pub use identity::{IdentityVersion, NewIdentityVersion};
 pub(crate) use patient_page::patient_delegates;
+pub(crate) use record::record_delegates;
+pub use record::{Closure, PurgeCounts, RecordStatus, Restriction, RetentionCutoffs};
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -163,6 +166,9 @@ pub enum IngestOutcome {
     },
     /// Consent is withdrawn: nothing was stored.
     ConsentWithdrawn,
+    /// The patient's telesurveillance ended (closure, migration V10) before `now`: nothing
+    /// was stored.
+    MonitoringEnded,
     /// The device was revoked (or is not this patient's): nothing was stored.
     DeviceRevoked,
 }
@@ -539,6 +545,23 @@ pub trait Storage: Send + Sync + 'static {
     fn operator_by_rpps(&self, rpps: &str) -> Result<Option<Operator>>;
     /// The RPPS linked to the operator, if any.
     fn rpps_of(&self, operator_id: i64) -> Result<Option<String>>;
+    // The record's life (migration V10), in each backend's `record.rs`.
+
+    /// The patient's closure and restriction (both `None` when neither was recorded).
+    fn record_status(&self, patient: PatientId) -> Result<RecordStatus>;
+    /// Every patient whose record is closed or restricted.
+    fn record_statuses(&self) -> Result<Vec<(PatientId, RecordStatus)>>;
+    /// Closes the patient's telesurveillance and makes its unused enrolment codes expire, in
+    /// one transaction; `false` (nothing changed) when it was already closed.
+    fn close_monitoring(&self, patient: PatientId, closure: &Closure) -> Result<bool>;
+    /// Records a restriction (`Some`) or lifts it (`None`).
+    fn set_restriction(&self, patient: PatientId, restriction: Option<&Restriction>) -> Result<()>;
+    /// Deletes, in one transaction, every closed record whose last care is before
+    /// `cutoffs.care_before` (the patient and all its rows) and the device traceability
+    /// (batch records, enrolment codes, ended devices) last used before `cutoffs.trace_before`,
+    /// and writes one audit record of the counts (none when nothing was deleted). A
+    /// restriction changes nothing to it.
+    fn purge_expired(&self, cutoffs: &RetentionCutoffs, now: DateTime<Utc>) -> Result<PurgeCounts>;
 }
 
 /// A Pro Santé Connect login under way: what the server sent with its `state` (`crate::psc`).

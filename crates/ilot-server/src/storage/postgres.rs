@@ -14,6 +14,7 @@ mod ingest;
 mod limits;
 mod patient;
 mod psc;
+mod record;
 mod revocation;
 mod rows;
 mod security;
@@ -570,4 +571,5 @@ impl Storage for PostgresStorage {
     super::patient_delegates!();
     super::identity_delegates!();
     super::psc_delegates!();
+    super::record_delegates!();
 }

@@ -28,6 +28,7 @@ mod ingest;
 mod limits;
 mod patient;
 mod psc;
+mod record;
 mod revocation;
 mod rows;
 mod security;
@@ -46,6 +47,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("v7_patient_page.sql"),
     include_str!("v8_identity.sql"),
     include_str!("v9_psc.sql"),
+    include_str!("v10_retention.sql"),
 ];
 
 #[derive(Debug)]
@@ -561,4 +563,5 @@ impl Storage for SqliteStorage {
     super::patient_delegates!();
     super::identity_delegates!();
     super::psc_delegates!();
+    super::record_delegates!();
 }

@@ -45,15 +45,24 @@ pub fn query_parameters(path: &str) -> Option<serde_json::Value> {
               "schema": { "type": "boolean", "default": false } },
             { "name": "mine", "in": "query", "required": false,
               "description": "only the caller's patients: those it marked reviewed in the last 90 days",
-              "schema": { "type": "boolean", "default": false } }
+              "schema": { "type": "boolean", "default": false } },
+            closed_parameter()
         ])
     })
+}
+
+/// `closed`: the patients whose telesurveillance ended ("clôturés") instead of those in
+/// monitoring.
+pub fn closed_parameter() -> serde_json::Value {
+    serde_json::json!({ "name": "closed", "in": "query", "required": false,
+        "description": "only the patients whose telesurveillance ended (hidden otherwise)",
+        "schema": { "type": "boolean", "default": false } })
 }
 
 /// The JSON Schema of [`TriagePage`], for `/openapi.json`.
 pub fn schema() -> serde_json::Value {
     let pct = serde_json::json!({ "type": ["number", "null"] });
-    serde_json::json!({
+    let mut doc = serde_json::json!({
         "type": "object",
         "additionalProperties": false,
         "required": ["as_of", "days", "thresholds", "total", "items", "next_cursor"],
@@ -122,5 +131,13 @@ pub fn schema() -> serde_json::Value {
                 }
             }}
         }
-    })
+    });
+    // Beside the macro, whose recursion limit the whole page reaches.
+    let item = &mut doc["properties"]["items"]["items"];
+    item["properties"]["closed_on"] =
+        serde_json::json!({ "type": ["string", "null"], "format": "date" });
+    if let Some(required) = item["required"].as_array_mut() {
+        required.push("closed_on".into());
+    }
+    doc
 }

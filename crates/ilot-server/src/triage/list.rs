@@ -38,6 +38,8 @@ pub struct TriageQuery {
     pub not_reviewed: Option<bool>,
     /// Only "my patients": those the caller marked reviewed in the last 90 days.
     pub mine: Option<bool>,
+    /// Only the patients whose telesurveillance ended ("clôturés"), hidden otherwise.
+    pub closed: Option<bool>,
 }
 
 /// "Not reviewed this week": no review mark in the last 7 days (rolling, whatever the weekday).
@@ -105,11 +107,12 @@ pub async fn triage(
         .transpose()?;
     let after = q.cursor.as_deref().map(parse_cursor).transpose()?;
     let (not_reviewed, mine) = (q.not_reviewed.unwrap_or(false), q.mine.unwrap_or(false));
+    let closed = q.closed.unwrap_or(false);
     let page = state
         .blocking(move |s| {
             let now = s.now();
             op.audit(s, "triage", None)?;
-            let (mut items, context) = team_items(s, op.team, op.op.id, days, now)?;
+            let (mut items, context) = team_items(s, op.team, op.op.id, days, closed, now)?;
             items.retain(|i| {
                 only.is_none_or(|c| i.category == c)
                     && (!not_reviewed
@@ -155,9 +158,26 @@ pub async fn triage(
 
 type Items = (Vec<TriageItem>, HashMap<PatientId, ItemContext>);
 
-fn team_items(s: &AppState, team: i64, me: i64, days: u32, now: DateTime<Utc>) -> Result<Items> {
+/// The team's patients in monitoring (or, with `closed`, those whose monitoring ended); a
+/// restricted record is never listed.
+fn team_items(
+    s: &AppState,
+    team: i64,
+    me: i64,
+    days: u32,
+    closed: bool,
+    now: DateTime<Utc>,
+) -> Result<Items> {
     let st = s.storage();
-    let mine: HashSet<PatientId> = st.team_patients(team)?.into_iter().collect();
+    let statuses = crate::record::statuses(s)?;
+    let mine: HashSet<PatientId> = st
+        .team_patients(team)?
+        .into_iter()
+        .filter(|id| {
+            let r = statuses.get(id).cloned().unwrap_or_default();
+            !r.is_restricted() && r.is_closed() == closed
+        })
+        .collect();
     let mut alerts: HashMap<PatientId, Vec<AlertRow>> = HashMap::new();
     // Sorted worst first by the storage.
     for a in st.alerts(None, true)? {
@@ -198,7 +218,13 @@ fn team_items(s: &AppState, team: i64, me: i64, days: u32, now: DateTime<Utc>) -
             },
         );
         let rx = rx.map(|u| u.prescription);
-        out.push(item(p, rx.as_ref(), &open, &days_rows, review, days, now));
+        let closed_on = statuses
+            .get(&p.id)
+            .and_then(|r| r.closure.as_ref())
+            .map(|c| c.last_day);
+        let mut it = item(p, rx.as_ref(), &open, &days_rows, review, days, now);
+        it.closed_on = closed_on;
+        out.push(it);
     }
     Ok((out, context))
 }
@@ -247,6 +273,7 @@ fn item(
         expected_readings_per_day: expected,
         period: None,
         last_review,
+        closed_on: None,
     }
 }
 

@@ -21,7 +21,7 @@ pub async fn review(
     let id = patient_id(&id)?;
     let row = state
         .blocking(move |s| {
-            let p = existing(s, id, op.team)?;
+            let p = existing(s, id, &op)?;
             let row = s.storage().add_review(p.id, op.op.id, s.now())?;
             op.audit(s, "review-patient", Some(p.id))?;
             Ok(row)
@@ -40,7 +40,7 @@ pub async fn undo_review(
     let id = patient_id(&id)?;
     let row = state
         .blocking(move |s| {
-            let p = existing(s, id, op.team)?;
+            let p = existing(s, id, &op)?;
             let row = s
                 .storage()
                 .undo_review(p.id, op.op.id, s.now())?

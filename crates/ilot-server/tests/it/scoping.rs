@@ -75,7 +75,7 @@ fn world(db: &str) -> World {
 }
 
 /// What a request could have changed for `pa`.
-fn snapshot(w: &World) -> (u32, usize, usize, usize, bool, usize) {
+fn snapshot(w: &World) -> (u32, usize, usize, usize, bool, usize, bool) {
     let st = w.s.state.storage();
     let team = st.patient_team(w.pa).unwrap().unwrap();
     (
@@ -91,6 +91,7 @@ fn snapshot(w: &World) -> (u32, usize, usize, usize, bool, usize) {
         st.team_reviews(team, "2000-01-01T00:00:00Z".parse().unwrap())
             .unwrap()
             .len(),
+        st.record_status(w.pa).unwrap() == Default::default(),
     )
 }
 
@@ -111,6 +112,8 @@ fn body_for(path: &str) -> Option<Value> {
         "insi" => {
             json!({ "by": "matricule", "matricule": "279035121518989", "birth_date": "1979-03-28" })
         }
+        "closure" => json!({ "last_day": "2026-03-02", "reason": "fin de la prise en charge" }),
+        "restriction" => json!({ "restricted": true, "reason": "demande d'effacement" }),
         _ => return None,
     })
 }
@@ -293,7 +296,9 @@ fn case(w: &World, method: &str, path: &str) -> bool {
         | ("put", "/v1/operator/patients/{id}/identity")
         | ("get", "/v1/operator/patients/{id}/identity/history")
         | ("post", "/v1/operator/patients/{id}/identity/insi")
-        | ("get", "/v1/operator/patients/{id}/fhir") => hidden(w, method, path),
+        | ("get", "/v1/operator/patients/{id}/fhir")
+        | ("post", "/v1/operator/patients/{id}/closure")
+        | ("put", "/v1/operator/patients/{id}/restriction") => hidden(w, method, path),
         _ => return false,
     }
     true

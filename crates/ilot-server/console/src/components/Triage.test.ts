@@ -113,6 +113,11 @@ describe('Triage', () => {
     await waitFor(() => expect(calls.at(-1)).toContain('category=low'));
     await fireEvent.click(getByTestId('filter-mine'));
     await waitFor(() => expect(calls.at(-1)).toContain('mine=true'));
+    expect(calls.at(-1)).not.toContain('closed=');
+    await fireEvent.click(getByTestId('filter-closed'));
+    await waitFor(() => expect(calls.at(-1)).toContain('closed=true'));
+    await fireEvent.click(getByTestId('filter-closed'));
+    await waitFor(() => expect(calls.at(-1)).not.toContain('closed='));
 
     await fireEvent.click(await findByRole('button', { name: 'Marquer P-A comme revu' }));
     const undo = await findByRole('button', { name: 'Annuler la revue de P-A' });

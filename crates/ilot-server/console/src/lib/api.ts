@@ -85,6 +85,8 @@ export interface TriageItem {
   window_from: string;
   window_to: string;
   last_review: LastReview | null;
+  /** The last day of monitoring once the telesurveillance ended (listed with `closed`). */
+  closed_on?: string | null;
 }
 
 export interface LastReview {
@@ -108,6 +110,8 @@ export interface TriageFilters {
   notReviewed: boolean;
   /** The patients the operator marked reviewed in the last 90 days. */
   mine: boolean;
+  /** The patients whose telesurveillance ended ("clôturés"), hidden otherwise. */
+  closed?: boolean;
 }
 
 export const NO_FILTERS: TriageFilters = { category: null, notReviewed: false, mine: false };
@@ -219,6 +223,7 @@ export function triage(
   if (filters.category) q.set('category', filters.category);
   if (filters.notReviewed) q.set('not_reviewed', 'true');
   if (filters.mine) q.set('mine', 'true');
+  if (filters.closed) q.set('closed', 'true');
   return call<TriagePage>('GET', `/v1/operator/triage?${q.toString()}`);
 }
 
@@ -344,9 +349,32 @@ export interface PrescriptionUpdate {
   changed_by: CareTeamMember;
 }
 
+/** The end of telesurveillance, as a physician recorded it. */
+export interface Closure {
+  last_day: string;
+  ends_at: string;
+  reason: string;
+  by: number;
+  recorded_at: string;
+  last_care_at: string;
+}
+
+/** An erasure request kept as a restriction: the record is kept but not read. */
+export interface Restriction {
+  at: string;
+  by: number;
+  reason: string;
+}
+
+export interface RecordStatus {
+  closure: Closure | null;
+  restriction: Restriction | null;
+}
+
 export interface PatientView {
   patient: PatientRow;
   prescription: PrescriptionUpdate | null;
+  record?: RecordStatus;
 }
 
 export interface Summary {
@@ -525,6 +553,10 @@ export const patientApi = {
   devices: (id: string) => call<Device[]>('GET', `${P(id)}/devices`),
   audit: (id: string, cursor: string | null) =>
     call<Page<AccessRow>>('GET', `${P(id)}/audit${query({ cursor, limit: 50 })}`),
+  close: (id: string, lastDay: string, reason: string) =>
+    call<RecordStatus>('POST', `${P(id)}/closure`, { last_day: lastDay, reason }),
+  restrict: (id: string, restricted: boolean, reason: string) =>
+    call<RecordStatus>('PUT', `${P(id)}/restriction`, { restricted, reason }),
 };
 
 /** Every page of a feed kind (a patient's thread is short; each page is bounded). */

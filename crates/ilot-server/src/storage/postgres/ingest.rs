@@ -53,6 +53,15 @@ pub(super) fn ingest(c: &mut Client, b: &IngestBatch<'_>) -> Result<IngestOutcom
     if !b.items.is_empty() && granted_now == Some(false) {
         return Ok(IngestOutcome::ConsentWithdrawn);
     }
+    let closed_at: Option<DateTime<Utc>> = tx
+        .query_opt(
+            "SELECT closed_at FROM record_status WHERE patient_id = $1",
+            &[&patient],
+        )?
+        .and_then(|r| r.get(0));
+    if !b.items.is_empty() && closed_at.is_some_and(|c| ts(b.now) >= c) {
+        return Ok(IngestOutcome::MonitoringEnded);
+    }
     if let Some(c) = b.consent {
         tx.execute(
             "UPDATE patients SET consent_granted = $1, consent_at = $2 WHERE id = $3",

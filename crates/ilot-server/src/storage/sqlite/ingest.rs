@@ -45,6 +45,17 @@ impl SqliteStorage {
         if !b.items.is_empty() && granted_now == Some(false) {
             return Ok(IngestOutcome::ConsentWithdrawn);
         }
+        let closed_ms: Option<i64> = tx
+            .query_row(
+                "SELECT closed_ms FROM record_status WHERE patient_id = ?1",
+                [&patient],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten();
+        if !b.items.is_empty() && closed_ms.is_some_and(|c| ms(b.now) >= c) {
+            return Ok(IngestOutcome::MonitoringEnded);
+        }
         if let Some(c) = b.consent {
             tx.execute(
                 "UPDATE patients SET consent_granted = ?1, consent_ms = ?2 WHERE id = ?3",

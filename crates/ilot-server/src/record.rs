@@ -1,0 +1,288 @@
+//! The record's life, for the care team: the end of telesurveillance (closure) and the
+//! restriction that answers a patient's erasure request, and the guard every route to a
+//! patient goes through (`operator::existing`).
+//!
+//! - **Closure** (`POST /v1/operator/patients/{id}/closure`, physician): the last day of
+//!   monitoring and why. From the end of that day (patient's zone) the devices' batches are
+//!   refused (`monitoring_ended`, as a consent withdrawal is), no billing period starts
+//!   (`billing::patient_billing` ends the prescription there), the triage hides the patient
+//!   unless asked for closed records, no new care act is taken (prescription, message,
+//!   appointment, enrolment code: `refuse_if_closed`), and the end is kept as the last care the
+//!   20-year retention counts from (`crate::retention`). Reads stay possible.
+//! - **Restriction** (`PUT /v1/operator/patients/{id}/restriction`, physician): the data is
+//!   kept for its retention (the CNIL admits that lawfully kept health data is not erased
+//!   before it) but every ordinary read or act answers 451 `restricted` and lists leave the
+//!   patient out. A physician may read it with `exceptional_reason=…` on a `GET`; each such
+//!   read is written to the audit log with its reason and path.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use chrono::{Days, NaiveDate};
+use ilot_wire::api::ErrorCode;
+use ilot_wire::{CareRole, PatientId};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::error::{Result, ServerError};
+use crate::http::AppState;
+use crate::operator::{Session, bad, in_team, parse_json, patient_id};
+use crate::storage::{Closure, PatientRow, RecordStatus, Restriction};
+
+/// The query parameter of an exceptional read.
+pub const EXCEPTIONAL_REASON: &str = "exceptional_reason";
+/// The longest reason kept (closure, restriction, exceptional read), in characters.
+pub const MAX_REASON: usize = 500;
+
+/// A reason as the audit log keeps it: trimmed, not empty, at most [`MAX_REASON`] characters.
+pub fn reason(what: &str, text: &str) -> Result<String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(bad(format!("give the reason for {what}")));
+    }
+    let n = t.chars().count();
+    if n > MAX_REASON {
+        return Err(bad(format!(
+            "the reason for {what} is {n} characters long; at most {MAX_REASON}"
+        )));
+    }
+    Ok(t.to_string())
+}
+
+fn restricted(r: &Restriction) -> ServerError {
+    ServerError::refused(
+        ErrorCode::Restricted,
+        format!(
+            "this patient's record is restricted since {} (erasure request): it is kept but not read; a physician may read it with ?{EXCEPTIONAL_REASON}=… (the read and its reason are audited)",
+            r.at.date_naive()
+        ),
+    )
+}
+
+/// Lets `op` reach `row` (already checked to be in its team): a restricted record only for a
+/// physician's `GET` with a valid `exceptional_reason`, which is audited here.
+pub(crate) fn guard(s: &AppState, row: &PatientRow, op: &Session) -> Result<()> {
+    let status = s.storage().record_status(row.id)?;
+    let Some(r) = &status.restriction else {
+        return Ok(());
+    };
+    let Some(given) = op.exceptional_reason.as_deref().filter(|_| op.read_only) else {
+        return Err(restricted(r));
+    };
+    if op.role != CareRole::Physician {
+        return Err(ServerError::refused(
+            ErrorCode::Forbidden,
+            "only a physician may read a restricted record",
+        ));
+    }
+    let why = reason("this exceptional read", given)?;
+    s.storage().record_audit(
+        &op.event("exceptional-read", s.now())
+            .patient(row.id)
+            .detail(json!({ "reason": why, "path": op.path })),
+    )
+}
+
+/// Refuses a new care act on a closed record.
+pub(crate) fn refuse_if_closed(s: &AppState, id: PatientId) -> Result<()> {
+    match s.storage().record_status(id)?.closure {
+        Some(c) => Err(ServerError::refused(
+            ErrorCode::MonitoringEnded,
+            format!(
+                "this patient's telesurveillance ended on {}: the record takes no new care act",
+                c.last_day
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+fn physician_only(op: &Session, what: &str) -> Result<()> {
+    if op.role == CareRole::Physician {
+        Ok(())
+    } else {
+        Err(ServerError::refused(
+            ErrorCode::Forbidden,
+            format!("only a physician can {what}"),
+        ))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CloseRequest {
+    /// The last day of monitoring, in the patient's time zone.
+    pub last_day: NaiveDate,
+    pub reason: String,
+}
+
+/// `POST /v1/operator/patients/{id}/closure`.
+pub async fn close(
+    State(state): State<AppState>,
+    op: Session,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<RecordStatus>> {
+    physician_only(&op, "end a patient's telesurveillance")?;
+    let req: CloseRequest = parse_json(&body)?;
+    let why = reason("ending the telesurveillance", &req.reason)?;
+    let id = patient_id(&id)?;
+    let v = state
+        .blocking(move |s| {
+            let row = in_team(s, id, op.team)?;
+            let now = s.now();
+            let today = now.with_timezone(&row.tz).date_naive();
+            let created = row.created_at.with_timezone(&row.tz).date_naive();
+            if req.last_day > today {
+                return Err(bad(format!(
+                    "the last day of monitoring ({}) is after today ({today}); record the end on that day",
+                    req.last_day
+                )));
+            }
+            if req.last_day < created {
+                return Err(bad(format!(
+                    "the last day of monitoring ({}) is before the patient's inclusion ({created})",
+                    req.last_day
+                )));
+            }
+            let next = req
+                .last_day
+                .checked_add_days(Days::new(1))
+                .ok_or_else(|| bad("the last day of monitoring is out of range"))?;
+            let ends_at = ilot_rules::observance::local_midnight(row.tz, next);
+            let closure = Closure {
+                last_day: req.last_day,
+                ends_at,
+                reason: why.clone(),
+                by: op.op.id,
+                recorded_at: now,
+                last_care_at: ends_at,
+            };
+            if !s.storage().close_monitoring(id, &closure)? {
+                return Err(refuse_if_closed(s, id).err().unwrap_or_else(|| {
+                    ServerError::Storage("the closure was not recorded".into())
+                }));
+            }
+            s.storage().record_audit(
+                &op.event("close-monitoring", now)
+                    .patient(id)
+                    .detail(json!({ "last_day": req.last_day, "reason": why })),
+            )?;
+            s.storage().record_status(id)
+        })
+        .await?;
+    Ok(Json(v))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RestrictionRequest {
+    /// `true` records the restriction, `false` lifts it (the patient takes the request back).
+    pub restricted: bool,
+    pub reason: String,
+}
+
+/// `PUT /v1/operator/patients/{id}/restriction`.
+pub async fn restrict(
+    State(state): State<AppState>,
+    op: Session,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<RecordStatus>> {
+    physician_only(&op, "record or lift a restriction")?;
+    let req: RestrictionRequest = parse_json(&body)?;
+    let why = reason("the restriction", &req.reason)?;
+    let id = patient_id(&id)?;
+    let v = state
+        .blocking(move |s| {
+            in_team(s, id, op.team)?;
+            let now = s.now();
+            let current = s.storage().record_status(id)?;
+            if current.is_restricted() == req.restricted {
+                return Err(bad(if req.restricted {
+                    "this patient's record is already restricted"
+                } else {
+                    "this patient's record is not restricted"
+                }));
+            }
+            let r = Restriction {
+                at: now,
+                by: op.op.id,
+                reason: why.clone(),
+            };
+            s.storage()
+                .set_restriction(id, req.restricted.then_some(&r))?;
+            let action = if req.restricted {
+                "restrict-record"
+            } else {
+                "lift-restriction"
+            };
+            s.storage().record_audit(
+                &op.event(action, now)
+                    .patient(id)
+                    .detail(json!({ "reason": why })),
+            )?;
+            s.storage().record_status(id)
+        })
+        .await?;
+    Ok(Json(v))
+}
+
+/// The OpenAPI schema of [`RecordStatus`].
+pub fn schema() -> serde_json::Value {
+    let ts = json!({ "type": "string", "format": "date-time" });
+    json!({
+        "type": "object", "required": ["closure", "restriction"],
+        "properties": {
+            "closure": { "oneOf": [{ "type": "null" }, {
+                "type": "object",
+                "required": ["last_day", "ends_at", "reason", "by", "recorded_at", "last_care_at"],
+                "properties": {
+                    "last_day": { "type": "string", "format": "date" },
+                    "ends_at": ts, "reason": { "type": "string" }, "by": { "type": "integer" },
+                    "recorded_at": ts, "last_care_at": ts
+                }
+            }] },
+            "restriction": { "oneOf": [{ "type": "null" }, {
+                "type": "object", "required": ["at", "by", "reason"],
+                "properties": { "at": ts, "by": { "type": "integer" }, "reason": { "type": "string" } }
+            }] }
+        }
+    })
+}
+
+/// The body schemas of the two routes.
+pub fn close_body() -> serde_json::Value {
+    json!({
+        "type": "object", "required": ["last_day", "reason"],
+        "properties": {
+            "last_day": { "type": "string", "format": "date" },
+            "reason": { "type": "string", "minLength": 1, "maxLength": MAX_REASON }
+        }
+    })
+}
+
+pub fn restriction_body() -> serde_json::Value {
+    json!({
+        "type": "object", "required": ["restricted", "reason"],
+        "properties": {
+            "restricted": { "type": "boolean" },
+            "reason": { "type": "string", "minLength": 1, "maxLength": MAX_REASON }
+        }
+    })
+}
+
+/// The prescription as billing and observance read it: a closed record's ends on its last day
+/// of monitoring, so that no period starts after it (the one it ends in is cut short, as by the
+/// prescription's own end).
+pub fn in_force(
+    mut p: ilot_domain::Prescription,
+    status: &RecordStatus,
+) -> ilot_domain::Prescription {
+    if let Some(c) = &status.closure {
+        p.end = p.end.min(c.last_day);
+    }
+    p
+}
+
+/// Statuses (closed or restricted) of every patient that has one, by id.
+pub fn statuses(s: &AppState) -> Result<std::collections::HashMap<PatientId, RecordStatus>> {
+    Ok(s.storage().record_statuses()?.into_iter().collect())
+}
