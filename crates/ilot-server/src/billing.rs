@@ -95,7 +95,7 @@ pub fn patient_billing(
     let data = loaded.data();
     let mut profile = PatientProfile::new(row.pseudonym.clone());
     profile.tz = row.tz;
-    profile.ins = row.ins.clone();
+    profile.ins = crate::identity::exported_ins(st, row.id)?;
     let o = ilot_rules::observance::observance(&p, &profile, &data, now);
     Ok(Some(ilot_rules::observance::billing::billing(
         &o,
@@ -210,7 +210,13 @@ pub fn parse_month(s: &str) -> Result<NaiveDate> {
 }
 
 /// The rows of the periods of `billing` whose last day is in `month` (its first day).
-pub fn rows_of(row: &PatientRow, billing: &Billing, month: NaiveDate) -> Vec<BillingRow> {
+/// `ins`: the qualified INS only (`identity::exported_ins`).
+pub fn rows_of(
+    row: &PatientRow,
+    ins: Option<&str>,
+    billing: &Billing,
+    month: NaiveDate,
+) -> Vec<BillingRow> {
     billing
         .periods
         .iter()
@@ -218,7 +224,7 @@ pub fn rows_of(row: &PatientRow, billing: &Billing, month: NaiveDate) -> Vec<Bil
         .map(|p| BillingRow {
             patient_id: row.id,
             pseudonym: row.pseudonym.clone(),
-            ins: row.ins.clone(),
+            ins: ins.map(str::to_string),
             number: p.number,
             first_day: p.first_day,
             last_day: p.last_day,
@@ -286,7 +292,8 @@ fn table(s: &AppState, op: &Session, month: NaiveDate, action: &str) -> Result<M
         .filter(|p| mine.contains(&p.id) && listed(&p.id))
     {
         if let Some(b) = patient_billing(st, &p, now)? {
-            rows.extend(rows_of(&p, &b, month));
+            let ins = crate::identity::exported_ins(st, p.id)?;
+            rows.extend(rows_of(&p, ins.as_deref(), &b, month));
         }
     }
     rows.sort_by(|a, b| {

@@ -453,6 +453,21 @@ pub async fn lookup(
     Ok(Json(v))
 }
 
+/// The INS that may label what leaves the server besides FHIR (the AGP report PDF, the billing
+/// rows and their CSV): the matricule of the current identity when it is *qualifiée*, nothing
+/// otherwise. The free-text `ins` a patient record may carry from its creation never labels
+/// exported data (INS rules: only a qualified identity is referenced).
+pub fn exported_ins(
+    storage: &dyn crate::storage::Storage,
+    patient: ilot_wire::PatientId,
+) -> Result<Option<String>> {
+    Ok(storage
+        .identity_versions(patient)?
+        .last()
+        .and_then(|v| v.identity.exportable_ins())
+        .map(|ins| ins.matricule.as_str().to_string()))
+}
+
 /// `GET /v1/operator/patients/{id}/fhir` (physician or nurse; audited): the patient's entries
 /// as the domain's FHIR `collection` bundle (ANS profiles); the Patient carries the INS only
 /// when the identity is *qualifiée*, otherwise the pseudonym only.

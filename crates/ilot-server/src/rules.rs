@@ -96,7 +96,7 @@ pub fn observance(
     let data = loaded(&entries);
     let mut profile = PatientProfile::new(row.pseudonym);
     profile.tz = row.tz;
-    profile.ins = row.ins;
+    profile.ins = crate::identity::exported_ins(storage, patient)?;
     let prescription = crate::record::in_force(p.prescription, &storage.record_status(patient)?);
     Ok(Some(ilot_rules::observance::observance(
         &prescription,
@@ -141,7 +141,7 @@ pub fn report_pdf(
     let report = ilot_report::compute(&ilot_report::Input {
         patient: ilot_report::Patient {
             pseudonym: row.pseudonym.clone(),
-            identity: row.ins.clone(),
+            identity: crate::identity::exported_ins(storage, row.id)?,
         },
         points: &data.glucose,
         window: ilot_rules::metrics::Window::new(from, now),

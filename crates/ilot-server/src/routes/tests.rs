@@ -83,14 +83,15 @@ fn statuses_follow_from_access_and_body() {
         find("put", "/v1/operator/patients/{id}/restriction"),
         [200, 400, 401, 403, 404, 415, 503]
     );
-    // The identity (INS): a stale version or a refused proof is 409; a nurse 403.
+    // The identity (INS): a stale version or a refused proof is 409; a nurse 403; a restricted
+    // record 451 like every ordinary read or change.
     assert_eq!(
         find("put", "/v1/operator/patients/{id}/identity"),
-        [200, 400, 401, 403, 404, 409, 415, 503]
+        [200, 400, 401, 403, 404, 409, 415, 451, 503]
     );
     assert_eq!(
         find("get", "/v1/operator/patients/{id}/fhir"),
-        [200, 401, 403, 404, 503]
+        [200, 400, 401, 403, 404, 451, 503]
     );
     assert_eq!(
         find("post", "/v1/push"),

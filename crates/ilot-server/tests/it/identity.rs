@@ -172,7 +172,10 @@ fn scenario(db: &str) {
     // Another edit built on version 0 is refused: someone changed it meanwhile.
     assert_eq!(w.refused("PUT", "/identity", pat_trois(0)).0, 409);
 
-    // Not qualified: the FHIR Patient has the pseudonym only (nurses may export too).
+    // Not qualified: the FHIR Patient has the pseudonym only (nurses may export too), and no
+    // other export (report PDF, billing) is labelled with it.
+    let exported = || ilot_server::identity::exported_ins(w.s.state.storage(), w.pa).unwrap();
+    assert_eq!(exported(), None);
     let p = w.patient_resource(&w.ide);
     assert!(!has_ins(&p), "{p}");
     assert!(!p.to_string().contains("PAT-TROIS"));
@@ -211,7 +214,8 @@ fn scenario(db: &str) {
     assert_eq!(v["identity"]["status"], "qualifiee");
     assert_eq!(v["identity"]["exportable"], true);
 
-    // Qualified: the INS with its test OID and fr-core's type.
+    // Qualified: the INS with its test OID and fr-core's type; the other exports carry it.
+    assert_eq!(exported().as_deref(), Some("279035121518989"));
     let p = w.patient_resource(&w.dr);
     assert!(has_ins(&p), "{p}");
     assert_eq!(p["identifier"][0]["type"]["coding"][0]["code"], "INS-NIR");
@@ -227,6 +231,7 @@ fn scenario(db: &str) {
     assert_eq!(v["identity"]["status"], "provisoire");
     assert_eq!(v["identity"]["version"], 4);
     assert!(!has_ins(&w.patient_resource(&w.dr)));
+    assert_eq!(exported(), None);
     // INSi gives other first names: the retrieval cannot be recorded for these traits.
     let (st, msg) = w.refused("POST", "/identity/proofs", proof(4, "insi-retrieved", None));
     assert_eq!(st, 409, "{msg}");

@@ -140,6 +140,13 @@ fn body_for(path: &str) -> Option<Value> {
         }),
         "ack" => json!({ "note": "called" }),
         "patients" => json!({ "pseudonym": "PC", "prescription": prescription() }),
+        "identity" => crate::identity::pat_trois(0),
+        "proofs" => {
+            json!({ "expected_version": 1, "proof": "document-checked", "document": "passport" })
+        }
+        "insi" => {
+            json!({ "by": "matricule", "matricule": "279035121518989", "birth_date": "1979-03-28" })
+        }
         "closure" => json!({ "last_day": "2026-03-02", "reason": "fin de la prise en charge" }),
         "restriction" => json!({ "restricted": false, "reason": "le patient retire sa demande" }),
         _ => return None,
