@@ -6,12 +6,17 @@
 //! transaction, so that a node can die at any point without leaving half a batch; nothing here
 //! evaluates rules or opens sealed messages (that is `ingest.rs` and `ilot-wire`).
 
+mod consent_rows;
 mod delegates;
 mod patient_page;
 mod postgres;
 mod sqlite;
 mod triage_rows;
 
+pub(crate) use consent_rows::consent_delegates;
+pub use consent_rows::{
+    AccessRow, ConsentEvent, ConsentSource, NewConsent, consent_of_device, latest, may_collect,
+};
 pub(crate) use delegates::{limits_delegates, revocation_delegates, security_delegates};
 pub(crate) use patient_page::patient_delegates;
 
@@ -515,4 +520,27 @@ pub trait Storage: Send + Sync + 'static {
     fn record_pull(&self, device: DeviceId, cursor: u64) -> Result<()>;
     /// The highest feed cursor any of the patient's devices confirmed it applied.
     fn pulled_cursor(&self, patient: PatientId) -> Result<Option<u64>>;
+
+    // The consent history and the access log (migration V10), in each backend's `consent.rs`.
+
+    /// Adds a decision to the patient's history and makes it the patient's consent state when
+    /// it is the latest in time, in one transaction.
+    fn record_consent(
+        &self,
+        patient: PatientId,
+        c: &NewConsent,
+        now: DateTime<Utc>,
+    ) -> Result<ConsentEvent>;
+    /// The patient's consent history in time order (then in recording order).
+    fn consent_history(&self, patient: PatientId) -> Result<Vec<ConsentEvent>>;
+    /// The audit records of operators about the patient with an id above `after` and a time
+    /// at or after `since`, in id order, at most `limit`, with the operator as the patient
+    /// sees it.
+    fn access_log(
+        &self,
+        patient: PatientId,
+        after: i64,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<AccessRow>>;
 }

@@ -9,6 +9,7 @@
 
 mod atrest;
 mod connect;
+mod consent;
 mod ingest;
 mod limits;
 mod patient;
@@ -566,4 +567,5 @@ impl Storage for PostgresStorage {
     super::revocation_delegates!();
     super::triage_delegates!();
     super::patient_delegates!();
+    super::consent_delegates!();
 }

@@ -23,6 +23,7 @@ use crate::atrest::{Sealed, ServerKey, open_server_secret};
 use crate::error::{Result, ServerError};
 
 mod atrest;
+mod consent;
 mod ingest;
 mod limits;
 mod patient;
@@ -42,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("v5_at_rest.sql"),
     include_str!("v6_triage.sql"),
     include_str!("v7_patient_page.sql"),
+    include_str!("v10_consent.sql"),
 ];
 
 #[derive(Debug)]
@@ -555,4 +557,5 @@ impl Storage for SqliteStorage {
     super::revocation_delegates!();
     super::triage_delegates!();
     super::patient_delegates!();
+    super::consent_delegates!();
 }

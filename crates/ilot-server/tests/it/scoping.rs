@@ -74,7 +74,7 @@ fn world(db: &str) -> World {
 }
 
 /// What a request could have changed for `pa`.
-fn snapshot(w: &World) -> (u32, usize, usize, usize, bool, usize) {
+fn snapshot(w: &World) -> (u32, usize, usize, usize, bool, usize, usize) {
     let st = w.s.state.storage();
     let team = st.patient_team(w.pa).unwrap().unwrap();
     (
@@ -90,6 +90,7 @@ fn snapshot(w: &World) -> (u32, usize, usize, usize, bool, usize) {
         st.team_reviews(team, "2000-01-01T00:00:00Z".parse().unwrap())
             .unwrap()
             .len(),
+        st.consent_history(w.pa).unwrap().len(),
     )
 }
 
@@ -102,6 +103,7 @@ fn body_for(path: &str) -> Option<Value> {
             "mode": "phone", "topic": "insulin"
         }),
         "ack" => json!({ "note": "called" }),
+        "consent" => json!({ "decision": "refused", "notice_version": 2 }),
         "patients" => json!({ "pseudonym": "PB", "prescription": prescription() }),
         _ => return None,
     })
@@ -272,6 +274,8 @@ fn case(w: &World, method: &str, path: &str) -> bool {
         | ("get", "/v1/operator/patients/{id}/logbook")
         | ("get", "/v1/operator/patients/{id}/feed")
         | ("get", "/v1/operator/patients/{id}/audit")
+        | ("get", "/v1/operator/patients/{id}/consent")
+        | ("post", "/v1/operator/patients/{id}/consent")
         | ("post", "/v1/operator/devices/{id}/revoke")
         | ("post", "/v1/operator/alerts/{id}/ack")
         | ("post", "/v1/operator/patients/{id}/review") => hidden(w, method, path),

@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("v5_at_rest.sql"),
     include_str!("v6_triage.sql"),
     include_str!("v7_patient_page.sql"),
+    include_str!("v10_consent.sql"),
 ];
 
 /// Any fixed number: the key of the advisory lock that serialises migrations across nodes.
