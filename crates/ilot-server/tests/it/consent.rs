@@ -284,3 +284,61 @@ fn a_nurse_records_a_refusal_in_consultation_and_bad_input_changes_nothing() {
             .any(|a| a.action == "read-consent" && a.patient_id == Some(id))
     );
 }
+
+/// A database from before the history (V1 here) keeps each patient's latest consent as the
+/// first record of its history, without a notice version (it was not kept).
+#[test]
+fn migration_v10_copies_the_consent_each_patient_had() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.db");
+    let (withdrawn, given, silent) = (
+        PatientId::from_bytes([1; 16]),
+        PatientId::from_bytes([2; 16]),
+        PatientId::from_bytes([3; 16]),
+    );
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(include_str!("../../src/storage/schema.sql"))
+            .unwrap();
+        c.pragma_update(None, "user_version", 1).unwrap();
+        for (p, granted, at) in [
+            (withdrawn, Some(false), Some(5_000i64)),
+            (given, Some(true), Some(3_000)),
+            (silent, None, None),
+        ] {
+            c.execute(
+                "INSERT INTO patients (id, pseudonym, tz, created_ms, consent_granted, consent_ms) VALUES (?1, 'P', 'Europe/Paris', 0, ?2, ?3)",
+                rusqlite::params![p.to_string(), granted, at],
+            )
+            .unwrap();
+        }
+    }
+    let s = ilot_server::storage::open(
+        &format!("sqlite:{}", path.display()),
+        &crate::support::key(),
+    )
+    .unwrap();
+    let of = |p| {
+        s.consent_history(p)
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e.decision,
+                    e.channel,
+                    e.notice_version,
+                    e.at.timestamp_millis(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        of(withdrawn),
+        vec![(ConsentDecision::Withdrawn, ConsentChannel::App, None, 5_000)]
+    );
+    assert_eq!(
+        of(given),
+        vec![(ConsentDecision::Given, ConsentChannel::App, None, 3_000)]
+    );
+    assert!(of(silent).is_empty());
+}

@@ -348,14 +348,14 @@ fn summaries_give_the_metrics_of_the_entries_on_every_backend() {
         );
 
         // The backfill of V6: an SQLite file taken back to V5 (no summaries, and without V7's
-        // pull cursor) and opened again writes the same rows as the ingests did.
+        // pull cursor nor V10's consent history) and opened again writes the same rows as the ingests did.
         if let Some(dir) = dir {
             let before = s.glucose_days(team, now() - TimeDelta::days(400)).unwrap();
             let path = dir.path().join("s.db");
             {
                 let c = rusqlite::Connection::open(&path).unwrap();
                 c.execute_batch(
-                    "DROP TABLE glucose_days; DROP TABLE reviews; DROP TABLE triage_observance; ALTER TABLE devices DROP COLUMN pulled_cursor; PRAGMA user_version = 5;",
+                    "DROP TABLE glucose_days; DROP TABLE reviews; DROP TABLE triage_observance; ALTER TABLE devices DROP COLUMN pulled_cursor; DROP TABLE consent_events; PRAGMA user_version = 5;",
                 )
                 .unwrap();
             }
