@@ -206,9 +206,12 @@ async function main() {
     // Consent (issue #14): the panel shows the consent the device gave; the physician records a
     // withdrawal the patient expressed in consultation; the panel shows it and the device's next
     // reading is refused by the server (it stays on the device).
-    const history = page.getByTestId('consent-history');
-    await history.waitFor();
-    check((await history.innerText()).includes("par le patient dans l'application"), `consent history:\n${await history.innerText()}`);
+    const consentHistory = page.getByTestId('consent-history');
+    await consentHistory.waitFor();
+    check(
+      (await consentHistory.innerText()).includes("par le patient dans l'application"),
+      `consent history:\n${await consentHistory.innerText()}`,
+    );
     await page.getByTestId('consent-decision').selectOption('withdrawn');
     await page.getByTestId('consent-save').click();
     await page.locator('[data-testid=consent-current][data-decision=withdrawn]').waitFor();
