@@ -106,6 +106,7 @@ pub fn run() {
             commands::sync::sync_status,
             commands::sync::inbox,
             commands::sync::messages_read,
+            commands::rights::rights,
         ])
         .run(tauri::generate_context!("tauri.conf.json"))
         .expect("error while running the Ilot app");

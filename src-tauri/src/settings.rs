@@ -113,8 +113,11 @@ impl Consent {
     }
 }
 
-/// Version of the onboarding information text; bump it when the text changes.
-pub const CONSENT_TEXT_VERSION: u32 = 1;
+/// Version of the information text (`consent.notice-*` in the catalogue, onboarding and
+/// Settings); bump it when the text changes. Version 2 says that consent covers the act of
+/// telesurveillance and the processing of its data. The server offers the same number
+/// (`ilot_server::consent::NOTICE_VERSION`).
+pub const CONSENT_TEXT_VERSION: u32 = 2;
 
 /// Where the settings of the database at `db_path` live.
 pub fn path_for(db_path: &Path) -> PathBuf {

@@ -121,6 +121,7 @@ const SCREENS = [
   ['messages', async (s) => { await nav(s, 'messages'); await s.waitFor(tid('messages-empty')); }],
   ['appointments', async (s) => { await nav(s, 'appointments'); await s.waitFor(tid('appointments-empty')); }],
   ['devices', async (s) => { await nav(s, 'devices'); await s.waitFor(tid('devices-scan')); }],
+  ['access', async (s) => { await nav(s, 'access'); await s.waitFor(tid('access-empty')); }],
   ['settings', async (s) => { await nav(s, 'settings'); await s.waitFor('#text-scale'); }],
 ];
 const FORMS = ['glucose', 'insulin', 'carbs', 'hypo', 'note'];

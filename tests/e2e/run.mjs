@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { runScenarios } from './harness.mjs';
 import { PATIENT_STEPS } from './patient.mjs';
 import { ENROLLED, INVITED } from './enrolled.mjs';
+import { CONSENT } from './consent.mjs';
 import { PERF_SCENARIOS } from './perf.mjs';
 import { PHONE_SCENARIOS } from './phone.mjs';
 import { SINGLE_INSTANCE } from './single.mjs';
@@ -32,7 +33,7 @@ if (!process.env.DISPLAY) {
 }
 
 const suites = {
-  patient: [{ name: 'patient', env: { ILOT_SIM: '1' }, steps: PATIENT_STEPS }, ENROLLED, INVITED, SINGLE_INSTANCE, ...PHONE_SCENARIOS],
+  patient: [{ name: 'patient', env: { ILOT_SIM: '1' }, steps: PATIENT_STEPS }, ENROLLED, INVITED, CONSENT, SINGLE_INSTANCE, ...PHONE_SCENARIOS],
   // The phone sizes and the single instance only (quicker while working on the layout).
   phone: [SINGLE_INSTANCE, ...PHONE_SCENARIOS],
   perf: PERF_SCENARIOS,

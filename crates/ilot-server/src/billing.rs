@@ -25,14 +25,14 @@ use ilot_domain::PatientProfile;
 use ilot_rules::observance::billing::{Billing, BillingPeriod, Consent, Reason, Series};
 use ilot_rules::observance::{Accompaniment, PeriodStatus};
 use ilot_wire::api::ErrorCode;
-use ilot_wire::{CareRole, PatientId};
+use ilot_wire::{CareRole, ConsentDecision, PatientId};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::error::{Result, ServerError};
 use crate::http::AppState;
 use crate::operator::{Session, bad, read_patient};
-use crate::storage::{PatientRow, Storage};
+use crate::storage::{ConsentEvent, PatientRow, Storage};
 
 /// A billing forfait (SPEC §2): monthly, per patient, billed together or not at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -58,13 +58,19 @@ pub const TECHNICAL_FORFAIT: Forfait = Forfait {
     amount_cents: 5000,
 };
 
-/// What the rules know of the consent, from the latest change the server holds.
-pub fn consent_of(row: &PatientRow) -> Consent {
-    match (row.consent_granted, row.consent_at) {
-        (Some(true), _) => Consent::Granted,
-        (Some(false), Some(at)) => Consent::WithdrawnAt(at),
-        // Withdrawn at an unknown time: no period is taken as consented.
-        (Some(false), None) | (None, _) => Consent::Never,
+/// What the rules know of the consent, from the patient's consent history in time order: given
+/// and not withdrawn or refused since (`Granted`); withdrawn or refused after the last consent
+/// given (`WithdrawnAt` the first such decision: nothing is billable from then); never given.
+pub fn consent_of(history: &[ConsentEvent]) -> Consent {
+    let Some(last_given) = history
+        .iter()
+        .rposition(|e| e.decision == ConsentDecision::Given)
+    else {
+        return Consent::Never;
+    };
+    match history.get(last_given + 1) {
+        None => Consent::Granted,
+        Some(stop) => Consent::WithdrawnAt(stop.at),
     }
 }
 
@@ -102,7 +108,7 @@ pub fn patient_billing(
         &p,
         &profile,
         &data,
-        consent_of(row),
+        consent_of(&st.consent_history(row.id)?),
         now,
     )))
 }

@@ -10,8 +10,9 @@ use axum::response::{IntoResponse, Response};
 use chrono::DateTime;
 use ilot_wire::api::{EnrolRequest, EnrolResponse, ErrorCode, SEALED_MEDIA_TYPE};
 use ilot_wire::{
-    BatchHeader, DeviceId, Envelope, Expected, OpenAck, OpenPull, OpenPullRequest, Pull, PushAck,
-    Sealed, SealedBatch, SealedPullRequest, SeqRule, SessionKeys, open, seal,
+    AccessEntry, BatchHeader, DeviceId, Envelope, Expected, OpenAck, OpenPull, OpenPullRequest,
+    PatientId, Pull, PushAck, Rights, RightsCursor, Sealed, SealedBatch, SealedPullRequest,
+    SeqRule, SessionKeys, open, seal,
 };
 
 use serde_json::json;
@@ -273,6 +274,47 @@ pub async fn pull(State(state): State<AppState>, body: Bytes) -> Result<Response
     Ok(sealed_response(bytes))
 }
 
+/// How far back the patient's access log goes (ilot-wire `rights`).
+const ACCESS_LOG_DAYS: i64 = 365;
+
+/// The patient's rights for a device that holds them up to `have`: the whole consent history
+/// when it has a newer record, the access log after `have.access_after` (last 12 months, at
+/// most `limit`), and whether more access records wait.
+fn rights_since(
+    s: &AppState,
+    patient: PatientId,
+    have: RightsCursor,
+    limit: u32,
+) -> Result<(Rights, bool)> {
+    let history = s.storage().consent_history(patient)?;
+    let consent = if history.iter().any(|e| e.id as u64 > have.consent_after) {
+        history.iter().map(|e| e.to_wire()).collect()
+    } else {
+        Vec::new()
+    };
+    let after = i64::try_from(have.access_after).unwrap_or(i64::MAX);
+    let since = s.now() - chrono::TimeDelta::days(ACCESS_LOG_DAYS);
+    let mut rows = s.storage().access_log(patient, after, since, limit + 1)?;
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let access_log = rows
+        .into_iter()
+        .map(|r| AccessEntry {
+            id: r.id as u64,
+            at: r.at,
+            by: r.by,
+            action: r.action,
+        })
+        .collect();
+    Ok((
+        Rights {
+            consent,
+            access_log,
+        },
+        more,
+    ))
+}
+
 fn pull_blocking(s: &AppState, bytes: Vec<u8>) -> Result<Vec<u8>> {
     let sealed = SealedPullRequest::from_bytes(bytes).map_err(|e| ServerError::from(&e))?;
     let (device, keys) = device_keys(s, &sealed)?;
@@ -303,6 +345,11 @@ fn pull_blocking(s: &AppState, bytes: Vec<u8>) -> Result<Vec<u8>> {
             FeedItem::Appointment(a) => pull.appointments.push(a),
             FeedItem::AlertAck(a) => pull.alert_acks.push(a),
         }
+    }
+    if let Some(have) = req.request.rights {
+        let (rights, more_access) = rights_since(s, device.patient_id, have, limit)?;
+        pull.more |= more_access;
+        pull.rights = Some(rights);
     }
     let open_pull = OpenPull {
         header: BatchHeader::new(device.patient_id, device.id, cursor, s.now()),

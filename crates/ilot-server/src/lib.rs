@@ -15,6 +15,7 @@ pub mod audit;
 pub mod auth;
 pub mod billing;
 pub mod client;
+pub mod consent;
 pub mod console;
 mod device;
 pub mod error;

@@ -60,6 +60,8 @@ pub struct Report {
     pub messages: usize,
     pub appointments: usize,
     pub alert_acks: usize,
+    /// Access-log records received (who of the care team read or changed the data).
+    pub access_log: usize,
 }
 
 /// Enrols with a code (typed: `server` needed) or an `ilot://enrol` link (checks the server key
@@ -146,7 +148,22 @@ pub fn sync_once<L: SyncState + Outbox>(
     rng: &mut impl CryptoRng,
     now: DateTime<Utc>,
 ) -> Result<Report> {
-    let mut report = push(local, transport, limits, rng, now)?;
+    let mut report = match push(local, transport, limits, rng, now) {
+        Ok(r) => r,
+        // The care team recorded a withdrawal or refusal: the entries stay on the device, and
+        // the pull still brings the consent state the server holds, so the app can show why.
+        Err(
+            e @ SyncError::Refused {
+                code: ilot_wire::api::ErrorCode::ConsentWithdrawn,
+                ..
+            },
+        ) => {
+            let mut r = Report::default();
+            pull(local, transport, limits, rng, now, &mut r)?;
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
     if !report.withdrawn {
         pull(local, transport, limits, rng, now, &mut report)?;
     }
@@ -381,6 +398,7 @@ pub fn pull<L: SyncState + Outbox>(
         let request = PullRequest {
             request_id: rng.next_u64(),
             limit: limits.pull_limit,
+            rights: Some(local.rights_cursor()?),
         };
         let req = OpenPullRequest {
             header: BatchHeader::new(id.patient_id, id.device_id, cursor, now),
@@ -413,6 +431,10 @@ pub fn pull<L: SyncState + Outbox>(
         report.messages += got.pull.messages.len();
         report.appointments += got.pull.appointments.len();
         report.alert_acks += got.pull.alert_acks.len();
+        if let Some(r) = &got.pull.rights {
+            local.save_rights(r)?;
+            report.access_log += r.access_log.len();
+        }
         local.set_pull_cursor(got.cursor())?;
         if !got.pull.more {
             return Ok(());

@@ -114,4 +114,16 @@ impl<S: SyncState> SyncState for Local<S> {
     fn alert_acks(&self) -> Result<Vec<ilot_wire::AlertAck>> {
         self.state.alert_acks()
     }
+    fn rights_cursor(&self) -> Result<ilot_wire::RightsCursor> {
+        self.state.rights_cursor()
+    }
+    fn save_rights(&mut self, r: &ilot_wire::Rights) -> Result<()> {
+        self.state.save_rights(r)
+    }
+    fn server_consent(&self) -> Result<Vec<ilot_wire::ConsentRecord>> {
+        self.state.server_consent()
+    }
+    fn access_log(&self) -> Result<Vec<ilot_wire::AccessEntry>> {
+        self.state.access_log()
+    }
 }

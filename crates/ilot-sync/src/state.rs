@@ -5,8 +5,8 @@
 
 use chrono::{DateTime, Utc};
 use ilot_wire::{
-    AlertAck, Appointment, DeviceId, DeviceSecret, Message, PatientId, PublicKey, ServerUrl,
-    SessionKeys,
+    AccessEntry, AlertAck, Appointment, ConsentRecord, DeviceId, DeviceSecret, Message, PatientId,
+    PublicKey, Rights, RightsCursor, ServerUrl, SessionKeys,
 };
 use zeroize::Zeroizing;
 
@@ -166,6 +166,31 @@ pub trait SyncState {
     /// Keeps one acknowledgement per alert key.
     fn save_alert_acks(&mut self, a: &[AlertAck]) -> Result<()>;
     fn alert_acks(&self) -> Result<Vec<AlertAck>>;
+    /// What the device holds of the patient's rights (the pull asks for what is newer).
+    fn rights_cursor(&self) -> Result<RightsCursor>;
+    /// Applies a pull's rights: a non-empty consent history replaces the one kept, access
+    /// records are kept once per id, then the cursor moves past both.
+    fn save_rights(&mut self, r: &Rights) -> Result<()>;
+    /// The consent history the server holds, oldest first.
+    fn server_consent(&self) -> Result<Vec<ConsentRecord>>;
+    /// The access log received, in id order.
+    fn access_log(&self) -> Result<Vec<AccessEntry>>;
+}
+
+/// The cursor after applying `r` on top of `c`.
+pub(crate) fn advance(c: RightsCursor, r: &Rights) -> RightsCursor {
+    RightsCursor {
+        access_after: r
+            .access_log
+            .iter()
+            .map(|a| a.id)
+            .fold(c.access_after, u64::max),
+        consent_after: r
+            .consent
+            .iter()
+            .map(|e| e.id)
+            .fold(c.consent_after, u64::max),
+    }
 }
 
 /// In-memory state for tests.
@@ -180,6 +205,9 @@ pub struct MemoryState {
     messages: Vec<Message>,
     appointments: Vec<Appointment>,
     acks: Vec<AlertAck>,
+    rights: RightsCursor,
+    server_consent: Vec<ConsentRecord>,
+    access: Vec<AccessEntry>,
 }
 
 impl SyncState for MemoryState {
@@ -262,5 +290,26 @@ impl SyncState for MemoryState {
     }
     fn alert_acks(&self) -> Result<Vec<AlertAck>> {
         Ok(self.acks.clone())
+    }
+    fn rights_cursor(&self) -> Result<RightsCursor> {
+        Ok(self.rights)
+    }
+    fn save_rights(&mut self, r: &Rights) -> Result<()> {
+        if !r.consent.is_empty() {
+            self.server_consent = r.consent.clone();
+        }
+        for a in &r.access_log {
+            if !self.access.iter().any(|x| x.id == a.id) {
+                self.access.push(a.clone());
+            }
+        }
+        self.rights = advance(self.rights, r);
+        Ok(())
+    }
+    fn server_consent(&self) -> Result<Vec<ConsentRecord>> {
+        Ok(self.server_consent.clone())
+    }
+    fn access_log(&self) -> Result<Vec<AccessEntry>> {
+        Ok(self.access.clone())
     }
 }

@@ -6,7 +6,9 @@
 //! in-memory store keeps it in memory with the rest.
 
 use ilot_store::{SavedBatch, Store};
-use ilot_wire::{AlertAck, Appointment, DeviceSecret, Message};
+use ilot_wire::{
+    AccessEntry, AlertAck, Appointment, ConsentRecord, DeviceSecret, Message, Rights, RightsCursor,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -20,6 +22,9 @@ const CURSOR: &str = "pull_cursor";
 const CONSENT: &str = "consent";
 const PRESCRIPTION_VERSION: &str = "prescription_version";
 const SERVER_ROOT: &str = "server_root_pem";
+const RIGHTS_CURSOR: &str = "rights_cursor";
+/// The consent history the server holds, as one document (replaced whole).
+const SERVER_CONSENT: &str = "server_consent";
 
 /// Forgets this device's secret for the database at `db_path` (keyring entry and fallback file),
 /// when the local data is deleted: a new enrolment makes a new one, and nothing of the old one
@@ -192,5 +197,39 @@ impl SyncState for Store {
             .iter()
             .map(|t| parse(t))
             .collect()
+    }
+    fn rights_cursor(&self) -> Result<RightsCursor> {
+        Ok(match self.sync_value(RIGHTS_CURSOR)? {
+            Some(t) => parse(&t)?,
+            None => RightsCursor::default(),
+        })
+    }
+    fn save_rights(&mut self, r: &Rights) -> Result<()> {
+        // Each write is idempotent and the cursor moves last: a crash between them only makes
+        // the next pull bring the same records again.
+        if !r.consent.is_empty() {
+            self.set_sync_value(SERVER_CONSENT, &json(&r.consent)?)?;
+        }
+        for a in &r.access_log {
+            self.put_care_item("access", &format!("{:020}", a.id), 0, &json(a)?)?;
+        }
+        let c = crate::state::advance(self.rights_cursor()?, r);
+        self.set_sync_value(RIGHTS_CURSOR, &json(&c)?)?;
+        Ok(())
+    }
+    fn server_consent(&self) -> Result<Vec<ConsentRecord>> {
+        Ok(match self.sync_value(SERVER_CONSENT)? {
+            Some(t) => parse(&t)?,
+            None => Vec::new(),
+        })
+    }
+    fn access_log(&self) -> Result<Vec<AccessEntry>> {
+        let mut log: Vec<AccessEntry> = self
+            .care_items("access")?
+            .iter()
+            .map(|t| parse(t))
+            .collect::<Result<_>>()?;
+        log.sort_by_key(|a| a.id);
+        Ok(log)
     }
 }

@@ -26,6 +26,7 @@ mod keys;
 mod pull;
 #[doc(hidden)]
 pub mod raw;
+mod rights;
 
 pub use ack::{OpenAck, PushAck};
 pub use batch::{ConsentChange, OpenBatch, WireEntry, WireOp};
@@ -48,4 +49,7 @@ pub use keys::{
 pub use pull::{
     AlertAck, Appointment, AppointmentKind, AppointmentMode, CareRole, CareTeamMember, Message,
     OpenPull, OpenPullRequest, PrescriptionUpdate, Pull, PullRequest,
+};
+pub use rights::{
+    AccessEntry, ConsentChannel, ConsentDecision, ConsentRecord, Rights, RightsCursor,
 };

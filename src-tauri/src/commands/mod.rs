@@ -8,6 +8,7 @@ pub mod home;
 pub mod import;
 pub mod report_pdf;
 pub mod reports;
+pub mod rights;
 pub mod setup;
 pub mod sync;
 

@@ -12,12 +12,12 @@ describe('TabBar', () => {
     expect(container.querySelector('[aria-current="page"]')?.getAttribute('data-testid')).toBe('nav-home');
   });
 
-  it('Plus holds education, devices, messages, appointments and settings; a choice closes it', async () => {
+  it('Plus holds education, devices, messages, appointments, access log and settings; a choice closes it', async () => {
     const ongo = vi.fn();
     const { getByTestId, queryByTestId } = render(TabBar, { current: 'home', ongo });
     await fireEvent.click(getByTestId('nav-more'));
     expect(getByTestId('nav-more').getAttribute('aria-expanded')).toBe('true');
-    expect(ids(getByTestId('more-menu'), 'button')).toEqual(['nav-education', 'nav-devices', 'nav-messages', 'nav-appointments', 'nav-settings']);
+    expect(ids(getByTestId('more-menu'), 'button')).toEqual(['nav-education', 'nav-devices', 'nav-messages', 'nav-appointments', 'nav-access', 'nav-settings']);
     await fireEvent.click(getByTestId('nav-messages'));
     expect(ongo).toHaveBeenCalledWith('messages');
     expect(queryByTestId('more-menu')).toBeNull();

@@ -11,6 +11,7 @@ import en from './en.json';
 import { MEAL_CONTEXTS } from '../lib/meal';
 import { MODULES, UNDERSTANDING } from '../lib/education';
 import { ERROR_CODES, whatKey } from '../lib/errors';
+import { KNOWN_ACTIONS, accessWhat } from '../lib/rights';
 
 const catalogues: Record<string, Record<string, string>> = { fr, en };
 const srcDir = resolve(__dirname, '..');
@@ -99,12 +100,28 @@ describe('i18n catalogues', () => {
       ...['carbs', 'ketones', 'weight', 'hba1c', 'activity', 'note'].map((k) => `amount.error.empty.${k}`),
       ...['carbs', 'ketones', 'weight', 'hba1c', 'activity'].map((k) => `amount.label.${k}`),
       ...['empty', 'not-a-number', 'implausible'].map((e) => `glucose.error.${e}`),
-      ...['home', 'logbook', 'charts', 'observance', 'education', 'devices', 'messages', 'appointments', 'settings'].map((n) => `nav.${n}`),
+      ...['home', 'logbook', 'charts', 'observance', 'education', 'devices', 'messages', 'appointments', 'access', 'settings'].map((n) => `nav.${n}`),
+      ...[...KNOWN_ACTIONS, 'other'].map((a) => `access.action.${a}`),
+      ...['given', 'refused', 'withdrawn'].map((d) => `consent.decision.${d}`),
       ...['meter', 'cgm'].map((k) => `devices.kind.${k}`),
       ...['day', 'agp', 'trend'].map((t) => `charts.tab.${t}`),
       ...['fr', 'en'].map((l) => `language.${l}`),
     ];
     expect(want.filter((k) => !(k in fr))).toEqual([]);
+  });
+
+  it('word every action the server records about a patient in the access log', () => {
+    const server = rustDir('crates/ilot-server/src');
+    // `read_patient(…, "action", …)`, `op.audit(s, "action", Some(…))`, and the audit events
+    // built with `.patient(…)`.
+    const codes = [
+      ...all(/read_patient\(\s*&state,\s*op,\s*&id,\s*"([a-z-]+)"/g, [server]),
+      ...all(/\.audit\(s, "([a-z-]+)", Some\(/g, [server]),
+      ...all(/AuditEvent::new\("([a-z-]+)", now\)\s*\.by\([^)]*\)\s*\.patient\(/g, [server]),
+    ];
+    expect(codes.length).toBeGreaterThan(15);
+    expect(codes.filter((c) => accessWhat(c) === 'access.action.other')).toEqual([]);
+    expect(accessWhat('some-future-action')).toBe('access.action.other');
   });
 
   it('translate every advice key and alert kind of ilot-rules', () => {

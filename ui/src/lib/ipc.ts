@@ -117,6 +117,30 @@ export interface Inbox {
   appointments: AppointmentView[];
   unread: number;
 }
+/** ilot-wire `ConsentRecord`: one decision of the history the server holds. */
+export interface ConsentRecord {
+  id: number;
+  decision: 'given' | 'refused' | 'withdrawn';
+  at: string;
+  notice_version: number | null;
+  channel: 'app' | 'consultation';
+  collected_by: Member | null;
+}
+/** ilot-wire `AccessEntry`: an act of the care team on the patient's data. */
+export interface AccessEntry {
+  id: number;
+  at: string;
+  by: Member;
+  /** The server's action code (`read-entries`, `send-message`, …). */
+  action: string;
+}
+export interface RightsView {
+  consent: Consent | null;
+  history: ConsentRecord[];
+  notice_version: number;
+  /** Newest first, last 12 months. */
+  access_log: AccessEntry[];
+}
 export interface Enrolled {
   pseudonym: string;
   server: string;
@@ -585,6 +609,7 @@ export const ipc = {
   syncStatus: () => call<SyncView>('sync_status'),
   inbox: () => call<Inbox>('inbox'),
   messagesRead: (ids: number[]) => call<void>('messages_read', { ids }),
+  rights: () => call<RightsView>('rights'),
 };
 
 export type Ipc = typeof ipc;

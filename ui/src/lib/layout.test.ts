@@ -7,7 +7,7 @@ afterEach(() => localStorage.clear());
 describe('navigation items', () => {
   it('the bottom bar has at most five destinations and Plus holds every other screen', () => {
     expect(TAB_ITEMS.length + 1).toBeLessThanOrEqual(5);
-    const all = ['home', 'logbook', 'charts', 'observance', 'education', 'devices', 'messages', 'appointments', 'settings'];
+    const all = ['home', 'logbook', 'charts', 'observance', 'education', 'devices', 'messages', 'appointments', 'access', 'settings'];
     expect([...TAB_ITEMS, ...MORE_ITEMS].sort()).toEqual([...all].sort());
   });
 

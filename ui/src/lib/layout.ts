@@ -34,7 +34,7 @@ export const short = matching(SHORT_QUERY);
 
 /** The bottom bar's own destinations; "Plus" (more) holds the rest. */
 export const TAB_ITEMS = ['home', 'logbook', 'charts', 'observance'] as const satisfies readonly Screen['name'][];
-export const MORE_ITEMS = ['education', 'devices', 'messages', 'appointments', 'settings'] as const satisfies readonly Screen['name'][];
+export const MORE_ITEMS = ['education', 'devices', 'messages', 'appointments', 'access', 'settings'] as const satisfies readonly Screen['name'][];
 
 /** Which navigation item a screen belongs to (an entry form to home, the nurse session to education). */
 export function navItem(name: Screen['name']): Screen['name'] {

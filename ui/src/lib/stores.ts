@@ -17,6 +17,7 @@ export type Screen =
   | { name: 'devices' }
   | { name: 'messages' }
   | { name: 'appointments' }
+  | { name: 'access' }
   | { name: 'settings' };
 
 export const screen = writable<Screen>({ name: 'home' });

@@ -10,6 +10,7 @@ vi.mock('../lib/ipc', async (orig) => {
     ipc: {
       ...real.ipc,
       prescription: vi.fn().mockResolvedValue(null),
+      rights: vi.fn().mockResolvedValue({ consent: null, history: [], notice_version: 2, access_log: [] }),
       exportCsv: vi.fn().mockResolvedValue('/home/p/Téléchargements/ilot-export-2026-11-22.csv'),
       exportFhir: vi.fn().mockResolvedValue('/home/p/Téléchargements/ilot-export-2026-11-22.fhir.json'),
       exportFhirFeed: vi.fn().mockResolvedValue('/home/p/Téléchargements/ilot-export-2026-11-22.fhir.ndjson'),

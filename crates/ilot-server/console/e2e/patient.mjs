@@ -220,6 +220,26 @@ async function main() {
     const access = await page.getByTestId('access-log').innerText();
     check(access.includes('Dr Martin') && access.includes('a lu le carnet'), `access log:\n${access.slice(0, 500)}`);
 
+    // Consent (issue #14): the panel shows the consent the device gave; the physician records a
+    // withdrawal the patient expressed in consultation; the panel shows it and the device's next
+    // reading is refused by the server (it stays on the device).
+    const consentHistory = page.getByTestId('consent-history');
+    await consentHistory.waitFor();
+    check(
+      (await consentHistory.innerText()).includes("par le patient dans l'application"),
+      `consent history:\n${await consentHistory.innerText()}`,
+    );
+    await page.getByTestId('consent-decision').selectOption('withdrawn');
+    await page.getByTestId('consent-save').click();
+    await page.locator('[data-testid=consent-current][data-decision=withdrawn]').waitFor();
+    await page.screenshot({ path: join(shots, 'console-patient-consent.png') });
+    await dev(['log', 'glucose', '6,1', 'mmol/L']);
+    const refused = await dev(['sync']).then(
+      (out) => `sync succeeded:\n${out}`,
+      (e) => String(e.stderr ?? e.message ?? e),
+    );
+    check(/consent/i.test(refused) && !refused.startsWith('sync succeeded'), `ilot sync after the withdrawal:\n${refused}`);
+
     // Server time of the page's data requests (recorded, not judged).
     const t = [];
     for (const path of ['summary', 'days', 'logbook', 'feed?kind=message']) {

@@ -6,6 +6,7 @@
 //! transaction, so that a node can die at any point without leaving half a batch; nothing here
 //! evaluates rules or opens sealed messages (that is `ingest.rs` and `ilot-wire`).
 
+mod consent_rows;
 mod delegates;
 pub mod identity;
 mod patient_page;
@@ -14,6 +15,10 @@ mod record;
 mod sqlite;
 mod triage_rows;
 
+pub(crate) use consent_rows::consent_delegates;
+pub use consent_rows::{
+    AccessRow, ConsentEvent, ConsentSource, NewConsent, consent_of_device, latest, may_collect,
+};
 pub(crate) use delegates::{
     limits_delegates, psc_delegates, revocation_delegates, security_delegates,
 };
@@ -562,6 +567,29 @@ pub trait Storage: Send + Sync + 'static {
     /// and writes one audit record of the counts (none when nothing was deleted). A
     /// restriction changes nothing to it.
     fn purge_expired(&self, cutoffs: &RetentionCutoffs, now: DateTime<Utc>) -> Result<PurgeCounts>;
+
+    // The consent history and the access log (migration V10), in each backend's `consent.rs`.
+
+    /// Adds a decision to the patient's history and makes it the patient's consent state when
+    /// it is the latest in time, in one transaction.
+    fn record_consent(
+        &self,
+        patient: PatientId,
+        c: &NewConsent,
+        now: DateTime<Utc>,
+    ) -> Result<ConsentEvent>;
+    /// The patient's consent history in time order (then in recording order).
+    fn consent_history(&self, patient: PatientId) -> Result<Vec<ConsentEvent>>;
+    /// The audit records of operators about the patient with an id above `after` and a time
+    /// at or after `since`, in id order, at most `limit`, with the operator as the patient
+    /// sees it.
+    fn access_log(
+        &self,
+        patient: PatientId,
+        after: i64,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<AccessRow>>;
 }
 
 /// A Pro Santé Connect login under way: what the server sent with its `state` (`crate::psc`).

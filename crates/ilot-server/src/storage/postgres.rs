@@ -9,6 +9,7 @@
 
 mod atrest;
 mod connect;
+mod consent;
 mod identity;
 mod ingest;
 mod limits;
@@ -572,4 +573,5 @@ impl Storage for PostgresStorage {
     super::identity_delegates!();
     super::psc_delegates!();
     super::record_delegates!();
+    super::consent_delegates!();
 }

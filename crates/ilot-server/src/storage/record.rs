@@ -71,6 +71,9 @@ pub struct PurgeCounts {
     pub devices: u64,
     pub batches: u64,
     pub enrolment_codes: u64,
+    /// Versions of the INS identity (V8) and consent decisions (V11) of the deleted records.
+    pub identity_versions: u64,
+    pub consent_events: u64,
 }
 
 impl PurgeCounts {
@@ -85,6 +88,8 @@ impl PurgeCounts {
             + self.devices
             + self.batches
             + self.enrolment_codes
+            + self.identity_versions
+            + self.consent_events
     }
 }
 

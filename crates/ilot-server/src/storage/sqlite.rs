@@ -23,6 +23,7 @@ use crate::atrest::{Sealed, ServerKey, open_server_secret};
 use crate::error::{Result, ServerError};
 
 mod atrest;
+mod consent;
 mod identity;
 mod ingest;
 mod limits;
@@ -48,6 +49,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("v8_identity.sql"),
     include_str!("v9_psc.sql"),
     include_str!("v10_retention.sql"),
+    include_str!("v11_consent.sql"),
 ];
 
 #[derive(Debug)]
@@ -564,4 +566,5 @@ impl Storage for SqliteStorage {
     super::identity_delegates!();
     super::psc_delegates!();
     super::record_delegates!();
+    super::consent_delegates!();
 }

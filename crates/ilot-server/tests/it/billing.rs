@@ -362,3 +362,37 @@ fn the_csv_opens_in_a_french_spreadsheet_and_says_what_the_json_says() {
     let audit = w.s.state.storage().audit_log(1000).unwrap();
     assert!(audit.iter().any(|a| a.action == "export-billing"));
 }
+
+#[test]
+fn a_withdrawal_recorded_in_consultation_stops_billing_from_its_date() {
+    let w = world();
+    // 30 May 2026: periods 1 (March), 2 (to 29 April) and 3 (to 29 May) are over.
+    w.s.advance(TimeDelta::days(59));
+    let ide = login(&w.s, "ide"); // the sessions of the world ended with the days
+    let path = format!("/v1/operator/patients/{}/periods", w.good);
+    let reasons = |i: usize| {
+        let p: Value = get(&w.s, &ide, &path).json().unwrap();
+        p["periods"][i]["reasons"].clone()
+    };
+    assert_eq!(reasons(0), json!([]), "period 1 billable");
+    let no_consent = |v: &Value| v.as_array().unwrap().contains(&json!("no-consent"));
+    assert!(!no_consent(&reasons(2)), "{}", reasons(2));
+    // The nurse records the patient's withdrawal, given in consultation on 2 April.
+    let r = Client::new()
+        .post(format!(
+            "{}/v1/operator/patients/{}/consent",
+            w.s.url, w.good
+        ))
+        .bearer_auth(&ide)
+        .json(
+            &json!({ "decision": "withdrawn", "notice_version": 2, "at": "2026-04-02T08:00:00Z" }),
+        )
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+    // Period 1 stays billable; period 3, started after the withdrawal, is not: no consent.
+    assert_eq!(reasons(0), json!([]));
+    assert!(no_consent(&reasons(2)), "{}", reasons(2));
+    // Period 2 began before the withdrawal: consent is not its reason.
+    assert!(!no_consent(&reasons(1)), "{}", reasons(1));
+}

@@ -14,7 +14,7 @@ use ilot_wire::{
     WireEntry, WireOp,
 };
 
-fn t0() -> DateTime<Utc> {
+pub fn t0() -> DateTime<Utc> {
     "2026-03-02T08:00:00Z".parse().unwrap()
 }
 
@@ -50,7 +50,7 @@ fn dr() -> CareTeamMember {
     }
 }
 
-fn patient(s: &dyn Storage, n: u8) -> (PatientId, DeviceId) {
+pub fn patient(s: &dyn Storage, n: u8) -> (PatientId, DeviceId) {
     let id = PatientId::from_bytes([n; 16]);
     let p = Prescription::new(
         DiabetesType::Type1,
@@ -85,7 +85,7 @@ fn patient(s: &dyn Storage, n: u8) -> (PatientId, DeviceId) {
     (id, dev.id)
 }
 
-fn items(n: usize, version: u32) -> Vec<WireEntry> {
+pub fn items(n: usize, version: u32) -> Vec<WireEntry> {
     (0..n)
         .map(|i| {
             let at = (t0() - TimeDelta::minutes(5 * (n - i) as i64)).fixed_offset();

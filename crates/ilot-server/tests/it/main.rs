@@ -8,6 +8,7 @@ mod conformance;
 mod conformance_limits;
 mod conformance_revocation;
 mod conformance_security;
+mod consent;
 mod console;
 mod entries_pages;
 mod http;

@@ -115,6 +115,47 @@ fn a_closed_record_is_kept_20_years_after_the_last_care_then_deleted_whole() {
             role: ilot_wire::CareRole::Physician,
         };
         s.add_message(a, &dr, "au revoir", t0()).unwrap();
+        // A's identity (V8) and consent decision (V11): deleted with the record.
+        let op = s
+            .create_operator(
+                "dr-ret",
+                "Dr Martin",
+                ilot_wire::CareRole::Physician,
+                "h",
+                t0(),
+            )
+            .unwrap();
+        let traits = ilot_domain::ins::InsTraits::new(
+            "PAT-TROIS".into(),
+            "DOMINIQUE MARIE-LOUISE".into(),
+            NaiveDate::from_ymd_opt(1979, 3, 28).unwrap(),
+            ilot_domain::ins::InsSex::Female,
+            "63220".into(),
+        )
+        .unwrap();
+        let identity = ilot_domain::ins::Identity::provisional(traits, None);
+        s.add_identity_version(&ilot_server::storage::NewIdentityVersion {
+            patient: a,
+            after: 0,
+            identity: &identity,
+            change: "created",
+            reason: None,
+            operator_id: op,
+            at: t0(),
+        })
+        .unwrap()
+        .unwrap();
+        s.record_consent(
+            a,
+            &ilot_server::storage::NewConsent {
+                decision: ilot_wire::ConsentDecision::Given,
+                at: t0(),
+                notice_version: 2,
+                by: ilot_server::storage::ConsentSource::Operator(op),
+            },
+            t0(),
+        )
+        .unwrap();
         let last_care: DateTime<Utc> = "2026-03-31T22:00:00Z".parse().unwrap();
         let last_day = NaiveDate::from_ymd_opt(2026, 3, 31).unwrap();
         assert!(
@@ -164,6 +205,9 @@ fn a_closed_record_is_kept_20_years_after_the_last_care_then_deleted_whole() {
         assert_eq!(n.entries, 12, "{name}");
         assert_eq!(n.prescriptions, 1, "{name}");
         assert_eq!(n.feed, 2, "{name}: the prescription and the message");
+        assert_eq!((n.identity_versions, n.consent_events), (1, 1), "{name}");
+        assert!(s.identity_versions(a).unwrap().is_empty(), "{name}");
+        assert!(s.consent_history(a).unwrap().is_empty(), "{name}");
         assert!(s.patient(a).unwrap().is_none(), "{name}");
         assert_eq!(s.count_entry_versions(a).unwrap(), 0, "{name}");
         assert!(s.prescription(a).unwrap().is_none(), "{name}");

@@ -75,7 +75,7 @@ fn world(db: &str) -> World {
 }
 
 /// What a request could have changed for `pa`.
-fn snapshot(w: &World) -> (u32, usize, usize, usize, bool, usize, bool) {
+fn snapshot(w: &World) -> (u32, usize, usize, usize, bool, usize, bool, usize) {
     let st = w.s.state.storage();
     let team = st.patient_team(w.pa).unwrap().unwrap();
     (
@@ -92,6 +92,7 @@ fn snapshot(w: &World) -> (u32, usize, usize, usize, bool, usize, bool) {
             .unwrap()
             .len(),
         st.record_status(w.pa).unwrap() == Default::default(),
+        st.consent_history(w.pa).unwrap().len(),
     )
 }
 
@@ -104,6 +105,7 @@ fn body_for(path: &str) -> Option<Value> {
             "mode": "phone", "topic": "insulin"
         }),
         "ack" => json!({ "note": "called" }),
+        "consent" => json!({ "decision": "refused", "notice_version": 2 }),
         "patients" => json!({ "pseudonym": "PB", "prescription": prescription() }),
         "identity" => crate::identity::pat_trois(0),
         "proofs" => {
@@ -289,6 +291,8 @@ fn case(w: &World, method: &str, path: &str) -> bool {
         | ("get", "/v1/operator/patients/{id}/logbook")
         | ("get", "/v1/operator/patients/{id}/feed")
         | ("get", "/v1/operator/patients/{id}/audit")
+        | ("get", "/v1/operator/patients/{id}/consent")
+        | ("post", "/v1/operator/patients/{id}/consent")
         | ("post", "/v1/operator/devices/{id}/revoke")
         | ("post", "/v1/operator/alerts/{id}/ack")
         | ("post", "/v1/operator/patients/{id}/review")

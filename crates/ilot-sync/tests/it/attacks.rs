@@ -143,6 +143,7 @@ fn a_device_of_patient_a_can_neither_read_nor_write_patient_b() {
         request: PullRequest {
             request_id: 1,
             limit: 10,
+            rights: None,
         },
     };
     let sealed = seal(&req, &ida.keys().unwrap().to_server, &mut rand::rng()).unwrap();
@@ -154,6 +155,7 @@ fn a_device_of_patient_a_can_neither_read_nor_write_patient_b() {
         request: PullRequest {
             request_id: 1,
             limit: 10,
+            rights: None,
         },
     };
     let sealed = seal(&req, &ida.keys().unwrap().to_server, &mut rand::rng()).unwrap();

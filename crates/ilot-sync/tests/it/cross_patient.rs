@@ -98,6 +98,7 @@ fn pull_case(w: &World) {
             request: PullRequest {
                 request_id: 7,
                 limit: 100,
+                rights: None,
             },
         };
         let sealed = seal(&req, &keys.to_server, &mut rand::rng()).unwrap();

@@ -6,5 +6,6 @@ mod device_secret;
 mod e2e;
 mod flash;
 mod revocation;
+mod rights;
 mod support;
 mod tls;

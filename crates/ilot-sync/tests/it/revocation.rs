@@ -99,6 +99,7 @@ fn a_lost_phone_is_revoked_and_the_patient_enrolled_again() {
         request: PullRequest {
             request_id: 1,
             limit: 100,
+            rights: None,
         },
     };
     let sealed = seal(&req, &keys.to_server, &mut rand::rng()).unwrap();

@@ -190,6 +190,7 @@ fn pull_request_and_pull() {
         request: PullRequest {
             request_id: 0xC0FFEE,
             limit: 500,
+            rights: None,
         },
     };
     let sealed = seal(&request, &dev.to_server, &mut r).unwrap();
@@ -243,6 +244,7 @@ fn pull_request_and_pull() {
             by: nurse(),
             note: None,
         }],
+        rights: None,
     };
     let answer = OpenPull {
         header: BatchHeader::new(p, d, 57, now()),

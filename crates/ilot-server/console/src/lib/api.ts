@@ -525,6 +525,24 @@ export interface AccessRow {
   detail: unknown;
 }
 
+export type ConsentDecision = 'given' | 'refused' | 'withdrawn';
+export interface ConsentEvent {
+  id: number;
+  decision: ConsentDecision;
+  at: string;
+  notice_version: number | null;
+  channel: 'app' | 'consultation';
+  collected_by: { name: string; role: 'physician' | 'nurse' } | null;
+  operator_id: number | null;
+  device_id: string | null;
+  recorded_at: string;
+}
+export interface ConsentPage {
+  current: ConsentEvent | null;
+  history: ConsentEvent[];
+  notice_version: number;
+}
+
 const P = (id: string) => `/v1/operator/patients/${encodeURIComponent(id)}`;
 
 function query(params: Record<string, string | number | null | undefined>): string {
@@ -551,6 +569,9 @@ export const patientApi = {
   setPrescription: (id: string, prescription: Prescription) =>
     call<{ version: number; policy_version: number }>('PUT', `${P(id)}/prescription`, { prescription }),
   devices: (id: string) => call<Device[]>('GET', `${P(id)}/devices`),
+  consent: (id: string) => call<ConsentPage>('GET', `${P(id)}/consent`),
+  recordConsent: (id: string, decision: ConsentDecision, notice_version: number, at: string | null) =>
+    call<ConsentEvent>('POST', `${P(id)}/consent`, at ? { decision, notice_version, at } : { decision, notice_version }),
   audit: (id: string, cursor: string | null) =>
     call<Page<AccessRow>>('GET', `${P(id)}/audit${query({ cursor, limit: 50 })}`),
   close: (id: string, lastDay: string, reason: string) =>

@@ -41,16 +41,19 @@ pub(super) fn ingest(c: &mut Client, b: &IngestBatch<'_>) -> Result<IngestOutcom
     // The patient's row lock orders this batch's daily summaries with those of another device
     // of the same patient ingested on another node.
     let prow = tx.query_one(
-        "SELECT consent_granted, tz FROM patients WHERE id = $1 FOR UPDATE",
+        "SELECT tz FROM patients WHERE id = $1 FOR UPDATE",
         &[&patient],
     )?;
-    let granted: Option<bool> = prow.get(0);
     let tz: chrono_tz::Tz = prow
-        .get::<_, &str>(1)
+        .get::<_, &str>(0)
         .parse()
         .map_err(|e| bad("patient time zone", e))?;
-    let granted_now = b.consent.map(|c| c.granted).or(granted);
-    if !b.items.is_empty() && granted_now == Some(false) {
+    // The consent history decides: the latest decision in time, this batch's included.
+    let held = super::consent::latest(&mut tx, b.patient_id)?;
+    let change = b
+        .consent
+        .map(|c| crate::storage::consent_of_device(b.device_id, &c));
+    if !b.items.is_empty() && !crate::storage::may_collect(held, change.as_ref()) {
         return Ok(IngestOutcome::ConsentWithdrawn);
     }
     let closed_at: Option<DateTime<Utc>> = tx
@@ -62,11 +65,8 @@ pub(super) fn ingest(c: &mut Client, b: &IngestBatch<'_>) -> Result<IngestOutcom
     if !b.items.is_empty() && closed_at.is_some_and(|c| ts(b.now) >= c) {
         return Ok(IngestOutcome::MonitoringEnded);
     }
-    if let Some(c) = b.consent {
-        tx.execute(
-            "UPDATE patients SET consent_granted = $1, consent_at = $2 WHERE id = $3",
-            &[&c.granted, &ts(c.at), &patient],
-        )?;
+    if let Some(c) = &change {
+        super::consent::insert(&mut tx, b.patient_id, c, b.now)?;
     }
     let n = b.items.len();
     let (mut ids, mut versions, mut deleted) = (

@@ -50,7 +50,7 @@ pub(super) fn role_name(r: CareRole) -> &'static str {
     }
 }
 
-fn role_of(s: &str) -> Result<CareRole> {
+pub(super) fn role_of(s: &str) -> Result<CareRole> {
     match s {
         "physician" => Ok(CareRole::Physician),
         "nurse" => Ok(CareRole::Nurse),

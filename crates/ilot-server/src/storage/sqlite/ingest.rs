@@ -35,14 +35,17 @@ impl SqliteStorage {
                 last_accepted: last as u64,
             });
         }
-        let (granted, tz): (Option<bool>, String) = tx.query_row(
-            "SELECT consent_granted, tz FROM patients WHERE id = ?1",
-            [&patient],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
+        let tz: String =
+            tx.query_row("SELECT tz FROM patients WHERE id = ?1", [&patient], |r| {
+                r.get(0)
+            })?;
         let tz: chrono_tz::Tz = tz.parse().map_err(|e| bad("patient time zone", e))?;
-        let granted_now = b.consent.map(|c| c.granted).or(granted);
-        if !b.items.is_empty() && granted_now == Some(false) {
+        // The consent history decides: the latest decision in time, this batch's included.
+        let held = super::consent::latest(&tx, b.patient_id)?;
+        let change = b
+            .consent
+            .map(|c| crate::storage::consent_of_device(b.device_id, &c));
+        if !b.items.is_empty() && !crate::storage::may_collect(held, change.as_ref()) {
             return Ok(IngestOutcome::ConsentWithdrawn);
         }
         let closed_ms: Option<i64> = tx
@@ -56,11 +59,8 @@ impl SqliteStorage {
         if !b.items.is_empty() && closed_ms.is_some_and(|c| ms(b.now) >= c) {
             return Ok(IngestOutcome::MonitoringEnded);
         }
-        if let Some(c) = b.consent {
-            tx.execute(
-                "UPDATE patients SET consent_granted = ?1, consent_ms = ?2 WHERE id = ?3",
-                params![c.granted, ms(c.at), patient],
-            )?;
+        if let Some(c) = &change {
+            super::consent::insert(&tx, b.patient_id, c, b.now)?;
         }
         let (mut stored, mut duplicates) = (0u32, 0u32);
         // Times of the new glucose entry versions and of their earlier versions: the days whose

@@ -248,6 +248,18 @@ impl SqliteStorage {
                 p,
                 &mut n.enrolment_codes,
             )?;
+            del(
+                &tx,
+                "DELETE FROM identity_versions WHERE patient_id = ?1",
+                p,
+                &mut n.identity_versions,
+            )?;
+            del(
+                &tx,
+                "DELETE FROM consent_events WHERE patient_id = ?1",
+                p,
+                &mut n.consent_events,
+            )?;
             let mut status = 0;
             del(
                 &tx,
