@@ -147,6 +147,7 @@ fn body_for(path: &str) -> Option<Value> {
         "insi" => {
             json!({ "by": "matricule", "matricule": "279035121518989", "birth_date": "1979-03-28" })
         }
+        "consent" => json!({ "decision": "refused", "notice_version": 2 }),
         "closure" => json!({ "last_day": "2026-03-02", "reason": "fin de la prise en charge" }),
         "restriction" => json!({ "restricted": false, "reason": "le patient retire sa demande" }),
         _ => return None,
