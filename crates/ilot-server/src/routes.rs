@@ -10,7 +10,7 @@ use axum::routing::{MethodFilter, MethodRouter, on};
 use serde_json::{Value, json};
 
 use crate::http::AppState;
-use crate::{billing, consent, console, device, openapi, operator, patient, psc, record, triage};
+use crate::{billing, console, device, openapi, operator, patient, psc, triage};
 
 /// Who may call a route, and how the server knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,44 +172,6 @@ impl Route {
 
 fn r(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
-}
-
-fn consent_event_schema() -> Value {
-    let member = json!({
-        "type": ["object", "null"], "required": ["name", "role"],
-        "properties": {
-            "name": { "type": "string" },
-            "role": { "enum": ["physician", "nurse"] }
-        }
-    });
-    json!({
-        "type": "object",
-        "required": ["id", "decision", "at", "notice_version", "channel", "collected_by", "operator_id", "device_id", "recorded_at"],
-        "properties": {
-            "id": { "type": "integer" },
-            "decision": { "enum": ["given", "refused", "withdrawn"] },
-            "at": { "type": "string", "format": "date-time" },
-            "notice_version": { "type": ["integer", "null"] },
-            "channel": { "enum": ["app", "consultation"] },
-            "collected_by": member,
-            "operator_id": { "type": ["integer", "null"] },
-            "device_id": { "type": ["string", "null"] },
-            "recorded_at": { "type": "string", "format": "date-time" }
-        }
-    })
-}
-
-fn consent_page_schema() -> Value {
-    let mut current = consent_event_schema();
-    current["type"] = json!(["object", "null"]);
-    json!({
-        "type": "object", "required": ["current", "history", "notice_version"],
-        "properties": {
-            "current": current,
-            "history": { "type": "array", "items": consent_event_schema() },
-            "notice_version": { "type": "integer" }
-        }
-    })
 }
 
 fn list(name: &str) -> Value {
@@ -511,50 +473,6 @@ pub fn routes() -> Vec<Route> {
             patient::audit,
         )
         .errors(&[400]),
-        // The record's life (`record.rs`): both reach a restricted record.
-        Route::new(
-            "post",
-            "/v1/operator/patients/{id}/closure",
-            Session,
-            "End the patient's telesurveillance (physician): `last_day` (patient's zone, not after today nor before inclusion) and why; from the end of that day devices are refused (monitoring_ended), no billing period starts, no new care act is taken and the triage hides it; 403 when already closed",
-            Json(r("RecordStatus")),
-            record::close,
-        )
-        .body(Json(record::close_body())),
-        Route::new(
-            "put",
-            "/v1/operator/patients/{id}/restriction",
-            Session,
-            "Record (`restricted: true`) or lift a patient's erasure request as a restriction (physician): the data is kept for its retention but every other route answers 451 and lists leave the patient out; a physician reads it with `exceptional_reason` (audited); 400 when already in that state",
-            Json(r("RecordStatus")),
-            record::restrict,
-        )
-        .body(Json(record::restriction_body())),
-        Route::new(
-            "get",
-            "/v1/operator/patients/{id}/consent",
-            Session,
-            "The patient's consent to telesurveillance (the act and the processing of its data): the latest decision and the whole history, oldest first (given, refused, withdrawn; when; notice version; in the app or collected in consultation by whom)",
-            Json(consent_page_schema()),
-            consent::history,
-        ),
-        Route::new(
-            "post",
-            "/v1/operator/patients/{id}/consent",
-            Session,
-            "Record a decision collected in consultation (physician or nurse): given, refused or withdrawn, with the notice version given to the patient; a withdrawal or refusal stops data collection and billing from its time",
-            Json(consent_event_schema()),
-            consent::record,
-        )
-        .body(Json(json!({
-            "type": "object", "required": ["decision", "notice_version"],
-            "additionalProperties": false,
-            "properties": {
-                "decision": { "enum": ["given", "refused", "withdrawn"] },
-                "notice_version": { "type": "integer", "minimum": 1, "maximum": crate::consent::NOTICE_VERSION },
-                "at": { "type": "string", "format": "date-time" }
-            }
-        }))),
         // The care team's console (`console.rs`, `triage.rs`). Its page and files are served
         // beside this table (`console::pages`): no data, no session, no operation.
         Route::new(
@@ -668,12 +586,15 @@ pub fn routes() -> Vec<Route> {
             openapi::serve,
         ),
     ];
+    rows.extend(rights::rows());
     rows.extend(identity::rows());
     rows
 }
 
 #[path = "routes/identity.rs"]
 mod identity;
+#[path = "routes/rights.rs"]
+mod rights;
 
 #[cfg(test)]
 #[path = "routes/tests.rs"]

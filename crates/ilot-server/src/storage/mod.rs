@@ -11,6 +11,7 @@ mod delegates;
 pub mod identity;
 mod patient_page;
 mod postgres;
+mod psc_rows;
 mod record;
 mod sqlite;
 mod triage_rows;
@@ -25,6 +26,8 @@ pub(crate) use delegates::{
 pub(crate) use identity::identity_delegates;
 pub use identity::{IdentityVersion, NewIdentityVersion};
 pub(crate) use patient_page::patient_delegates;
+pub use psc_rows::PscFlow;
+pub(crate) use psc_rows::rpps_taken;
 pub(crate) use record::record_delegates;
 pub use record::{Closure, PurgeCounts, RecordStatus, Restriction, RetentionCutoffs};
 
@@ -590,34 +593,4 @@ pub trait Storage: Send + Sync + 'static {
         since: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<AccessRow>>;
-}
-
-/// A Pro Santé Connect login under way: what the server sent with its `state` (`crate::psc`).
-/// Kept server-side only, taken once, for a few minutes.
-#[derive(Clone, PartialEq, Eq)]
-pub struct PscFlow {
-    pub nonce: String,
-    /// The PKCE `code_verifier` (its S256 challenge went to the provider).
-    pub pkce_verifier: String,
-    pub expires_at: DateTime<Utc>,
-}
-
-impl std::fmt::Debug for PscFlow {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PscFlow")
-            .field("expires_at", &self.expires_at)
-            .finish_non_exhaustive()
-    }
-}
-
-/// The refusal of an RPPS already linked, or of an operator that already has one.
-pub(crate) fn rpps_taken(rpps_linked: bool) -> ServerError {
-    ServerError::refused(
-        ilot_wire::api::ErrorCode::BadRequest,
-        if rpps_linked {
-            "this RPPS number is already linked to an operator account; an RPPS is linked once"
-        } else {
-            "this operator account already has an RPPS number linked; it is linked once"
-        },
-    )
 }
