@@ -1,4 +1,4 @@
-//! The consent history and the patient's access log (migration V10): what the storage takes
+//! The consent history and the patient's access log (migration V11): what the storage takes
 //! and gives, and the methods of [`super::Storage`] each backend forwards to its `consent.rs`.
 
 use chrono::{DateTime, Utc};
@@ -39,7 +39,7 @@ pub struct ConsentEvent {
     pub id: i64,
     pub decision: ConsentDecision,
     pub at: DateTime<Utc>,
-    /// `None` only for a decision recorded before the history existed (migration V10).
+    /// `None` only for a decision recorded before the history existed (migration V11).
     pub notice_version: Option<u32>,
     pub channel: ConsentChannel,
     /// The professional who collected it (channel consultation).

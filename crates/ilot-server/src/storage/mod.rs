@@ -571,7 +571,7 @@ pub trait Storage: Send + Sync + 'static {
     /// restriction changes nothing to it.
     fn purge_expired(&self, cutoffs: &RetentionCutoffs, now: DateTime<Utc>) -> Result<PurgeCounts>;
 
-    // The consent history and the access log (migration V10), in each backend's `consent.rs`.
+    // The consent history and the access log (migration V11), in each backend's `consent.rs`.
 
     /// Adds a decision to the patient's history and makes it the patient's consent state when
     /// it is the latest in time, in one transaction.

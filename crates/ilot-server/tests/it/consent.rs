@@ -288,7 +288,7 @@ fn a_nurse_records_a_refusal_in_consultation_and_bad_input_changes_nothing() {
 /// A database from before the history (V1 here) keeps each patient's latest consent as the
 /// first record of its history, without a notice version (it was not kept).
 #[test]
-fn migration_v10_copies_the_consent_each_patient_had() {
+fn migration_v11_copies_the_consent_each_patient_had() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v1.db");
     let (withdrawn, given, silent) = (

@@ -1,4 +1,4 @@
-//! The consent history and the access log of the PostgreSQL backend (migration V10). A decision
+//! The consent history and the access log of the PostgreSQL backend (migration V11). A decision
 //! is written under the patient's row lock, like a batch, so that a withdrawal recorded on one
 //! node and a batch ingested on another are ordered. The answers are the SQLite backend's.
 

@@ -1,4 +1,4 @@
-//! The consent history and the access log of the SQLite backend (migration V10).
+//! The consent history and the access log of the SQLite backend (migration V11).
 
 use chrono::{DateTime, Utc};
 use ilot_wire::{CareTeamMember, ConsentChannel, ConsentDecision, PatientId};
