@@ -61,6 +61,11 @@ fn restricted(r: &Restriction) -> ServerError {
 /// Lets `op` reach `row` (already checked to be in its team): a restricted record only for a
 /// physician's `GET` with a valid `exceptional_reason`, which is audited here.
 pub(crate) fn guard(s: &AppState, row: &PatientRow, op: &Session) -> Result<()> {
+    // A reason given on a read is checked whatever the record's state: an empty or overlong one
+    // is refused (400) rather than silently ignored on a record that is not restricted.
+    if let Some(given) = op.exceptional_reason.as_deref().filter(|_| op.read_only) {
+        reason("this exceptional read", given)?;
+    }
     let status = s.storage().record_status(row.id)?;
     let Some(r) = &status.restriction else {
         return Ok(());

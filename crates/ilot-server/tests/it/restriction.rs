@@ -347,3 +347,32 @@ fn every_route(db: impl Fn() -> String) {
     );
     assert!(n >= 30, "only {n} operator routes checked");
 }
+
+/// A reason given on a read is checked even when the record is not restricted: an empty or
+/// overlong one is refused with the reason, never silently ignored.
+#[test]
+fn an_empty_or_overlong_exceptional_reason_is_refused_on_any_record() {
+    let s = start();
+    let dr = login(&s, "dr");
+    let p = crate::patient_page::patient(&s, &dr, "P1");
+    for (query, why) in [
+        ("exceptional_reason=".to_string(), "give the reason"),
+        (
+            format!("exceptional_reason={}", "x".repeat(501)),
+            "at most 500",
+        ),
+    ] {
+        for tail in ["", "/identity", "/summary"] {
+            let path = format!("/v1/operator/patients/{}{tail}?{query}", p.id);
+            let (status, body) = crate::patient_page::get(&s, &dr, &path);
+            assert_eq!(status, 400, "{path}: {body}");
+            assert!(body.to_string().contains(why), "{path}: {body}");
+        }
+    }
+    // A sensible reason on a record that is not restricted: the ordinary answer.
+    let path = format!(
+        "/v1/operator/patients/{}/summary?exceptional_reason=contr%C3%B4le",
+        p.id
+    );
+    assert_eq!(crate::patient_page::get(&s, &dr, &path).0, 200);
+}
