@@ -26,6 +26,7 @@ mod record;
 mod report;
 mod restriction;
 mod retention;
+mod route_walk;
 mod scoping;
 mod sessions;
 mod support;

@@ -7,7 +7,7 @@
 //! unrestricted one); the closure and restriction routes still reach it.
 
 use chrono::TimeDelta;
-use ilot_server::routes::{Access, routes};
+use ilot_server::routes::routes;
 use ilot_wire::{CareRole, DeviceId, DeviceSecret, PatientId};
 use reqwest::blocking::{Client, Response};
 use serde_json::{Value, json};
@@ -130,30 +130,6 @@ fn exceptional_reads(w: &World) -> Vec<Value> {
         .collect()
 }
 
-fn body_for(path: &str) -> Option<Value> {
-    Some(match path.rsplit('/').next().unwrap() {
-        "prescription" => json!({ "prescription": prescription() }),
-        "messages" => json!({ "text": "hello" }),
-        "appointments" => json!({
-            "kind": "education", "starts_at": "2026-03-10T09:00:00Z", "duration_min": 30,
-            "mode": "phone", "topic": "insulin"
-        }),
-        "ack" => json!({ "note": "called" }),
-        "patients" => json!({ "pseudonym": "PC", "prescription": prescription() }),
-        "identity" => crate::identity::pat_trois(0),
-        "proofs" => {
-            json!({ "expected_version": 1, "proof": "document-checked", "document": "passport" })
-        }
-        "insi" => {
-            json!({ "by": "matricule", "matricule": "279035121518989", "birth_date": "1979-03-28" })
-        }
-        "consent" => json!({ "decision": "refused", "notice_version": 2 }),
-        "closure" => json!({ "last_day": "2026-03-02", "reason": "fin de la prise en charge" }),
-        "restriction" => json!({ "restricted": false, "reason": "le patient retire sa demande" }),
-        _ => return None,
-    })
-}
-
 fn send(w: &World, method: &str, path: &str, token: &str, reason: Option<&str>) -> Response {
     let id = if path.starts_with("/v1/operator/alerts/") {
         w.alert.to_string()
@@ -177,7 +153,7 @@ fn send(w: &World, method: &str, path: &str, token: &str, reason: Option<&str>) 
         .request(method.to_uppercase().parse().unwrap(), url)
         .bearer_auth(token);
     if method != "get"
-        && let Some(b) = body_for(path)
+        && let Some(b) = crate::route_walk::body_for(path, "PC", false)
     {
         r = r.json(&b);
     }
@@ -318,34 +294,24 @@ fn case(w: &World, method: &str, path: &str) -> bool {
 
 #[test]
 fn every_route_to_a_restricted_record_refuses_ordinary_use_and_audits_exceptional_reads() {
-    every_route(|| "sqlite::memory:".to_string());
+    crate::route_walk::every_session_route(
+        || "sqlite::memory:".to_string(),
+        world,
+        case,
+        "restriction",
+        30,
+    );
 }
 
 #[test]
 fn a_restricted_record_is_hidden_on_postgresql_too() {
-    every_route(|| ilot_testpg::fresh_database("restriction"));
-}
-
-fn every_route(db: impl Fn() -> String) {
-    let mut untested = Vec::new();
-    let mut n = 0;
-    for route in routes() {
-        if route.access != Access::Session {
-            continue;
-        }
-        let (method, path) = (route.method, route.path);
-        let w = world(&db());
-        if case(&w, method, path) {
-            n += 1;
-        } else {
-            untested.push(format!("{method} {path}"));
-        }
-    }
-    assert!(
-        untested.is_empty(),
-        "routes without a restriction case: {untested:?}"
+    crate::route_walk::every_session_route(
+        || ilot_testpg::fresh_database("restriction"),
+        world,
+        case,
+        "restriction",
+        30,
     );
-    assert!(n >= 30, "only {n} operator routes checked");
 }
 
 /// A reason given on a read is checked even when the record is not restricted: an empty or

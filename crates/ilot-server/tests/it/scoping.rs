@@ -6,7 +6,6 @@
 //! through, so that a 404 proves the scoping and not a broken request.
 
 use chrono::TimeDelta;
-use ilot_server::routes::{Access, routes};
 use ilot_wire::{CareRole, DeviceId, DeviceSecret, PatientId};
 use reqwest::blocking::{Client, Response};
 use serde_json::{Value, json};
@@ -96,30 +95,6 @@ fn snapshot(w: &World) -> (u32, usize, usize, usize, bool, usize, bool, usize) {
     )
 }
 
-fn body_for(path: &str) -> Option<Value> {
-    Some(match path.rsplit('/').next().unwrap() {
-        "prescription" => json!({ "prescription": prescription() }),
-        "messages" => json!({ "text": "hello" }),
-        "appointments" => json!({
-            "kind": "education", "starts_at": "2026-03-10T09:00:00Z", "duration_min": 30,
-            "mode": "phone", "topic": "insulin"
-        }),
-        "ack" => json!({ "note": "called" }),
-        "consent" => json!({ "decision": "refused", "notice_version": 2 }),
-        "patients" => json!({ "pseudonym": "PB", "prescription": prescription() }),
-        "identity" => crate::identity::pat_trois(0),
-        "proofs" => {
-            json!({ "expected_version": 1, "proof": "document-checked", "document": "passport" })
-        }
-        "insi" => {
-            json!({ "by": "matricule", "matricule": "279035121518989", "birth_date": "1979-03-28" })
-        }
-        "closure" => json!({ "last_day": "2026-03-02", "reason": "fin de la prise en charge" }),
-        "restriction" => json!({ "restricted": true, "reason": "demande d'effacement" }),
-        _ => return None,
-    })
-}
-
 fn send(w: &World, method: &str, path: &str, token: &str, id: &str) -> Response {
     let mut url = format!("{}{}", w.s.url, path.replace("{id}", id));
     if path.ends_with("/feed") {
@@ -129,7 +104,7 @@ fn send(w: &World, method: &str, path: &str, token: &str, id: &str) -> Response 
         .request(method.to_uppercase().parse().unwrap(), url)
         .bearer_auth(token);
     if method != "get"
-        && let Some(b) = body_for(path)
+        && let Some(b) = crate::route_walk::body_for(path, "PB", true)
     {
         r = r.json(&b);
     }
@@ -310,35 +285,24 @@ fn case(w: &World, method: &str, path: &str) -> bool {
 
 #[test]
 fn every_operator_route_is_scoped_to_the_operators_care_team() {
-    every_route(|| "sqlite::memory:".to_string());
+    crate::route_walk::every_session_route(
+        || "sqlite::memory:".to_string(),
+        world,
+        case,
+        "scoping",
+        14,
+    );
 }
 
 #[test]
 fn every_operator_route_is_scoped_on_postgresql_too() {
-    every_route(|| ilot_testpg::fresh_database("scoping"));
-}
-
-fn every_route(db: impl Fn() -> String) {
-    let mut untested = Vec::new();
-    let mut n = 0;
-    for route in routes() {
-        if route.access != Access::Session {
-            continue;
-        }
-        let (method, path) = (route.method, route.path);
-        // A fresh world per route, so that no case depends on what another changed.
-        let w = world(&db());
-        if case(&w, method, path) {
-            n += 1;
-        } else {
-            untested.push(format!("{method} {path}"));
-        }
-    }
-    assert!(
-        untested.is_empty(),
-        "routes without a scoping case: {untested:?}"
+    crate::route_walk::every_session_route(
+        || ilot_testpg::fresh_database("scoping"),
+        world,
+        case,
+        "scoping",
+        14,
     );
-    assert!(n >= 14, "only {n} operator routes checked");
 }
 
 #[test]
