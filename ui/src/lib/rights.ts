@@ -27,6 +27,15 @@ export const KNOWN_ACTIONS = [
   'new-enrolment-code',
   'list-devices',
   'revoke-device',
+  'read-identity',
+  'read-identity-history',
+  'change-identity',
+  'insi-lookup',
+  'read-fhir',
+  'exceptional-read',
+  'close-monitoring',
+  'restrict-record',
+  'lift-restriction',
 ] as const;
 
 /** The catalogue key of what the care team did; an unknown code reads as opening the record. */
