@@ -57,6 +57,10 @@ describe('SyncLine', () => {
 
   it('a device the server no longer knows asks for a new code', () => {
     expect(line(view({ state: 'refused', refused: 'unknown_device', pending: 2 }))).toContain('demandez-lui un nouveau code');
+    // What the care team decided is said as such, not as a pause.
+    expect(line(view({ state: 'refused', refused: 'monitoring_ended', pending: 2 }))).toContain('clôturé votre télésurveillance');
+    expect(line(view({ state: 'refused', refused: 'consent_withdrawn', pending: 2 }))).toContain('retrait de votre accord');
+    expect(line(view({ state: 'refused', refused: 'batch_rejected', pending: 2 }))).toContain('nouvel essai plus tard');
     expect(line(view({ state: 'syncing' }))).toContain('Envoi en cours');
   });
 

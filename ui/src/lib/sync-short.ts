@@ -22,3 +22,21 @@ export function syncShort(sync: SyncView, now: Date, t: Translate): string {
       return sync.pending > 0 ? waiting : t('sync.short.kept');
   }
 }
+
+/**
+ * The catalogue key of the sentence for a refusal the patient can act on or must understand,
+ * from the server's error code: a device the team no longer knows, a withdrawal the care team
+ * recorded, a telesurveillance the team ended; anything else is a pause (kept, retried).
+ */
+export function refusedKey(code: string | null): string {
+  switch (code) {
+    case 'unknown_device':
+      return 'sync.enrol-again';
+    case 'consent_withdrawn':
+      return 'sync.team-withdrawn';
+    case 'monitoring_ended':
+      return 'sync.monitoring-ended';
+    default:
+      return 'sync.refused';
+  }
+}
