@@ -29,6 +29,8 @@ struct Cols {
     long_text: Option<usize>,
     meal_insulin: Option<usize>,
     correction_insulin: Option<usize>,
+    /// The insulin calculator's suggestion as changed by the patient (Libre reader).
+    user_change: Option<usize>,
     carbs: Option<usize>,
     servings: Option<usize>,
     food_text: Option<usize>,
@@ -91,9 +93,21 @@ impl Cols {
                     ],
                 )
             }),
+            user_change: c.find(|h| {
+                has(
+                    h,
+                    &[
+                        "user change insulin",
+                        "modifiée par l'utilisateur",
+                        "modifiée par l’utilisateur",
+                    ],
+                )
+            }),
             carbs: c.find(|h| has(h, &["carbohydrates (grams)", "glucides (grammes)"])),
             servings: c.find(|h| has(h, &["servings", "portions"])),
-            food_text: c.find(|h| has(h, &["food", "aliments", "alimentation"]) && non_numeric(h)),
+            food_text: c.find(|h| {
+                has(h, &["food", "aliments", "alimentation", "nourriture"]) && non_numeric(h)
+            }),
             notes: c.find(|h| h == "notes" || h == "remarques" || h == "commentaires"),
         })
     }
@@ -255,6 +269,14 @@ fn insulin(r: &csv::StringRecord, c: &Cols) -> Made {
     let mut out = Vec::new();
     if let Some(v) = field(r, c.rapid) {
         out.push(("rapid-insulin", dose(v, InsulinKind::Bolus)?));
+    } else if let Some(v) = field(r, c.user_change) {
+        // The reader's calculator suggested meal + correction and the patient changed it: the
+        // parts no longer say what was injected, and the total is not in the row.
+        return Err(format!(
+            "the insulin calculator's suggestion was changed by the patient ({v} units in \
+             \"User Change Insulin\") and the dose taken (rapid-acting insulin) is not in the \
+             row: nothing stored, enter the dose by hand"
+        ));
     } else {
         // The meal and correction parts, when the total is not given.
         if let Some(v) = field(r, c.meal_insulin) {

@@ -2,4 +2,5 @@
 //! each file), malformed rows included, and files crossing the clock changes.
 
 mod dst;
+mod libreview_columns;
 mod real_files;
