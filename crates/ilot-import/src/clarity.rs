@@ -4,6 +4,12 @@
 //! patient, device and alert settings (never data); then `EGV` rows (local times without zone),
 //! `Calibration`, `Insulin` (Fast-Acting → bolus, Long-Acting → basal), `Carbs`, `Exercise`,
 //! `Health` and `Notes`. A glucose of `Low`/`High` is LO/HI.
+//!
+//! An account in French gets the same columns in French (`Horodatage (AAAA-MM-JJThh:mm:ss)`,
+//! `Type d'événement`, `Valeur du glucose (mg/dL)`…). No French export with a public licence was
+//! found, so the French words are read by keyword (columns) and by a small table (event types,
+//! subtypes, `Bas`/`Élevé`); a word outside it refuses its row with the word named, never
+//! silently.
 
 use chrono::NaiveDateTime;
 use ilot_domain::{
@@ -25,21 +31,29 @@ pub(crate) fn parse(text: &str, opts: &Options) -> Result<Import> {
         _ => return err("Dexcom Clarity export without its header line"),
     };
     let c = Columns::new(header.iter());
-    let has = |h: &str, w: &str| h.contains(w);
+    // English, or French as Clarity writes it for an account in French.
+    let has = |h: &str, words: &[&str]| words.iter().any(|w| h.contains(w));
     let (Some(time), Some(event)) = (
-        c.find(|h| has(h, "timestamp")),
-        c.find(|h| has(h, "event type")),
+        c.find(|h| has(h, &["timestamp", "horodatage"])),
+        c.find(|h| {
+            has(h, &["event type", "type d'événement", "type d’événement"]) && !h.contains("sous")
+        }),
     ) else {
         return err("Dexcom Clarity header without Timestamp or Event Type");
     };
-    let subtype = c.find(|h| has(h, "event subtype"));
-    let patient = c.find(|h| has(h, "patient info"));
-    let device_info = c.find(|h| has(h, "device info"));
-    let source = c.find(|h| has(h, "source device id"));
-    let glucose = c.find(|h| has(h, "glucose value"));
-    let insulin = c.find(|h| has(h, "insulin value"));
-    let carbs = c.find(|h| has(h, "carb value"));
-    let duration = c.find(|h| has(h, "duration"));
+    let subtype = c.find(|h| has(h, &["event subtype", "sous-type"]));
+    let patient = c.find(|h| has(h, &["patient info", "patient"]));
+    let device_info = c.find(|h| has(h, &["device info", "informations sur l'appareil"]));
+    let source = c.find(|h| has(h, &["source device id", "appareil source"]));
+    let glucose = c.find(|h| {
+        has(
+            h,
+            &["glucose value", "valeur du glucose", "valeur de glucose"],
+        ) && !h.contains("/min")
+    });
+    let insulin = c.find(|h| has(h, &["insulin value", "valeur d'insuline", "insuline"]));
+    let carbs = c.find(|h| has(h, &["carb value", "glucides"]));
+    let duration = c.find(|h| has(h, &["duration", "durée"]));
     let unit = glucose
         .and_then(|i| unit_in(c.name(i)))
         .unwrap_or(GlucoseUnit::MgPerDl);
@@ -53,7 +67,7 @@ pub(crate) fn parse(text: &str, opts: &Options) -> Result<Import> {
             }
         };
         let line = lines.of(&r);
-        let kind_name = field(&r, Some(event)).unwrap_or("");
+        let kind_name = english(field(&r, Some(event)).unwrap_or(""));
         let Some(stamp) = field(&r, Some(time)) else {
             // Patient, device and alert settings: metadata, never stored as data.
             if kind_name == "Device" {
@@ -79,7 +93,7 @@ pub(crate) fn parse(text: &str, opts: &Options) -> Result<Import> {
             );
             continue;
         };
-        let sub = field(&r, subtype).unwrap_or("");
+        let sub = english(field(&r, subtype).unwrap_or(""));
         let made: std::result::Result<Option<(&'static str, EntryKind)>, String> = match kind_name {
             "EGV" => {
                 reading(&r, glucose, unit, ReadingType::Interstitial).map(|k| Some(("egv", k)))
@@ -153,7 +167,7 @@ fn reading(
     let Some(v) = field(r, col) else {
         return Err("glucose event without a value".into());
     };
-    let level = GlucoseLevel::parse(v, unit).map_err(|e| e.to_string())?;
+    let level = GlucoseLevel::parse(out_of_range(v), unit).map_err(|e| e.to_string())?;
     Ok(EntryKind::Glucose(GlucoseReading::new(
         level,
         t,
@@ -201,4 +215,39 @@ fn exercise(
     Activity::new(minutes, intensity, None)
         .map(EntryKind::Activity)
         .map_err(|e| e.to_string())
+}
+
+/// Clarity's French words for its event types, subtypes and out-of-range values, as the English
+/// export names them; any other text is returned as it is (and refused with its name if unknown).
+fn english(word: &str) -> &str {
+    match word.to_lowercase().as_str() {
+        "insuline" => "Insulin",
+        "glucides" => "Carbs",
+        "étalonnage" | "etalonnage" => "Calibration",
+        "exercice" | "exercice physique" => "Exercise",
+        "santé" | "sante" => "Health",
+        "remarques" | "remarque" => "Notes",
+        "alerte" => "Alert",
+        "appareil" => "Device",
+        "prénom" | "prenom" => "FirstName",
+        "nom" | "nom de famille" => "LastName",
+        "date de naissance" => "DateOfBirth",
+        "action rapide" | "insuline à action rapide" => "Fast-Acting",
+        "action lente" | "action prolongée" | "action longue" | "insuline à action lente" => {
+            "Long-Acting"
+        }
+        "léger" | "légère" | "faible" => "Light",
+        "moyen" | "moyenne" | "modéré" | "modérée" => "Medium",
+        "intense" | "élevée" | "soutenu" | "soutenue" => "Heavy",
+        _ => word,
+    }
+}
+
+/// A glucose value out of the sensor's range as the French export writes it (`Bas`, `Élevé`).
+fn out_of_range(value: &str) -> &str {
+    match value.to_lowercase().as_str() {
+        "bas" | "basse" => "Low",
+        "élevé" | "élevée" | "haut" | "haute" => "High",
+        _ => value,
+    }
 }

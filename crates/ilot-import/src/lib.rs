@@ -254,7 +254,10 @@ pub fn detect(text: &str) -> Format {
         return Format::LibreView;
     }
     if lower.first().is_some_and(|l| {
-        l.contains("event type") && l.contains("timestamp") && l.contains("glucose value")
+        (l.contains("event type") && l.contains("timestamp") && l.contains("glucose value"))
+            || ((l.contains("type d'événement") || l.contains("type d’événement"))
+                && l.contains("horodatage")
+                && l.contains("glucose"))
     }) {
         return Format::DexcomClarity;
     }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use ilot_domain::{EntryKind, ReadingType};
 use ilot_import::{Counts, Format, Import, Options, parse};
 
-fn shared(name: &str) -> Vec<u8> {
+pub fn shared(name: &str) -> Vec<u8> {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/data/exports")
         .join(name);
