@@ -72,6 +72,14 @@ pub fn pending(state: &AppState, now: DateTime<Utc>) -> Result<Vec<Note>> {
                         &[("done", done.to_string()), ("asked", asked.to_string())],
                     ),
                 ),
+                ReminderKind::ScansToday { done, asked } => (
+                    text(&lang, "reminder.scans.title", &[]),
+                    text(
+                        &lang,
+                        "reminder.scans.body",
+                        &[("done", done.to_string()), ("asked", asked.to_string())],
+                    ),
+                ),
             };
             Note {
                 key: r.key,

@@ -13,8 +13,13 @@
 //!   20:00 local time, when today holds fewer readings than the prescription's daily minimum
 //!   (rounded up: 2.5 a day asks for 3), a reminder says how many are done and how many are asked.
 //!   Only on days of the prescription. One per local day.
+//! - **Scans of the day** ([`ReminderKind::ScansToday`]): with flash monitoring, the same 20:00
+//!   check counts today's **scans** (not the sensor's history, which the reader fills by itself)
+//!   against the prescription's scans a day (at least 4, SPEC's flash minimum), so the patient
+//!   who scanned twice hears it the same evening, not at the end of the 30-day period.
 //!
-//! Keys are deterministic (`recheck:<reading time>`, `readings:<local date>`), so re-evaluating
+//! Keys are deterministic (`recheck:<reading time>`, `readings:<local date>`,
+//! `scans:<local date>`), so re-evaluating
 //! the same data yields the same reminders and the caller shows each once.
 
 use chrono::{DateTime, NaiveTime, TimeDelta, Utc};
@@ -42,6 +47,8 @@ pub enum ReminderKind {
     Recheck { reading_at: DateTime<Utc> },
     /// `done` readings today out of the `asked` daily minimum.
     ReadingsToday { done: u32, asked: u32 },
+    /// `done` flash scans today out of the `asked` daily minimum.
+    ScansToday { done: u32, asked: u32 },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -85,7 +92,12 @@ pub fn due(
     }
     let today = now.with_timezone(&tz).date_naive();
     let in_prescription = prescription.start <= today && today <= prescription.end;
-    if prescription.monitoring == Monitoring::Capillary && in_prescription {
+    let counted = match prescription.monitoring {
+        Monitoring::Capillary => Some("readings"),
+        Monitoring::Flash => Some("scans"),
+        Monitoring::Cgm => None,
+    };
+    if let Some(what) = counted.filter(|_| in_prescription) {
         let asked = prescription.expected_readings_per_day.ceil().max(0.0) as u32;
         let evening = today
             .and_time(EVENING_CHECK)
@@ -93,15 +105,22 @@ pub fn due(
             .earliest()
             .map(|t| t.with_timezone(&Utc));
         let midnight = local_midnight(tz, today);
-        let done = past.iter().filter(|p| p.at >= midnight).count() as u32;
+        let done = past
+            .iter()
+            .filter(|p| p.at >= midnight && (what == "readings" || p.scan))
+            .count() as u32;
         if let Some(evening) = evening
             && evening <= now
             && done < asked
         {
             out.push(Reminder {
-                key: format!("readings:{today}"),
+                key: format!("{what}:{today}"),
                 due_at: evening,
-                kind: ReminderKind::ReadingsToday { done, asked },
+                kind: if what == "scans" {
+                    ReminderKind::ScansToday { done, asked }
+                } else {
+                    ReminderKind::ReadingsToday { done, asked }
+                },
             });
         }
     }

@@ -112,7 +112,8 @@ export interface BasalSuggestion {
 /** ilot-rules `Reminder`: what is due now by the clock. */
 export type Reminder =
   | { key: string; due_at: string; kind: 'recheck'; reading_at: string }
-  | { key: string; due_at: string; kind: 'readings-today'; done: number; asked: number };
+  | { key: string; due_at: string; kind: 'readings-today'; done: number; asked: number }
+  | { key: string; due_at: string; kind: 'scans-today'; done: number; asked: number };
 
 export interface Home {
   now: string;

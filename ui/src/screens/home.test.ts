@@ -48,6 +48,16 @@ describe('HomeScreen reminders', () => {
     expect(again).toContain('reprenez 15 g de sucre');
   });
 
+  it('a flash day short of scans says how many scans and what to do', () => {
+    const scans = { key: 'scans:2026-11-22', due_at: '2026-11-22T19:00:00Z', kind: 'scans-today', done: 2, asked: 4 } as const;
+    const { getAllByTestId } = render(HomeScreen, { home: home({ reminders: [scans] }), now: new Date(), ondone: () => {}, onadd: () => {} });
+    const [card] = getAllByTestId('reminder');
+    expect(card!.dataset.kind).toBe('scans-today');
+    expect(card!.textContent).toContain('Scans du jour');
+    expect(card!.textContent).toContain('Scans enregistrés aujourd\'hui : 2 sur les 4 demandés');
+    expect(card!.textContent).toContain('Scannez votre capteur maintenant');
+  });
+
   it('"done" hands the reminder key back', async () => {
     const ondone = vi.fn();
     const { getAllByRole } = render(HomeScreen, { home: home({ reminders: [recheck] }), now: new Date(), ondone, onadd: () => {} });

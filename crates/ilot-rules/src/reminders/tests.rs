@@ -165,3 +165,59 @@ fn a_low_scan_asks_for_a_recheck_on_the_interstitial_threshold() {
     );
     assert!(due(&p, Paris, &[reading("10:00", 62.0, false)], at("10:15")).is_empty());
 }
+
+fn flash() -> Prescription {
+    Prescription::new(
+        DiabetesType::Type1,
+        Monitoring::Flash,
+        4,
+        NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+    )
+}
+
+fn scan(hm: &str, mg_dl: f64) -> GlucosePoint {
+    GlucosePoint {
+        scan: true,
+        cgm: false,
+        ..reading(hm, mg_dl, false)
+    }
+}
+
+#[test]
+fn a_flash_day_short_of_scans_is_pointed_out_at_20_00_counting_scans_not_history() {
+    let p = flash();
+    assert_eq!(p.expected_readings_per_day, 4.0, "SPEC: 4 scans a day");
+    // The sensor's history every 15 minutes all day, and two scans.
+    let mut g: Vec<GlucosePoint> = (0..80)
+        .map(|i| GlucosePoint {
+            at: at("00:00") + TimeDelta::minutes(15 * i),
+            ..reading("00:00", 120.0, true)
+        })
+        .collect();
+    g.push(scan("08:02", 130.0));
+    g.push(scan("12:31", 150.0));
+    g.sort_by_key(|p| p.at);
+    assert!(due(&p, Paris, &g, at("19:59")).is_empty());
+    let r = due(&p, Paris, &g, at("20:00"));
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert_eq!(r[0].kind, ReminderKind::ScansToday { done: 2, asked: 4 });
+    assert_eq!(r[0].key, "scans:2026-03-10");
+    g.push(scan("18:00", 140.0));
+    g.push(scan("19:45", 135.0));
+    g.sort_by_key(|p| p.at);
+    assert!(due(&p, Paris, &g, at("21:00")).is_empty(), "4 scans");
+}
+
+#[test]
+fn no_scans_reminder_with_a_cgm_or_before_the_prescription() {
+    let mut cgm = flash();
+    cgm.monitoring = Monitoring::Cgm;
+    assert!(due(&cgm, Paris, &[], at("21:00")).is_empty());
+    let mut later = flash();
+    later.start = NaiveDate::from_ymd_opt(2026, 3, 11).unwrap();
+    assert!(due(&later, Paris, &[], at("21:00")).is_empty());
+    assert_eq!(
+        due(&flash(), Paris, &[], at("21:00"))[0].kind,
+        ReminderKind::ScansToday { done: 0, asked: 4 }
+    );
+}
