@@ -72,3 +72,62 @@ fn spring_gap_rows_are_refused_one_by_one() {
     );
     assert_eq!(i.rows.len(), 3);
 }
+
+/// Wall times every `step` minutes of real time across the October change, from 23:00 CEST.
+fn october_walls(step: i64, count: i64, format: &str) -> Vec<String> {
+    let start = NaiveDateTime::parse_from_str("2026-10-24 23:00", "%Y-%m-%d %H:%M").unwrap();
+    (0..count)
+        .map(|i| {
+            let m = i * step;
+            let wall = if m < 4 * 60 {
+                start + TimeDelta::minutes(m)
+            } else {
+                start + TimeDelta::minutes(m - 60)
+            };
+            wall.format(format).to_string()
+        })
+        .collect()
+}
+
+fn every(i: &ilot_import::Import, step: i64) {
+    assert!(i.rejected.is_empty(), "{:?}", i.rejected);
+    let mut instants: Vec<_> = i.rows.iter().map(|r| r.entry.at_utc()).collect();
+    instants.sort();
+    for pair in instants.windows(2) {
+        assert_eq!(pair[1] - pair[0], TimeDelta::minutes(step), "{instants:?}");
+    }
+}
+
+#[test]
+fn a_five_minute_clarity_file_crossing_the_october_change_keeps_every_reading() {
+    let mut text = String::from(
+        "Index,Timestamp (YYYY-MM-DDThh:mm:ss),Event Type,Event Subtype,Patient Info,Device Info,\
+         Source Device ID,Glucose Value (mg/dL),Insulin Value (u),Carb Value (grams),Duration \
+         (hh:mm:ss),Glucose Rate of Change (mg/dL/min)\n",
+    );
+    let walls = october_walls(5, 72, "%Y-%m-%dT%H:%M:%S");
+    assert_eq!(walls.iter().filter(|w| w.contains("T02:")).count(), 24);
+    for (n, w) in walls.iter().enumerate() {
+        text.push_str(&format!("{n},{w},EGV,,,,G6,{},,,,\n", 100 + n));
+    }
+    let i = parse(text.as_bytes(), &opts()).unwrap();
+    assert_eq!(i.rows.len(), 72);
+    every(&i, 5);
+}
+
+#[test]
+fn a_newest_first_carelink_file_crossing_the_october_change_keeps_every_reading() {
+    let mut text = String::from(
+        "Last Name;First Name;Patient ID\n\"X\";\"Y\";\"\"\n\n-------;Guardian Connect;Pump;GC-1;-------\n\
+         Index;Date;Time;New Device Time;BG Reading (mg/dL);Sensor Glucose (mg/dL)\n",
+    );
+    let mut walls = october_walls(5, 72, "%Y/%m/%d;%H:%M:%S");
+    walls.reverse();
+    for (n, w) in walls.iter().enumerate() {
+        text.push_str(&format!("{n},00000;{w};;;{}\n", 100 + n));
+    }
+    let i = parse(text.as_bytes(), &opts()).unwrap();
+    assert_eq!(i.format, ilot_import::Format::CareLink);
+    assert_eq!(i.rows.len(), 72);
+    every(&i, 5);
+}
