@@ -113,11 +113,24 @@ impl Cols {
     }
 }
 
+/// LibreView writes commas; a file opened and saved again by a spreadsheet set to French has
+/// semicolons (and its decimals as bare commas). Read from the header line.
+fn delimiter(text: &str) -> u8 {
+    let header = text.lines().take(4).find(|l| {
+        let l = l.to_lowercase();
+        l.contains("record type") || l.contains("type d'enregistrement")
+    });
+    match header {
+        Some(h) if h.matches(';').count() > h.matches(',').count() => b';',
+        _ => b',',
+    }
+}
+
 pub(crate) fn parse(text: &str, opts: &Options) -> Result<Import> {
     let lines = crate::fields::Lines::new(text);
     let mut g = Gathered::new(Format::LibreView);
     let mut origins = Origins::default();
-    let mut rdr = reader(text, b',');
+    let mut rdr = reader(text, delimiter(text));
     // One record reused for every row: a year of CGM is 100,000 rows.
     let mut r = csv::StringRecord::new();
     let mut header: Option<(Cols, GlucoseUnit, Columns)> = None;

@@ -127,3 +127,31 @@ fn french_wordings_of_the_columns_read_the_same_rows() {
         assert_eq!(fr.skipped_total(), 0, "{:?}", fr.skipped);
     }
 }
+
+#[test]
+fn a_file_saved_again_by_a_french_spreadsheet_reads_the_same() {
+    let en = parse(&file(EN_HEADER, &insulin_rows()), &opts()).unwrap();
+    // Semicolons, bare decimal commas, dates with slashes: what a spreadsheet set to French
+    // writes back.
+    let resaved: Vec<String> = insulin_rows()
+        .iter()
+        .map(|r| {
+            r.replace(',', ";")
+                .replace('.', ",")
+                .replace("13-02-2024", "13/02/2024")
+        })
+        .collect();
+    let text = String::from_utf8(file(&EN_HEADER.replace(',', ";"), &resaved)).unwrap();
+    let text = text.replacen(
+        "Glucose Data,Generated on,",
+        "Glucose Data;Generated on;",
+        1,
+    );
+    let i = parse(text.as_bytes(), &opts()).unwrap();
+    assert_eq!(doses(&i), doses(&en));
+    assert_eq!(
+        i.rejected.iter().map(|r| r.line).collect::<Vec<_>>(),
+        [6, 8]
+    );
+    assert_eq!(i.counts(), en.counts());
+}
