@@ -468,6 +468,22 @@ pub fn exported_ins(
         .map(|ins| ins.matricule.as_str().to_string()))
 }
 
+/// The qualified INS of every patient that has one (for the lists: triage, patients), by
+/// [`exported_ins`]'s rule, in one storage query.
+pub fn exported_ins_all(
+    storage: &dyn crate::storage::Storage,
+) -> Result<std::collections::HashMap<ilot_wire::PatientId, String>> {
+    Ok(storage
+        .qualified_identities()?
+        .into_iter()
+        .filter_map(|(id, identity)| {
+            identity
+                .exportable_ins()
+                .map(|ins| (id, ins.matricule.as_str().to_string()))
+        })
+        .collect())
+}
+
 /// `GET /v1/operator/patients/{id}/fhir` (physician or nurse; audited): the patient's entries
 /// as the domain's FHIR `collection` bundle (ANS profiles); the Patient carries the INS only
 /// when the identity is *qualifiée*, otherwise the pseudonym only.

@@ -183,7 +183,7 @@ pub fn document() -> Value {
                     "properties": {
                         "id": { "$ref": "#/components/schemas/PatientId" },
                         "pseudonym": { "type": "string" },
-                        "ins": { "type": ["string", "null"] },
+                        "ins": { "type": ["string", "null"], "description": "The qualified INS (matricule) of the current identity, null unless the identity is qualifiée" },
                         "tz": { "type": "string" },
                         "created_at": { "$ref": "#/components/schemas/Time" },
                         "enrolled_at": { "type": ["string", "null"], "format": "date-time" },

@@ -243,7 +243,9 @@ pub async fn patient(
     op: Session,
     Path(id): Path<String>,
 ) -> Result<Json<Value>> {
-    let v = read_patient(&state, op, &id, "read-patient", |s, row| {
+    let v = read_patient(&state, op, &id, "read-patient", |s, mut row| {
+        // The qualified INS only (identitovigilance), as every export shows it.
+        row.ins = crate::identity::exported_ins(s.storage(), row.id)?;
         let p = s.storage().prescription(row.id)?;
         let record = s.storage().record_status(row.id)?;
         Ok(json!({ "patient": row, "prescription": p, "record": record }))

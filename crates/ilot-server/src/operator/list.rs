@@ -50,12 +50,15 @@ pub async fn list_patients(
                 !st.is_restricted() && st.is_closed() == closed
             });
             let alerts = team_open_alerts(s, &mine)?;
+            // The qualified INS only (identitovigilance), as every export shows it.
+            let mut qualified = crate::identity::exported_ins_all(s.storage())?;
             let mut out: Vec<(u8, TriageRow)> = s
                 .storage()
                 .patients()?
                 .into_iter()
                 .filter(|p| mine.contains(&p.id))
-                .map(|p| {
+                .map(|mut p| {
+                    p.ins = qualified.remove(&p.id);
                     let mine: Vec<_> = alerts.iter().filter(|a| a.patient_id == p.id).collect();
                     // `alerts` comes sorted worst first.
                     let worst = mine.first();

@@ -58,6 +58,9 @@ macro_rules! identity_delegates {
         ) -> Result<Vec<super::identity::IdentityVersion>> {
             self.ident_versions(patient)
         }
+        fn qualified_identities(&self) -> Result<Vec<(PatientId, ilot_domain::ins::Identity)>> {
+            self.ident_qualified()
+        }
         fn add_identity_version(
             &self,
             v: &super::identity::NewIdentityVersion<'_>,

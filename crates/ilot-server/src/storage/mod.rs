@@ -536,6 +536,9 @@ pub trait Storage: Send + Sync + 'static {
     fn pulled_cursor(&self, patient: PatientId) -> Result<Option<u64>>;
     /// Every version of the patient's identity, oldest first (V8; empty when none was entered).
     fn identity_versions(&self, patient: PatientId) -> Result<Vec<IdentityVersion>>;
+    /// Every patient whose current identity version is *qualifiée*, with that identity (one
+    /// query: the lists show the qualified INS of each row).
+    fn qualified_identities(&self) -> Result<Vec<(PatientId, ilot_domain::ins::Identity)>>;
     /// Appends version `after + 1` in one statement; `None`, nothing written, when the current
     /// version is not `after` (another professional changed it meanwhile).
     fn add_identity_version(&self, v: &NewIdentityVersion<'_>) -> Result<Option<IdentityVersion>>;

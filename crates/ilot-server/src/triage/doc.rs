@@ -95,7 +95,7 @@ pub fn schema() -> serde_json::Value {
                 "properties": {
                     "patient_id": { "$ref": "#/components/schemas/PatientId" },
                     "pseudonym": { "type": "string" },
-                    "ins": { "type": ["string", "null"] },
+                    "ins": { "type": ["string", "null"], "description": "The qualified INS only (null unless the identity is qualifiée)" },
                     "category": { "enum": CATEGORIES },
                     "window_from": { "type": "string", "format": "date-time" },
                     "window_to": { "type": "string", "format": "date-time" },

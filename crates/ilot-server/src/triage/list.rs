@@ -199,9 +199,13 @@ fn team_items(
     }
     let mut rx: HashMap<PatientId, PrescriptionUpdate> =
         st.team_prescriptions(team)?.into_iter().collect();
+    // Only a qualified INS is shown as the patient's INS (identitovigilance), never the text
+    // typed when the record was created.
+    let mut qualified = crate::identity::exported_ins_all(st)?;
     let mut out = Vec::with_capacity(mine.len());
     let mut context = HashMap::with_capacity(mine.len());
-    for p in st.patients()?.into_iter().filter(|p| mine.contains(&p.id)) {
+    for mut p in st.patients()?.into_iter().filter(|p| mine.contains(&p.id)) {
+        p.ins = qualified.remove(&p.id);
         let open = alerts.remove(&p.id).unwrap_or_default();
         let days_rows = rows.remove(&p.id).unwrap_or_default();
         let review = reviews.remove(&p.id).map(|r| LastReview {

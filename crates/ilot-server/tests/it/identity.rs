@@ -47,7 +47,8 @@ fn world(db: &str) -> W {
     let r: Value = Client::new()
         .post(format!("{}/v1/operator/patients", s.url))
         .bearer_auth(&dr)
-        .json(&json!({"pseudonym": "PA", "prescription": prescription()}))
+        // A number typed at inclusion: never shown as the patient's INS (not qualified).
+        .json(&json!({"pseudonym": "PA", "ins": "185057800608436", "prescription": prescription()}))
         .send()
         .unwrap()
         .json()
@@ -100,6 +101,32 @@ impl W {
         let b: Value = r.json().unwrap();
         assert_eq!(b["resourceType"], "Bundle");
         b["entry"][0]["resource"].clone()
+    }
+
+    /// The `ins` the triage list, the patient list and the patient page show for the patient.
+    fn listed_ins(&self) -> [Value; 3] {
+        let get = |path: &str| -> Value {
+            let r = Client::new()
+                .get(format!("{}{path}", self.s.url))
+                .bearer_auth(&self.ide)
+                .send()
+                .unwrap();
+            assert_eq!(r.status(), 200, "{path}");
+            r.json().unwrap()
+        };
+        let mine = |rows: &Value, key: &str| -> Value {
+            rows.as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r[key] == self.pa.to_string())
+                .unwrap_or_else(|| panic!("{rows}"))["ins"]
+                .clone()
+        };
+        [
+            mine(&get("/v1/operator/triage")["items"], "patient_id"),
+            mine(&get("/v1/operator/patients"), "id"),
+            get(&format!("/v1/operator/patients/{}", self.pa))["patient"]["ins"].clone(),
+        ]
     }
 
     fn versions(&self) -> usize {
@@ -176,6 +203,7 @@ fn scenario(db: &str) {
     // other export (report PDF, billing) is labelled with it.
     let exported = || ilot_server::identity::exported_ins(w.s.state.storage(), w.pa).unwrap();
     assert_eq!(exported(), None);
+    assert_eq!(w.listed_ins(), [Value::Null, Value::Null, Value::Null]);
     let p = w.patient_resource(&w.ide);
     assert!(!has_ins(&p), "{p}");
     assert!(!p.to_string().contains("PAT-TROIS"));
@@ -216,6 +244,14 @@ fn scenario(db: &str) {
 
     // Qualified: the INS with its test OID and fr-core's type; the other exports carry it.
     assert_eq!(exported().as_deref(), Some("279035121518989"));
+    assert_eq!(
+        w.listed_ins(),
+        [
+            json!("279035121518989"),
+            json!("279035121518989"),
+            json!("279035121518989")
+        ]
+    );
     let p = w.patient_resource(&w.dr);
     assert!(has_ins(&p), "{p}");
     assert_eq!(p["identifier"][0]["type"]["coding"][0]["code"], "INS-NIR");
@@ -232,6 +268,7 @@ fn scenario(db: &str) {
     assert_eq!(v["identity"]["version"], 4);
     assert!(!has_ins(&w.patient_resource(&w.dr)));
     assert_eq!(exported(), None);
+    assert_eq!(w.listed_ins(), [Value::Null, Value::Null, Value::Null]);
     // INSi gives other first names: the retrieval cannot be recorded for these traits.
     let (st, msg) = w.refused("POST", "/identity/proofs", proof(4, "insi-retrieved", None));
     assert_eq!(st, 409, "{msg}");

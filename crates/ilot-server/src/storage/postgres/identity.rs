@@ -35,6 +35,22 @@ impl PostgresStorage {
             .collect()
     }
 
+    pub(super) fn ident_qualified(&self) -> Result<Vec<(PatientId, ilot_domain::ins::Identity)>> {
+        let rows = self.client()?.query(
+            "SELECT v.patient_id, v.identity FROM identity_versions v
+             WHERE v.status = 'qualifiee'
+               AND v.version = (SELECT MAX(x.version) FROM identity_versions x
+                                WHERE x.patient_id = v.patient_id)",
+            &[],
+        )?;
+        rows.iter()
+            .map(|r| {
+                let json: &str = r.get(1);
+                Ok((patient_id(r.get(0))?, serde_json::from_str(json)?))
+            })
+            .collect()
+    }
+
     pub(super) fn ident_add(&self, v: &NewIdentityVersion<'_>) -> Result<Option<IdentityVersion>> {
         let json = serde_json::to_string(v.identity)?;
         let after = i32::try_from(v.after).unwrap_or(i32::MAX - 1);

@@ -56,6 +56,25 @@ impl SqliteStorage {
             .collect()
     }
 
+    pub(super) fn ident_qualified(&self) -> Result<Vec<(PatientId, ilot_domain::ins::Identity)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT v.patient_id, v.identity FROM identity_versions v
+             WHERE v.status = 'qualifiee'
+               AND v.version = (SELECT MAX(x.version) FROM identity_versions x
+                                WHERE x.patient_id = v.patient_id)",
+        )?;
+        let rows: Vec<(String, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        rows.into_iter()
+            .map(|(id, json)| {
+                let id: PatientId = id.parse().map_err(|e| bad("patient id", e))?;
+                Ok((id, serde_json::from_str(&json)?))
+            })
+            .collect()
+    }
+
     pub(super) fn ident_add(&self, v: &NewIdentityVersion<'_>) -> Result<Option<IdentityVersion>> {
         let json = serde_json::to_string(v.identity)?;
         let n = self.conn().execute(
