@@ -133,6 +133,44 @@ fn a_missed_basal_and_a_short_day_are_notified_in_english() {
 }
 
 #[test]
+fn a_flash_day_short_of_scans_is_notified_with_the_scans_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = app(&dir, "fr");
+    let p = Prescription::new(
+        DiabetesType::Type1,
+        Monitoring::Flash,
+        4,
+        NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+    );
+    state
+        .store_unchecked()
+        .unwrap()
+        .set_prescription(&p, now())
+        .unwrap();
+    let scan = |v: &str| -> EntryInput {
+        serde_json::from_value(
+            json!({"type": "glucose", "value": v, "unit": "g/L", "context": "other", "scan": true}),
+        )
+        .unwrap()
+    };
+    add_entry_at(&state, scan("1,20"), None, now()).unwrap();
+    // A finger prick is not a scan of the sensor.
+    add_entry_at(&state, glucose("1,30"), None, now() + TimeDelta::hours(1)).unwrap();
+    let evening = now() + TimeDelta::hours(10) + TimeDelta::minutes(30);
+    let notes = pending(&state, evening).unwrap();
+    let day = notes
+        .iter()
+        .find(|n| n.key.starts_with("scans:"))
+        .unwrap_or_else(|| panic!("{notes:?}"));
+    assert_eq!(day.title, "Scans du jour");
+    assert!(
+        day.body.contains("aujourd'hui : 1 sur les 4"),
+        "{}",
+        day.body
+    );
+}
+
+#[test]
 fn nothing_is_due_before_onboarding() {
     let dir = tempfile::tempdir().unwrap();
     let state = AppState::open_at(dir.path().join("ilot.db"), KeyMode::File, false).unwrap();
