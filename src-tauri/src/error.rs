@@ -63,38 +63,10 @@ impl Error {
 
     /// The condition's name and the values a translated message needs.
     fn code_and_params(&self) -> (&'static str, Value) {
-        use ilot_domain::DomainError as D;
-        let domain = |d: &D| -> (&'static str, Value) {
-            match d {
-                D::ImplausibleGlucose { .. } => ("glucose-implausible", Value::Null),
-                D::NotANumber { what, got } => {
-                    ("not-a-number", json!({ "what": what, "got": got }))
-                }
-                D::OutOfRange {
-                    what,
-                    min,
-                    max,
-                    unit,
-                    ..
-                } => (
-                    "out-of-range",
-                    json!({ "what": what, "min": min, "max": max, "unit": unit }),
-                ),
-                D::TooPrecise {
-                    what, step, unit, ..
-                } => (
-                    "too-precise",
-                    json!({ "what": what, "step": step, "unit": unit }),
-                ),
-                D::FutureTime { .. } => ("future-time", Value::Null),
-                D::Empty(what) => ("empty", json!({ "what": what })),
-                D::UnknownUnit(_) | D::UnknownName { .. } => ("unknown-name", Value::Null),
-                D::InvalidPrescription(_) => ("invalid-prescription", Value::Null),
-                D::Export(message) => ("export-inexact", json!({ "message": message })),
-            }
-        };
         match self {
-            Self::Domain(d) | Self::Store(ilot_store::StoreError::Invalid(d)) => domain(d),
+            Self::Domain(d) | Self::Store(ilot_store::StoreError::Invalid(d)) => {
+                d.code_and_params()
+            }
             Self::Input { code, params, .. } => (code, params.clone()),
             Self::Store(ilot_store::StoreError::NotFound(_)) => ("not-found", Value::Null),
             Self::Store(ilot_store::StoreError::Deleted(_)) => ("deleted", Value::Null),

@@ -64,10 +64,14 @@ pub fn pending(state: &AppState, now: DateTime<Utc>) -> Result<Vec<Note>> {
                     text(&lang, "reminder.recheck.title", &[]),
                     text(&lang, "reminder.recheck.body", &[]),
                 ),
-                ReminderKind::ReadingsToday { done, asked } => {
-                    counted(&lang, "readings", done, asked)
-                }
-                ReminderKind::ScansToday { done, asked } => counted(&lang, "scans", done, asked),
+                ReminderKind::ReadingsToday { done, asked } => (
+                    text(&lang, "reminder.readings.title", &[]),
+                    counted(&lang, "reminder.readings.body", done, asked),
+                ),
+                ReminderKind::ScansToday { done, asked } => (
+                    text(&lang, "reminder.scans.title", &[]),
+                    counted(&lang, "reminder.scans.body", done, asked),
+                ),
             };
             Note {
                 key: r.key,
@@ -131,15 +135,12 @@ pub fn spawn_loop(app: AppHandle) -> std::io::Result<()> {
         .map(drop)
 }
 
-/// The title and body of a day short of readings or scans: `done` of the `asked`.
-fn counted(lang: &str, what: &str, done: u32, asked: u32) -> (String, String) {
-    (
-        text(lang, &format!("reminder.{what}.title"), &[]),
-        text(
-            lang,
-            &format!("reminder.{what}.body"),
-            &[("done", done.to_string()), ("asked", asked.to_string())],
-        ),
+/// The body of a day short of readings or scans: `done` of the `asked`.
+fn counted(lang: &str, body: &str, done: u32, asked: u32) -> String {
+    text(
+        lang,
+        body,
+        &[("done", done.to_string()), ("asked", asked.to_string())],
     )
 }
 

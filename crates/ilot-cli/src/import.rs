@@ -188,6 +188,8 @@ fn apply(ctx: &mut Ctx, rows: Vec<Row>, outcome: &mut Outcome) -> Result<()> {
                      (entry #{existing}); the stored one is kept",
                     chunk[index].kind.name()
                 ),
+                code: "conflict",
+                params: serde_json::json!({ "kind": chunk[index].kind.name(), "entry": existing }),
             });
         }
     }

@@ -42,4 +42,38 @@ pub enum DomainError {
     Export(String),
 }
 
+impl DomainError {
+    /// The condition's stable name and the values a translated message needs (the app's
+    /// catalogue has `error.<code>`; `what` is the domain's English name of the value, which the
+    /// app maps to its own words).
+    pub fn code_and_params(&self) -> (&'static str, serde_json::Value) {
+        use serde_json::{Value, json};
+        match self {
+            Self::ImplausibleGlucose { .. } => ("glucose-implausible", Value::Null),
+            Self::NotANumber { what, got } => ("not-a-number", json!({ "what": what, "got": got })),
+            Self::OutOfRange {
+                what,
+                min,
+                max,
+                unit,
+                ..
+            } => (
+                "out-of-range",
+                json!({ "what": what, "min": min, "max": max, "unit": unit }),
+            ),
+            Self::TooPrecise {
+                what, step, unit, ..
+            } => (
+                "too-precise",
+                json!({ "what": what, "step": step, "unit": unit }),
+            ),
+            Self::FutureTime { .. } => ("future-time", Value::Null),
+            Self::Empty(what) => ("empty", json!({ "what": what })),
+            Self::UnknownUnit(_) | Self::UnknownName { .. } => ("unknown-name", Value::Null),
+            Self::InvalidPrescription(_) => ("invalid-prescription", Value::Null),
+            Self::Export(message) => ("export-inexact", json!({ "message": message })),
+        }
+    }
+}
+
 pub type Result<T, E = DomainError> = std::result::Result<T, E>;

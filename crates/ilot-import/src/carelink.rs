@@ -14,6 +14,7 @@ use ilot_domain::{
 
 use crate::clock::{self, Stamp, When};
 use crate::fields::{Columns, Draft, Gathered, Origins, field, number, reader, unit_in};
+use crate::why::{Made, Why};
 use crate::{Format, Import, Options, Result, err};
 
 struct Cols {
@@ -59,7 +60,7 @@ pub(crate) fn parse(text: &str, opts: &Options) -> Result<Import> {
     for r in reader(text, b';').records() {
         match r {
             Ok(r) => records.push(r),
-            Err(e) => g.reject(lines.at(e.position()), format!("unreadable CSV row: {e}")),
+            Err(e) => g.reject(lines.at(e.position()), Why::csv_row(&e)),
         }
     }
     let mut origins = Origins::default();
@@ -99,13 +100,13 @@ pub(crate) fn parse(text: &str, opts: &Options) -> Result<Import> {
         let date = field(r, Some(c.date)).unwrap_or("");
         let time = field(r, Some(c.time)).unwrap_or("");
         let Some(stamp) = Stamp::split(&format!("{date} {time}")) else {
-            g.reject(line, format!("cannot read the time {date:?} {time:?}"));
+            g.reject(line, Why::time(&format!("{date} {time}"), ""));
             continue;
         };
         let when = When::Unordered(stamp);
         let mut made: Vec<(&'static str, EntryKind)> = Vec::new();
         let mut problems = Vec::new();
-        let mut attempt = |r: std::result::Result<(&'static str, EntryKind), String>| match r {
+        let mut attempt = |r: Made<(&'static str, EntryKind)>| match r {
             Ok(k) => made.push(k),
             Err(e) => problems.push(e),
         };
@@ -117,10 +118,10 @@ pub(crate) fn parse(text: &str, opts: &Options) -> Result<Import> {
         }
         if let Some(v) = field(r, c.bolus) {
             attempt(
-                number("bolus", v)
+                number("insulin dose", v)
                     .and_then(|u| {
                         InsulinDose::new(u, InsulinKind::Bolus, InsulinDelivery::Pump)
-                            .map_err(|e| e.to_string())
+                            .map_err(Why::from)
                     })
                     .map(|d| ("bolus", EntryKind::Insulin(d))),
             );
@@ -129,7 +130,7 @@ pub(crate) fn parse(text: &str, opts: &Options) -> Result<Import> {
             match number("carbohydrates", v) {
                 Ok(0.0) => {}
                 n => attempt(
-                    n.and_then(|n| Carbs::new(n, None).map_err(|e| e.to_string()))
+                    n.and_then(|n| Carbs::new(n, None).map_err(Why::from))
                         .map(|c| ("bwz-carbs", EntryKind::Carbs(c))),
                 ),
             }
@@ -169,8 +170,8 @@ pub(crate) fn parse(text: &str, opts: &Options) -> Result<Import> {
     Ok(g.finish(opts))
 }
 
-fn glucose(v: &str, unit: GlucoseUnit, t: ReadingType) -> std::result::Result<EntryKind, String> {
-    let level = GlucoseLevel::parse(v, unit).map_err(|e| e.to_string())?;
+fn glucose(v: &str, unit: GlucoseUnit, t: ReadingType) -> Made<EntryKind> {
+    let level = GlucoseLevel::parse(v, unit).map_err(Why::from)?;
     Ok(EntryKind::Glucose(GlucoseReading::new(
         level,
         t,
@@ -178,18 +179,18 @@ fn glucose(v: &str, unit: GlucoseUnit, t: ReadingType) -> std::result::Result<En
     )))
 }
 
-fn note(text: &str) -> std::result::Result<EntryKind, String> {
+fn note(text: &str) -> Made<EntryKind> {
     Note::new(text.trim())
         .map(EntryKind::Note)
-        .map_err(|e| e.to_string())
+        .map_err(Why::from)
 }
 
 /// `Meal: 60,00grams` → carbs; any other marker → a note as written.
-fn marker(v: &str) -> std::result::Result<(&'static str, EntryKind), String> {
+fn marker(v: &str) -> Made<(&'static str, EntryKind)> {
     if let Some(rest) = v.strip_prefix("Meal:") {
         let grams = rest.trim().trim_end_matches("grams").trim();
-        let n = number("meal carbohydrates", grams)?;
-        let c = Carbs::new(n, None).map_err(|e| e.to_string())?;
+        let n = number("carbohydrates", grams)?;
+        let c = Carbs::new(n, None).map_err(Why::from)?;
         return Ok(("meal-marker", EntryKind::Carbs(c)));
     }
     note(v).map(|k| ("marker", k))

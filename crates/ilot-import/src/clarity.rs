@@ -19,6 +19,7 @@ use ilot_domain::{
 
 use crate::clock::When;
 use crate::fields::{Columns, Draft, Gathered, Origins, field, number, reader, unit_in};
+use crate::why::{Made, Why};
 use crate::{Format, Import, Options, Result, err};
 
 pub(crate) fn parse(text: &str, opts: &Options) -> Result<Import> {
@@ -62,7 +63,7 @@ pub(crate) fn parse(text: &str, opts: &Options) -> Result<Import> {
         let r = match r {
             Ok(r) => r,
             Err(e) => {
-                g.reject(lines.at(e.position()), format!("unreadable CSV row: {e}"));
+                g.reject(lines.at(e.position()), Why::csv_row(&e));
                 continue;
             }
         };
@@ -87,14 +88,11 @@ pub(crate) fn parse(text: &str, opts: &Options) -> Result<Import> {
         let Ok(naive) = NaiveDateTime::parse_from_str(stamp, "%Y-%m-%dT%H:%M:%S")
             .or_else(|_| NaiveDateTime::parse_from_str(stamp, "%Y-%m-%d %H:%M:%S"))
         else {
-            g.reject(
-                line,
-                format!("cannot read the time {stamp:?} (YYYY-MM-DDThh:mm:ss expected)"),
-            );
+            g.reject(line, Why::time(stamp, " (YYYY-MM-DDThh:mm:ss expected)"));
             continue;
         };
         let sub = english(field(&r, subtype).unwrap_or(""));
-        let made: std::result::Result<Option<(&'static str, EntryKind)>, String> = match kind_name {
+        let made: Made<Option<(&'static str, EntryKind)>> = match kind_name {
             "EGV" => {
                 reading(&r, glucose, unit, ReadingType::Interstitial).map(|k| Some(("egv", k)))
             }
@@ -108,15 +106,21 @@ pub(crate) fn parse(text: &str, opts: &Options) -> Result<Import> {
                 "Long-Acting" => {
                     dose(&r, insulin, InsulinKind::Basal).map(|k| Some(("long-insulin", k)))
                 }
-                other => Err(format!(
-                    "insulin of unknown type {other:?} (Fast-Acting or Long-Acting expected)"
+                other => Err(Why::unknown_word(
+                    other,
+                    format!(
+                        "insulin of unknown type {other:?} (Fast-Acting or Long-Acting expected)"
+                    ),
                 )),
             },
             "Carbs" => match field(&r, carbs) {
                 Some(v) => number("carbohydrates", v)
-                    .and_then(|n| Carbs::new(n, None).map_err(|e| e.to_string()))
+                    .and_then(|n| Carbs::new(n, None).map_err(Why::from))
                     .map(|c| Some(("carbs", EntryKind::Carbs(c)))),
-                None => Err("carbs event without a value".into()),
+                None => Err(Why::no_value(
+                    "carbohydrates",
+                    "carbs event without a value",
+                )),
             },
             "Exercise" => exercise(&r, sub, duration).map(|k| Some(("exercise", k))),
             "Health" | "Notes" | "Note" => {
@@ -131,11 +135,14 @@ pub(crate) fn parse(text: &str, opts: &Options) -> Result<Import> {
                 } else {
                     Note::new(format!("{kind_name}: {text}"))
                         .map(|n| Some(("note", EntryKind::Note(n))))
-                        .map_err(|e| e.to_string())
+                        .map_err(Why::from)
                 }
             }
             "Alert" | "Device" | "FirstName" | "LastName" | "DateOfBirth" => Ok(None),
-            other => Err(format!("unknown event type {other:?}")),
+            other => Err(Why::unknown_word(
+                other,
+                format!("unknown event type {other:?}"),
+            )),
         };
         match made {
             Ok(Some((record, kind))) => {
@@ -163,11 +170,11 @@ fn reading(
     col: Option<usize>,
     unit: GlucoseUnit,
     t: ReadingType,
-) -> std::result::Result<EntryKind, String> {
+) -> Made<EntryKind> {
     let Some(v) = field(r, col) else {
-        return Err("glucose event without a value".into());
+        return Err(Why::no_value("glucose", "glucose event without a value"));
     };
-    let level = GlucoseLevel::parse(out_of_range(v), unit).map_err(|e| e.to_string())?;
+    let level = GlucoseLevel::parse(out_of_range(v), unit).map_err(Why::from)?;
     Ok(EntryKind::Glucose(GlucoseReading::new(
         level,
         t,
@@ -175,46 +182,51 @@ fn reading(
     )))
 }
 
-fn dose(
-    r: &csv::StringRecord,
-    col: Option<usize>,
-    kind: InsulinKind,
-) -> std::result::Result<EntryKind, String> {
+fn dose(r: &csv::StringRecord, col: Option<usize>, kind: InsulinKind) -> Made<EntryKind> {
     let Some(v) = field(r, col) else {
-        return Err("insulin event without a value".into());
+        return Err(Why::no_value(
+            "insulin dose",
+            "insulin event without a value",
+        ));
     };
     InsulinDose::parse(v, kind, InsulinDelivery::Pen)
         .map(EntryKind::Insulin)
-        .map_err(|e| e.to_string())
+        .map_err(Why::from)
 }
 
-fn exercise(
-    r: &csv::StringRecord,
-    sub: &str,
-    duration: Option<usize>,
-) -> std::result::Result<EntryKind, String> {
+fn exercise(r: &csv::StringRecord, sub: &str, duration: Option<usize>) -> Made<EntryKind> {
     let intensity = match sub {
         "Light" => ActivityIntensity::Light,
         "Medium" => ActivityIntensity::Moderate,
         "Heavy" => ActivityIntensity::Vigorous,
-        other => return Err(format!("exercise of unknown intensity {other:?}")),
+        other => {
+            return Err(Why::unknown_word(
+                other,
+                format!("exercise of unknown intensity {other:?}"),
+            ));
+        }
     };
     let Some(d) = field(r, duration) else {
-        return Err("exercise without a duration".into());
+        return Err(Why::no_value(
+            "activity duration",
+            "exercise without a duration",
+        ));
     };
     let parts: Vec<u32> = d.split(':').filter_map(|p| p.parse().ok()).collect();
     let minutes = match parts[..] {
         [h, m, 0] => h * 60 + m,
         [h, m] => h * 60 + m,
         _ => {
-            return Err(format!(
-                "cannot read the duration {d:?} (hh:mm:ss in whole minutes)"
+            return Err(Why::new(
+                "duration-unreadable",
+                serde_json::json!({ "value": d }),
+                format!("cannot read the duration {d:?} (hh:mm:ss in whole minutes)"),
             ));
         }
     };
     Activity::new(minutes, intensity, None)
         .map(EntryKind::Activity)
-        .map_err(|e| e.to_string())
+        .map_err(Why::from)
 }
 
 /// Clarity's French words for its event types, subtypes and out-of-range values, as the English

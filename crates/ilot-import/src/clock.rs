@@ -18,7 +18,9 @@ use chrono::{
 use chrono_tz::Tz;
 use serde::Serialize;
 
+use crate::why::{Made, Why};
 use crate::{ImportError, Result, err};
+use serde_json::{Value, json};
 
 /// How a file writes its dates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -136,7 +138,7 @@ impl Stamp {
     }
 
     /// The wall-clock time, once the order is known.
-    pub fn naive(&self, order: DateOrder) -> std::result::Result<NaiveDateTime, String> {
+    pub fn naive(&self, order: DateOrder) -> Made<NaiveDateTime> {
         let [a, b, c] = self.date;
         let (y, m, d) = match (self.year_first, order) {
             (true, _) | (false, DateOrder::YearFirst) => (a, b, c),
@@ -150,10 +152,21 @@ impl Stamp {
             Some(false) => self.hour % 12,
             Some(true) => self.hour % 12 + 12,
         };
-        let date = NaiveDate::from_ymd_opt(y as i32, m, d)
-            .ok_or_else(|| format!("there is no day {d} of month {m} in {y}"))?;
-        let time = NaiveTime::from_hms_opt(hour, self.minute, self.second)
-            .ok_or_else(|| "the time of day is not valid".to_string())?;
+        let written = || format!("{y:04}-{m:02}-{d:02} {hour:02}:{:02}", self.minute);
+        let date = NaiveDate::from_ymd_opt(y as i32, m, d).ok_or_else(|| {
+            Why::new(
+                "date-invalid",
+                json!({ "value": written() }),
+                format!("cannot read the date: there is no day {d} of month {m} in {y}"),
+            )
+        })?;
+        let time = NaiveTime::from_hms_opt(hour, self.minute, self.second).ok_or_else(|| {
+            Why::new(
+                "date-invalid",
+                json!({ "value": written() }),
+                "cannot read the date: the time of day is not valid",
+            )
+        })?;
         Ok(date.and_time(time))
     }
 }
@@ -219,23 +232,23 @@ pub(crate) enum When {
 
 /// Resolves every row's time. `items` are (stream, time) in file order, streams numbered from
 /// 0; the answer is in the same order.
-pub(crate) fn resolve(
-    tz: Tz,
-    items: &[(usize, When)],
-) -> Vec<std::result::Result<DateTime<FixedOffset>, String>> {
-    let mut out: Vec<std::result::Result<DateTime<FixedOffset>, String>> =
-        Vec::with_capacity(items.len());
+pub(crate) fn resolve(tz: Tz, items: &[(usize, When)]) -> Vec<Made<DateTime<FixedOffset>>> {
+    let mut out: Vec<Made<DateTime<FixedOffset>>> = Vec::with_capacity(items.len());
     let mut streams: Vec<Vec<usize>> = Vec::new();
     for (i, (stream, when)) in items.iter().enumerate() {
         out.push(match when {
             When::Instant(at) => Ok(at.with_timezone(&tz).fixed_offset()),
-            When::Unordered(_) => Err("the date order of the file is not known".into()),
+            When::Unordered(_) => Err(Why::new(
+                "date-order-unknown",
+                Value::Null,
+                "the date order of the file is not known",
+            )),
             When::Local(_) => {
                 if streams.len() <= *stream {
                     streams.resize_with(stream + 1, Vec::new);
                 }
                 streams[*stream].push(i);
-                Err(String::new())
+                Err(Why::new("date-order-unknown", Value::Null, String::new()))
             }
         });
     }
@@ -265,10 +278,16 @@ pub(crate) fn resolve(
                         Ok(first)
                     }
                 }
-                LocalResult::None => Err(format!(
-                    "{} does not exist in {tz} (the clocks jumped forward that night)",
-                    n.format("%Y-%m-%d %H:%M")
-                )),
+                LocalResult::None => {
+                    let time = n.format("%Y-%m-%d %H:%M").to_string();
+                    Err(Why::new(
+                        "time-gap",
+                        json!({ "time": time }),
+                        format!(
+                            "{time} does not exist in {tz} (the clocks jumped forward that night)"
+                        ),
+                    ))
+                }
             };
             if let Ok(at) = &at {
                 let utc = at.with_timezone(&Utc);
@@ -400,6 +419,6 @@ mod tests {
         let items = [(0, n("2026-03-29 01:55")), (0, n("2026-03-29 02:30"))];
         let got = resolve(Paris, &items);
         assert!(got[0].is_ok());
-        assert!(got[1].as_ref().unwrap_err().contains("does not exist"));
+        assert!(got[1].as_ref().unwrap_err().text.contains("does not exist"));
     }
 }

@@ -8,7 +8,9 @@ use chrono::{DateTime, FixedOffset, TimeDelta};
 use ilot_domain::{DeviceId, Entry, EntryKind, GlucoseUnit, Source};
 
 use crate::clock::{self, DateOrder, Stamp, When};
+use crate::why::{Made, Why};
 use crate::{Format, Import, Options, Rejected, Row};
+use serde_json::json;
 
 /// One entry to be, before its time is resolved.
 pub(crate) struct Draft {
@@ -41,11 +43,8 @@ impl Gathered {
         }
     }
 
-    pub fn reject(&mut self, line: u64, reason: impl Into<String>) {
-        self.rejected.push(Rejected {
-            line,
-            reason: reason.into(),
-        });
+    pub fn reject(&mut self, line: u64, why: Why) {
+        self.rejected.push(Rejected::new(line, why));
     }
 
     pub fn skip(&mut self, why: &str) {
@@ -66,7 +65,7 @@ impl Gathered {
         }
         for (i, line, e) in bad.into_iter().rev() {
             self.drafts.remove(i);
-            self.reject(line, format!("cannot read the date: {e}"));
+            self.reject(line, e);
         }
     }
 
@@ -110,11 +109,8 @@ impl Gathered {
         for ((draft, at), (stream, when)) in drafts.into_iter().zip(times).zip(items) {
             let mut at = match at {
                 Ok(at) => at,
-                Err(reason) => {
-                    rejected.push(Rejected {
-                        line: draft.line,
-                        reason,
-                    });
+                Err(why) => {
+                    rejected.push(Rejected::new(draft.line, why));
                     continue;
                 }
             };
@@ -140,10 +136,7 @@ impl Gathered {
                     record: draft.record,
                     entry,
                 }),
-                Err(e) => rejected.push(Rejected {
-                    line: draft.line,
-                    reason: e.to_string(),
-                }),
+                Err(e) => rejected.push(Rejected::new(draft.line, e.into())),
             }
         }
         Import {
@@ -165,16 +158,12 @@ type Minute = (DateTime<FixedOffset>, Vec<EntryKind>);
 pub(crate) struct Origins(Vec<(String, &'static str, DeviceId)>);
 
 impl Origins {
-    pub fn get(
-        &mut self,
-        format: &str,
-        serial: &str,
-        record: &'static str,
-    ) -> std::result::Result<DeviceId, String> {
+    pub fn get(&mut self, format: &str, serial: &str, record: &'static str) -> Made<DeviceId> {
         if let Some((.., id)) = self.0.iter().find(|(s, r, _)| s == serial && *r == record) {
             return Ok(id.clone());
         }
-        let id = crate::origin(format, serial, record).map_err(|e| e.to_string())?;
+        let id = crate::origin(format, serial, record)
+            .map_err(|e| Why::new("source-invalid", json!({ "serial": serial }), e.to_string()))?;
         self.0.push((serial.to_string(), record, id.clone()));
         Ok(id)
     }
@@ -217,11 +206,15 @@ pub(crate) fn unit_in(name: &str) -> Option<GlucoseUnit> {
 }
 
 /// A number written with a point or a decimal comma.
-pub(crate) fn number(what: &str, text: &str) -> Result<f64, String> {
+pub(crate) fn number(what: &'static str, text: &str) -> Made<f64> {
     let t = text.trim().replace(',', ".");
     match t.parse::<f64>() {
         Ok(v) if v.is_finite() => Ok(v),
-        _ => Err(format!("{what} must be a number (got {:?})", text.trim())),
+        _ => Err(ilot_domain::DomainError::NotANumber {
+            what,
+            got: text.trim().to_string(),
+        }
+        .into()),
     }
 }
 

@@ -23,6 +23,7 @@ mod nightscout;
 pub mod overlap;
 mod simple;
 mod text;
+mod why;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -118,8 +119,28 @@ pub struct Row {
 pub struct Rejected {
     /// Line of the file (1-based, CRLF counted once), or item of a JSON array.
     pub line: u64,
+    /// The reason in English (the CLI's words).
     pub reason: String,
+    /// The reason's stable name: one of [`REASON_CODES`] or a domain error's
+    /// (`DomainError::code_and_params`), for the app's catalogue.
+    pub code: &'static str,
+    /// The values the translated reason needs.
+    pub params: serde_json::Value,
 }
+
+impl Rejected {
+    pub(crate) fn new(line: u64, why: why::Why) -> Self {
+        Self {
+            line,
+            reason: why.text,
+            code: why.code,
+            params: why.params,
+        }
+    }
+}
+
+/// The codes of an import's own refusals (besides the domain's).
+pub const REASON_CODES: &[&str] = why::CODES;
 
 /// What a file holds, ready to be stored.
 #[derive(Debug, Clone)]

@@ -12,6 +12,7 @@ use ilot_domain::{
 
 use crate::clock::{self, Stamp, When};
 use crate::fields::{Columns, Draft, Gathered, Origins, field, number, reader, unit_in};
+use crate::why::Why;
 use crate::{Format, Import, Options, Result, err, scan_type};
 
 struct Cols {
@@ -141,7 +142,7 @@ pub(crate) fn parse(text: &str, opts: &Options) -> Result<Import> {
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => {
-                g.reject(lines.at(e.position()), format!("unreadable CSV row: {e}"));
+                g.reject(lines.at(e.position()), Why::csv_row(&e));
                 continue;
             }
         }
@@ -183,7 +184,7 @@ pub(crate) fn parse(text: &str, opts: &Options) -> Result<Import> {
         }
         let time = field(&r, Some(cols.time)).unwrap_or("");
         let Some(stamp) = Stamp::split(time) else {
-            g.reject(line, format!("cannot read the time {time:?}"));
+            g.reject(line, Why::time(time, ""));
             continue;
         };
         let record_type = field(&r, Some(cols.record)).unwrap_or("");
@@ -207,7 +208,11 @@ pub(crate) fn parse(text: &str, opts: &Options) -> Result<Import> {
             "4" => insulin(&r, cols),
             "5" => food(&r, cols, columns),
             "6" => note(&r, cols.notes),
-            other => Err(format!("unknown record type {other:?}")),
+            other => Err(Why::new(
+                "record-type-unknown",
+                serde_json::json!({ "value": other }),
+                format!("unknown record type {other:?}"),
+            )),
         };
         match made {
             Ok(kinds) if kinds.is_empty() => {
@@ -239,7 +244,7 @@ pub(crate) fn parse(text: &str, opts: &Options) -> Result<Import> {
     Ok(g.finish(opts))
 }
 
-type Made = std::result::Result<Vec<(&'static str, EntryKind)>, String>;
+type Kinds = std::result::Result<Vec<(&'static str, EntryKind)>, Why>;
 
 fn glucose(
     r: &csv::StringRecord,
@@ -247,11 +252,14 @@ fn glucose(
     unit: GlucoseUnit,
     reading_type: ReadingType,
     record: &'static str,
-) -> Made {
+) -> Kinds {
     let Some(value) = field(r, col) else {
-        return Err(format!("{record} reading without a glucose value"));
+        return Err(Why::no_value(
+            "glucose",
+            format!("{record} reading without a glucose value"),
+        ));
     };
-    let level = GlucoseLevel::parse(value, unit).map_err(|e| e.to_string())?;
+    let level = GlucoseLevel::parse(value, unit).map_err(Why::from)?;
     let reading = match level {
         GlucoseLevel::Value(g) if reading_type == scan_type() => scan(g),
         level => GlucoseReading::new(level, reading_type, MealContext::Other),
@@ -263,32 +271,35 @@ fn scan(g: Glucose) -> GlucoseReading {
     GlucoseReading::scan(g)
 }
 
-fn ketone(r: &csv::StringRecord, col: Option<usize>) -> Made {
+fn ketone(r: &csv::StringRecord, col: Option<usize>) -> Kinds {
     let Some(value) = field(r, col) else {
-        return Err("ketone record without a value".into());
+        return Err(Why::no_value("ketones", "ketone record without a value"));
     };
-    let k =
-        Ketones::new(number("ketones", value)?, KetoneSource::Blood).map_err(|e| e.to_string())?;
+    let k = Ketones::new(number("ketones", value)?, KetoneSource::Blood).map_err(Why::from)?;
     Ok(vec![("ketone", EntryKind::Ketones(k))])
 }
 
-fn dose(value: &str, kind: InsulinKind) -> std::result::Result<EntryKind, String> {
+fn dose(value: &str, kind: InsulinKind) -> std::result::Result<EntryKind, Why> {
     InsulinDose::parse(value, kind, InsulinDelivery::Pen)
         .map(EntryKind::Insulin)
-        .map_err(|e| e.to_string())
+        .map_err(Why::from)
 }
 
-fn insulin(r: &csv::StringRecord, c: &Cols) -> Made {
+fn insulin(r: &csv::StringRecord, c: &Cols) -> Kinds {
     let mut out = Vec::new();
     if let Some(v) = field(r, c.rapid) {
         out.push(("rapid-insulin", dose(v, InsulinKind::Bolus)?));
     } else if let Some(v) = field(r, c.user_change) {
         // The reader's calculator suggested meal + correction and the patient changed it: the
         // parts no longer say what was injected, and the total is not in the row.
-        return Err(format!(
-            "the insulin calculator's suggestion was changed by the patient ({v} units in \
-             \"User Change Insulin\") and the dose taken (rapid-acting insulin) is not in the \
-             row: nothing stored, enter the dose by hand"
+        return Err(Why::new(
+            "calculator-changed",
+            serde_json::json!({ "units": v }),
+            format!(
+                "the insulin calculator's suggestion was changed by the patient ({v} units in \
+                 \"User Change Insulin\") and the dose taken (rapid-acting insulin) is not in \
+                 the row: nothing stored, enter the dose by hand"
+            ),
         ));
     } else {
         // The meal and correction parts, when the total is not given.
@@ -324,15 +335,17 @@ fn marker(what: &str, value: &str) -> String {
     }
 }
 
-fn food(r: &csv::StringRecord, c: &Cols, columns: &Columns) -> Made {
+fn food(r: &csv::StringRecord, c: &Cols, columns: &Columns) -> Kinds {
     if let Some(v) = field(r, c.carbs) {
-        let carbs = Carbs::new(number("carbohydrates", v)?, None).map_err(|e| e.to_string())?;
+        let carbs = Carbs::new(number("carbohydrates", v)?, None).map_err(Why::from)?;
         return Ok(vec![("carbs", EntryKind::Carbs(carbs))]);
     }
     if let Some(v) = field(r, c.servings) {
         let name = c.servings.map_or("", |i| columns.name(i));
-        return Err(format!(
-            "carbohydrates in servings ({v} in {name:?}) cannot be converted to grams"
+        return Err(Why::new(
+            "servings",
+            serde_json::json!({ "value": v }),
+            format!("carbohydrates in servings ({v} in {name:?}) cannot be converted to grams"),
         ));
     }
     match field(r, c.food_text) {
@@ -341,13 +354,13 @@ fn food(r: &csv::StringRecord, c: &Cols, columns: &Columns) -> Made {
     }
 }
 
-fn note_kind(text: &str) -> std::result::Result<EntryKind, String> {
+fn note_kind(text: &str) -> std::result::Result<EntryKind, Why> {
     Note::new(text.trim())
         .map(EntryKind::Note)
-        .map_err(|e| e.to_string())
+        .map_err(Why::from)
 }
 
-fn note(r: &csv::StringRecord, col: Option<usize>) -> Made {
+fn note(r: &csv::StringRecord, col: Option<usize>) -> Kinds {
     match field(r, col) {
         Some(text) => Ok(vec![("note", note_kind(text)?)]),
         None => Ok(Vec::new()),

@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::clock::When;
 use crate::fields::{Draft, Gathered, field, number};
+use crate::why::{Made, Why};
 use crate::{Format, Import, Options, Result, err, origin};
 
 pub(crate) fn looks_like_entries_csv(first_line: &str) -> bool {
@@ -34,7 +35,7 @@ pub(crate) fn parse_csv(text: &str, opts: &Options) -> Result<Import> {
         let r = match r {
             Ok(r) => r,
             Err(e) => {
-                g.reject(lines.at(e.position()), format!("unreadable CSV row: {e}"));
+                g.reject(lines.at(e.position()), Why::csv_row(&e));
                 continue;
             }
         };
@@ -51,14 +52,11 @@ pub(crate) fn parse_csv(text: &str, opts: &Options) -> Result<Import> {
                     .map(|d| d.with_timezone(&Utc))
             });
         let Some(at) = at else {
-            g.reject(
-                line,
-                format!("cannot read the time {:?}", r.get(0).unwrap_or("")),
-            );
+            g.reject(line, Why::time(r.get(0).unwrap_or(""), ""));
             continue;
         };
         let Some(sgv) = field(&r, Some(2)) else {
-            g.reject(line, "no glucose value");
+            g.reject(line, Why::no_value("glucose", "no glucose value"));
             continue;
         };
         let device = field(&r, Some(4)).unwrap_or("");
@@ -80,12 +78,18 @@ fn push(
     device: &str,
     record: &'static str,
     at: DateTime<Utc>,
-    kind: std::result::Result<EntryKind, String>,
+    kind: Made<EntryKind>,
 ) {
     match kind.and_then(|k| {
         origin("nightscout", device, record)
             .map(|o| (k, o))
-            .map_err(|e| e.to_string())
+            .map_err(|e| {
+                Why::new(
+                    "source-invalid",
+                    serde_json::json!({ "serial": device }),
+                    e.to_string(),
+                )
+            })
     }) {
         Ok((kind, origin)) => g.drafts.push(Draft {
             line,
@@ -98,8 +102,8 @@ fn push(
     }
 }
 
-fn sgv_kind(v: &str, t: ReadingType) -> std::result::Result<EntryKind, String> {
-    let level = GlucoseLevel::parse(v, GlucoseUnit::MgPerDl).map_err(|e| e.to_string())?;
+fn sgv_kind(v: &str, t: ReadingType) -> Made<EntryKind> {
+    let level = GlucoseLevel::parse(v, GlucoseUnit::MgPerDl).map_err(Why::from)?;
     Ok(EntryKind::Glucose(GlucoseReading::new(
         level,
         t,
@@ -142,15 +146,29 @@ fn str_of<'v>(v: &'v Value, key: &str) -> Option<&'v str> {
         .filter(|s| !s.trim().is_empty())
 }
 
-fn num_of(v: &Value, key: &str) -> Option<std::result::Result<f64, String>> {
+/// The domain's name of the value a Nightscout key holds (for the refusal's words).
+fn what_of(key: &str) -> &'static str {
+    match key {
+        "insulin" => "insulin dose",
+        "carbs" => "carbohydrates",
+        _ => "glucose",
+    }
+}
+
+fn num_of(v: &Value, key: &'static str) -> Option<Made<f64>> {
+    let what = what_of(key);
     match v.get(key)? {
         Value::Null => None,
         // Nightscout writes 0 for "none" (a meal bolus without carbs).
         Value::Number(n) if n.as_f64() == Some(0.0) => None,
         Value::Number(n) => n.as_f64().map(Ok),
         Value::String(s) if s.trim().is_empty() => None,
-        Value::String(s) => Some(number(key, s)),
-        other => Some(Err(format!("{key} must be a number (got {other})"))),
+        Value::String(s) => Some(number(what, s)),
+        other => Some(Err(ilot_domain::DomainError::NotANumber {
+            what,
+            got: other.to_string(),
+        }
+        .into())),
     }
 }
 
@@ -179,7 +197,7 @@ fn time_of(v: &Value, keys: &[&str]) -> Option<DateTime<Utc>> {
 fn entry(g: &mut Gathered, line: u64, item: &Value) {
     let device = str_of(item, "device").unwrap_or("");
     let Some(at) = time_of(item, &["date", "dateString", "sysTime"]) else {
-        g.reject(line, "entry without a readable date");
+        g.reject(line, Why::time("", " (entry without a readable date)"));
         return;
     };
     let (record, key, t) = match str_of(item, "type") {
@@ -193,7 +211,10 @@ fn entry(g: &mut Gathered, line: u64, item: &Value) {
     let kind = match num_of(item, key) {
         Some(Ok(v)) => sgv_kind(&v.to_string(), t),
         Some(Err(e)) => Err(e),
-        None => Err(format!("{record} entry without a {key} value")),
+        None => Err(Why::no_value(
+            "glucose",
+            format!("{record} entry without a {key} value"),
+        )),
     };
     push(g, line, device, record, at, kind);
 }
@@ -202,7 +223,10 @@ fn treatment(g: &mut Gathered, line: u64, item: &Value, pump: bool) {
     let event = str_of(item, "eventType").unwrap_or("");
     let device = str_of(item, "enteredBy").unwrap_or("");
     let Some(at) = time_of(item, &["created_at", "timestamp", "date"]) else {
-        g.reject(line, "treatment without a readable created_at");
+        g.reject(
+            line,
+            Why::time("", " (treatment without a readable created_at)"),
+        );
         return;
     };
     let mut found = false;
@@ -221,7 +245,7 @@ fn treatment(g: &mut Gathered, line: u64, item: &Value, pump: bool) {
         let made = units.and_then(|u| {
             InsulinDose::new(u, kind, delivery)
                 .map(EntryKind::Insulin)
-                .map_err(|e| e.to_string())
+                .map_err(Why::from)
         });
         push(g, line, device, "insulin", at, made);
     }
@@ -230,7 +254,7 @@ fn treatment(g: &mut Gathered, line: u64, item: &Value, pump: bool) {
         let made = grams.and_then(|n| {
             Carbs::new(n, str_of(item, "foodType").map(str::to_string))
                 .map(EntryKind::Carbs)
-                .map_err(|e| e.to_string())
+                .map_err(Why::from)
         });
         push(g, line, device, "carbs", at, made);
     }
@@ -247,7 +271,7 @@ fn treatment(g: &mut Gathered, line: u64, item: &Value, pump: bool) {
         let made = value.and_then(|v| {
             GlucoseLevel::parse(&v.to_string(), unit)
                 .map(|l| EntryKind::Glucose(GlucoseReading::new(l, t, MealContext::Other)))
-                .map_err(|e| e.to_string())
+                .map_err(Why::from)
         });
         push(g, line, device, "bg-check", at, made);
     }
@@ -272,9 +296,7 @@ fn treatment(g: &mut Gathered, line: u64, item: &Value, pump: bool) {
             (false, Some(n)) => n.to_string(),
             (false, None) => String::new(),
         };
-        let made = Note::new(text)
-            .map(EntryKind::Note)
-            .map_err(|e| e.to_string());
+        let made = Note::new(text).map(EntryKind::Note).map_err(Why::from);
         push(g, line, device, "note", at, made);
     }
     if !found {

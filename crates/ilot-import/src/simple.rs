@@ -11,6 +11,7 @@ use ilot_domain::{DeviceId, EntryKind, GlucoseLevel, GlucoseReading, MealContext
 
 use crate::clock::When;
 use crate::fields::{Columns, Draft, Gathered, reader};
+use crate::why::{Made, Why};
 use crate::{Format, Import, ImportError, Options, Result, err};
 
 pub(crate) fn parse(text: &str, opts: &Options) -> Result<Import> {
@@ -49,7 +50,7 @@ pub(crate) fn parse(text: &str, opts: &Options) -> Result<Import> {
                 let f = |i: usize| r.get(i).unwrap_or("").trim().to_string();
                 rows.push((lines.of(&r), id_col.map(f), f(time_col), f(gl_col)));
             }
-            Err(e) => g.reject(lines.at(e.position()), format!("unreadable CSV row: {e}")),
+            Err(e) => g.reject(lines.at(e.position()), Why::csv_row(&e)),
         }
     }
     let ids: BTreeSet<&str> = rows.iter().filter_map(|r| r.1.as_deref()).collect();
@@ -102,7 +103,10 @@ pub(crate) fn parse(text: &str, opts: &Options) -> Result<Import> {
             }
         };
         if value.is_empty() || value.eq_ignore_ascii_case("na") {
-            g.reject(line, format!("no glucose value ({value:?})"));
+            g.reject(
+                line,
+                Why::no_value("glucose", format!("no glucose value ({value:?})")),
+            );
             continue;
         }
         match GlucoseLevel::parse(&value, unit) {
@@ -117,15 +121,19 @@ pub(crate) fn parse(text: &str, opts: &Options) -> Result<Import> {
                     MealContext::Other,
                 )),
             }),
-            Err(e) => g.reject(line, e.to_string()),
+            Err(e) => g.reject(line, e.into()),
         }
     }
     Ok(g.finish(opts))
 }
 
-fn read_time(time: &str) -> std::result::Result<When, String> {
+fn read_time(time: &str) -> Made<When> {
     if time.is_empty() || time.eq_ignore_ascii_case("na") {
-        return Err(format!("no time ({time:?})"));
+        return Err(Why::new(
+            "time-unreadable",
+            serde_json::json!({ "value": time }),
+            format!("no time ({time:?})"),
+        ));
     }
     if let Ok(at) = DateTime::parse_from_rfc3339(time) {
         return Ok(When::Instant(at.with_timezone(&Utc)));
@@ -139,5 +147,5 @@ fn read_time(time: &str) -> std::result::Result<When, String> {
     .iter()
     .find_map(|f| NaiveDateTime::parse_from_str(time, f).ok())
     .map(When::Local)
-    .ok_or_else(|| format!("cannot read the time {time:?} (ISO 8601 expected)"))
+    .ok_or_else(|| Why::time(time, " (ISO 8601 expected)"))
 }

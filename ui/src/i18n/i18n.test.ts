@@ -10,7 +10,7 @@ import fr from './fr.json';
 import en from './en.json';
 import { MEAL_CONTEXTS } from '../lib/meal';
 import { MODULES, UNDERSTANDING } from '../lib/education';
-import { ERROR_CODES, whatKey } from '../lib/errors';
+import { ERROR_CODES, IMPORT_REASONS, whatKey } from '../lib/errors';
 import { KNOWN_ACTIONS, accessWhat } from '../lib/rights';
 
 const catalogues: Record<string, Record<string, string>> = { fr, en };
@@ -157,10 +157,13 @@ describe('i18n catalogues', () => {
   });
 
   it('have every text the shell shows itself (notifications of the scheduled rules)', () => {
-    // The shell reads this catalogue (src-tauri/src/catalogue.rs): `text(lang, "key", …)`.
+    // The shell reads this catalogue (src-tauri/src/catalogue.rs): `text(lang, "key", …)`, and
+    // `counted(lang, "key", …)` for the day's readings and scans.
     const shell = rustDir('src-tauri/src', (f) => f.startsWith('catalogue'));
-    const keys = all(/\btext\(\s*&?\w+,\s*"([a-z][a-z0-9.-]+)"/g, [shell]);
-    expect(keys).toEqual(expect.arrayContaining(['reminder.recheck.title', 'reminder.readings.body', 'alert.missed-insulin']));
+    const keys = all(/\b(?:text|counted)\(\s*&?\w+,\s*"([a-z][a-z0-9.-]+)"/g, [shell]);
+    expect(keys).toEqual(
+      expect.arrayContaining(['reminder.recheck.title', 'reminder.readings.body', 'reminder.scans.body', 'alert.missed-insulin']),
+    );
     for (const cat of [fr, en]) expect(keys.filter((k) => !(k in cat))).toEqual([]);
     expect(fr['reminder.readings.body']).toContain('{done}');
     expect(en['reminder.readings.body']).toContain('{asked}');
@@ -178,6 +181,28 @@ describe('i18n catalogues', () => {
     expect(codes.filter((c) => !ERROR_CODES.includes(c))).toEqual([]);
   });
 
+  it('say every reason an import refuses a row for (ilot-import why.rs and the domain)', () => {
+    const why = rust('crates/ilot-import/src/why.rs');
+    const list = why.slice(why.indexOf('pub const CODES'), why.indexOf('];', why.indexOf('pub const CODES')));
+    const codes = all(/"([a-z][a-z-]+)"/g, [list]);
+    expect(codes.length).toBeGreaterThan(10);
+    expect(codes.filter((c) => !IMPORT_REASONS.has(c))).toEqual([]);
+    expect([...IMPORT_REASONS].filter((c) => !codes.includes(c))).toEqual([]);
+    expect(codes.map((c) => `import.why.${c}`).filter((k) => !(k in fr))).toEqual([]);
+    // Every `Why::new("code", …)` is in the list; the domain's own codes are error codes.
+    const made = all(/Why::new\(\s*"([a-z][a-z-]+)"/g, [rustDir('crates/ilot-import/src')]);
+    expect(made.filter((c) => !codes.includes(c))).toEqual([]);
+    const domain = rust('crates/ilot-domain/src/error.rs');
+    const domainCodes = all(/=> \(\s*"([a-z][a-z-]+)"/g, [domain]);
+    expect(domainCodes).toEqual(expect.arrayContaining(['glucose-implausible', 'not-a-number', 'future-time']));
+    expect(domainCodes.filter((c) => !ERROR_CODES.includes(c))).toEqual([]);
+    // The values an import names (`no_value("…")`, `number("…")`, Nightscout's keys) are worded.
+    const importer = rustDir('crates/ilot-import/src');
+    const whats = [...all(/no_value\(\s*"([^"]+)"/g, [importer]), ...all(/number\("([^"]+)"/g, [importer]), ...all(/num_of\(item, "([^"]+)"\)/g, [importer]).map(nightscoutWhat)];
+    expect(whats.length).toBeGreaterThan(4);
+    expect(whats.map(whatKey).filter((k) => !(k in fr))).toEqual([]);
+  });
+
   it("name every value the domain checks (ilot-domain 'what')", () => {
     const texts = [rustDir('crates/ilot-domain/src'), rust('src-tauri/src/input.rs')];
     const whats = [
@@ -191,3 +216,8 @@ describe('i18n catalogues', () => {
     expect(whats.map(whatKey).filter((k) => !(k in fr))).toEqual([]);
   });
 });
+
+/** What ilot-import's Nightscout reader names a JSON key's value (`nightscout.rs` `what_of`). */
+function nightscoutWhat(key: string): string {
+  return ({ sgv: 'glucose', mbg: 'glucose', glucose: 'glucose', insulin: 'insulin dose', carbs: 'carbohydrates' } as Record<string, string>)[key] ?? key;
+}

@@ -80,3 +80,31 @@ export function errorText(e: unknown, t: Translate): string {
 }
 
 export const ERROR_CODES: readonly string[] = [...CODES];
+
+/** ilot-import's own reasons for refusing a row (`crates/ilot-import/src/why.rs` `CODES`). */
+export const IMPORT_REASONS: ReadonlySet<string> = new Set([
+  'csv-row',
+  'time-unreadable',
+  'date-invalid',
+  'date-order-unknown',
+  'time-gap',
+  'record-type-unknown',
+  'no-value',
+  'unknown-word',
+  'servings',
+  'calculator-changed',
+  'duration-unreadable',
+  'source-invalid',
+]);
+
+/** Why an import refused a row, in the patient's language: `import.why.<code>`, or the
+ *  domain's `error.<code>`; the English sentence only for a code this version does not know. */
+export function reasonText(r: { code: string; params: Record<string, unknown> | null; reason: string }, t: Translate): string {
+  const values: Record<string, string | number> = {};
+  for (const [k, v] of Object.entries(r.params ?? {})) {
+    values[k] = k === 'what' ? t(whatKey(v)) : typeof v === 'number' ? v : String(v);
+  }
+  if (IMPORT_REASONS.has(r.code)) return t(`import.why.${r.code}`, { values });
+  if (CODES.has(r.code)) return t(`error.${r.code}`, { values });
+  return r.reason;
+}

@@ -11,7 +11,11 @@ export interface ImportCounts {
 }
 export interface ImportRejected {
   line: number;
+  /** The reason in English (the CLI's words). */
   reason: string;
+  /** ilot-import's `REASON_CODES` or a domain error code: said from the catalogue. */
+  code: string;
+  params: Record<string, unknown> | null;
 }
 export interface ImportPreview {
   path: string;

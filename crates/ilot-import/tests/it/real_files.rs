@@ -139,6 +139,27 @@ fn libreview_malformed_rows_are_reported_on_their_crlf_line_and_the_rest_kept() 
         i.rejected
     );
     assert_eq!(i.rejected[2].reason, "unknown record type \"9\"");
+    // Each reason also has its code and values, which the app says in the patient's language.
+    let codes: Vec<(&str, String)> = i
+        .rejected
+        .iter()
+        .map(|r| (r.code, r.params.to_string()))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            (
+                "not-a-number",
+                r#"{"got":"abc","what":"glucose"}"#.to_string()
+            ),
+            (
+                "date-invalid",
+                r#"{"value":"2019-12-32 18:13"}"#.to_string()
+            ),
+            ("record-type-unknown", r#"{"value":"9"}"#.to_string()),
+            ("glucose-implausible", "null".to_string()),
+        ]
+    );
     assert!(
         i.rejected[3].reason.contains("plausible"),
         "{:?}",
