@@ -115,16 +115,20 @@ impl Cols {
 }
 
 /// LibreView writes commas; a file opened and saved again by a spreadsheet set to French has
-/// semicolons (and its decimals as bare commas). Read from the header line.
+/// semicolons (and its decimals as bare commas), saved as "Unicode text" tabs. Read from the
+/// header line: the separator it holds most of.
 fn delimiter(text: &str) -> u8 {
     let header = text.lines().take(4).find(|l| {
         let l = l.to_lowercase();
         l.contains("record type") || l.contains("type d'enregistrement")
     });
-    match header {
-        Some(h) if h.matches(';').count() > h.matches(',').count() => b';',
-        _ => b',',
-    }
+    let Some(h) = header else {
+        return b',';
+    };
+    [b',', b';', b'\t']
+        .into_iter()
+        .max_by_key(|d| h.bytes().filter(|b| b == d).count())
+        .unwrap_or(b',')
 }
 
 pub(crate) fn parse(text: &str, opts: &Options) -> Result<Import> {

@@ -147,3 +147,21 @@ fn a_file_saved_again_by_a_french_spreadsheet_reads_the_same() {
     );
     assert_eq!(i.counts(), en.counts());
 }
+
+#[test]
+fn a_file_saved_as_unicode_text_by_a_spreadsheet_reads_the_same() {
+    let en = parse(&file(EN_HEADER, &insulin_rows()), &opts()).unwrap();
+    // "Unicode text": UTF-16 little-endian with its BOM, tabs between the fields.
+    let text = String::from_utf8(file(EN_HEADER, &insulin_rows()))
+        .unwrap()
+        .replace(',', "\t");
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    let i = parse(&bytes, &opts()).unwrap();
+    assert_eq!(doses(&i), doses(&en));
+    assert_eq!(i.counts(), en.counts());
+    assert_eq!(
+        i.rejected.iter().map(|r| r.line).collect::<Vec<_>>(),
+        [6, 8]
+    );
+}
