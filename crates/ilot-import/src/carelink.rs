@@ -57,7 +57,12 @@ pub(crate) fn parse(text: &str, opts: &Options) -> Result<Import> {
     let lines = crate::fields::Lines::new(text);
     let mut g = Gathered::new(Format::CareLink);
     let mut records = Vec::new();
-    for r in reader(text, b';').records() {
+    // Semicolons in Europe, commas in the US: read from the header line.
+    let sep = text
+        .lines()
+        .find(|l| l.trim_start().to_lowercase().starts_with("index"))
+        .map_or(b';', crate::fields::separator);
+    for r in reader(text, sep).records() {
         match r {
             Ok(r) => records.push(r),
             Err(e) => g.reject(lines.at(e.position()), Why::csv_row(&e)),

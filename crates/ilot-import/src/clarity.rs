@@ -26,7 +26,8 @@ pub(crate) fn parse(text: &str, opts: &Options) -> Result<Import> {
     let lines = crate::fields::Lines::new(text);
     let mut g = Gathered::new(Format::DexcomClarity);
     let mut origins = Origins::default();
-    let mut rows = reader(text, b',').into_records();
+    let sep = crate::fields::separator(text.lines().next().unwrap_or(""));
+    let mut rows = reader(text, sep).into_records();
     let header = match rows.next() {
         Some(Ok(h)) => h,
         _ => return err("Dexcom Clarity export without its header line"),

@@ -265,6 +265,16 @@ impl<'t> Lines<'t> {
     }
 }
 
+/// The separator a header line uses: the one of `,`, `;` and tab it holds most of (`,` on a
+/// tie). Vendors write commas or semicolons by country, and a spreadsheet saving the file again
+/// writes its own (`;` in French, tabs as "Unicode text").
+pub(crate) fn separator(header: &str) -> u8 {
+    [b',', b';', b'\t']
+        .into_iter()
+        .max_by_key(|d| (header.bytes().filter(|b| b == d).count(), *d == b','))
+        .unwrap_or(b',')
+}
+
 pub(crate) fn reader(text: &str, delimiter: u8) -> csv::Reader<&[u8]> {
     csv::ReaderBuilder::new()
         .delimiter(delimiter)

@@ -283,6 +283,7 @@ pub fn detect(text: &str) -> Format {
         return Format::DexcomClarity;
     }
     if lower.iter().any(|l| {
+        let l = l.replace([',', '\t'], ";");
         l.starts_with("-------;") || l.starts_with("index;date;time") || l.starts_with("last name;")
     }) {
         return Format::CareLink;

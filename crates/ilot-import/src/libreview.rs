@@ -122,13 +122,7 @@ fn delimiter(text: &str) -> u8 {
         let l = l.to_lowercase();
         l.contains("record type") || l.contains("type d'enregistrement")
     });
-    let Some(h) = header else {
-        return b',';
-    };
-    [b',', b';', b'\t']
-        .into_iter()
-        .max_by_key(|d| h.bytes().filter(|b| b == d).count())
-        .unwrap_or(b',')
+    header.map_or(b',', crate::fields::separator)
 }
 
 pub(crate) fn parse(text: &str, opts: &Options) -> Result<Import> {

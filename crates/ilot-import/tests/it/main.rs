@@ -5,3 +5,4 @@ mod clarity_french;
 mod dst;
 mod libreview_columns;
 mod real_files;
+mod separators;
