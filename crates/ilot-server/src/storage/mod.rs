@@ -29,7 +29,9 @@ pub(crate) use patient_page::patient_delegates;
 pub use psc_rows::PscFlow;
 pub(crate) use psc_rows::rpps_taken;
 pub(crate) use record::record_delegates;
-pub use record::{Closure, PurgeCounts, RecordStatus, Restriction, RetentionCutoffs};
+pub use record::{
+    Closure, MonitoringGap, PurgeCounts, RecordStatus, Reopening, Restriction, RetentionCutoffs,
+};
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -562,6 +564,12 @@ pub trait Storage: Send + Sync + 'static {
     /// Closes the patient's telesurveillance and makes its unused enrolment codes expire, in
     /// one transaction; `false` (nothing changed) when it was already closed.
     fn close_monitoring(&self, patient: PatientId, closure: &Closure) -> Result<bool>;
+    /// Reopens a closed record (V12): keeps the closure as a [`MonitoringGap`] and clears it
+    /// (and its last care), in one transaction; `None` (nothing changed) when it is not closed.
+    fn reopen_monitoring(&self, patient: PatientId, r: &Reopening)
+    -> Result<Option<MonitoringGap>>;
+    /// The patient's unmonitored times, oldest first.
+    fn monitoring_gaps(&self, patient: PatientId) -> Result<Vec<MonitoringGap>>;
     /// Records a restriction (`Some`) or lifts it (`None`).
     fn set_restriction(&self, patient: PatientId, restriction: Option<&Restriction>) -> Result<()>;
     /// Deletes, in one transaction, every closed record whose last care is before
