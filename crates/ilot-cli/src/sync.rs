@@ -219,9 +219,14 @@ pub fn consent(ctx: &mut Ctx, cmd: ConsentCmd) -> Result<()> {
         ConsentCmd::Show => match ctx.store.consent()? {
             None => println!("no consent recorded: nothing is sent"),
             Some(c) => println!(
-                "{} on {} (notice version {}){}",
+                "{} on {}{} (notice version {}){}",
                 if c.granted { "granted" } else { "withdrawn" },
                 c.at.format("%Y-%m-%d %H:%M UTC"),
+                if c.channel == ilot_wire::ConsentChannel::Consultation {
+                    ", recorded by the care team in consultation"
+                } else {
+                    ""
+                },
                 c.notice_version,
                 if c.told_server {
                     "; the server knows"
