@@ -564,11 +564,9 @@ pub trait Storage: Send + Sync + 'static {
     /// Closes the patient's telesurveillance and makes its unused enrolment codes expire, in
     /// one transaction; `false` (nothing changed) when it was already closed.
     fn close_monitoring(&self, patient: PatientId, closure: &Closure) -> Result<bool>;
-    /// Reopens a closed record (V12): keeps the closure as a [`MonitoringGap`] and clears it
-    /// (and its last care), in one transaction; `None` (nothing changed) when it is not closed.
-    fn reopen_monitoring(&self, patient: PatientId, r: &Reopening)
-    -> Result<Option<MonitoringGap>>;
-    /// The patient's unmonitored times, oldest first.
+    /// Reopens a closed record (V12): moves its closure (and last care) into a [`MonitoringGap`]
+    /// in one transaction; `None` when not closed. The gaps: oldest first.
+    fn reopen_monitoring(&self, id: PatientId, r: &Reopening) -> Result<Option<MonitoringGap>>;
     fn monitoring_gaps(&self, patient: PatientId) -> Result<Vec<MonitoringGap>>;
     /// Records a restriction (`Some`) or lifts it (`None`).
     fn set_restriction(&self, patient: PatientId, restriction: Option<&Restriction>) -> Result<()>;
