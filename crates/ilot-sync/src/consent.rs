@@ -48,7 +48,8 @@ pub(crate) fn decide<L: SyncState>(local: &mut L, c: &Consent) -> Result<()> {
 }
 
 /// After a pull: when the latest record of the server's consent history was collected in
-/// consultation by the care team and is later than the device's own decision, the device's
+/// consultation by the care team and is later than the device's own decision (the server holds
+/// it, or the decision not yet told is older), the device's
 /// decision follows it (already known to the server: nothing to tell). Following a withdrawal
 /// drops the batch in flight (its entries stay unsent on the device). Returns the decision
 /// followed, if any.
@@ -61,9 +62,12 @@ pub(crate) fn follow_team<L: SyncState>(local: &mut L) -> Result<Option<ConsentD
         // Before any decision on this device the app asks the patient (onboarding).
         return Ok(None);
     };
+    // A decision of this device the server already holds is in the history, ordered by time:
+    // a consultation record last is the server's latest, whatever the clocks say. One not told
+    // yet is compared by time.
     if last.channel != ConsentChannel::Consultation
         || mine.record == Some(last.id)
-        || last.at <= mine.at
+        || (!mine.told_server && last.at <= mine.at)
     {
         return Ok(None);
     }
@@ -126,6 +130,44 @@ mod tests {
             }]
         );
         assert!(withheld(&p, t(5)) && !withheld(&p, t(6)) && !withheld(&p, t(2)));
+    }
+
+    fn record(id: u64, decision: ConsentDecision, at: DateTime<Utc>) -> ilot_wire::ConsentRecord {
+        ilot_wire::ConsentRecord {
+            id,
+            decision,
+            at,
+            notice_version: Some(2),
+            channel: ConsentChannel::Consultation,
+            collected_by: None,
+        }
+    }
+
+    #[test]
+    fn the_team_decision_the_server_holds_last_is_followed_whatever_the_device_clock() {
+        // The device's clock is ahead: its consent, told to the server, says 05:00; the team's
+        // withdrawal, recorded after it, says 04:00 and is the server's latest.
+        let mut s = MemoryState::default();
+        let mut told = app(true, t(5));
+        told.told_server = true;
+        decide(&mut s, &told).unwrap();
+        s.save_rights(&ilot_wire::Rights {
+            consent: vec![record(7, ConsentDecision::Withdrawn, t(4))],
+            access_log: vec![],
+        })
+        .unwrap();
+        assert_eq!(
+            follow_team(&mut s).unwrap(),
+            Some(ConsentDecision::Withdrawn)
+        );
+        let c = s.consent().unwrap().unwrap();
+        assert!(!c.granted && c.record == Some(7) && c.channel == ConsentChannel::Consultation);
+        // Followed once.
+        assert_eq!(follow_team(&mut s).unwrap(), None);
+        // A newer decision of the patient, not told yet, stands against an older team record.
+        decide(&mut s, &app(true, t(6))).unwrap();
+        assert_eq!(follow_team(&mut s).unwrap(), None);
+        assert!(s.consent().unwrap().unwrap().granted);
     }
 
     #[test]
