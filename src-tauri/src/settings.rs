@@ -109,6 +109,8 @@ impl Consent {
             at: self.withdrawn_at.unwrap_or(self.given_at),
             notice_version: self.text_version,
             told_server: false,
+            channel: ilot_wire::ConsentChannel::App,
+            record: None,
         }
     }
 }

@@ -126,6 +126,8 @@ pub fn sync(ctx: &mut Ctx, args: &SyncArgs) -> Result<()> {
                 "batches": report.batches, "sent": report.sent, "stored": report.stored,
                 "duplicates": report.duplicates, "retired": report.retired,
                 "consent_told": report.consent_told, "withdrawn": report.withdrawn,
+                "withheld": report.withheld,
+                "consent_followed": report.consent_followed.map(|d| d.as_str()),
                 "prescription_version": report.prescription_version, "messages": report.messages,
                 "appointments": report.appointments, "alert_acks": report.alert_acks,
                 "pending": ctx.store.outbox_len()?,
@@ -133,9 +135,21 @@ pub fn sync(ctx: &mut Ctx, args: &SyncArgs) -> Result<()> {
         );
         return Ok(());
     }
+    if let Some(d) = report.consent_followed {
+        println!(
+            "the care team recorded in consultation that consent is {}: this device follows it",
+            d.as_str()
+        );
+    }
     if report.withdrawn {
         println!("consent is withdrawn: nothing was sent");
         return Ok(());
+    }
+    if report.withheld > 0 {
+        println!(
+            "{} entries measured while consent was withdrawn stay on this device (never sent)",
+            report.withheld
+        );
     }
     println!(
         "sent {} entries in {} batches ({} new on the server, {} already there); {} waiting",
@@ -219,9 +233,14 @@ pub fn consent(ctx: &mut Ctx, cmd: ConsentCmd) -> Result<()> {
         ConsentCmd::Show => match ctx.store.consent()? {
             None => println!("no consent recorded: nothing is sent"),
             Some(c) => println!(
-                "{} on {} (notice version {}){}",
+                "{} on {}{} (notice version {}){}",
                 if c.granted { "granted" } else { "withdrawn" },
                 c.at.format("%Y-%m-%d %H:%M UTC"),
+                if c.channel == ilot_wire::ConsentChannel::Consultation {
+                    ", recorded by the care team in consultation"
+                } else {
+                    ""
+                },
                 c.notice_version,
                 if c.told_server {
                     "; the server knows"

@@ -103,14 +103,25 @@ pub fn patient_billing(
     profile.tz = row.tz;
     profile.ins = crate::identity::exported_ins(st, row.id)?;
     let o = ilot_rules::observance::observance(&p, &profile, &data, now);
-    Ok(Some(ilot_rules::observance::billing::billing(
+    let mut b = ilot_rules::observance::billing::billing(
         &o,
         &p,
         &profile,
         &data,
         consent_of(&st.consent_history(row.id)?),
         now,
-    )))
+    );
+    // A telesurveillance ended then reopened (`record::reopen`): the time in between was not
+    // monitored, and no period holding any of it is billable.
+    let gaps: Vec<_> = st
+        .monitoring_gaps(row.id)?
+        .iter()
+        .map(|g| (g.from, g.until))
+        .collect();
+    if !gaps.is_empty() {
+        ilot_rules::observance::billing::not_monitored(&mut b, &gaps);
+    }
+    Ok(Some(b))
 }
 
 /// `GET /v1/operator/patients/{id}/periods`.
@@ -388,7 +399,7 @@ pub fn query_parameters(path: &str) -> Option<Value> {
 
 fn reasons_schema() -> Value {
     json!({ "type": "array", "items": { "enum": [
-        "no-prescription", "no-consent", "in-progress", "interrupted",
+        "no-prescription", "no-consent", "not-monitored", "in-progress", "interrupted",
         "previous-insufficient", "previous-interrupted", "no-accompaniment"
     ] } })
 }

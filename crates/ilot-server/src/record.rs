@@ -9,6 +9,13 @@
 //!   unless asked for closed records, no new care act is taken (prescription, message,
 //!   appointment, enrolment code: `refuse_if_closed`), and the end is kept as the last care the
 //!   20-year retention counts from (`crate::retention`). Reads stay possible.
+//! - **Reopening** (`POST /v1/operator/patients/{id}/reopening`, physician): a telesurveillance
+//!   ended by mistake is opened again, with why (at most [`MAX_REOPEN_REASON`] characters,
+//!   audited `reopen-monitoring`). Devices' batches are accepted again from then, the retention
+//!   clock (last care) is cleared, and the closure is kept as a
+//!   [`crate::storage::MonitoringGap`]: from the end of its last day to the reopening nothing
+//!   was monitored, so no 30-day period holding any of that time is billable
+//!   (`billing::patient_billing`, reason `not-monitored`).
 //! - **Restriction** (`PUT /v1/operator/patients/{id}/restriction`, physician): the data is
 //!   kept for its retention (the CNIL admits that lawfully kept health data is not erased
 //!   before it) but every ordinary read or act answers 451 `restricted` and lists leave the
@@ -25,13 +32,15 @@ use serde_json::json;
 
 use crate::error::{Result, ServerError};
 use crate::http::AppState;
-use crate::operator::{Session, bad, in_team, parse_json, patient_id};
-use crate::storage::{Closure, PatientRow, RecordStatus, Restriction};
+use crate::operator::{Session, bad, existing, in_team, parse_json, patient_id};
+use crate::storage::{Closure, PatientRow, RecordStatus, Reopening, Restriction};
 
 /// The query parameter of an exceptional read.
 pub const EXCEPTIONAL_REASON: &str = "exceptional_reason";
 /// The longest reason kept (closure, restriction, exceptional read), in characters.
 pub const MAX_REASON: usize = 500;
+/// The longest reason for a reopening, in characters.
+pub const MAX_REOPEN_REASON: usize = 200;
 
 /// A reason as the audit log keeps it: trimmed, not empty, at most [`MAX_REASON`] characters.
 pub fn reason(what: &str, text: &str) -> Result<String> {
@@ -175,6 +184,63 @@ pub async fn close(
         })
         .await?;
     Ok(Json(v))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReopenRequest {
+    pub reason: String,
+}
+
+/// `POST /v1/operator/patients/{id}/reopening`.
+pub async fn reopen(
+    State(state): State<AppState>,
+    op: Session,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<RecordStatus>> {
+    physician_only(&op, "reopen a patient's telesurveillance")?;
+    let req: ReopenRequest = parse_json(&body)?;
+    let why = reason("reopening the telesurveillance", &req.reason)?;
+    let n = why.chars().count();
+    if n > MAX_REOPEN_REASON {
+        return Err(bad(format!(
+            "the reason for reopening the telesurveillance is {n} characters long; at most {MAX_REOPEN_REASON}"
+        )));
+    }
+    let id = patient_id(&id)?;
+    let v = state
+        .blocking(move |s| {
+            existing(s, id, &op)?;
+            let now = s.now();
+            let r = Reopening {
+                at: now,
+                by: op.op.id,
+                reason: why.clone(),
+            };
+            let Some(gap) = s.storage().reopen_monitoring(id, &r)? else {
+                return Err(bad(
+                    "this patient's telesurveillance has not ended: there is nothing to reopen",
+                ));
+            };
+            s.storage().record_audit(
+                &op.event("reopen-monitoring", now)
+                    .patient(id)
+                    .detail(json!({ "closed_on": gap.last_day, "reason": why })),
+            )?;
+            s.storage().record_status(id)
+        })
+        .await?;
+    Ok(Json(v))
+}
+
+pub fn reopen_body() -> serde_json::Value {
+    json!({
+        "type": "object", "required": ["reason"], "additionalProperties": false,
+        "properties": {
+            "reason": { "type": "string", "minLength": 1, "maxLength": MAX_REOPEN_REASON }
+        }
+    })
 }
 
 #[derive(Debug, Deserialize)]

@@ -16,7 +16,7 @@ use rand_core::CryptoRng;
 
 use crate::error::{Result, SyncError};
 use crate::local::Outbox;
-use crate::state::{Consent, Identity, InFlight, SyncState};
+use crate::state::{Consent, Identity, InFlight, SyncState, WithdrawnPeriod};
 use crate::transport::Transport;
 
 /// Bounds of one batch.
@@ -56,6 +56,12 @@ pub struct Report {
     pub consent_told: Option<bool>,
     /// Consent is withdrawn and the server knows: nothing was sent.
     pub withdrawn: bool,
+    /// Entry versions measured while consent was withdrawn, retired without sending (kept on
+    /// the device; `crate::consent`).
+    pub withheld: u64,
+    /// The decision recorded by the care team in consultation that the device followed in
+    /// this session's pull.
+    pub consent_followed: Option<ilot_wire::ConsentDecision>,
     pub prescription_version: Option<u32>,
     pub messages: usize,
     pub appointments: usize,
@@ -124,20 +130,26 @@ pub fn enrol<L: SyncState + Outbox>(
     Ok(resp)
 }
 
-/// Records the patient's decision. A withdrawal takes effect at once: the next session only
-/// tells the server, once.
+/// Records the patient's decision, taken in the app. A withdrawal takes effect at once: the
+/// next session only tells the server, once; readings measured until consent is given again
+/// never leave the device (`crate::consent`).
 pub fn set_consent<L: SyncState>(
     local: &mut L,
     granted: bool,
     notice_version: u32,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    local.set_consent(&Consent {
-        granted,
-        at: now,
-        notice_version,
-        told_server: false,
-    })
+    crate::consent::decide(
+        local,
+        &Consent {
+            granted,
+            at: now,
+            notice_version,
+            told_server: false,
+            channel: ilot_wire::ConsentChannel::App,
+            record: None,
+        },
+    )
 }
 
 /// One session: push everything pending, then pull.
@@ -164,8 +176,18 @@ pub fn sync_once<L: SyncState + Outbox>(
         }
         Err(e) => return Err(e),
     };
-    if !report.withdrawn {
-        pull(local, transport, limits, rng, now, &mut report)?;
+    // While consent is withdrawn the device still pulls (a pull carries no health data): the
+    // care team may record consent given again in consultation, which the device follows.
+    pull(local, transport, limits, rng, now, &mut report)?;
+    if report.withdrawn && local.consent()?.is_some_and(|c| c.granted) {
+        let again = push(local, transport, limits, rng, now)?;
+        report.withdrawn = false;
+        report.batches += again.batches;
+        report.sent += again.sent;
+        report.stored += again.stored;
+        report.duplicates += again.duplicates;
+        report.retired += again.retired;
+        report.withheld += again.withheld;
     }
     Ok(report)
 }
@@ -220,6 +242,7 @@ pub fn push<L: SyncState + Outbox>(
             continue;
         }
         let tell = (!consent.told_server).then_some(consent);
+        let periods = local.withdrawn_periods()?;
         let pending = local.pending(limits.max_entries.min(ilot_wire::MAX_BATCH_ITEMS))?;
         if pending.is_empty() && tell.is_none() {
             return Ok(report);
@@ -230,6 +253,7 @@ pub fn push<L: SyncState + Outbox>(
             &keys,
             pending,
             tell,
+            &periods,
             limits,
             rng,
             now,
@@ -255,6 +279,7 @@ fn build_bounded<L: SyncState + Outbox>(
     keys: &ilot_wire::SessionKeys,
     pending: Vec<ilot_store::OutboxItem>,
     tell: Option<Consent>,
+    periods: &[WithdrawnPeriod],
     limits: Limits,
     rng: &mut impl CryptoRng,
     now: DateTime<Utc>,
@@ -262,10 +287,13 @@ fn build_bounded<L: SyncState + Outbox>(
 ) -> Result<InFlight> {
     let mut items = Vec::with_capacity(pending.len());
     let mut seqs = Vec::with_capacity(pending.len());
+    // Items retired because they were measured while consent was withdrawn.
+    let mut held = Vec::with_capacity(pending.len());
     for it in &pending {
         seqs.push(it.seq);
         let OutboxTarget::Entry(entry_id) = it.target else {
             items.push(None);
+            held.push(false);
             continue;
         };
         let stored = local.entry_version(entry_id, it.version)?.ok_or_else(|| {
@@ -274,6 +302,12 @@ fn build_bounded<L: SyncState + Outbox>(
                 it.seq, it.version
             ))
         })?;
+        let withheld = crate::consent::withheld(periods, stored.entry.at_utc());
+        held.push(withheld);
+        if withheld {
+            items.push(None);
+            continue;
+        }
         items.push(Some(WireEntry {
             id: entry_id,
             version: stored.version,
@@ -298,7 +332,9 @@ fn build_bounded<L: SyncState + Outbox>(
             r => r?,
         };
         if f.sealed.len() <= limits.max_bytes || n <= 1 {
-            report.retired += items[..n].iter().filter(|i| i.is_none()).count() as u64;
+            let w = held[..n].iter().filter(|h| **h).count() as u64;
+            report.retired += items[..n].iter().filter(|i| i.is_none()).count() as u64 - w;
+            report.withheld += w;
             return Ok(f);
         }
         n = n.div_ceil(2);
@@ -389,9 +425,8 @@ pub fn pull<L: SyncState + Outbox>(
 ) -> Result<()> {
     let id = local.identity()?.ok_or(SyncError::NotEnrolled)?;
     let keys = id.keys()?;
-    if !local.consent()?.ok_or(SyncError::ConsentRequired)?.granted {
-        return Ok(());
-    }
+    // A withdrawn consent still pulls (see `sync_once`); no decision at all: nothing.
+    local.consent()?.ok_or(SyncError::ConsentRequired)?;
     tracing::debug!("pulling");
     loop {
         let cursor = local.pull_cursor()?;
@@ -437,6 +472,9 @@ pub fn pull<L: SyncState + Outbox>(
         }
         local.set_pull_cursor(got.cursor())?;
         if !got.pull.more {
+            if let Some(d) = crate::consent::follow_team(local)? {
+                report.consent_followed = Some(d);
+            }
             return Ok(());
         }
     }

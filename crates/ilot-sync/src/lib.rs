@@ -8,6 +8,7 @@
 //! mark an outbox item sent on anything but a confirmed acknowledgement.
 
 mod backoff;
+mod consent;
 mod engine;
 mod error;
 mod local;
@@ -16,9 +17,10 @@ mod store_state;
 mod transport;
 
 pub use backoff::Backoff;
+pub use consent::withheld;
 pub use engine::{Limits, Report, enrol, pull, push, set_consent, sync_once};
 pub use error::{Result, SyncError};
 pub use local::{Local, Outbox};
-pub use state::{Consent, Identity, InFlight, MemoryState, SyncState};
+pub use state::{Consent, Identity, InFlight, MemoryState, SyncState, WithdrawnPeriod};
 pub use store_state::{forget_device_secret, server_root_pem, set_server_root_pem};
 pub use transport::{HttpTransport, Transport};

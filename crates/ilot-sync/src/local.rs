@@ -90,6 +90,12 @@ impl<S: SyncState> SyncState for Local<S> {
     fn set_consent(&mut self, c: &Consent) -> Result<()> {
         self.state.set_consent(c)
     }
+    fn withdrawn_periods(&self) -> Result<Vec<crate::WithdrawnPeriod>> {
+        self.state.withdrawn_periods()
+    }
+    fn set_withdrawn_periods(&mut self, p: &[crate::WithdrawnPeriod]) -> Result<()> {
+        self.state.set_withdrawn_periods(p)
+    }
     fn prescription_version(&self) -> Result<u32> {
         self.state.prescription_version()
     }

@@ -5,8 +5,8 @@
 
 use chrono::{DateTime, Utc};
 use ilot_wire::{
-    AccessEntry, AlertAck, Appointment, ConsentRecord, DeviceId, DeviceSecret, Message, PatientId,
-    PublicKey, Rights, RightsCursor, ServerUrl, SessionKeys,
+    AccessEntry, AlertAck, Appointment, ConsentChannel, ConsentRecord, DeviceId, DeviceSecret,
+    Message, PatientId, PublicKey, Rights, RightsCursor, ServerUrl, SessionKeys,
 };
 use zeroize::Zeroizing;
 
@@ -136,8 +136,28 @@ pub struct Consent {
     pub granted: bool,
     pub at: DateTime<Utc>,
     pub notice_version: u32,
-    /// The server was told of this decision (acknowledged batch).
+    /// The server was told of this decision (acknowledged batch), or it came from the server.
     pub told_server: bool,
+    /// Where the decision was taken: in this app, or in consultation (recorded by the care team
+    /// and followed after a pull, see `crate::consent`).
+    pub channel: ConsentChannel,
+    /// The server's consent record this state follows (channel consultation): its
+    /// `collected_by` names who collected it.
+    pub record: Option<u64>,
+}
+
+/// A time during which consent was withdrawn (or refused) after having been given: readings
+/// measured in it never leave the device (`crate::consent`). `until` is `None` while it lasts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct WithdrawnPeriod {
+    pub from: DateTime<Utc>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl WithdrawnPeriod {
+    pub fn contains(&self, t: DateTime<Utc>) -> bool {
+        t >= self.from && self.until.is_none_or(|u| t < u)
+    }
 }
 
 pub trait SyncState {
@@ -154,6 +174,9 @@ pub trait SyncState {
     fn set_pull_cursor(&mut self, cursor: u64) -> Result<()>;
     fn consent(&self) -> Result<Option<Consent>>;
     fn set_consent(&mut self, c: &Consent) -> Result<()>;
+    /// The periods of withdrawn consent, oldest first.
+    fn withdrawn_periods(&self) -> Result<Vec<WithdrawnPeriod>>;
+    fn set_withdrawn_periods(&mut self, p: &[WithdrawnPeriod]) -> Result<()>;
     /// Highest prescription version applied from the server (0: none).
     fn prescription_version(&self) -> Result<u32>;
     fn set_prescription_version(&mut self, v: u32) -> Result<()>;
@@ -201,6 +224,7 @@ pub struct MemoryState {
     in_flight: Option<InFlight>,
     cursor: u64,
     consent: Option<Consent>,
+    withdrawn: Vec<WithdrawnPeriod>,
     prescription_version: u32,
     messages: Vec<Message>,
     appointments: Vec<Appointment>,
@@ -247,6 +271,13 @@ impl SyncState for MemoryState {
     }
     fn set_consent(&mut self, c: &Consent) -> Result<()> {
         self.consent = Some(*c);
+        Ok(())
+    }
+    fn withdrawn_periods(&self) -> Result<Vec<WithdrawnPeriod>> {
+        Ok(self.withdrawn.clone())
+    }
+    fn set_withdrawn_periods(&mut self, p: &[WithdrawnPeriod]) -> Result<()> {
+        self.withdrawn = p.to_vec();
         Ok(())
     }
     fn prescription_version(&self) -> Result<u32> {

@@ -25,6 +25,8 @@ const SERVER_ROOT: &str = "server_root_pem";
 const RIGHTS_CURSOR: &str = "rights_cursor";
 /// The consent history the server holds, as one document (replaced whole).
 const SERVER_CONSENT: &str = "server_consent";
+/// The periods of withdrawn consent (`crate::WithdrawnPeriod`), as one document.
+const WITHDRAWN: &str = "withdrawn_periods";
 
 /// Forgets this device's secret for the database at `db_path` (keyring entry and fallback file),
 /// when the local data is deleted: a new enrolment makes a new one, and nothing of the old one
@@ -57,6 +59,15 @@ struct ConsentDoc {
     at: chrono::DateTime<chrono::Utc>,
     notice_version: u32,
     told_server: bool,
+    /// Absent in documents written before the app followed the team's decisions: the app.
+    #[serde(default = "app_channel")]
+    channel: ilot_wire::ConsentChannel,
+    #[serde(default)]
+    record: Option<u64>,
+}
+
+fn app_channel() -> ilot_wire::ConsentChannel {
+    ilot_wire::ConsentChannel::App
 }
 
 impl SyncState for Store {
@@ -135,6 +146,8 @@ impl SyncState for Store {
                     at: d.at,
                     notice_version: d.notice_version,
                     told_server: d.told_server,
+                    channel: d.channel,
+                    record: d.record,
                 })
             })
             .transpose()
@@ -145,8 +158,19 @@ impl SyncState for Store {
             at: c.at,
             notice_version: c.notice_version,
             told_server: c.told_server,
+            channel: c.channel,
+            record: c.record,
         };
         Ok(self.set_sync_value(CONSENT, &json(&d)?)?)
+    }
+    fn withdrawn_periods(&self) -> Result<Vec<crate::WithdrawnPeriod>> {
+        Ok(match self.sync_value(WITHDRAWN)? {
+            Some(t) => parse(&t)?,
+            None => Vec::new(),
+        })
+    }
+    fn set_withdrawn_periods(&mut self, p: &[crate::WithdrawnPeriod]) -> Result<()> {
+        Ok(self.set_sync_value(WITHDRAWN, &json(&p)?)?)
     }
     fn prescription_version(&self) -> Result<u32> {
         Ok(self

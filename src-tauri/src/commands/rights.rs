@@ -38,7 +38,7 @@ impl RightsView {
             .collect();
         access_log.reverse();
         Ok(Self {
-            consent: store.consent()?.map(ConsentView::from),
+            consent: ConsentView::read(store)?,
             history: store.server_consent()?,
             notice_version: CONSENT_TEXT_VERSION,
             access_log,

@@ -57,16 +57,37 @@ pub struct ConsentView {
     pub notice_version: u32,
     /// The server was told (a withdrawal is told once, then nothing leaves).
     pub told_server: bool,
+    /// `app` (the patient, here) or `consultation` (recorded by the care team and followed
+    /// after a sync).
+    pub channel: ilot_wire::ConsentChannel,
+    /// Who of the care team collected it (channel consultation), from the history the server
+    /// holds.
+    pub collected_by: Option<super::sync::Member>,
 }
 
-impl From<ilot_sync::Consent> for ConsentView {
-    fn from(c: ilot_sync::Consent) -> Self {
-        Self {
+impl ConsentView {
+    /// The decision the sync engine obeys, with who collected it when the care team did.
+    pub fn read(store: &ilot_store::Store) -> Result<Option<Self>> {
+        let Some(c) = store.consent()? else {
+            return Ok(None);
+        };
+        let collected_by = match c.record {
+            Some(id) => store
+                .server_consent()?
+                .into_iter()
+                .find(|r| r.id == id)
+                .and_then(|r| r.collected_by)
+                .map(Into::into),
+            None => None,
+        };
+        Ok(Some(Self {
             granted: c.granted,
             at: c.at,
             notice_version: c.notice_version,
             told_server: c.told_server,
-        }
+            channel: c.channel,
+            collected_by,
+        }))
     }
 }
 
@@ -74,7 +95,7 @@ impl From<ilot_sync::Consent> for ConsentView {
 pub fn app_info(state: State<'_, AppState>) -> Result<AppInfo> {
     let store = state.store_unchecked()?;
     let (tz, unit) = state::tz_and_unit(&store)?;
-    let consent = store.consent()?.map(ConsentView::from);
+    let consent = ConsentView::read(&store)?;
     let enrolled = store.identity()?.map(|i| i.server.to_string());
     drop(store);
     let s = state.settings();
@@ -300,10 +321,10 @@ pub fn set_consent(state: &AppState, granted: bool, now: DateTime<Utc>) -> Resul
     if current.is_none_or(|c| c.granted != granted) {
         ilot_sync::set_consent(&mut *store, granted, CONSENT_TEXT_VERSION, now)?;
     }
-    let c = store.consent()?.expect("recorded above or before");
+    let c = ConsentView::read(&store)?.expect("recorded above or before");
     drop(store);
     state.sync.wake();
-    Ok(c.into())
+    Ok(c)
 }
 
 /// Deletes every local entry, the profile, the prescription and the settings; the app starts

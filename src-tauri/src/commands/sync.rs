@@ -20,8 +20,8 @@ pub const SYNC_EVENT: &str = "sync-status";
 /// The permanent sync line: what waits, when it last went, when it goes next, and why not.
 #[derive(Debug, Clone, Serialize)]
 pub struct SyncView {
-    /// `no-consent`, `consent-withdrawn`, `not-enrolled`, `syncing`, `offline`, `refused`,
-    /// `idle`.
+    /// `no-consent`, `consent-withdrawn`, `team-withdrawn`, `not-enrolled`, `syncing`,
+    /// `offline`, `refused`, `idle`.
     pub state: &'static str,
     pub pending: u64,
     pub last_sent_at: Option<DateTime<Utc>>,
@@ -38,6 +38,10 @@ impl SyncView {
         let enrolled = store.identity()?.is_some();
         let state = match (consent, &status.problem) {
             (None, _) => "no-consent",
+            // A withdrawal the care team recorded, which the device followed after a sync.
+            (Some(c), _) if !c.granted && c.channel == ilot_wire::ConsentChannel::Consultation => {
+                "team-withdrawn"
+            }
             (Some(c), _) if !c.granted => "consent-withdrawn",
             _ if !enrolled => "not-enrolled",
             _ if status.running => "syncing",

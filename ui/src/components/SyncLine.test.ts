@@ -34,6 +34,14 @@ describe('SyncLine', () => {
     expect(line(view({ state: 'consent-withdrawn', pending: 2 }))).toContain('vous avez retiré votre accord');
   });
 
+  it('says when the care team recorded the withdrawal the device now follows, with no "sync now"', () => {
+    const r = render(SyncLine, { sync: view({ state: 'team-withdrawn', pending: 2 }), tz: 'Europe/Paris', now, onsync: () => {} });
+    const text = r.container.querySelector('[data-testid="sync-line"]')?.textContent ?? '';
+    expect(text).toContain('2 données en attente');
+    expect(text).toContain("votre équipe a enregistré le retrait de votre accord : rien n'est plus envoyé");
+    expect(r.container.querySelector('[data-testid="sync-now"]')).toBeNull();
+  });
+
   it('offline: what waits and when it tries again, in minutes from now', () => {
     const text = line(view({ state: 'offline', pending: 3, next_try_at: '2026-11-22T10:02:00Z' }));
     expect(text).toContain("3 données en attente d'envoi");

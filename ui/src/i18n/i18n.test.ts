@@ -113,11 +113,13 @@ describe('i18n catalogues', () => {
   it('word every action the server records about a patient in the access log', () => {
     const server = rustDir('crates/ilot-server/src');
     // `read_patient(…, "action", …)`, `op.audit(s, "action", Some(…))`, and the audit events
-    // built with `.patient(…)`.
+    // built with `.patient(…)` (by `AuditEvent::new` or a session's `event`).
     const codes = [
       ...all(/read_patient\(\s*&state,\s*op,\s*&id,\s*"([a-z-]+)"/g, [server]),
       ...all(/\.audit\(s, "([a-z-]+)", Some\(/g, [server]),
       ...all(/AuditEvent::new\("([a-z-]+)", now\)\s*\.by\([^)]*\)\s*\.patient\(/g, [server]),
+      // `op.event("action", now).patient(…)` (the record's life: closure, reopening, restriction).
+      ...all(/\.event\("([a-z-]+)", (?:now|s\.now\(\))\)\s*\.patient\(/g, [server]),
     ];
     expect(codes.length).toBeGreaterThan(15);
     expect(codes.filter((c) => accessWhat(c) === 'access.action.other')).toEqual([]);

@@ -68,6 +68,7 @@ export type SyncState =
   | 'not-enrolled'
   | 'no-consent'
   | 'consent-withdrawn'
+  | 'team-withdrawn'
   | 'syncing'
   | 'offline'
   | 'refused'
@@ -96,7 +97,7 @@ export type {
   MessageView,
   RightsView,
 } from './care-types';
-import type { AppointmentView, Inbox, MessageView, RightsView } from './care-types';
+import type { AppointmentView, Inbox, Member, MessageView, RightsView } from './care-types';
 
 export interface Enrolled {
   pseudonym: string;
@@ -139,6 +140,9 @@ export interface Consent {
   at: string;
   notice_version: number;
   told_server: boolean;
+  /** `consultation`: recorded by the care team, followed after a sync. */
+  channel: 'app' | 'consultation';
+  collected_by: Member | null;
 }
 
 export interface AppInfo {

@@ -34,6 +34,7 @@ export const KNOWN_ACTIONS = [
   'read-fhir',
   'exceptional-read',
   'close-monitoring',
+  'reopen-monitoring',
   'restrict-record',
   'lift-restriction',
 ] as const;

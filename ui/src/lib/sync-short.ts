@@ -15,6 +15,7 @@ export function syncShort(sync: SyncView, now: Date, t: Translate): string {
       return t('sync.short.paused');
     case 'no-consent':
     case 'consent-withdrawn':
+    case 'team-withdrawn':
     case 'not-enrolled':
       return sync.pending > 0 ? waiting : t('sync.short.kept');
     default:

@@ -5,7 +5,15 @@ import { render } from '@testing-library/svelte';
 import type { RightsView } from '../lib/ipc';
 
 const rights: RightsView = {
-  consent: { granted: true, at: '2026-11-01T09:00:00Z', notice_version: 2, told_server: true },
+  // The device followed the withdrawal the team recorded (ilot-sync `follow_team`).
+  consent: {
+    granted: false,
+    at: '2026-11-10T10:30:00Z',
+    notice_version: 2,
+    told_server: true,
+    channel: 'consultation',
+    collected_by: { name: 'Inès Petit', role: 'nurse' },
+  },
   notice_version: 2,
   history: [
     { id: 1, decision: 'given', at: '2026-11-01T09:00:00Z', notice_version: 2, channel: 'app', collected_by: null },

@@ -36,6 +36,9 @@ pub enum Reason {
     NoPrescription,
     /// The patient had not consented to transmission (or had withdrawn it).
     NoConsent,
+    /// The telesurveillance was ended during part of it, then reopened: the time in between was
+    /// not monitored ([`not_monitored`]).
+    NotMonitored,
     /// Not over yet: it may become billable.
     InProgress,
     /// No data in the period.
@@ -171,6 +174,26 @@ pub fn billing(
         series,
         accompaniment: observance.accompaniment,
     }
+}
+
+/// Marks every period that holds any of the unmonitored times `gaps` (`[from, until)`: a
+/// telesurveillance ended, then reopened) as not billable ([`Reason::NotMonitored`]) and makes
+/// the series again. The 30-day cadence does not move: periods keep the dates counted from the
+/// start of telesurveillance, and a period the team did not monitor throughout is not billed.
+pub fn not_monitored(b: &mut Billing, gaps: &[(DateTime<Utc>, DateTime<Utc>)]) {
+    for p in &mut b.periods {
+        if gaps
+            .iter()
+            .any(|&(from, until)| from < until && from < p.ends_at && until > p.starts_at)
+        {
+            p.reasons.push(Reason::NotMonitored);
+            p.reasons.sort_unstable();
+            p.reasons.dedup();
+            p.billable = false;
+        }
+        p.series = None;
+    }
+    b.series = series(&mut b.periods);
 }
 
 /// The periods after the prescription's last day that hold any entry: the rest of the period

@@ -1,6 +1,6 @@
 //! Billing per 30-day period (SPEC §2): each reason a period is not billable shown by a case —
 //! interrupted, previous period insufficient or interrupted, in progress, no accompaniment in
-//! the first month, no consent, no prescription — and the series of at most 6 periods made
+//! the first month, no consent, not monitored, no prescription — and the series of at most 6 periods made
 //! over the final verdict.
 
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
@@ -8,7 +8,7 @@ use chrono_tz::Europe::Paris;
 use ilot_domain::{
     DiabetesType, InsulinKind, MealContext, Monitoring, PatientProfile, Prescription,
 };
-use ilot_rules::observance::billing::{Billing, Consent, Reason, billing};
+use ilot_rules::observance::billing::{Billing, Consent, Reason, billing, not_monitored};
 use ilot_rules::observance::{PeriodStatus, observance};
 use ilot_rules::{Data, GlucosePoint, InsulinPoint, Level};
 use rstest::rstest;
@@ -228,6 +228,56 @@ fn no_consent_after_a_withdrawal() {
         "2026-03-11 12:00",
     );
     assert_eq!(reasons(&b)[1], [NoConsent]);
+}
+
+// Ended on 20 Feb (period 2) and reopened on 15 Mar (period 3): the 30-day cadence does not
+// move, the two periods holding any of the unmonitored time are not billable, the data rule goes
+// on as usual, and the series break there. An empty gap (reopened before the last day ended)
+// changes nothing.
+#[test]
+fn the_periods_holding_an_unmonitored_time_are_not_billable() {
+    let mut diary = full(120);
+    let mut b = diary.bill(&t2(), Consent::Granted, "2026-05-20 12:00");
+    assert!(
+        b.periods[..4].iter().all(|p| p.billable),
+        "{:?}",
+        reasons(&b)
+    );
+    let empty = paris("2026-02-21 00:00");
+    not_monitored(&mut b, &[(empty, empty)]);
+    assert!(b.periods[..4].iter().all(|p| p.billable));
+    not_monitored(
+        &mut b,
+        &[(paris("2026-02-21 00:00"), paris("2026-03-15 09:30"))],
+    );
+    assert_eq!(
+        reasons(&b),
+        [
+            vec![],
+            vec![NotMonitored],
+            vec![NotMonitored],
+            vec![],
+            vec![InProgress]
+        ]
+    );
+    assert_eq!(
+        b.series
+            .iter()
+            .map(|s| (s.first_period, s.last_period))
+            .collect::<Vec<_>>(),
+        [(1, 1), (4, 4)]
+    );
+    assert_eq!(
+        b.periods.iter().map(|p| p.series).collect::<Vec<_>>(),
+        [Some(1), None, None, Some(2), None]
+    );
+    // A gap that ends exactly at a period's first midnight leaves that period billable.
+    let mut b = diary.bill(&t2(), Consent::Granted, "2026-05-20 12:00");
+    not_monitored(
+        &mut b,
+        &[(paris("2026-02-21 00:00"), paris("2026-03-11 00:00"))],
+    );
+    assert_eq!(reasons(&b)[1..3], [vec![NotMonitored], vec![]]);
 }
 
 // After the prescription's last day, periods holding data are listed, not billable, with no

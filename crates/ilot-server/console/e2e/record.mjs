@@ -5,7 +5,8 @@
 // record is restricted (the server answers 451: the triage, closed or not, leaves it out; an
 // exceptional read with a reason gets the data and is in the audit log); the restriction is
 // lifted from the notice, the page reads as before and its access log names the exceptional
-// read. axe-core on the page; no CSP violation.
+// read; the telesurveillance, ended by mistake, is reopened with a reason and the patient is back
+// in the triage. axe-core on the page; no CSP violation.
 // Screenshots: artifacts/screenshots/console-record*.png.
 //
 //   node e2e/record.mjs        (scripts/test-console.sh builds everything first)
@@ -121,8 +122,27 @@ async function main() {
     await exceptional.waitFor();
     check((await exceptional.innerText()).includes('accès exceptionnel'), `access log: ${await exceptional.innerText()}`);
 
+    // Ended by mistake: the physician reopens it with a reason; the page says it is in progress
+    // again, the triage shows the patient again, and the access log words the reopening.
+    await page.getByTestId('reopen-form').waitFor();
+    await page.getByTestId('reopen-reason').fill('clôturée par erreur');
+    await page.getByTestId('reopen-submit').click();
+    await page.getByTestId('close-form').waitFor();
+    check((await page.getByTestId('record-closed').count()) === 0, 'the closure is still shown after reopening');
+    check((await page.getByTestId('closed-badge').count()) === 0, 'the closed badge stayed after reopening');
+    // The access log loads with the page: open it again to read the newest acts.
+    await page.reload();
+    await page.getByTestId('close-form').waitFor();
+    const reopened = page.locator('[data-testid=access-log] tr[data-action=reopen-monitoring]').first();
+    await reopened.waitFor();
+    check((await reopened.innerText()).includes('a rouvert la télésurveillance'), `access log: ${await reopened.innerText()}`);
+    await h.axe(page, 'patient page, reopened', check);
+    await page.screenshot({ path: join(shots, 'console-record-reopened.png'), fullPage: true });
+    const open = await api('/v1/operator/triage');
+    check(open.body.items.some((i) => i.patient_id === made['P-FIN']), 'the reopened record is not in the triage');
+
     h.checkNoProblems(problems, check);
-    console.log('record e2e: ok (closed, hidden from the triage, restricted, exceptional read audited, lifted)');
+    console.log('record e2e: ok (closed, hidden from the triage, restricted, exceptional read audited, lifted, reopened)');
   } catch (e) {
     h.saveServerLog(world, 'console-record-server.log');
     throw e;

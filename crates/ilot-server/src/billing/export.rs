@@ -166,6 +166,7 @@ mod tests {
             [
                 "no-prescription",
                 "no-consent",
+                "not-monitored",
                 "in-progress",
                 "interrupted",
                 "previous-insufficient",

@@ -1,5 +1,5 @@
 //! The rows of the route table for the patient's rights over the record: the end of
-//! telesurveillance and the restriction of an erasure request (`crate::record`), and the consent
+//! telesurveillance and its reopening, the restriction of an erasure request (`crate::record`), and the consent
 //! history (`crate::consent`). Part of the one table: `routes()` appends them.
 
 use serde_json::{Value, json};
@@ -59,6 +59,15 @@ pub(super) fn rows() -> Vec<Route> {
             record::close,
         )
         .body(Json(record::close_body())),
+        Route::new(
+            "post",
+            "/v1/operator/patients/{id}/reopening",
+            Session,
+            "Reopen a telesurveillance ended by mistake (physician; a nurse gets 403), with why (1 to 200 characters, audited `reopen-monitoring`): devices' batches are accepted again, the retention clock is cleared, and the time from the end of the closure's last day to now is kept as not monitored (no 30-day period holding any of it is billable: `not-monitored`); 400 when the telesurveillance has not ended or the reason is missing or too long; 451 on a restricted record",
+            Json(r("RecordStatus")),
+            record::reopen,
+        )
+        .body(Json(record::reopen_body())),
         Route::new(
             "put",
             "/v1/operator/patients/{id}/restriction",

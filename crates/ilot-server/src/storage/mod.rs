@@ -29,7 +29,9 @@ pub(crate) use patient_page::patient_delegates;
 pub use psc_rows::PscFlow;
 pub(crate) use psc_rows::rpps_taken;
 pub(crate) use record::record_delegates;
-pub use record::{Closure, PurgeCounts, RecordStatus, Restriction, RetentionCutoffs};
+pub use record::{
+    Closure, MonitoringGap, PurgeCounts, RecordStatus, Reopening, Restriction, RetentionCutoffs,
+};
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -565,6 +567,10 @@ pub trait Storage: Send + Sync + 'static {
     /// Closes the patient's telesurveillance and makes its unused enrolment codes expire, in
     /// one transaction; `false` (nothing changed) when it was already closed.
     fn close_monitoring(&self, patient: PatientId, closure: &Closure) -> Result<bool>;
+    /// Reopens a closed record (V12): moves its closure (and last care) into a [`MonitoringGap`]
+    /// in one transaction; `None` when not closed. The gaps: oldest first.
+    fn reopen_monitoring(&self, id: PatientId, r: &Reopening) -> Result<Option<MonitoringGap>>;
+    fn monitoring_gaps(&self, patient: PatientId) -> Result<Vec<MonitoringGap>>;
     /// Records a restriction (`Some`) or lifts it (`None`).
     fn set_restriction(&self, patient: PatientId, restriction: Option<&Restriction>) -> Result<()>;
     /// Deletes, in one transaction, every closed record whose last care is before

@@ -22,6 +22,33 @@ pub struct Closure {
     pub last_care_at: DateTime<Utc>,
 }
 
+/// A reopening of a telesurveillance ended by mistake (migration V12).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reopening {
+    pub at: DateTime<Utc>,
+    /// The physician who reopened it.
+    pub by: i64,
+    pub reason: String,
+}
+
+/// The time a reopened record was not monitored: from the end of the closure's last day to the
+/// reopening, with the closure it undid and who reopened it, when and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MonitoringGap {
+    /// The closure's last day of monitoring (patient's zone).
+    pub last_day: NaiveDate,
+    /// The end of that day: the first instant not monitored.
+    pub from: DateTime<Utc>,
+    /// The reopening (never before `from`: a record reopened before its last day ended was
+    /// monitored throughout).
+    pub until: DateTime<Utc>,
+    pub closure_reason: String,
+    pub closed_by: i64,
+    pub closure_recorded_at: DateTime<Utc>,
+    pub reopened_by: i64,
+    pub reopen_reason: String,
+}
+
 /// A patient's erasure request turned into a restriction (GDPR art. 18): kept, not read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Restriction {
@@ -104,6 +131,16 @@ macro_rules! record_delegates {
         }
         fn close_monitoring(&self, patient: PatientId, closure: &super::Closure) -> Result<bool> {
             self.rec_close(patient, closure)
+        }
+        fn reopen_monitoring(
+            &self,
+            patient: PatientId,
+            r: &super::Reopening,
+        ) -> Result<Option<super::MonitoringGap>> {
+            self.rec_reopen(patient, r)
+        }
+        fn monitoring_gaps(&self, patient: PatientId) -> Result<Vec<super::MonitoringGap>> {
+            self.rec_gaps(patient)
         }
         fn set_restriction(
             &self,

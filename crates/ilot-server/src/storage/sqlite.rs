@@ -30,6 +30,7 @@ mod limits;
 mod patient;
 mod psc;
 mod record;
+mod reopen;
 mod revocation;
 mod rows;
 mod security;
@@ -50,6 +51,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("v9_psc.sql"),
     include_str!("v10_retention.sql"),
     include_str!("v11_consent.sql"),
+    include_str!("v12_reopen.sql"),
 ];
 
 #[derive(Debug)]

@@ -23,6 +23,7 @@ mod pg_tls;
 mod prescription_rules;
 mod psc;
 mod record;
+mod reopen;
 mod report;
 mod restriction;
 mod retention;

@@ -18,15 +18,15 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-struct Enrolled {
-    id: PatientId,
-    device: DeviceId,
-    keys: SessionKeys,
+pub(crate) struct Enrolled {
+    pub(crate) id: PatientId,
+    pub(crate) device: DeviceId,
+    pub(crate) keys: SessionKeys,
 }
 
 /// A patient of `token`'s team (prescription from 1 March 2026) with a device enrolled through
 /// `/v1/enrol`, whose keys the test holds to seal batches.
-fn enrolled(s: &Srv, token: &str, pseudonym: &str) -> Enrolled {
+pub(crate) fn enrolled(s: &Srv, token: &str, pseudonym: &str) -> Enrolled {
     let r: Value = Client::new()
         .post(format!("{}/v1/operator/patients", s.url))
         .bearer_auth(token)
@@ -57,12 +57,22 @@ fn enrolled(s: &Srv, token: &str, pseudonym: &str) -> Enrolled {
 }
 
 /// 15-minute CGM readings from `from` for `days` days, numbered from `first`.
-fn cgm(from: DateTime<Utc>, days: i64, first: i64, now: DateTime<Utc>) -> Vec<WireEntry> {
+pub(crate) fn cgm(
+    from: DateTime<Utc>,
+    days: i64,
+    first: i64,
+    now: DateTime<Utc>,
+) -> Vec<WireEntry> {
     readings(from, days * 96, first, now)
 }
 
 /// `n` 15-minute CGM readings from `from`, numbered from `first`.
-fn readings(from: DateTime<Utc>, n: i64, first: i64, now: DateTime<Utc>) -> Vec<WireEntry> {
+pub(crate) fn readings(
+    from: DateTime<Utc>,
+    n: i64,
+    first: i64,
+    now: DateTime<Utc>,
+) -> Vec<WireEntry> {
     (0..n)
         .map(|k| {
             let at = from + TimeDelta::minutes(15 * k);
@@ -86,7 +96,13 @@ fn readings(from: DateTime<Utc>, n: i64, first: i64, now: DateTime<Utc>) -> Vec<
         .collect()
 }
 
-fn send(s: &Srv, method: &str, token: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+pub(crate) fn send(
+    s: &Srv,
+    method: &str,
+    token: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
     let mut r = Client::new()
         .request(method.parse().unwrap(), format!("{}{path}", s.url))
         .bearer_auth(token);

@@ -28,6 +28,7 @@ pub fn body_for(path: &str, pseudonym: &str, restricted: bool) -> Option<Value> 
         }
         "closure" => json!({ "last_day": "2026-03-02", "reason": "fin de la prise en charge" }),
         "restriction" => json!({ "restricted": restricted, "reason": "demande d'effacement" }),
+        "reopening" => json!({ "reason": "clôturée par erreur" }),
         _ => return None,
     })
 }

@@ -278,6 +278,19 @@ fn case(w: &World, method: &str, path: &str) -> bool {
         | ("get", "/v1/operator/patients/{id}/fhir")
         | ("post", "/v1/operator/patients/{id}/closure")
         | ("put", "/v1/operator/patients/{id}/restriction") => hidden(w, method, path),
+        // Only an ended telesurveillance reopens: team A ends its patient's first.
+        ("post", "/v1/operator/patients/{id}/reopening") => {
+            let pa = w.pa.to_string();
+            let closed = answer(send(
+                w,
+                "post",
+                "/v1/operator/patients/{id}/closure",
+                &w.a,
+                &pa,
+            ));
+            assert_eq!(closed.0, 200, "{}", closed.1);
+            hidden(w, method, path);
+        }
         _ => return false,
     }
     true

@@ -8,4 +8,5 @@ mod flash;
 mod revocation;
 mod rights;
 mod support;
+mod team_consent;
 mod tls;

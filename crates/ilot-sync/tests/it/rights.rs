@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-fn login(server: &TestServer) -> String {
+pub(crate) fn login(server: &TestServer) -> String {
     server.physician();
     let r: Value = reqwest::blocking::Client::new()
         .post(format!("{}/v1/operator/login", server.url()))

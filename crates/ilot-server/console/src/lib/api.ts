@@ -232,6 +232,7 @@ export function triage(
 export type Reason =
   | 'no-prescription'
   | 'no-consent'
+  | 'not-monitored'
   | 'in-progress'
   | 'interrupted'
   | 'previous-insufficient'
@@ -576,6 +577,7 @@ export const patientApi = {
     call<Page<AccessRow>>('GET', `${P(id)}/audit${query({ cursor, limit: 50 })}`),
   close: (id: string, lastDay: string, reason: string) =>
     call<RecordStatus>('POST', `${P(id)}/closure`, { last_day: lastDay, reason }),
+  reopen: (id: string, reason: string) => call<RecordStatus>('POST', `${P(id)}/reopening`, { reason }),
   restrict: (id: string, restricted: boolean, reason: string) =>
     call<RecordStatus>('PUT', `${P(id)}/restriction`, { restricted, reason }),
 };

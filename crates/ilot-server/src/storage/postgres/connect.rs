@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("v9_psc.sql"),
     include_str!("v10_retention.sql"),
     include_str!("v11_consent.sql"),
+    include_str!("v12_reopen.sql"),
 ];
 
 /// Any fixed number: the key of the advisory lock that serialises migrations across nodes.

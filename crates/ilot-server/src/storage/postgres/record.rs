@@ -228,6 +228,13 @@ impl PostgresStorage {
                 &mut n.consent_events,
             )?;
             let mut status = 0;
+            // The reopenings (V12) are part of the record.
+            del(
+                tx,
+                "DELETE FROM monitoring_gaps WHERE patient_id = $1",
+                p,
+                &mut status,
+            )?;
             del(
                 tx,
                 "DELETE FROM record_status WHERE patient_id = $1",

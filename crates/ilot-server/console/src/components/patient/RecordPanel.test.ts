@@ -63,6 +63,30 @@ describe('RecordPanel', () => {
     ]);
   });
 
+  it('offers a physician to reopen a closed record, with its reason', async () => {
+    const calls: { method: string; url: string; body: unknown }[] = [];
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (url: string, init?: RequestInit) => {
+        calls.push({ method: init?.method ?? 'GET', url, body: init?.body ? JSON.parse(String(init.body)) : null });
+        return json({ closure: null, restriction: null });
+      }),
+    );
+    const record: RecordStatus = {
+      closure: { last_day: '2026-03-02', ends_at: '2026-03-02T23:00:00Z', reason: 'fin', by: 1, recorded_at: '2026-03-02T08:00:00Z', last_care_at: '2026-03-02T23:00:00Z' },
+      restriction: null,
+    };
+    const changed = vi.fn();
+    const { getByTestId, queryByTestId, getByText } = render(RecordPanel, { id: ID, record, canEdit: true, onChanged: changed });
+    expect(queryByTestId('close-form')).toBeNull();
+    expect(getByText('Rouvrir la télésurveillance')).toBeTruthy();
+    expect(getByTestId('reopen-reason').getAttribute('maxlength')).toBe('200');
+    await fireEvent.input(getByTestId('reopen-reason'), { target: { value: 'clôturée par erreur' } });
+    await fireEvent.submit(getByTestId('reopen-form'));
+    await waitFor(() => expect(changed).toHaveBeenCalledTimes(1));
+    expect(calls).toEqual([{ method: 'POST', url: `/v1/operator/patients/${ID}/reopening`, body: { reason: 'clôturée par erreur' } }]);
+  });
+
   it('shows a closed record to a nurse without any form', () => {
     const record: RecordStatus = {
       closure: { last_day: '2026-03-02', ends_at: '2026-03-02T23:00:00Z', reason: 'déménagement', by: 1, recorded_at: '2026-03-02T08:00:00Z', last_care_at: '2026-03-02T23:00:00Z' },
@@ -72,6 +96,7 @@ describe('RecordPanel', () => {
     expect(getByTestId('record-closed').textContent).toContain('2026-03-02');
     expect(getByTestId('record-closed').textContent).toContain('déménagement');
     expect(queryByTestId('close-form')).toBeNull();
+    expect(queryByTestId('reopen-form')).toBeNull();
     expect(queryByTestId('restrict-form')).toBeNull();
   });
 });
