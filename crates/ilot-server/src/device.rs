@@ -92,6 +92,7 @@ pub async fn enrol(
                     .map_err(|e| ServerError::from(&e))?;
             let row = s.storage().patient(patient)?;
             Ok(Ok(EnrolResponse {
+                replaced: None,
                 patient_id: patient,
                 device_id: device.id,
                 server_public_key: s.server_public_key(),

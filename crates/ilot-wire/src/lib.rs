@@ -24,6 +24,7 @@ mod error;
 mod ids;
 mod keys;
 mod pull;
+mod reenrol;
 #[doc(hidden)]
 pub mod raw;
 mod rights;
@@ -42,6 +43,7 @@ pub use envelope::{
 };
 pub use error::{Result, WireError};
 pub use ids::{DeviceId, PatientId};
+pub use reenrol::{ReenrolProof, Replaces};
 pub use keys::{
     DeviceSecret, Fingerprint, KeyConfirmation, PublicKey, SealingKey, ServerSecret, SessionKeys,
     ToDeviceKey, ToServerKey,
