@@ -24,9 +24,9 @@ mod error;
 mod ids;
 mod keys;
 mod pull;
-mod reenrol;
 #[doc(hidden)]
 pub mod raw;
+mod reenrol;
 mod rights;
 
 pub use ack::{OpenAck, PushAck};
@@ -43,7 +43,6 @@ pub use envelope::{
 };
 pub use error::{Result, WireError};
 pub use ids::{DeviceId, PatientId};
-pub use reenrol::{ReenrolProof, Replaces};
 pub use keys::{
     DeviceSecret, Fingerprint, KeyConfirmation, PublicKey, SealingKey, ServerSecret, SessionKeys,
     ToDeviceKey, ToServerKey,
@@ -52,6 +51,7 @@ pub use pull::{
     AlertAck, Appointment, AppointmentKind, AppointmentMode, CareRole, CareTeamMember, Message,
     OpenPull, OpenPullRequest, PrescriptionUpdate, Pull, PullRequest,
 };
+pub use reenrol::{ReenrolProof, Replaces};
 pub use rights::{
     AccessEntry, ConsentChannel, ConsentDecision, ConsentRecord, Rights, RightsCursor,
 };

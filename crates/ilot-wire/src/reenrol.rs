@@ -113,7 +113,10 @@ mod tests {
         let old = DeviceSecret::generate(&mut rng(2));
         let other = DeviceSecret::generate(&mut rng(3));
         let new_key = DeviceSecret::generate(&mut rng(4)).public_key();
-        let (patient, device) = (PatientId::from_bytes([7; 16]), DeviceId::from_bytes([9; 16]));
+        let (patient, device) = (
+            PatientId::from_bytes([7; 16]),
+            DeviceId::from_bytes([9; 16]),
+        );
         let code = EnrolmentCode::generate(&mut rng(5));
         let device_keys = old.agree(&server.public_key(), patient, device).unwrap();
         let server_keys = server.agree(&old.public_key(), patient, device).unwrap();
