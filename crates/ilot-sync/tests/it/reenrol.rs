@@ -218,3 +218,42 @@ fn a_device_that_cannot_prove_it_is_the_revoked_one_is_refused_and_the_code_kept
     let fresh = enrolled(&server, &link);
     assert_eq!(fresh.identity().unwrap().unwrap().patient_id, a.patient_id);
 }
+
+/// The store as sync state: a new identity drops the batch in flight (sealed for the old one)
+/// and the refusal mark with it, and keeps the batch numbers and the outbox.
+#[test]
+fn the_store_replaces_the_identity_with_the_batch_in_flight_and_the_refusal_at_once() {
+    let mut store = ilot_store::Store::open_in_memory().unwrap();
+    store.add_batch(&cgm_entries(2, 1), t0()).unwrap();
+    let identity = |n: u8| ilot_sync::Identity {
+        server: ilot_wire::ServerUrl::parse("http://127.0.0.1:1").unwrap(),
+        patient_id: PatientId::from_bytes([1; 16]),
+        device_id: ilot_wire::DeviceId::from_bytes([n; 16]),
+        server_public_key: DeviceSecret::generate(&mut rand::rng()).public_key(),
+        device_secret: DeviceSecret::generate(&mut rand::rng()),
+    };
+    store.set_identity(&identity(1)).unwrap();
+    let batch = ilot_sync::InFlight {
+        seq: 7,
+        sealed: vec![1, 2, 3],
+        outbox_seqs: vec![1, 2],
+        consent: None,
+    };
+    SyncState::begin_batch(&mut store, &batch).unwrap();
+    store
+        .set_refused_device(Some(ilot_wire::DeviceId::from_bytes([1; 16])))
+        .unwrap();
+    assert_eq!(SyncState::in_flight(&store).unwrap(), Some(batch));
+
+    store.set_identity(&identity(2)).unwrap();
+    let id = store.identity().unwrap().unwrap();
+    assert_eq!(id.device_id, ilot_wire::DeviceId::from_bytes([2; 16]));
+    assert_eq!(SyncState::in_flight(&store).unwrap(), None);
+    assert_eq!(store.refused_device().unwrap(), None);
+    assert_eq!(SyncState::next_batch_seq(&store).unwrap(), 8);
+    assert_eq!(
+        store.outbox_len().unwrap(),
+        2,
+        "the items are still to send"
+    );
+}

@@ -63,6 +63,9 @@ fn a_revoked_app_takes_the_new_code_in_place_and_sends_what_waited() {
         .unwrap();
     assert!(done.again);
     assert_eq!(state.sync.status().problem, None);
+    // The new secret under the other name, the replaced one forgotten.
+    assert!(dir.path().join("ilot.db.device-b.key").exists());
+    assert!(!dir.path().join("ilot.db.device.key").exists());
     assert_ne!(device_of(&state), old);
     let status = state.sync.sync_now(now).unwrap();
     assert_eq!(status.problem, None);
