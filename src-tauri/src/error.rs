@@ -101,6 +101,8 @@ fn sync_code(e: &ilot_sync::SyncError) -> (&'static str, Value) {
     use ilot_wire::api::ErrorCode as C;
     match e {
         S::NotEnrolled => ("not-enrolled", Value::Null),
+        S::AlreadyEnrolled { server, .. } => ("already-enrolled", json!({ "server": server })),
+        S::ReenrolNotConfirmed(_) => ("enrol-not-confirmed", Value::Null),
         S::ConsentRequired => ("no-consent", Value::Null),
         S::Unreachable { server, .. } => ("server-unreachable", json!({ "server": server })),
         S::UntrustedServer { .. } | S::BadCertificate(_) => ("server-untrusted", Value::Null),
@@ -108,6 +110,8 @@ fn sync_code(e: &ilot_sync::SyncError) -> (&'static str, Value) {
             C::EnrolmentCodeExpired => ("enrol-expired", Value::Null),
             C::EnrolmentCodeUsed => ("enrol-used", Value::Null),
             C::EnrolmentCodeInvalid | C::NotFound => ("enrol-unknown", Value::Null),
+            C::CodeForAnotherPatient => ("enrol-other-patient", Value::Null),
+            C::DeviceStillEnrolled => ("enrol-still-enrolled", Value::Null),
             C::RateLimited | C::Unavailable | C::Internal => ("server-busy", Value::Null),
             _ => ("server-refused", json!({ "message": message })),
         },

@@ -193,13 +193,9 @@ impl Runner {
         }
         let mut guard = self.connection()?;
         let store = guard.as_mut().expect("connection() opened the store");
-        if let Some(id) = store.identity().map_err(Error::from)? {
-            return Err(Error::input_with(
-                "already-enrolled",
-                "this device is already enrolled",
-                serde_json::json!({ "server": id.server.as_str() }),
-            ));
-        }
+        // A device already enrolled is refused by the engine (`already-enrolled`), unless the
+        // server refused it as revoked: then it is enrolled again in place, for the same
+        // patient, keeping its outbox.
         let resp = ilot_sync::enrol(
             store,
             text,
@@ -214,12 +210,17 @@ impl Runner {
             .map(|i| i.server.to_string())
             .unwrap_or_default();
         drop(guard);
-        self.set_status(|s| s.next_try_at = None);
+        self.set_status(|s| {
+            s.next_try_at = None;
+            s.problem = None;
+            s.failures = 0;
+        });
         self.wake();
         Ok(Enrolled {
             pseudonym: resp.pseudonym,
             server,
             prescription: resp.prescription.is_some(),
+            again: resp.replaced.is_some(),
         })
     }
 
@@ -295,4 +296,6 @@ pub struct Enrolled {
     pub server: String,
     /// The care team's prescription came with the enrolment (thresholds now theirs).
     pub prescription: bool,
+    /// Enrolled again in place of a revoked identity (what waited goes now).
+    pub again: bool,
 }

@@ -4,7 +4,8 @@
 // the simulated meter paired, then downloaded by the background task → "Synchroniser
 // maintenant" → the server holds
 // exactly the device's entries, and the care team sees the hypo alert → a message written by the
-// physician arrives in the app at the next sync.
+// physician arrives in the app at the next sync → the care team revokes the phone: the sync
+// line says so, the patient types the new code right there, and everything is on the server once.
 
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -32,6 +33,26 @@ async function syncNow(s) {
   await s.click(tid('sync-now'));
   // "Tout est envoyé" only once the server acknowledged every waiting entry.
   await s.waitFor(`${tid('sync-line')}[data-state="idle"]`, { text: /Tout est envoyé à votre équipe/, timeoutMs: 30_000 });
+}
+
+/** The server holds every entry version of the app's logbook, each once, and nothing else. */
+async function holdsExactlyTheAppEntries(s, server) {
+  const held = await server.entries();
+  const key = (id, version) => `${id}@${version}`;
+  const onServer = held.map((e) => key(e.entry_id, e.version));
+  assert.equal(new Set(onServer).size, onServer.length, 'no entry version twice on the server');
+  const mine = await appEntries(s);
+  const missing = mine.filter((e) => !onServer.includes(key(e.id, e.version)));
+  assert.deepEqual(missing, [], 'every entry of the logbook is on the server');
+  assert.equal(onServer.length, mine.length, 'the server holds exactly the entries of the device, no more');
+  // …and the same readings: value, unit and time as the device recorded them.
+  const byId = new Map(held.map((e) => [e.entry_id, e]));
+  for (const m of mine.filter((e) => e.kind === 'glucose')) {
+    const h = byId.get(m.id).entry;
+    assert.deepEqual(h.kind.level, m.detail.level, `reading ${m.id}`);
+    assert.equal(Date.parse(h.at), Date.parse(m.at), `time of reading ${m.id}`);
+  }
+  assert.ok(mine.filter((e) => e.kind === 'glucose').length > 1, 'the manual reading and the meter readings');
 }
 
 const MESSAGE = 'Bonjour, nous avons vu votre hypoglycémie de ce matin. Rappelez-nous si elle se répète. Dr Martin';
@@ -110,22 +131,7 @@ export const ENROLLED = {
     {
       name: 'server-holds-the-entries',
       async run({ session: s, server }) {
-        const held = await server.entries();
-        const key = (id, version) => `${id}@${version}`;
-        const onServer = held.map((e) => key(e.entry_id, e.version));
-        assert.equal(new Set(onServer).size, onServer.length, 'no entry version twice on the server');
-        const mine = await appEntries(s);
-        const missing = mine.filter((e) => !onServer.includes(key(e.id, e.version)));
-        assert.deepEqual(missing, [], 'every entry of the logbook is on the server');
-        assert.equal(onServer.length, mine.length, 'the server holds exactly the entries of the device, no more');
-        // …and the same readings: value, unit and time as the device recorded them.
-        const byId = new Map(held.map((e) => [e.entry_id, e]));
-        for (const m of mine.filter((e) => e.kind === 'glucose')) {
-          const h = byId.get(m.id).entry;
-          assert.deepEqual(h.kind.level, m.detail.level, `reading ${m.id}`);
-          assert.equal(Date.parse(h.at), Date.parse(m.at), `time of reading ${m.id}`);
-        }
-        assert.ok(mine.filter((e) => e.kind === 'glucose').length > 1, 'the manual reading and the meter readings');
+        await holdsExactlyTheAppEntries(s, server);
         const alerts = await server.api('GET', `/v1/operator/patients/${server.patientId}/alerts`);
         assert.ok(
           JSON.stringify(alerts).includes('hypo'),
@@ -143,6 +149,36 @@ export const ENROLLED = {
         const msg = await s.waitFor(`${tid('message')}`);
         assert.equal(await s.textOf(tid('message-text')), MESSAGE);
         assert.match(await s.text(msg), /Dr Martin/);
+      },
+    },
+    {
+      name: 'revoked-then-enrolled-again-in-place',
+      async run({ session: s, server, shot }) {
+        // The care team revokes the phone (reported lost, then found): the sync line says so.
+        const devices = await server.api('GET', `/v1/operator/patients/${server.patientId}/devices`);
+        assert.equal(devices.length, 1);
+        await server.api('POST', `/v1/operator/devices/${devices[0].id}/revoke`);
+        await nav(s, 'home');
+        await s.click(tid('quick-glucose'));
+        await s.type(tid('glucose-input'), '1,32');
+        await s.click(tid('entry-save'));
+        await s.waitFor(tid('notice'), { text: 'Enregistré' });
+        await s.click(tid('sync-now'));
+        await s.waitFor(`${tid('sync-line')}[data-state="refused"]`, { text: /demandez-lui un nouveau code/, timeoutMs: 30_000 });
+        await shot('revoked');
+        // The new code from the team, typed right on the sync line; what waited goes.
+        const fresh = await server.api('POST', `/v1/operator/patients/${server.patientId}/enrolment-code`);
+        await s.click(tid('reenrol-open'));
+        assert.match(await s.textOf(tid('enrol-again-why')), /Rien n'est perdu/);
+        await s.type(tid('enrol-code'), fresh.code);
+        await s.type(tid('enrol-server'), server.base);
+        await s.click(tid('enrol-submit'));
+        await s.waitFor(`${tid('sync-line')}[data-state="idle"]`, { text: /Tout est envoyé à votre équipe/, timeoutMs: 30_000 });
+        await shot('enrolled-again');
+        const after = await server.api('GET', `/v1/operator/patients/${server.patientId}/devices`);
+        assert.equal(after.length, 2, 'the revoked device stays listed beside the new identity');
+        assert.equal(after.filter((d) => d.revoked_at).length, 1);
+        await holdsExactlyTheAppEntries(s, server);
       },
     },
   ],

@@ -60,16 +60,10 @@ pub enum ConsentCmd {
     Show,
 }
 
+/// Enrols this device; a device already enrolled is refused by the engine, unless the server
+/// refused it as revoked (`ilot sync` said so): then it is enrolled again in place, for the same
+/// patient, and what it has not sent goes at the next sync under the new identity.
 pub fn enroll(ctx: &mut Ctx, args: EnrollArgs) -> Result<()> {
-    match ctx.store.identity() {
-        Ok(Some(id)) => anyhow::bail!(
-            "this device is already enrolled (patient {}); use a new database to enrol again",
-            id.patient_id
-        ),
-        Ok(None) => {}
-        // A lost device secret: a new code gives this device a new identity.
-        Err(e) => tracing::warn!("the saved enrolment cannot be used ({e}); enrolling again"),
-    }
     let root = match &args.ca {
         Some(p) => Some(
             std::fs::read_to_string(p)
@@ -85,14 +79,34 @@ pub fn enroll(ctx: &mut Ctx, args: EnrollArgs) -> Result<()> {
         args.label,
         &mut rand::rng(),
         ctx.now,
-    )?;
+    )
+    .map_err(|e| match e {
+        ilot_sync::SyncError::Refused {
+            code: ilot_wire::api::ErrorCode::CodeForAnotherPatient,
+            message,
+            ..
+        } => anyhow::anyhow!(
+            "{message}; this device stays enrolled for its patient and keeps every entry"
+        ),
+        e => e.into(),
+    })?;
     if let Some(pem) = &root {
         ilot_sync::set_server_root_pem(&mut ctx.store, pem)?;
     }
-    println!(
-        "enrolled as {} (patient {}, device {})",
-        resp.pseudonym, resp.patient_id, resp.device_id
-    );
+    match resp.replaced {
+        Some(old) => println!(
+            "enrolled again in place as {} (patient {}, device {}, replacing revoked device {}); nothing was lost: what it had not sent ({} waiting) goes under this identity at the next sync (ilot sync)",
+            resp.pseudonym,
+            resp.patient_id,
+            resp.device_id,
+            old,
+            ctx.store.outbox_len()?
+        ),
+        None => println!(
+            "enrolled as {} (patient {}, device {})",
+            resp.pseudonym, resp.patient_id, resp.device_id
+        ),
+    }
     if ctx.store.consent()?.is_none() {
         println!("nothing will be sent until consent is recorded: ilot consent grant");
     }

@@ -21,9 +21,7 @@ use crate::client::Client;
 use crate::error::{Result, ServerError};
 use crate::http::AppState;
 use crate::ratelimit::{self, RateKey};
-use crate::storage::{
-    AuditEvent, CodeRefusal, DeviceRow, FeedItem, IngestBatch, IngestOutcome, StoredAck,
-};
+use crate::storage::{AuditEvent, DeviceRow, FeedItem, IngestBatch, IngestOutcome, StoredAck};
 
 /// Most changes one pull carries.
 const PULL_MAX: u32 = 500;
@@ -69,29 +67,56 @@ pub async fn enrol(
             s.0.secret
                 .agree(&device.public_key, probe, device.id)
                 .map_err(|e| ServerError::from(&e))?;
-            let patient = match s.storage().redeem_code(&code, &device, now)? {
+            if let Some(r) = &req.replaces {
+                crate::reenrol::check(s, r, &req.code, &device.public_key, &client)?;
+            }
+            let redeemed = match &req.replaces {
+                Some(r) => s
+                    .storage()
+                    .redeem_code_replacing(&code, &device, r.device_id, now)?,
+                None => s.storage().redeem_code(&code, &device, now)?,
+            };
+            let replaced = req.replaces.as_ref().map(|r| r.device_id);
+            let patient = match redeemed {
                 Ok(p) => p,
                 Err(why) => {
+                    let mut detail = json!({ "reason": format!("{why:?}").to_lowercase() });
+                    if let Some(old) = replaced {
+                        detail["replaces"] = json!(old.to_string());
+                    }
                     s.storage().record_audit(
                         &AuditEvent::new("enrol-refused", now)
                             .from(client)
-                            .detail(json!({ "reason": format!("{why:?}").to_lowercase() })),
+                            .detail(detail),
                     )?;
                     return Ok(Err(why));
                 }
             };
-            s.storage().record_audit(
-                &AuditEvent::new("enrol-device", now)
-                    .patient(patient)
-                    .from(client)
-                    .detail(json!({ "device_id": device.id.to_string() })),
-            )?;
+            match replaced {
+                // "device re-enrolled, replacing <old id>"
+                Some(old) => s.storage().record_audit(
+                    &AuditEvent::new("reenrol-device", now)
+                        .patient(patient)
+                        .from(client)
+                        .detail(json!({
+                            "device_id": device.id.to_string(),
+                            "replaces": old.to_string(),
+                        })),
+                )?,
+                None => s.storage().record_audit(
+                    &AuditEvent::new("enrol-device", now)
+                        .patient(patient)
+                        .from(client)
+                        .detail(json!({ "device_id": device.id.to_string() })),
+                )?,
+            }
             let keys =
                 s.0.secret
                     .agree(&device.public_key, patient, device.id)
                     .map_err(|e| ServerError::from(&e))?;
             let row = s.storage().patient(patient)?;
             Ok(Ok(EnrolResponse {
+                replaced,
                 patient_id: patient,
                 device_id: device.id,
                 server_public_key: s.server_public_key(),
@@ -107,20 +132,7 @@ pub async fn enrol(
             ratelimit::forgive(&state, vec![prefix_key]).await?;
             Ok(Json(resp))
         }
-        Err(why) => Err(match why {
-            CodeRefusal::Unknown => ServerError::refused(
-                ErrorCode::EnrolmentCodeInvalid,
-                "this enrolment code is not known; check it with the care team",
-            ),
-            CodeRefusal::Expired => ServerError::refused(
-                ErrorCode::EnrolmentCodeExpired,
-                "this enrolment code has expired (codes last 72 hours); ask the care team for a new one",
-            ),
-            CodeRefusal::Used => ServerError::refused(
-                ErrorCode::EnrolmentCodeUsed,
-                "this enrolment code was already used; ask the care team for a new one",
-            ),
-        }),
+        Err(why) => Err(crate::reenrol::refusal(why)),
     }
 }
 

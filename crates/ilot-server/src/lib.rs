@@ -28,6 +28,7 @@ pub mod patient;
 pub mod psc;
 pub mod ratelimit;
 pub mod record;
+mod reenrol;
 pub mod retention;
 pub mod routes;
 pub mod rules;

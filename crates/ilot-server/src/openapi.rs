@@ -149,7 +149,16 @@ pub fn document() -> Value {
                         "code": { "type": "string" },
                         "device_public_key": { "type": "string" },
                         "device_label": { "type": ["string", "null"] },
-                        "app_version": { "type": "string" }
+                        "app_version": { "type": "string" },
+                        "replaces": {
+                            "type": "object",
+                            "required": ["patient_id", "device_id", "proof"],
+                            "properties": {
+                                "patient_id": { "$ref": "#/components/schemas/PatientId" },
+                                "device_id": { "type": "string", "pattern": "^[0-9a-f]{32}$" },
+                                "proof": { "type": "string", "pattern": "^[0-9a-f]{64}$" }
+                            }
+                        }
                     }
                 },
                 "EnrolResponse": {
@@ -163,7 +172,8 @@ pub fn document() -> Value {
                         "key_confirmation": { "type": "string" },
                         "pseudonym": { "type": "string" },
                         "prescription": { "type": ["object", "null"] },
-                        "enrolled_at": { "$ref": "#/components/schemas/Time" }
+                        "enrolled_at": { "$ref": "#/components/schemas/Time" },
+                        "replaced": { "type": "string", "pattern": "^[0-9a-f]{32}$" }
                     }
                 },
                 "Enrolment": {

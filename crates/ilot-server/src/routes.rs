@@ -196,8 +196,9 @@ pub fn routes() -> Vec<Route> {
             device::enrol,
         )
         .body(Json(r("EnrolRequest")))
-        // 404 unknown code, 410 expired, used or replaced code, 429 too many attempts.
-        .errors(&[404, 410, 429]),
+        // 404 unknown code, 410 expired/used/replaced code, 429 too many attempts; in place
+        // (`reenrol.rs`): 401 unproven, 409 code for another patient or device still enrolled.
+        .errors(&[401, 404, 409, 410, 429]),
         Route::new(
             "post",
             paths::PUSH,

@@ -59,6 +59,33 @@ impl Store {
         Ok(())
     }
 
+    pub fn delete_sync_value(&mut self, key: &str) -> Result<()> {
+        let tx = self.write_tx()?;
+        tx.execute("DELETE FROM sync_values WHERE key = ?1", [key])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Sets the values `set`, removes the values `remove` and forgets every batch in flight, in
+    /// one transaction: how a new identity replaces the old one (its sealed batch cannot be
+    /// sent under the new identity; its outbox items are still unsent and go in a new batch).
+    pub fn replace_sync_values(&mut self, set: &[(&str, &str)], remove: &[&str]) -> Result<()> {
+        let tx = self.write_tx()?;
+        for (key, value) in set {
+            tx.execute(
+                "INSERT INTO sync_values (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )?;
+        }
+        for key in remove {
+            tx.execute("DELETE FROM sync_values WHERE key = ?1", [key])?;
+        }
+        tx.execute("DELETE FROM sync_in_flight", [])?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// The number the next new batch gets (1 at first).
     pub fn next_batch_seq(&self) -> Result<u64> {
         Ok(self

@@ -9,7 +9,7 @@ use ilot_store::{OutboxOp, OutboxTarget};
 use ilot_wire::api::{EnrolRequest, EnrolResponse, paths};
 use ilot_wire::{
     BatchHeader, ConsentChange, DeviceSecret, EnrolmentCode, EnrolmentInvite, Expected, OpenBatch,
-    OpenPullRequest, PullRequest, SealedAck, SealedBatch, SealedPull, SeqRule, ServerUrl,
+    OpenPullRequest, PullRequest, Replaces, SealedAck, SealedBatch, SealedPull, SeqRule, ServerUrl,
     WireEntry, WireOp, encode, open, seal, seal_encoded,
 };
 use rand_core::CryptoRng;
@@ -72,6 +72,13 @@ pub struct Report {
 
 /// Enrols with a code (typed: `server` needed) or an `ilot://enrol` link (checks the server key
 /// fingerprint), and saves the identity. Nothing else is saved if any check fails.
+///
+/// A device already enrolled is refused ([`SyncError::AlreadyEnrolled`]) unless the server
+/// refused it as unknown or revoked in a session ([`SyncState::refused_device`]): then it is
+/// enrolled again *in place* — the request names the old device with a proof made with its
+/// secret, the server gives a new device of the same patient (or refuses a code for another
+/// patient, `code_for_another_patient`, and nothing changes here), and the new identity replaces
+/// the old one in one transaction; the outbox stays and is sent under the new identity.
 pub fn enrol<L: SyncState + Outbox>(
     local: &mut L,
     code_or_link: &str,
@@ -103,19 +110,59 @@ pub fn enrol<L: SyncState + Outbox>(
             retry_after_s: None,
         });
     }
+    let previous = match local.identity() {
+        Ok(Some(id)) if local.refused_device()? == Some(id.device_id) => Some(id),
+        Ok(Some(id)) => {
+            return Err(SyncError::AlreadyEnrolled {
+                patient_id: id.patient_id,
+                server: id.server.to_string(),
+            });
+        }
+        Ok(None) => None,
+        // A saved identity that cannot be used (its secret lost): a new code gives this device
+        // a new identity, as before re-enrolment in place existed.
+        Err(e @ SyncError::State(_)) => {
+            tracing::warn!("the saved enrolment cannot be used ({e}); enrolling anew");
+            None
+        }
+        Err(e) => return Err(e),
+    };
     let transport = transport_for(&server)?;
     let secret = DeviceSecret::generate(rng);
+    let replaces = previous
+        .as_ref()
+        .map(|old| -> Result<Replaces> {
+            Ok(Replaces {
+                patient_id: old.patient_id,
+                device_id: old.device_id,
+                proof: old.keys()?.reenrol_proof(&code, &secret.public_key()),
+            })
+        })
+        .transpose()?;
     let req = EnrolRequest {
         code,
         device_public_key: secret.public_key(),
         device_label: label,
         app_version: env!("CARGO_PKG_VERSION").into(),
+        replaces,
     };
     let body = serde_json::to_vec(&req).map_err(|e| SyncError::State(e.to_string()))?;
     let answer = transport.post(paths::ENROL, "application/json", body)?;
     let resp: EnrolResponse =
         serde_json::from_slice(&answer).map_err(|_| SyncError::BadResponse { status: 200 })?;
     resp.session_keys(&secret, invite.as_ref())?;
+    if let Some(old) = &previous {
+        if resp.replaced != Some(old.device_id) {
+            return Err(SyncError::ReenrolNotConfirmed(
+                "no replaced device in its answer",
+            ));
+        }
+        if resp.patient_id != old.patient_id {
+            return Err(SyncError::ReenrolNotConfirmed(
+                "it answered for another patient",
+            ));
+        }
+    }
     local.set_identity(&Identity {
         server,
         patient_id: resp.patient_id,
@@ -123,6 +170,9 @@ pub fn enrol<L: SyncState + Outbox>(
         server_public_key: resp.server_public_key,
         device_secret: secret,
     })?;
+    if let Some(old) = &previous {
+        tracing::info!(replaced = %old.device_id, device = %resp.device_id, "enrolled again in place");
+    }
     if let Some(p) = &resp.prescription {
         local.apply_prescription(&p.prescription, now)?;
         local.set_prescription_version(p.version)?;
@@ -152,8 +202,33 @@ pub fn set_consent<L: SyncState>(
     )
 }
 
-/// One session: push everything pending, then pull.
+/// One session: push everything pending, then pull. A refusal as unknown or revoked device
+/// (`unknown_device`) is recorded ([`SyncState::refused_device`]: what allows [`enrol`] in
+/// place); a session that goes through clears it.
 pub fn sync_once<L: SyncState + Outbox>(
+    local: &mut L,
+    transport: &dyn Transport,
+    limits: Limits,
+    rng: &mut impl CryptoRng,
+    now: DateTime<Utc>,
+) -> Result<Report> {
+    let out = session(local, transport, limits, rng, now);
+    match &out {
+        Err(SyncError::Refused {
+            code: ilot_wire::api::ErrorCode::UnknownDevice,
+            ..
+        }) => {
+            if let Some(id) = local.identity()? {
+                local.set_refused_device(Some(id.device_id))?;
+            }
+        }
+        Ok(_) if local.refused_device()?.is_some() => local.set_refused_device(None)?,
+        _ => {}
+    }
+    out
+}
+
+fn session<L: SyncState + Outbox>(
     local: &mut L,
     transport: &dyn Transport,
     limits: Limits,

@@ -10,6 +10,17 @@ pub enum SyncError {
         "this device is not enrolled; enrol it with the code from the care team (ilot enroll CODE)"
     )]
     NotEnrolled,
+    #[error(
+        "this device is already enrolled (patient {patient_id}, server {server}) and the server has not refused it; it needs no new code (a device the care team revoked is enrolled again in place once a sync was refused)"
+    )]
+    AlreadyEnrolled {
+        patient_id: ilot_wire::PatientId,
+        server: String,
+    },
+    #[error(
+        "the server did not confirm that it replaced this device ({0}); nothing was changed on this device; the server may need an update"
+    )]
+    ReenrolNotConfirmed(&'static str),
     #[error("consent to transmission has not been recorded; nothing was sent (ilot consent grant)")]
     ConsentRequired,
     #[error(

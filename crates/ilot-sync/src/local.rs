@@ -66,6 +66,12 @@ impl<S: SyncState> SyncState for Local<S> {
     fn set_identity(&mut self, id: &Identity) -> Result<()> {
         self.state.set_identity(id)
     }
+    fn refused_device(&self) -> Result<Option<ilot_wire::DeviceId>> {
+        self.state.refused_device()
+    }
+    fn set_refused_device(&mut self, device: Option<ilot_wire::DeviceId>) -> Result<()> {
+        self.state.set_refused_device(device)
+    }
     fn next_batch_seq(&self) -> Result<u64> {
         self.state.next_batch_seq()
     }

@@ -162,7 +162,15 @@ impl WithdrawnPeriod {
 
 pub trait SyncState {
     fn identity(&self) -> Result<Option<Identity>>;
+    /// Saves the identity enrolment gave, replacing any earlier one atomically with forgetting
+    /// the batch in flight (sealed for the earlier identity: its outbox items are still unsent
+    /// and go in a new batch) and the refusal below.
     fn set_identity(&mut self, id: &Identity) -> Result<()>;
+    /// The device the server last refused as unknown or revoked (`unknown_device`), recorded by
+    /// [`crate::sync_once`] and cleared by a session that goes through: what allows enrolling
+    /// again in place.
+    fn refused_device(&self) -> Result<Option<DeviceId>>;
+    fn set_refused_device(&mut self, device: Option<DeviceId>) -> Result<()>;
     /// The number the next new batch gets (1 at first).
     fn next_batch_seq(&self) -> Result<u64>;
     fn in_flight(&self) -> Result<Option<InFlight>>;
@@ -220,6 +228,7 @@ pub(crate) fn advance(c: RightsCursor, r: &Rights) -> RightsCursor {
 #[derive(Debug, Default)]
 pub struct MemoryState {
     identity: Option<Identity>,
+    refused: Option<DeviceId>,
     next_seq: u64,
     in_flight: Option<InFlight>,
     cursor: u64,
@@ -240,6 +249,15 @@ impl SyncState for MemoryState {
     }
     fn set_identity(&mut self, id: &Identity) -> Result<()> {
         self.identity = Some(id.clone());
+        self.in_flight = None;
+        self.refused = None;
+        Ok(())
+    }
+    fn refused_device(&self) -> Result<Option<DeviceId>> {
+        Ok(self.refused)
+    }
+    fn set_refused_device(&mut self, device: Option<DeviceId>) -> Result<()> {
+        self.refused = device;
         Ok(())
     }
     fn next_batch_seq(&self) -> Result<u64> {

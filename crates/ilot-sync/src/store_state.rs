@@ -16,8 +16,13 @@ use crate::error::{Result, SyncError};
 use crate::state::{Consent, Identity, InFlight, SyncState};
 
 const IDENTITY: &str = "identity";
-/// The name of the device secret beside the database (`ilot.db.device.key` as a file).
-const DEVICE_SECRET: &str = "device";
+/// The names the device secret is kept under beside the database (`ilot.db.device.key` as a
+/// file). A new identity's secret goes under the name the current identity does not use, and
+/// the identity names its own (`"secret"`, absent = the first): a crash between saving the new
+/// secret and the identity leaves the old identity whole, with its old secret, so a refused
+/// re-enrolment can be tried again (its proof needs the old secret).
+const DEVICE_SECRETS: [&str; 2] = ["device", "device-b"];
+const REFUSED: &str = "refused_device";
 const CURSOR: &str = "pull_cursor";
 const CONSENT: &str = "consent";
 const PRESCRIPTION_VERSION: &str = "prescription_version";
@@ -32,7 +37,21 @@ const WITHDRAWN: &str = "withdrawn_periods";
 /// when the local data is deleted: a new enrolment makes a new one, and nothing of the old one
 /// stays behind.
 pub fn forget_device_secret(db_path: &std::path::Path, mode: ilot_store::KeyMode) -> Result<()> {
-    Ok(ilot_store::delete_secret(db_path, DEVICE_SECRET, mode)?)
+    for name in DEVICE_SECRETS {
+        ilot_store::delete_secret(db_path, name, mode)?;
+    }
+    Ok(())
+}
+
+/// The name the saved identity's secret is kept under.
+fn secret_name(identity_json: &str) -> &'static str {
+    let named = serde_json::from_str::<serde_json::Value>(identity_json)
+        .ok()
+        .and_then(|v| v["secret"].as_str().map(String::from));
+    match named.as_deref() {
+        Some(n) if n == DEVICE_SECRETS[1] => DEVICE_SECRETS[1],
+        _ => DEVICE_SECRETS[0],
+    }
 }
 
 /// The extra root certificate (PEM) this device trusts for its server, saved at enrolment
@@ -79,7 +98,7 @@ impl SyncState for Store {
             return Identity::from_json(&text).map(Some);
         };
         Identity::from_json_or(&text, || {
-            match ilot_store::get_secret(path, DEVICE_SECRET, self.secret_mode())? {
+            match ilot_store::get_secret(path, secret_name(&text), self.secret_mode())? {
                 Some((bytes, _)) => Ok(DeviceSecret::from_bytes(bytes)),
                 None => Err(SyncError::State(
                     "the device secret is not in the system keyring nor beside the database; enrol this device again with a new code".into(),
@@ -90,18 +109,46 @@ impl SyncState for Store {
     }
     fn set_identity(&mut self, id: &Identity) -> Result<()> {
         let Some(path) = self.path().map(std::path::Path::to_path_buf) else {
-            return Ok(self.set_sync_value(IDENTITY, &id.to_json())?);
+            return Ok(self.replace_sync_values(&[(IDENTITY, &id.to_json())], &[REFUSED])?);
         };
-        // The secret first: a crash before the identity is saved leaves a secret that the
-        // next enrolment replaces, never an identity without its secret.
+        let current = self.sync_value(IDENTITY)?.map(|t| secret_name(&t));
+        let name = match current {
+            Some(n) if n == DEVICE_SECRETS[0] => DEVICE_SECRETS[1],
+            _ => DEVICE_SECRETS[0],
+        };
+        // The secret first, under the name the current identity does not use: a crash before
+        // the identity is saved leaves the current identity and its secret as they were.
         let location = ilot_store::put_secret(
             &path,
-            DEVICE_SECRET,
+            name,
             self.secret_mode(),
             &id.device_secret.to_bytes(),
         )?;
         tracing::info!(%location, "device secret saved");
-        Ok(self.set_sync_value(IDENTITY, &id.to_public_json())?)
+        let mut public: serde_json::Value = parse(&id.to_public_json())?;
+        public["secret"] = serde_json::Value::from(name);
+        self.replace_sync_values(&[(IDENTITY, &public.to_string())], &[REFUSED])?;
+        // Nothing of the replaced identity stays behind; failing to forget it loses nothing.
+        if let Some(old) = current.filter(|&o| o != name)
+            && let Err(e) = ilot_store::delete_secret(&path, old, self.secret_mode())
+        {
+            tracing::warn!("the replaced device secret could not be forgotten: {e}");
+        }
+        Ok(())
+    }
+    fn refused_device(&self) -> Result<Option<ilot_wire::DeviceId>> {
+        self.sync_value(REFUSED)?
+            .map(|t| {
+                t.parse()
+                    .map_err(|e: ilot_wire::WireError| SyncError::State(e.to_string()))
+            })
+            .transpose()
+    }
+    fn set_refused_device(&mut self, device: Option<ilot_wire::DeviceId>) -> Result<()> {
+        match device {
+            Some(d) => Ok(self.set_sync_value(REFUSED, &d.to_string())?),
+            None => Ok(self.delete_sync_value(REFUSED)?),
+        }
     }
     fn next_batch_seq(&self) -> Result<u64> {
         Ok(Store::next_batch_seq(self)?)

@@ -46,6 +46,11 @@ pub struct EnrolRequest {
     /// Shown to the operator ("Android phone", "Windows laptop"); no hardware identifier.
     pub device_label: Option<String>,
     pub app_version: String,
+    /// Re-enrolment in place of a device the server revoked: its ids and the proof that this
+    /// installation holds its secret. Absent (and not written) for a first enrolment, so an
+    /// older app's request is unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<crate::Replaces>,
 }
 
 /// The server accepted the code: who the patient is on the server, and its key.
@@ -61,6 +66,11 @@ pub struct EnrolResponse {
     /// The prescription as it stands, so the device starts with the right thresholds.
     pub prescription: Option<PrescriptionUpdate>,
     pub enrolled_at: DateTime<Utc>,
+    /// The device this enrolment replaced (echoes [`EnrolRequest::replaces`]); absent for a
+    /// first enrolment. A device that asked to replace one and does not get it back is talking
+    /// to a server that does not know re-enrolment, and saves nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaced: Option<DeviceId>,
 }
 
 impl EnrolResponse {
@@ -142,6 +152,12 @@ pub enum ErrorCode {
     AuthenticationFailed,
     /// A batch sequence number was reused with different content.
     SeqReused,
+    /// Re-enrolment in place: the code is for another patient than the device it replaces.
+    /// Nothing was created and the code is still valid.
+    CodeForAnotherPatient,
+    /// Re-enrolment in place: the device to replace is still accepted by the server (only a
+    /// revoked device is enrolled again in place).
+    DeviceStillEnrolled,
     /// The record changed since it was read (another professional edited it), or is not in the
     /// state the request needs: reload and try again.
     Conflict,
@@ -177,7 +193,10 @@ impl ErrorCode {
             | Self::MonitoringEnded => 403,
             Self::NotFound | Self::EnrolmentCodeInvalid => 404,
             Self::TimedOut => 408,
-            Self::SeqReused | Self::Conflict => 409,
+            Self::SeqReused
+            | Self::Conflict
+            | Self::CodeForAnotherPatient
+            | Self::DeviceStillEnrolled => 409,
             Self::EnrolmentCodeExpired | Self::EnrolmentCodeUsed => 410,
             Self::TooLarge => 413,
             Self::UnsupportedMediaType => 415,
@@ -212,7 +231,7 @@ impl From<&WireError> for ErrorCode {
             W::TooLarge { .. } | W::BodyTooLarge { .. } | W::TooManyItems { .. } => Self::TooLarge,
             W::UnsupportedVersion { .. } => Self::UnsupportedVersion,
             W::WrongPatient { .. } | W::WrongDevice { .. } => Self::WrongPatient,
-            W::AuthenticationFailed => Self::AuthenticationFailed,
+            W::AuthenticationFailed | W::ReenrolProofMismatch => Self::AuthenticationFailed,
             // A replay is answered with the earlier acknowledgement, not an error; reaching
             // here means the bytes differ from what was accepted under that number.
             W::Replay { .. } | W::SeqMismatch { .. } => Self::SeqReused,

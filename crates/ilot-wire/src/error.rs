@@ -73,6 +73,10 @@ pub enum WireError {
         "the server did not prove it holds the same keys (key confirmation mismatch); do not enrol and contact the care team"
     )]
     KeyConfirmationMismatch,
+    #[error(
+        "the device did not prove it holds the secret of the device it replaces; enrol it with a new code as a new device"
+    )]
+    ReenrolProofMismatch,
 
     // --- sequence (checked after authentication, so a replay is an authentic old message) ---
     #[error(

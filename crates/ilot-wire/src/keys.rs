@@ -10,7 +10,7 @@
 //! - `shared = X25519(own secret, peer public)`, refused if the peer key is of low order;
 //! - `PRK = HKDF-Extract(salt = server public ‖ device public, IKM = shared)` with SHA-256;
 //! - `key = HKDF-Expand(PRK, info = "ilot-wire/v1 " ‖ label ‖ 0x00 ‖ patient id ‖ device id, L)`
-//!   with labels `to-server`, `to-device` (L = 32) and `confirm` (L = 16).
+//!   with labels `to-server`, `to-device`, `re-enrol` (L = 32) and `confirm` (L = 16).
 //!
 //! Secrets zeroize on drop, print as `<redacted>` and implement no serde: persisting one is an
 //! explicit `to_bytes()` call whose result zeroizes too.
@@ -317,6 +317,9 @@ pub struct SessionKeys {
     pub to_device: ToDeviceKey,
     /// Returned by the server at enrolment; see [`SessionKeys::confirm`].
     pub confirmation: KeyConfirmation,
+    /// HMAC-SHA-256 key of the re-enrolment proof (`crate::reenrol`): the device proves it
+    /// holds this device's secret when it asks to be enrolled again in place.
+    pub(crate) reenrol: Zeroizing<[u8; 32]>,
 }
 
 impl SessionKeys {
@@ -358,14 +361,17 @@ fn derive(
     };
     let mut to_server = Zeroizing::new([0u8; 32]);
     let mut to_device = Zeroizing::new([0u8; 32]);
+    let mut reenrol = Zeroizing::new([0u8; 32]);
     let mut confirm = [0u8; 16];
     expand(b"to-server", to_server.as_mut());
     expand(b"to-device", to_device.as_mut());
+    expand(b"re-enrol", reenrol.as_mut());
     expand(b"confirm", &mut confirm);
     SessionKeys {
         to_server: ToServerKey(AeadKey::new(to_server)),
         to_device: ToDeviceKey(AeadKey::new(to_device)),
         confirmation: KeyConfirmation(confirm),
+        reenrol,
     }
 }
 

@@ -26,6 +26,7 @@ mod keys;
 mod pull;
 #[doc(hidden)]
 pub mod raw;
+mod reenrol;
 mod rights;
 
 pub use ack::{OpenAck, PushAck};
@@ -50,6 +51,7 @@ pub use pull::{
     AlertAck, Appointment, AppointmentKind, AppointmentMode, CareRole, CareTeamMember, Message,
     OpenPull, OpenPullRequest, PrescriptionUpdate, Pull, PullRequest,
 };
+pub use reenrol::{ReenrolProof, Replaces};
 pub use rights::{
     AccessEntry, ConsentChannel, ConsentDecision, ConsentRecord, Rights, RightsCursor,
 };

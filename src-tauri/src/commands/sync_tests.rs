@@ -14,6 +14,7 @@ use ilot_wire::{CareRole, DeviceId, PatientId};
 use serde_json::json;
 
 mod gate;
+mod reenrol;
 
 use gate::{Gate, Gated};
 

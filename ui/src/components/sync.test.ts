@@ -11,6 +11,7 @@ vi.mock('../lib/ipc', async (orig) => {
 import { ipc, IpcError } from '../lib/ipc';
 import type { Inbox } from '../lib/ipc';
 import EnrolForm from './EnrolForm.svelte';
+import SyncLine from './SyncLine.svelte';
 import { receivedInvite } from '../lib/enrol';
 import OnboardingScreen from '../screens/OnboardingScreen.svelte';
 import MessagesScreen from '../screens/MessagesScreen.svelte';
@@ -20,6 +21,54 @@ const refused = (code: string, params: Record<string, unknown> | null = null) =>
   new IpcError({ kind: 'sync', code, message: 'english text', params });
 
 beforeEach(() => vi.mocked(ipc.enrol).mockReset());
+
+describe('The new code of a revoked device, from the sync line', () => {
+  const sync = (refused: string | null) => ({
+    state: 'refused' as const,
+    pending: 3,
+    last_sent_at: null,
+    next_try_at: null,
+    refused,
+    received: 0,
+  });
+
+  it('is offered when the team no longer recognises the device, and enrols it again', async () => {
+    vi.mocked(ipc.enrol).mockResolvedValueOnce({ pseudonym: 'P-001', server: 'http://127.0.0.1:8480/', prescription: true, again: true });
+    const onenrolled = vi.fn();
+    const { getByTestId, queryByTestId, findByTestId } = render(SyncLine, { sync: sync('unknown_device'), tz: 'Europe/Paris', onenrolled });
+    expect(getByTestId('sync-line').textContent).toContain('demandez-lui un nouveau code');
+    expect(queryByTestId('enrol-form')).toBeNull();
+    await fireEvent.click(getByTestId('reenrol-open'));
+    expect(getByTestId('enrol-again-why').textContent).toContain("Rien n'est perdu");
+    expect(getByTestId('enrol-submit').textContent).toBe('Relier à nouveau cet appareil');
+    await fireEvent.input(getByTestId('enrol-code'), { target: { value: 'JDQ89-B3H0Q' } });
+    await fireEvent.input(getByTestId('enrol-server'), { target: { value: 'http://127.0.0.1:8480' } });
+    await fireEvent.click(getByTestId('enrol-submit'));
+    expect(ipc.enrol).toHaveBeenCalledWith('JDQ89-B3H0Q', 'http://127.0.0.1:8480');
+    await waitFor(() => expect(onenrolled).toHaveBeenCalledWith(expect.objectContaining({ again: true })));
+    await findByTestId('reenrol-open');
+  });
+
+  it('says a code for another patient plainly, and nothing else happens', async () => {
+    vi.mocked(ipc.enrol).mockRejectedValueOnce(refused('enrol-other-patient'));
+    const onenrolled = vi.fn();
+    const { getByTestId, findByTestId } = render(SyncLine, { sync: sync('unknown_device'), tz: 'Europe/Paris', onenrolled });
+    await fireEvent.click(getByTestId('reenrol-open'));
+    await fireEvent.input(getByTestId('enrol-code'), { target: { value: 'ilot://enrol?v=1&s=x' } });
+    await fireEvent.click(getByTestId('enrol-submit'));
+    expect((await findByTestId('enrol-error')).textContent).toBe(
+      "Ce code est celui d'une autre personne : rien n'a changé sur cet appareil, vos données y restent. Vérifiez le code avec votre équipe.",
+    );
+    expect(onenrolled).not.toHaveBeenCalled();
+  });
+
+  it('is not offered for any other refusal, nor without a handler', () => {
+    const other = render(SyncLine, { sync: sync('monitoring_ended'), tz: 'Europe/Paris', onenrolled: vi.fn() });
+    expect(other.queryByTestId('reenrol-open')).toBeNull();
+    const bare = render(SyncLine, { sync: sync('unknown_device'), tz: 'Europe/Paris' });
+    expect(bare.queryByTestId('reenrol-open')).toBeNull();
+  });
+});
 
 describe('EnrolForm', () => {
   it('sends a typed code with its server, and says a used code plainly in French', async () => {
@@ -50,7 +99,7 @@ describe('EnrolForm', () => {
   });
 
   it('takes the pasted invite link alone: no server field, no server sent', async () => {
-    vi.mocked(ipc.enrol).mockResolvedValueOnce({ pseudonym: 'P-001', server: 'http://127.0.0.1:8480/', prescription: true });
+    vi.mocked(ipc.enrol).mockResolvedValueOnce({ pseudonym: 'P-001', server: 'http://127.0.0.1:8480/', prescription: true, again: false });
     const onenrolled = vi.fn();
     const { getByTestId, queryByTestId } = render(EnrolForm, { onenrolled });
     await fireEvent.input(getByTestId('enrol-code'), { target: { value: 'ilot://enrol?v=1&s=x' } });
@@ -93,7 +142,7 @@ describe('OnboardingScreen enrolment step', () => {
   });
 
   it('shows the record it was linked to, then goes on', async () => {
-    vi.mocked(ipc.enrol).mockResolvedValueOnce({ pseudonym: 'P-042', server: 'http://127.0.0.1:8480/', prescription: true });
+    vi.mocked(ipc.enrol).mockResolvedValueOnce({ pseudonym: 'P-042', server: 'http://127.0.0.1:8480/', prescription: true, again: false });
     const r = await toEnrolStep();
     await fireEvent.input(r.getByTestId('enrol-code'), { target: { value: 'ilot://enrol?v=1' } });
     await fireEvent.click(r.getByTestId('enrol-submit'));

@@ -60,6 +60,9 @@ const CODES = new Set([
   'enrol-code-typo',
   'enrol-link-bad',
   'already-enrolled',
+  'enrol-other-patient',
+  'enrol-still-enrolled',
+  'enrol-not-confirmed',
   'already-onboarded',
 ]);
 

@@ -103,6 +103,8 @@ export interface Enrolled {
   pseudonym: string;
   server: string;
   prescription: boolean;
+  /** Enrolled again in place of an identity the care team revoked: what waited goes now. */
+  again: boolean;
 }
 
 export interface BasalSuggestion {

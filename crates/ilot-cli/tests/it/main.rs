@@ -8,6 +8,7 @@ mod import_kill;
 mod imports;
 mod keys;
 mod operator_admin;
+mod reenrol;
 mod report_pdf;
 mod scans;
 mod server_key;

@@ -100,6 +100,18 @@ macro_rules! revocation_delegates {
         fn cancel_enrolment_codes(&self, patient: PatientId, now: DateTime<Utc>) -> Result<u64> {
             self.rev_cancel_enrolment_codes(patient, now)
         }
+        fn device_any(&self, id: DeviceId) -> Result<Option<(DeviceRow, bool)>> {
+            self.re_device_any(id)
+        }
+        fn redeem_code_replacing(
+            &self,
+            code: &str,
+            device: &DeviceRow,
+            replaces: DeviceId,
+            now: DateTime<Utc>,
+        ) -> Result<std::result::Result<PatientId, super::CodeRefusal>> {
+            self.re_redeem_code_replacing(code, device, replaces, now)
+        }
     };
 }
 pub(crate) use revocation_delegates;

@@ -266,6 +266,17 @@ pub trait Storage: Send + Sync + 'static {
     fn revoke_device(&self, id: DeviceId, now: DateTime<Utc>) -> Result<Option<DeviceInfo>>;
     /// Makes every unused, unexpired code of the patient expire now; how many.
     fn cancel_enrolment_codes(&self, patient: PatientId, now: DateTime<Utc>) -> Result<u64>;
+    /// A device, revoked or not, and whether it is revoked (in each backend's `reenrol.rs`).
+    fn device_any(&self, id: DeviceId) -> Result<Option<(DeviceRow, bool)>>;
+    /// [`Self::redeem_code`] replacing a revoked device of the code's patient (else nothing
+    /// changes), whose entry versions become the new device's, in one transaction.
+    fn redeem_code_replacing(
+        &self,
+        code: &str,
+        device: &DeviceRow,
+        replaces: DeviceId,
+        now: DateTime<Utc>,
+    ) -> Result<std::result::Result<PatientId, CodeRefusal>>;
 
     // The triage (migration V6), in each backend's `triage.rs`: daily glucose summaries
     // (written by `ingest`, see `crate::summary`) and review marks.

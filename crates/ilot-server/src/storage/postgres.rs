@@ -16,6 +16,7 @@ mod limits;
 mod patient;
 mod psc;
 mod record;
+mod reenrol;
 mod reopen;
 mod revocation;
 mod rows;

@@ -91,6 +91,10 @@ pub enum CodeRefusal {
     Unknown,
     Expired,
     Used,
+    /// Re-enrolment in place (the code stays usable): another patient's device, not revoked, none.
+    OtherPatient,
+    StillEnrolled,
+    ReplacedUnknown,
 }
 
 /// What the server answered to a batch; kept so that a retry gets the same answer.

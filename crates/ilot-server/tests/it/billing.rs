@@ -25,6 +25,7 @@ fn patient(s: &Srv, token: &str, pseudonym: &str) -> (PatientId, DeviceId) {
         .unwrap();
     let id: PatientId = r["patient_id"].as_str().unwrap().parse().unwrap();
     let enrol = ilot_wire::api::EnrolRequest {
+        replaces: None,
         code: r["code"].as_str().unwrap().parse().unwrap(),
         device_public_key: DeviceSecret::generate(&mut rand::rng()).public_key(),
         device_label: None,

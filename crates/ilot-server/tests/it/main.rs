@@ -6,6 +6,7 @@ mod audit_headers;
 mod billing;
 mod conformance;
 mod conformance_limits;
+mod conformance_reenrol;
 mod conformance_revocation;
 mod conformance_security;
 mod consent;

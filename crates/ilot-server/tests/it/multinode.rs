@@ -153,6 +153,7 @@ fn two_nodes_on_one_database_store_every_entry_once_and_answer_alike() {
     let resp: EnrolResponse = reqwest::blocking::Client::new()
         .post(format!("{}{}", b.url, paths::ENROL))
         .json(&EnrolRequest {
+            replaces: None,
             code,
             device_public_key: secret.public_key(),
             device_label: None,

@@ -40,6 +40,7 @@ pub(crate) fn enrolled(s: &Srv, token: &str, pseudonym: &str) -> Enrolled {
     let resp: EnrolResponse = Client::new()
         .post(format!("{}{}", s.url, paths::ENROL))
         .json(&EnrolRequest {
+            replaces: None,
             code: r["code"].as_str().unwrap().parse().unwrap(),
             device_public_key: secret.public_key(),
             device_label: None,

@@ -57,6 +57,7 @@ fn world(db: &str) -> World {
     let (pa, code) = create(&s, &dr, "PA");
     let (pb, _) = create(&s, &dr, "PB");
     let enrol = ilot_wire::api::EnrolRequest {
+        replaces: None,
         code: code.parse().unwrap(),
         device_public_key: DeviceSecret::generate(&mut rand::rng()).public_key(),
         device_label: None,

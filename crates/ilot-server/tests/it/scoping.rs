@@ -45,6 +45,7 @@ fn world(db: &str) -> World {
         .unwrap();
     let pa: PatientId = r["patient_id"].as_str().unwrap().parse().unwrap();
     let enrol = ilot_wire::api::EnrolRequest {
+        replaces: None,
         code: r["code"].as_str().unwrap().parse().unwrap(),
         device_public_key: DeviceSecret::generate(&mut rand::rng()).public_key(),
         device_label: None,

@@ -89,6 +89,7 @@ fn new_patient(s: &Srv, token: &str) -> (String, String) {
 
 fn enrol(s: &Srv, code: &str) -> (u16, Value) {
     let req = EnrolRequest {
+        replaces: None,
         code: code.parse().unwrap(),
         device_public_key: DeviceSecret::generate(&mut rand::rng()).public_key(),
         device_label: Some("Android phone".into()),

@@ -222,6 +222,7 @@ fn guessing_enrolment_codes_is_rate_limited() {
     for i in 0..12 {
         let code = ilot_wire::EnrolmentCode::generate(&mut rand::rng());
         let req = ilot_wire::api::EnrolRequest {
+            replaces: None,
             code,
             device_public_key: ilot_wire::DeviceSecret::generate(&mut rand::rng()).public_key(),
             device_label: None,

@@ -122,6 +122,7 @@ fn enrol_case(w: &World) {
         .add_enrolment_code(&code.canonical(), pa, t0() + chrono::TimeDelta::hours(1))
         .unwrap();
     let mut req = serde_json::to_value(ilot_wire::api::EnrolRequest {
+        replaces: None,
         code,
         device_public_key: ilot_wire::DeviceSecret::generate(&mut rand::rng()).public_key(),
         device_label: None,

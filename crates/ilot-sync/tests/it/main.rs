@@ -5,6 +5,7 @@ mod cross_patient;
 mod device_secret;
 mod e2e;
 mod flash;
+mod reenrol;
 mod revocation;
 mod rights;
 mod support;

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::support::*;
 
 /// The physician logs in over HTTP as the console would.
-fn login(server: &TestServer) -> String {
+pub(crate) fn login(server: &TestServer) -> String {
     server.physician();
     let r: Value = reqwest::blocking::Client::new()
         .post(format!("{}/v1/operator/login", server.url()))
@@ -27,7 +27,7 @@ fn login(server: &TestServer) -> String {
     r["token"].as_str().expect("logged in").to_string()
 }
 
-fn operator_post(server: &TestServer, token: &str, path: &str) -> (u16, Value) {
+pub(crate) fn operator_post(server: &TestServer, token: &str, path: &str) -> (u16, Value) {
     let r = reqwest::blocking::Client::new()
         .post(format!("{}{path}", server.url()))
         .bearer_auth(token)

@@ -48,6 +48,7 @@ fn enrol() -> (
     let scanned = EnrolmentInvite::parse_link(&invite.to_link()).unwrap();
     let device = DeviceSecret::generate(&mut r);
     let request = EnrolRequest {
+        replaces: None,
         code: scanned.code.clone(),
         device_public_key: device.public_key(),
         device_label: Some("Android phone".into()),
@@ -60,6 +61,7 @@ fn enrol() -> (
     let (p, d) = (PatientId::random(&mut r), DeviceId::random(&mut r));
     let server_keys = server.agree(&request.device_public_key, p, d).unwrap();
     let response = EnrolResponse {
+        replaced: None,
         patient_id: p,
         device_id: d,
         server_public_key: server.public_key(),
@@ -95,6 +97,7 @@ fn a_substituted_server_key_is_caught_by_the_fingerprint_or_the_confirmation() {
     };
     let (p, d) = (PatientId::random(&mut r), DeviceId::random(&mut r));
     let forged = EnrolResponse {
+        replaced: None,
         patient_id: p,
         device_id: d,
         server_public_key: mitm.public_key(),
@@ -107,6 +110,7 @@ fn a_substituted_server_key_is_caught_by_the_fingerprint_or_the_confirmation() {
     assert!(matches!(e, WireError::FingerprintMismatch { .. }), "{e}");
     // A typed code carries no fingerprint; the confirmation still ties the answer to the key.
     let lying = EnrolResponse {
+        replaced: None,
         server_public_key: real.public_key(),
         ..forged
     };
