@@ -102,6 +102,7 @@ fn sync_code(e: &ilot_sync::SyncError) -> (&'static str, Value) {
     match e {
         S::NotEnrolled => ("not-enrolled", Value::Null),
         S::AlreadyEnrolled { server, .. } => ("already-enrolled", json!({ "server": server })),
+        S::SecretLostWithUnsent => ("enrol-secret-lost", Value::Null),
         S::ReenrolNotConfirmed(_) => ("enrol-not-confirmed", Value::Null),
         S::ConsentRequired => ("no-consent", Value::Null),
         S::Unreachable { server, .. } => ("server-unreachable", json!({ "server": server })),

@@ -119,9 +119,14 @@ pub fn enrol<L: SyncState + Outbox>(
             });
         }
         Ok(None) => None,
-        // A saved identity that cannot be used (its secret lost): a new code gives this device
-        // a new identity, as before re-enrolment in place existed.
+        // A saved identity that cannot be used (its secret lost): nothing proves which patient
+        // this device was for, so a new code may only give it a new identity when nothing of
+        // the old one waits to be sent (else those entries could reach another patient's
+        // record).
         Err(e @ SyncError::State(_)) => {
+            if !local.pending(1)?.is_empty() {
+                return Err(SyncError::SecretLostWithUnsent);
+            }
             tracing::warn!("the saved enrolment cannot be used ({e}); enrolling anew");
             None
         }

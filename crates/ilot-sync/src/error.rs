@@ -18,6 +18,10 @@ pub enum SyncError {
         server: String,
     },
     #[error(
+        "this device's enrolment key is lost and it holds entries not sent yet: they belong to the patient it was enrolled for, so a new code (which could be another patient's) cannot take them; nothing was changed. Export them (`ilot export csv FILE`, or Settings → Export in the app) and show them to the care team"
+    )]
+    SecretLostWithUnsent,
+    #[error(
         "the server did not confirm that it replaced this device ({0}); nothing was changed on this device; the server may need an update"
     )]
     ReenrolNotConfirmed(&'static str),

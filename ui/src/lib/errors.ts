@@ -60,6 +60,7 @@ const CODES = new Set([
   'enrol-code-typo',
   'enrol-link-bad',
   'already-enrolled',
+  'enrol-secret-lost',
   'enrol-other-patient',
   'enrol-still-enrolled',
   'enrol-not-confirmed',

@@ -131,3 +131,39 @@ fn a_revoked_device_is_enrolled_again_in_place_with_a_code_for_its_patient_only(
     let out = other.ok(&["enroll", b["code"].as_str().unwrap(), "--server", &url]);
     assert!(out.contains("enrolled as P-B"), "{out}");
 }
+
+/// A device whose enrolment key is lost cannot prove which patient it was for: a new code may
+/// give it a new identity only when nothing waits to be sent (those entries could otherwise
+/// reach another patient's record). Refused with what to do, nothing changed, the code kept.
+#[test]
+fn a_device_whose_key_is_lost_keeps_its_unsent_entries_from_a_new_code() {
+    let env = Env::new();
+    let sdb = format!("sqlite:{}", env.dir.path().join("server.db").display());
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    operator(
+        &sdb,
+        &["create-operator", "--username", "dr", "--name", "Dr Martin"],
+    );
+    let a = create_patient(&sdb, &url, "P-A");
+    let b = create_patient(&sdb, &url, "P-B");
+    let _server = start_server(&sdb, port);
+
+    env.ok(&["enroll", a["code"].as_str().unwrap(), "--server", &url]);
+    env.ok(&["consent", "grant"]);
+    env.ok(&["log", "glucose", "1,10", "g/L", "--at", "2026-01-05 07:30"]);
+    // Not sent yet; then the key of the device is lost (the keystore was reset).
+    ilot_sync::forget_device_secret(&env.db, ilot_store::KeyMode::File).unwrap();
+
+    let e = env.fails(&["enroll", b["code"].as_str().unwrap(), "--server", &url]);
+    assert!(
+        e.contains("enrolment key is lost") && e.contains("ilot export csv"),
+        "{e}"
+    );
+    let status = env.json(&["status", "--json"]);
+    assert_eq!(status["entries"].as_u64(), Some(1), "{status}");
+    // Patient B's code was not spent.
+    let other = Env::new();
+    let out = other.ok(&["enroll", b["code"].as_str().unwrap(), "--server", &url]);
+    assert!(out.contains("enrolled as P-B"), "{out}");
+}
