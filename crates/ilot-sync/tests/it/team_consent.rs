@@ -42,6 +42,15 @@ impl Transport for Counting {
     }
 }
 
+/// One sync session of the device through `t` at `now`.
+fn session(
+    dev: &mut Device,
+    t: &Counting,
+    now: DateTime<Utc>,
+) -> ilot_sync::Result<ilot_sync::Report> {
+    sync_once(dev, t, Limits::default(), &mut rand::rng(), now)
+}
+
 fn at(h: i64, m: i64) -> DateTime<Utc> {
     t0() + TimeDelta::hours(h) + TimeDelta::minutes(m)
 }
@@ -108,14 +117,7 @@ fn a_team_withdrawal_is_followed_pushes_stop_and_consent_given_again_in_the_app_
     dev.store
         .add_batch(&readings(at(0, 10), 4, 1), at(0, 30))
         .unwrap();
-    let r = sync_once(
-        &mut dev,
-        &live,
-        Limits::default(),
-        &mut rand::rng(),
-        at(0, 30),
-    )
-    .unwrap();
+    let r = session(&mut dev, &live, at(0, 30)).unwrap();
     assert_eq!(r.stored, 4);
 
     // The physician records the withdrawal in consultation at 09:00.
@@ -128,14 +130,7 @@ fn a_team_withdrawal_is_followed_pushes_stop_and_consent_given_again_in_the_app_
         .add_batch(&readings(at(1, 10), 3, 100), at(1, 30))
         .unwrap();
     live.take();
-    let err = sync_once(
-        &mut dev,
-        &live,
-        Limits::default(),
-        &mut rand::rng(),
-        at(1, 30),
-    )
-    .unwrap_err();
+    let err = session(&mut dev, &live, at(1, 30)).unwrap_err();
     assert!(
         matches!(
             err,
@@ -162,14 +157,7 @@ fn a_team_withdrawal_is_followed_pushes_stop_and_consent_given_again_in_the_app_
 
     // From now on no push is attempted: the session only pulls.
     live.take();
-    let r = sync_once(
-        &mut dev,
-        &live,
-        Limits::default(),
-        &mut rand::rng(),
-        at(2, 0),
-    )
-    .unwrap();
+    let r = session(&mut dev, &live, at(2, 0)).unwrap();
     assert!(r.withdrawn && r.batches == 0, "{r:?}");
     let sent = live.take();
     assert!(
@@ -186,14 +174,7 @@ fn a_team_withdrawal_is_followed_pushes_stop_and_consent_given_again_in_the_app_
     dev.store
         .add_batch(&readings(at(3, 5), 2, 200), at(3, 15))
         .unwrap();
-    let r = sync_once(
-        &mut dev,
-        &live,
-        Limits::default(),
-        &mut rand::rng(),
-        at(3, 15),
-    )
-    .unwrap();
+    let r = session(&mut dev, &live, at(3, 15)).unwrap();
     assert_eq!(
         (r.stored, r.withheld, r.consent_told),
         (2, 3, Some(true)),
@@ -227,14 +208,7 @@ fn consent_given_again_in_consultation_reaches_the_device_and_resumes_ingest() {
     server.advance(TimeDelta::hours(1));
     record(&server, &relogin(&server), e.patient_id, "withdrawn");
     // A session with nothing to push learns the withdrawal from its pull alone.
-    let r = sync_once(
-        &mut dev,
-        &live,
-        Limits::default(),
-        &mut rand::rng(),
-        at(1, 5),
-    )
-    .unwrap();
+    let r = session(&mut dev, &live, at(1, 5)).unwrap();
     assert_eq!(
         r.consent_followed,
         Some(ConsentDecision::Withdrawn),
@@ -250,14 +224,7 @@ fn consent_given_again_in_consultation_reaches_the_device_and_resumes_ingest() {
         .add_batch(&readings(at(2, 5), 3, 50), at(2, 20))
         .unwrap();
     live.take();
-    let r = sync_once(
-        &mut dev,
-        &live,
-        Limits::default(),
-        &mut rand::rng(),
-        at(2, 20),
-    )
-    .unwrap();
+    let r = session(&mut dev, &live, at(2, 20)).unwrap();
     assert_eq!(r.consent_followed, Some(ConsentDecision::Given), "{r:?}");
     assert_eq!((r.stored, r.withheld), (3, 2), "{r:?}");
     assert!(live.take().iter().any(|p| p == paths::PUSH));
