@@ -111,6 +111,28 @@ impl SqliteStorage {
     }
 }
 
+/// The patient (as stored) of an unused, unexpired enrolment code, read in `tx`; or why the
+/// code cannot be used. `code` is the code's keyed hash.
+pub(super) fn code_patient(
+    tx: &rusqlite::Transaction<'_>,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<std::result::Result<String, CodeRefusal>> {
+    let row: Option<(String, i64, Option<i64>)> = tx
+        .query_row(
+            "SELECT patient_id, expires_ms, used_ms FROM enrolment_codes WHERE code = ?1",
+            [code],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    Ok(match row {
+        None => Err(CodeRefusal::Unknown),
+        Some((_, _, Some(_))) => Err(CodeRefusal::Used),
+        Some((_, expires, None)) if ms(now) >= expires => Err(CodeRefusal::Expired),
+        Some((patient, _, None)) => Ok(patient),
+    })
+}
+
 impl Storage for SqliteStorage {
     fn server_secret(&self, fresh: ServerSecret) -> Result<ServerSecret> {
         let conn = self.conn();
@@ -254,22 +276,10 @@ impl Storage for SqliteStorage {
         let code = &self.key.code_hash(code);
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let row: Option<(String, i64, Option<i64>)> = tx
-            .query_row(
-                "SELECT patient_id, expires_ms, used_ms FROM enrolment_codes WHERE code = ?1",
-                [code],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?;
-        let Some((patient, expires, used)) = row else {
-            return Ok(Err(CodeRefusal::Unknown));
+        let patient = match code_patient(&tx, code, now)? {
+            Ok(p) => p,
+            Err(why) => return Ok(Err(why)),
         };
-        if used.is_some() {
-            return Ok(Err(CodeRefusal::Used));
-        }
-        if ms(now) >= expires {
-            return Ok(Err(CodeRefusal::Expired));
-        }
         tx.execute(
             "UPDATE enrolment_codes SET used_ms = ?1 WHERE code = ?2",
             params![ms(now), code],

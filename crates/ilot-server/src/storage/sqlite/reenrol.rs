@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use ilot_wire::{DeviceId, PatientId};
 use rusqlite::{OptionalExtension, params};
 
-use super::SqliteStorage;
 use super::rows::{bad, device_row, ms, utc};
+use super::{SqliteStorage, code_patient};
 use crate::error::Result;
 use crate::storage::{CodeRefusal, DeviceRow};
 
@@ -47,22 +47,10 @@ impl SqliteStorage {
         let code = &self.key.code_hash(code);
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let row: Option<(String, i64, Option<i64>)> = tx
-            .query_row(
-                "SELECT patient_id, expires_ms, used_ms FROM enrolment_codes WHERE code = ?1",
-                [code],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?;
-        let Some((patient, expires, used)) = row else {
-            return Ok(Err(CodeRefusal::Unknown));
+        let patient = match code_patient(&tx, code, now)? {
+            Ok(p) => p,
+            Err(why) => return Ok(Err(why)),
         };
-        if used.is_some() {
-            return Ok(Err(CodeRefusal::Used));
-        }
-        if ms(now) >= expires {
-            return Ok(Err(CodeRefusal::Expired));
-        }
         let old: Option<(String, Option<i64>)> = tx
             .query_row(
                 "SELECT patient_id, revoked_ms FROM devices WHERE id = ?1",
