@@ -133,6 +133,30 @@ pub(super) fn code_patient(
     })
 }
 
+/// Spends the code and registers the device for `patient` (as stored), marking the patient
+/// enrolled, in `tx`: what enrolment and re-enrolment in place both write.
+pub(super) fn register_device(
+    tx: &rusqlite::Transaction<'_>,
+    code: &str,
+    device: &DeviceRow,
+    patient: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    tx.execute(
+        "UPDATE enrolment_codes SET used_ms = ?1 WHERE code = ?2",
+        params![ms(now), code],
+    )?;
+    tx.execute(
+        "INSERT INTO devices (id, patient_id, public_key, label, enrolled_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![device.id.to_string(), patient, device.public_key.to_string(), device.label, ms(now)],
+    )?;
+    tx.execute(
+        "UPDATE patients SET enrolled_ms = ?1 WHERE id = ?2",
+        params![ms(now), patient],
+    )?;
+    Ok(())
+}
+
 impl Storage for SqliteStorage {
     fn server_secret(&self, fresh: ServerSecret) -> Result<ServerSecret> {
         let conn = self.conn();
@@ -280,18 +304,7 @@ impl Storage for SqliteStorage {
             Ok(p) => p,
             Err(why) => return Ok(Err(why)),
         };
-        tx.execute(
-            "UPDATE enrolment_codes SET used_ms = ?1 WHERE code = ?2",
-            params![ms(now), code],
-        )?;
-        tx.execute(
-            "INSERT INTO devices (id, patient_id, public_key, label, enrolled_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![device.id.to_string(), patient, device.public_key.to_string(), device.label, ms(now)],
-        )?;
-        tx.execute(
-            "UPDATE patients SET enrolled_ms = ?1 WHERE id = ?2",
-            params![ms(now), patient],
-        )?;
+        register_device(&tx, code, device, &patient, now)?;
         tx.commit()?;
         Ok(Ok(patient.parse().map_err(|e| bad("patient id", e))?))
     }

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use ilot_wire::{DeviceId, PatientId};
 use rusqlite::{OptionalExtension, params};
 
-use super::rows::{bad, device_row, ms, utc};
-use super::{SqliteStorage, code_patient};
+use super::rows::{bad, device_row, utc};
+use super::{SqliteStorage, code_patient, register_device};
 use crate::error::Result;
 use crate::storage::{CodeRefusal, DeviceRow};
 
@@ -65,24 +65,13 @@ impl SqliteStorage {
             Some((_, None)) => return Ok(Err(CodeRefusal::StillEnrolled)),
             Some(_) => {}
         }
-        tx.execute(
-            "UPDATE enrolment_codes SET used_ms = ?1 WHERE code = ?2",
-            params![ms(now), code],
-        )?;
-        tx.execute(
-            "INSERT INTO devices (id, patient_id, public_key, label, enrolled_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![device.id.to_string(), patient, device.public_key.to_string(), device.label, ms(now)],
-        )?;
+        register_device(&tx, code, device, &patient, now)?;
         // The installation's entry ids go on under its new identity: a version the old
         // identity delivered is a duplicate when the new one sends it again, and a later
         // correction supersedes it rather than standing beside it.
         tx.execute(
             "UPDATE entries SET device_id = ?1 WHERE device_id = ?2",
             params![device.id.to_string(), replaces.to_string()],
-        )?;
-        tx.execute(
-            "UPDATE patients SET enrolled_ms = ?1 WHERE id = ?2",
-            params![ms(now), patient],
         )?;
         tx.commit()?;
         Ok(Ok(patient.parse().map_err(|e| bad("patient id", e))?))
