@@ -16,7 +16,12 @@ if [ ! -d ../shared/data/cgm ]; then
   exit 1
 fi
 
-step() { printf '\n==> %s\n' "$*"; }
+# Each step says how much disk is left: a full build and its test binaries take several GB, and
+# a disk that fills up fails far from its cause (PostgreSQL cannot write a block).
+step() {
+  printf '\n==> %s\n' "$*"
+  df -h --output=avail . 2>/dev/null | tail -1 | sed 's/^ */    disk free: /' || true
+}
 
 step "formatting"
 cargo fmt --all -- --check
