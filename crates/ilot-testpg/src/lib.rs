@@ -286,7 +286,10 @@ impl Own {
             self.socket_dir.display()
         );
         if !self.durable {
-            opts.push_str(" -c fsync=off -c full_page_writes=off");
+            // Small WAL bounds: a test cluster never needs PostgreSQL's 1 GB of WAL on disk.
+            opts.push_str(
+                " -c fsync=off -c full_page_writes=off -c min_wal_size=32MB -c max_wal_size=64MB",
+            );
         }
         if let Some(t) = &self.tls {
             opts.push_str(&format!(
