@@ -361,6 +361,24 @@ fn history_on(db: &str) {
     assert_eq!(st, 200, "{v}");
     assert_eq!(v["record"]["interruptions"], expected, "{v}");
     assert_eq!(v["record"]["closure"], Value::Null);
+    // The OpenAPI document names exactly these fields, all required.
+    let doc: Value = Client::new()
+        .get(format!("{}/openapi.json", s.url))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let item =
+        &doc["components"]["schemas"]["RecordStatus"]["properties"]["interruptions"]["items"];
+    let keys = |v: &Value| {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    let mut required: Vec<String> = serde_json::from_value(item["required"].clone()).unwrap();
+    required.sort();
+    assert_eq!(required, keys(&v["record"]["interruptions"][0]), "{item}");
+    assert_eq!(keys(&item["properties"]), required, "{item}");
 
     // Another team's operator reaches none of it: the patient's routes answer 404 without it,
     // and no list it reads holds the patient or a reason. The same lists read by the team show
