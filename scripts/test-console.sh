@@ -7,7 +7,8 @@
 # reaching the device; e2e/billing.mjs: the billing screen and its CSV; e2e/identity.mjs: the
 # identity (INS) panel with a wrong key refused in place, INSi, the proofs and the history;
 # e2e/psc.mjs: the login with Pro Santé Connect through a real local OpenID provider;
-# e2e/record.mjs: ending telesurveillance and restricting a record).
+# e2e/record.mjs: ending telesurveillance, restricting a record, reopening it and its
+# interruption listed).
 # Screenshots: artifacts/screenshots/console-*.png; numbers: artifacts/console-e2e.json and
 # artifacts/console-patient.json.
 set -euo pipefail

@@ -247,7 +247,7 @@ pub async fn patient(
         // The qualified INS only (identitovigilance), as every export shows it.
         row.ins = crate::identity::exported_ins(s.storage(), row.id)?;
         let p = s.storage().prescription(row.id)?;
-        let record = s.storage().record_status(row.id)?;
+        let record = crate::record::view(s, &row)?;
         Ok(json!({ "patient": row, "prescription": p, "record": record }))
     })
     .await?;

@@ -16,6 +16,10 @@
 //!   [`crate::storage::MonitoringGap`]: from the end of its last day to the reopening nothing
 //!   was monitored, so no 30-day period holding any of that time is billable
 //!   (`billing::patient_billing`, reason `not-monitored`).
+//! - **History** ([`RecordView`]): the patient page reads the status with the record's past
+//!   interruptions (each closure undone by a reopening: the days not monitored, who ended it and
+//!   why, who reopened it and why, by name and role), oldest first; closure, reopening and
+//!   restriction answer the same.
 //! - **Restriction** (`PUT /v1/operator/patients/{id}/restriction`, physician): the data is
 //!   kept for its retention (the CNIL admits that lawfully kept health data is not erased
 //!   before it) but every ordinary read or act answers 451 `restricted` and lists leave the
@@ -24,10 +28,10 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use chrono::{Days, NaiveDate};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use ilot_wire::api::ErrorCode;
-use ilot_wire::{CareRole, PatientId};
-use serde::Deserialize;
+use ilot_wire::{CareRole, CareTeamMember, PatientId};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::error::{Result, ServerError};
@@ -55,6 +59,71 @@ pub fn reason(what: &str, text: &str) -> Result<String> {
         )));
     }
     Ok(t.to_string())
+}
+
+/// A past interruption of the telesurveillance (a closure undone by a reopening), as the care
+/// team reads it: the days not monitored, who ended it and why, who reopened it and why.
+/// Operators by name and role (`null` for one the server no longer knows), never by id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Interruption {
+    /// The closure's last day of monitoring (patient's zone).
+    pub last_day: NaiveDate,
+    /// The day after `last_day`: the first day not monitored.
+    pub first_day_off: NaiveDate,
+    /// The end of `last_day`: the first instant not monitored.
+    pub from: DateTime<Utc>,
+    /// The reopening: monitored again from then. Never before `from`, and equal to it when the
+    /// record was reopened before its last day ended (no time went unmonitored).
+    pub until: DateTime<Utc>,
+    /// The day of `until` in the patient's zone.
+    pub reopened_on: NaiveDate,
+    pub closure_reason: String,
+    pub closed_by: Option<CareTeamMember>,
+    /// When the closure was recorded.
+    pub closure_recorded_at: DateTime<Utc>,
+    pub reopen_reason: String,
+    pub reopened_by: Option<CareTeamMember>,
+}
+
+/// The record as the patient page reads it (`record` of `GET /v1/operator/patients/{id}`, and
+/// the answer of closure, reopening and restriction): its status and its past interruptions,
+/// **oldest first**.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordView {
+    #[serde(flatten)]
+    pub status: RecordStatus,
+    pub interruptions: Vec<Interruption>,
+}
+
+/// `row`'s [`RecordView`].
+pub(crate) fn view(s: &AppState, row: &PatientRow) -> Result<RecordView> {
+    let status = s.storage().record_status(row.id)?;
+    let interruptions = s
+        .storage()
+        .monitoring_history(row.id)?
+        .into_iter()
+        .map(|n| {
+            let g = n.gap;
+            Ok(Interruption {
+                first_day_off: g.last_day.succ_opt().ok_or_else(|| {
+                    ServerError::Storage(format!("closure day {} out of range", g.last_day))
+                })?,
+                last_day: g.last_day,
+                from: g.from,
+                until: g.until,
+                reopened_on: g.until.with_timezone(&row.tz).date_naive(),
+                closure_reason: g.closure_reason,
+                closed_by: n.closed_by,
+                closure_recorded_at: g.closure_recorded_at,
+                reopen_reason: g.reopen_reason,
+                reopened_by: n.reopened_by,
+            })
+        })
+        .collect::<Result<_>>()?;
+    Ok(RecordView {
+        status,
+        interruptions,
+    })
 }
 
 fn restricted(r: &Restriction) -> ServerError {
@@ -134,7 +203,7 @@ pub async fn close(
     op: Session,
     Path(id): Path<String>,
     body: axum::body::Bytes,
-) -> Result<Json<RecordStatus>> {
+) -> Result<Json<RecordView>> {
     physician_only(&op, "end a patient's telesurveillance")?;
     let req: CloseRequest = parse_json(&body)?;
     let why = reason("ending the telesurveillance", &req.reason)?;
@@ -180,7 +249,7 @@ pub async fn close(
                     .patient(id)
                     .detail(json!({ "last_day": req.last_day, "reason": why })),
             )?;
-            s.storage().record_status(id)
+            view(s, &row)
         })
         .await?;
     Ok(Json(v))
@@ -198,7 +267,7 @@ pub async fn reopen(
     op: Session,
     Path(id): Path<String>,
     body: axum::body::Bytes,
-) -> Result<Json<RecordStatus>> {
+) -> Result<Json<RecordView>> {
     physician_only(&op, "reopen a patient's telesurveillance")?;
     let req: ReopenRequest = parse_json(&body)?;
     let why = reason("reopening the telesurveillance", &req.reason)?;
@@ -211,7 +280,7 @@ pub async fn reopen(
     let id = patient_id(&id)?;
     let v = state
         .blocking(move |s| {
-            existing(s, id, &op)?;
+            let row = existing(s, id, &op)?;
             let now = s.now();
             let r = Reopening {
                 at: now,
@@ -228,7 +297,7 @@ pub async fn reopen(
                     .patient(id)
                     .detail(json!({ "closed_on": gap.last_day, "reason": why })),
             )?;
-            s.storage().record_status(id)
+            view(s, &row)
         })
         .await?;
     Ok(Json(v))
@@ -256,14 +325,14 @@ pub async fn restrict(
     op: Session,
     Path(id): Path<String>,
     body: axum::body::Bytes,
-) -> Result<Json<RecordStatus>> {
+) -> Result<Json<RecordView>> {
     physician_only(&op, "record or lift a restriction")?;
     let req: RestrictionRequest = parse_json(&body)?;
     let why = reason("the restriction", &req.reason)?;
     let id = patient_id(&id)?;
     let v = state
         .blocking(move |s| {
-            in_team(s, id, op.team)?;
+            let row = in_team(s, id, op.team)?;
             let now = s.now();
             let current = s.storage().record_status(id)?;
             if current.is_restricted() == req.restricted {
@@ -290,18 +359,41 @@ pub async fn restrict(
                     .patient(id)
                     .detail(json!({ "reason": why })),
             )?;
-            s.storage().record_status(id)
+            view(s, &row)
         })
         .await?;
     Ok(Json(v))
 }
 
-/// The OpenAPI schema of [`RecordStatus`].
+/// The OpenAPI schema of [`RecordView`] (named `RecordStatus` in the document).
 pub fn schema() -> serde_json::Value {
     let ts = json!({ "type": "string", "format": "date-time" });
-    json!({
-        "type": "object", "required": ["closure", "restriction"],
+    let day = json!({ "type": "string", "format": "date" });
+    let member = json!({
+        "type": ["object", "null"], "required": ["name", "role"],
         "properties": {
+            "name": { "type": "string" },
+            "role": { "enum": ["physician", "nurse"] }
+        }
+    });
+    let interruption = json!({
+        "type": "object",
+        "required": ["last_day", "first_day_off", "from", "until", "reopened_on", "closure_reason",
+            "closed_by", "closure_recorded_at", "reopen_reason", "reopened_by"],
+        "properties": {
+            "last_day": day, "first_day_off": day, "from": ts, "until": ts, "reopened_on": day,
+            "closure_reason": { "type": "string" }, "closed_by": member,
+            "closure_recorded_at": ts, "reopen_reason": { "type": "string" },
+            "reopened_by": member
+        }
+    });
+    json!({
+        "type": "object", "required": ["closure", "restriction", "interruptions"],
+        "properties": {
+            "interruptions": {
+                "description": "The past interruptions (closures undone by a reopening), oldest first",
+                "type": "array", "items": interruption
+            },
             "closure": { "oneOf": [{ "type": "null" }, {
                 "type": "object",
                 "required": ["last_day", "ends_at", "reason", "by", "recorded_at", "last_care_at"],

@@ -268,7 +268,7 @@ pub fn routes() -> Vec<Route> {
             "get",
             "/v1/operator/patients/{id}",
             Session,
-            "A patient, the current prescription and the record's closure and restriction",
+            "A patient, the current prescription and the record's closure, restriction and past interruptions of the telesurveillance (each closure undone by a reopening: days not monitored, who ended and reopened it, by name and role, and why; oldest first)",
             Json(json!({
                 "type": "object", "required": ["patient", "prescription", "record"],
                 "properties": {

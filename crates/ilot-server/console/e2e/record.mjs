@@ -5,8 +5,9 @@
 // record is restricted (the server answers 451: the triage, closed or not, leaves it out; an
 // exceptional read with a reason gets the data and is in the audit log); the restriction is
 // lifted from the notice, the page reads as before and its access log names the exceptional
-// read; the telesurveillance, ended by mistake, is reopened with a reason and the patient is back
-// in the triage. axe-core on the page; no CSP violation.
+// read; the telesurveillance, ended by mistake, is reopened with a reason, the page lists the
+// interruption (an end undone on its own last day: no day interrupted; who ended and reopened
+// it and why) and the patient is back in the triage. axe-core on the page; no CSP violation.
 // Screenshots: artifacts/screenshots/console-record*.png.
 //
 //   node e2e/record.mjs        (scripts/test-console.sh builds everything first)
@@ -21,6 +22,11 @@ const check = h.checker('record e2e');
 /** Today in Paris (the patients' zone), as YYYY-MM-DD. */
 function parisToday() {
   return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(new Date());
+}
+
+/** A YYYY-MM-DD day as the console writes it in a history ("4 décembre 2026"). */
+function inWords(iso) {
+  return new Intl.DateTimeFormat('fr-FR', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${iso}T12:00:00Z`));
 }
 
 async function setUp(dir) {
@@ -59,17 +65,19 @@ async function main() {
     await page.locator('[data-testid=triage-row]').nth(1).waitFor();
     check(JSON.stringify((await rows(page)).sort()) === '["P-FIN","P-SUIVI"]', `triage: ${await rows(page)}`);
 
-    // End P-FIN's telesurveillance today, with a reason.
+    // End P-FIN's telesurveillance today (not before its inclusion, today), with a reason; never
+    // interrupted before.
     await page.locator(`[data-testid=triage-row][data-patient="${made['P-FIN']}"] [data-testid=open-patient]`).click();
     await page.getByTestId('close-form').waitFor();
-    const today = parisToday();
-    await page.getByTestId('close-day').fill(today);
+    check((await page.getByTestId('interruptions').count()) === 0, 'interruptions listed before any');
+    const lastDay = parisToday();
+    await page.getByTestId('close-day').fill(lastDay);
     await page.getByTestId('close-reason').fill('fin de la prise en charge');
     await page.getByTestId('close-submit').click();
     await page.getByTestId('record-closed').waitFor();
     const said = await page.getByTestId('record-closed').innerText();
-    check(said.includes(today) && said.includes('fin de la prise en charge'), `the closure says: ${said}`);
-    check((await page.getByTestId('closed-badge').innerText()).includes(today), 'no closed badge');
+    check(said.includes(lastDay) && said.includes('fin de la prise en charge'), `the closure says: ${said}`);
+    check((await page.getByTestId('closed-badge').innerText()).includes(lastDay), 'no closed badge');
     check((await page.getByTestId('close-form').count()) === 0, 'the close form is still offered');
     await h.axe(page, 'patient page, closed', check);
     await page.screenshot({ path: join(shots, 'console-record-closed.png'), fullPage: true });
@@ -130,9 +138,17 @@ async function main() {
     await page.getByTestId('close-form').waitFor();
     check((await page.getByTestId('record-closed').count()) === 0, 'the closure is still shown after reopening');
     check((await page.getByTestId('closed-badge').count()) === 0, 'the closed badge stayed after reopening');
+    // The interruption is listed: reopened before its last day ended, no day went unmonitored;
+    // who ended and reopened it, and why.
+    const history = page.getByRole('list', { name: 'Interruptions de la télésurveillance' });
+    await history.waitFor();
+    const items = await history.locator('li').allInnerTexts();
+    const want = `Fin au ${inWords(lastDay)} annulée avant la fin de ce jour, aucun jour interrompu — arrêtée par Dr Martin, médecin (fin de la prise en charge), rouverte par Dr Martin, médecin (clôturée par erreur)`;
+    check(items.length === 1 && items[0].includes(want), `interruptions: ${JSON.stringify(items)}; want ${want}`);
     // The access log loads with the page: open it again to read the newest acts.
     await page.reload();
     await page.getByTestId('close-form').waitFor();
+    check((await page.getByTestId('interruptions').innerText()).includes('clôturée par erreur'), 'the interruption is gone after a reload');
     const reopened = page.locator('[data-testid=access-log] tr[data-action=reopen-monitoring]').first();
     await reopened.waitFor();
     check((await reopened.innerText()).includes('a rouvert la télésurveillance'), `access log: ${await reopened.innerText()}`);
@@ -142,7 +158,7 @@ async function main() {
     check(open.body.items.some((i) => i.patient_id === made['P-FIN']), 'the reopened record is not in the triage');
 
     h.checkNoProblems(problems, check);
-    console.log('record e2e: ok (closed, hidden from the triage, restricted, exceptional read audited, lifted, reopened)');
+    console.log('record e2e: ok (closed, hidden from the triage, restricted, exceptional read audited, lifted, reopened, interruption listed)');
   } catch (e) {
     h.saveServerLog(world, 'console-record-server.log');
     throw e;

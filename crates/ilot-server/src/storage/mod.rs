@@ -31,7 +31,8 @@ pub use psc_rows::PscFlow;
 pub(crate) use psc_rows::rpps_taken;
 pub(crate) use record::record_delegates;
 pub use record::{
-    Closure, MonitoringGap, PurgeCounts, RecordStatus, Reopening, Restriction, RetentionCutoffs,
+    Closure, MonitoringGap, NamedGap, PurgeCounts, RecordStatus, Reopening, Restriction,
+    RetentionCutoffs,
 };
 
 use chrono::{DateTime, Utc};
@@ -382,6 +383,8 @@ pub trait Storage: Send + Sync + 'static {
     /// in one transaction; `None` when not closed. The gaps: oldest first.
     fn reopen_monitoring(&self, id: PatientId, r: &Reopening) -> Result<Option<MonitoringGap>>;
     fn monitoring_gaps(&self, patient: PatientId) -> Result<Vec<MonitoringGap>>;
+    /// The gaps with who closed and who reopened the record (name and role), oldest first.
+    fn monitoring_history(&self, patient: PatientId) -> Result<Vec<NamedGap>>;
     /// Records a restriction (`Some`) or lifts it (`None`).
     fn set_restriction(&self, patient: PatientId, restriction: Option<&Restriction>) -> Result<()>;
     /// Deletes, in one transaction, every closed record whose last care is before

@@ -4,6 +4,7 @@
 //! (in its `record.rs`).
 
 use chrono::{DateTime, NaiveDate, Utc};
+use ilot_wire::CareTeamMember;
 use serde::Serialize;
 
 /// The end of a patient's telesurveillance, as the physician recorded it.
@@ -47,6 +48,15 @@ pub struct MonitoringGap {
     pub closure_recorded_at: DateTime<Utc>,
     pub reopened_by: i64,
     pub reopen_reason: String,
+}
+
+/// A [`MonitoringGap`] as the care team reads it: who closed and who reopened the record by
+/// name and role (`None` for an operator the server no longer knows).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedGap {
+    pub gap: MonitoringGap,
+    pub closed_by: Option<CareTeamMember>,
+    pub reopened_by: Option<CareTeamMember>,
 }
 
 /// A patient's erasure request turned into a restriction (GDPR art. 18): kept, not read.
@@ -141,6 +151,9 @@ macro_rules! record_delegates {
         }
         fn monitoring_gaps(&self, patient: PatientId) -> Result<Vec<super::MonitoringGap>> {
             self.rec_gaps(patient)
+        }
+        fn monitoring_history(&self, patient: PatientId) -> Result<Vec<super::NamedGap>> {
+            self.rec_history(patient)
         }
         fn set_restriction(
             &self,

@@ -7,7 +7,7 @@
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use ilot_server::storage::IngestBatch;
 use ilot_wire::api::{SEALED_MEDIA_TYPE, paths};
-use ilot_wire::{BatchDigest, BatchHeader, ConsentChange, OpenBatch, seal};
+use ilot_wire::{BatchDigest, BatchHeader, CareRole, ConsentChange, OpenBatch, seal};
 use reqwest::blocking::Client;
 use serde_json::{Value, json};
 
@@ -253,4 +253,193 @@ fn the_days_between_the_end_and_the_reopening_are_not_billed() {
         .find(|r| r["first_day"] == "2026-03-31")
         .expect("period 2 in April's table");
     assert_eq!(row["billable"], false, "{row}");
+}
+
+/// The record's history on the patient page: close → reopen → close → reopen by two physicians
+/// of the team gives two interruptions, oldest first, with the days not monitored, who ended
+/// and reopened it (name and role) and why; the nurse reads them; another team's operator
+/// reaches none of it, through the patient's route or any list.
+fn history_on(db: &str) {
+    let s = start_with_on(
+        db,
+        &[
+            ("dr", CareRole::Physician, "A"),
+            ("dr2", CareRole::Physician, "A"),
+            ("ide", CareRole::Nurse, "A"),
+            ("other", CareRole::Physician, "B"),
+        ],
+    );
+    let dr = login(&s, "dr");
+    let p = enrolled(&s, &dr, "P1");
+    let page = format!("/v1/operator/patients/{}", p.id);
+    let closure = format!("{page}/closure");
+    let reopening = format!("{page}/reopening");
+    let (st, v) = send(&s, "GET", &dr, &page, None);
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["record"]["interruptions"], json!([]), "none yet");
+
+    // dr ends it on 2 March (Paris); dr2 reopens it two days later.
+    let (st, v) = send(
+        &s,
+        "POST",
+        &dr,
+        &closure,
+        Some(json!({ "last_day": "2026-03-02", "reason": "fin de la prise en charge" })),
+    );
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(
+        v["interruptions"],
+        json!([]),
+        "a closure is not an interruption yet"
+    );
+    let closed_1 = s.now();
+    s.advance(TimeDelta::days(2));
+    let dr2 = login(&s, "dr2");
+    let reopened_1 = s.now();
+    let (st, first) = send(
+        &s,
+        "POST",
+        &dr2,
+        &reopening,
+        Some(json!({ "reason": "clôturée par erreur" })),
+    );
+    assert_eq!(st, 200, "{first}");
+    assert_eq!(
+        first["interruptions"].as_array().unwrap().len(),
+        1,
+        "{first}"
+    );
+
+    // dr2 ends it again on 5 March; dr reopens it three days later.
+    s.advance(TimeDelta::days(1));
+    let dr2 = login(&s, "dr2");
+    let (st, v) = send(
+        &s,
+        "POST",
+        &dr2,
+        &closure,
+        Some(json!({ "last_day": "2026-03-05", "reason": "hospitalisation" })),
+    );
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["interruptions"], first["interruptions"], "{v}");
+    let closed_2 = s.now();
+    s.advance(TimeDelta::days(3));
+    let dr = login(&s, "dr");
+    let reopened_2 = s.now();
+    let (st, v) = send(
+        &s,
+        "POST",
+        &dr,
+        &reopening,
+        Some(json!({ "reason": "retour à domicile" })),
+    );
+    assert_eq!(st, 200, "{v}");
+
+    let physician = |name: &str| json!({ "name": name, "role": "physician" });
+    let expected = json!([
+        {
+            "last_day": "2026-03-02", "first_day_off": "2026-03-03",
+            "from": "2026-03-02T23:00:00Z", "until": reopened_1,
+            "reopened_on": "2026-03-04",
+            "closure_reason": "fin de la prise en charge", "closed_by": physician("dr"),
+            "closure_recorded_at": closed_1,
+            "reopen_reason": "clôturée par erreur", "reopened_by": physician("dr2")
+        },
+        {
+            "last_day": "2026-03-05", "first_day_off": "2026-03-06",
+            "from": "2026-03-05T23:00:00Z", "until": reopened_2,
+            "reopened_on": "2026-03-08",
+            "closure_reason": "hospitalisation", "closed_by": physician("dr2"),
+            "closure_recorded_at": closed_2,
+            "reopen_reason": "retour à domicile", "reopened_by": physician("dr")
+        }
+    ]);
+    assert_eq!(v["interruptions"], expected, "the reopening's answer");
+    // The nurse reads the same history on the patient's page, with the record's status.
+    let ide = login(&s, "ide");
+    let (st, v) = send(&s, "GET", &ide, &page, None);
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["record"]["interruptions"], expected, "{v}");
+    assert_eq!(v["record"]["closure"], Value::Null);
+    // The OpenAPI document names exactly these fields, all required.
+    let doc: Value = Client::new()
+        .get(format!("{}/openapi.json", s.url))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let item =
+        &doc["components"]["schemas"]["RecordStatus"]["properties"]["interruptions"]["items"];
+    let keys = |v: &Value| {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    let mut required: Vec<String> = serde_json::from_value(item["required"].clone()).unwrap();
+    required.sort();
+    assert_eq!(required, keys(&v["record"]["interruptions"][0]), "{item}");
+    assert_eq!(keys(&item["properties"]), required, "{item}");
+
+    // Another team's operator reaches none of it: the patient's routes answer 404 without it,
+    // and no list it reads holds the patient or a reason. The same lists read by the team show
+    // the patient (the check can fail).
+    let other = login(&s, "other");
+    let secrets = [
+        "fin de la prise en charge",
+        "clôturée par erreur",
+        "hospitalisation",
+        "retour à domicile",
+    ];
+    let id = p.id.to_string();
+    for (method, path, body) in [
+        ("GET", page.clone(), None),
+        ("POST", reopening.clone(), Some(json!({ "reason": "x" }))),
+        (
+            "POST",
+            closure.clone(),
+            Some(json!({ "last_day": "2026-03-08", "reason": "x" })),
+        ),
+        (
+            "PUT",
+            format!("{page}/restriction"),
+            Some(json!({ "restricted": true, "reason": "x" })),
+        ),
+    ] {
+        let (st, v) = send(&s, method, &other, &path, body);
+        assert_eq!(st, 404, "{method} {path}: {v}");
+        let text = v.to_string();
+        assert!(secrets.iter().all(|r| !text.contains(r)), "{path}: {text}");
+    }
+    let mut team_sees = String::new();
+    for path in [
+        "/v1/operator/patients",
+        "/v1/operator/triage",
+        "/v1/operator/triage?closed=true",
+        "/v1/operator/alerts",
+        "/v1/operator/audit",
+        "/v1/operator/billing?month=2026-03",
+    ] {
+        let (_, v) = send(&s, "GET", &other, path, None);
+        let text = v.to_string();
+        assert!(
+            !text.contains(&id) && secrets.iter().all(|r| !text.contains(r)),
+            "{path}: {text}"
+        );
+        team_sees.push_str(&send(&s, "GET", &dr, path, None).1.to_string());
+    }
+    assert!(team_sees.contains(&id), "{team_sees}");
+    // Nothing changed for the team.
+    let (_, v) = send(&s, "GET", &dr, &page, None);
+    assert_eq!(v["record"]["interruptions"], expected);
+    assert_eq!(v["record"]["restriction"], Value::Null);
+}
+
+#[test]
+fn the_record_history_shows_each_interruption_on_sqlite() {
+    history_on("sqlite::memory:");
+}
+
+#[test]
+fn the_record_history_shows_each_interruption_on_postgresql() {
+    history_on(&ilot_testpg::fresh_database("reopen_history"));
 }

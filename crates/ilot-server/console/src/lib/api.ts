@@ -5,6 +5,7 @@
 
 import type { TirShares } from '@ui/lib/tir';
 import type { AgpPoint, Metrics as FullMetrics, Prescription, Reading, Target } from '@ui/lib/ipc';
+import type { RecordStatus } from './record';
 
 export type Role = 'physician' | 'nurse';
 
@@ -350,27 +351,7 @@ export interface PrescriptionUpdate {
   changed_by: CareTeamMember;
 }
 
-/** The end of telesurveillance, as a physician recorded it. */
-export interface Closure {
-  last_day: string;
-  ends_at: string;
-  reason: string;
-  by: number;
-  recorded_at: string;
-  last_care_at: string;
-}
-
-/** An erasure request kept as a restriction: the record is kept but not read. */
-export interface Restriction {
-  at: string;
-  by: number;
-  reason: string;
-}
-
-export interface RecordStatus {
-  closure: Closure | null;
-  restriction: Restriction | null;
-}
+export type { Closure, Interruption, RecordStatus, Restriction } from './record';
 
 export interface PatientView {
   patient: PatientRow;

@@ -21,6 +21,13 @@ export function day(iso: string, lang: string): string {
   );
 }
 
+/** A `YYYY-MM-DD` day with its year ("3 mars 2026"), for a history that may span years. */
+export function dayWithYear(iso: string, lang: string): string {
+  return new Intl.DateTimeFormat(lang === 'en' ? 'en-GB' : 'fr-FR', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(
+    new Date(`${iso}T12:00:00Z`),
+  );
+}
+
 export { formatNumber };
 
 /** Cents as an amount in euros (display only). */

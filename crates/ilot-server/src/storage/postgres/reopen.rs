@@ -2,13 +2,32 @@
 //! SQLite backend (`tests/it/reopen.rs`).
 
 use chrono::{DateTime, NaiveDate, Utc};
-use ilot_wire::PatientId;
+use ilot_wire::{CareTeamMember, PatientId};
 use r2d2_postgres::postgres::Row;
 
 use super::PostgresStorage;
-use super::rows::ts;
+use super::rows::{role_of, ts};
 use crate::error::Result;
-use crate::storage::{MonitoringGap, Reopening};
+use crate::storage::{MonitoringGap, NamedGap, Reopening};
+
+/// The columns of a gap, in [`gap`]'s order, from `monitoring_gaps g`.
+const GAP_COLUMNS: &str = "g.closed_on, g.closed_at, g.closure_reason, g.closed_by,
+    g.closure_recorded_at, g.reopened_at, g.reopened_by, g.reopen_reason";
+
+/// A care team member from the `LEFT JOIN operators` columns `name` and `role` at `at`, `at + 1`:
+/// `None` when the operator is not known.
+fn member(r: &Row, at: usize) -> Result<Option<CareTeamMember>> {
+    match (
+        r.get::<_, Option<String>>(at),
+        r.get::<_, Option<&str>>(at + 1),
+    ) {
+        (Some(name), Some(role)) => Ok(Some(CareTeamMember {
+            name,
+            role: role_of(role)?,
+        })),
+        _ => Ok(None),
+    }
+}
 
 fn gap(r: &Row) -> MonitoringGap {
     MonitoringGap {
@@ -64,11 +83,34 @@ impl PostgresStorage {
 
     pub(super) fn rec_gaps(&self, patient: PatientId) -> Result<Vec<MonitoringGap>> {
         let rows = self.client()?.query(
-            "SELECT closed_on, closed_at, closure_reason, closed_by, closure_recorded_at,
-                reopened_at, reopened_by, reopen_reason
-             FROM monitoring_gaps WHERE patient_id = $1 ORDER BY closed_at, id",
+            &format!(
+                "SELECT {GAP_COLUMNS} FROM monitoring_gaps g
+                 WHERE g.patient_id = $1 ORDER BY g.closed_at, g.id"
+            ),
             &[&patient.as_bytes().as_slice()],
         )?;
         Ok(rows.iter().map(gap).collect())
+    }
+
+    pub(super) fn rec_history(&self, patient: PatientId) -> Result<Vec<NamedGap>> {
+        let rows = self.client()?.query(
+            &format!(
+                "SELECT {GAP_COLUMNS}, c.name, c.role, o.name, o.role
+                 FROM monitoring_gaps g
+                 LEFT JOIN operators c ON c.id = g.closed_by
+                 LEFT JOIN operators o ON o.id = g.reopened_by
+                 WHERE g.patient_id = $1 ORDER BY g.closed_at, g.id"
+            ),
+            &[&patient.as_bytes().as_slice()],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(NamedGap {
+                    gap: gap(r),
+                    closed_by: member(r, 8)?,
+                    reopened_by: member(r, 10)?,
+                })
+            })
+            .collect()
     }
 }
