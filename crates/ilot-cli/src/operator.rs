@@ -69,6 +69,12 @@ pub enum OperatorCmd {
         #[arg(long)]
         rpps: String,
     },
+    /// Remove the operator's RPPS link (a number linked to the wrong account, a card given
+    /// back) and end its sessions; the RPPS can then be linked again
+    UnlinkRpps {
+        #[arg(long)]
+        username: String,
+    },
     /// Create a patient with a prescription; prints the one-time enrolment code and link
     CreatePatient {
         #[arg(long)]
@@ -252,6 +258,26 @@ pub fn run(db: Option<PathBuf>, keystore: ilot_store::KeyMode, cmd: OperatorCmd)
                     })),
             )?;
             println!("RPPS {rpps} linked to {username}: it can log in with Pro Santé Connect");
+        }
+        OperatorCmd::UnlinkRpps { username } => {
+            let removed = ilot_server::admin::unlink_rpps(s, &username)?;
+            let id = s.operator_state(&username)?.map(|o| o.id);
+            s.record_audit(
+                &AuditEvent::new("unlink-rpps", now)
+                    .from(cli_client())
+                    .detail(serde_json::json!({
+                        "username": username, "operator_id": id, "rpps": removed
+                    })),
+            )?;
+            match removed {
+                Some(rpps) => println!(
+                    "RPPS {rpps} unlinked from {username}: Pro Santé Connect no longer logs in \
+                     to this account, and every session of {username} was ended"
+                ),
+                None => {
+                    println!("{username} had no RPPS linked; every session of {username} was ended")
+                }
+            }
         }
         OperatorCmd::Enable { username } => {
             let changed = ilot_server::admin::enable(s, &username)?;

@@ -87,3 +87,14 @@ pub fn link_rpps(
     s.link_rpps(op.id, &rpps, now)?;
     Ok(rpps)
 }
+
+/// Removes the operator's RPPS link (linked to the wrong account, a card given back) and ends
+/// every session of the operator, since a session opened through Pro Santé Connect may have
+/// been opened by the holder of that RPPS. Answers the RPPS it held, `None` when it had none
+/// (the sessions are ended all the same, so that running it again finishes a failed run).
+pub fn unlink_rpps(s: &dyn Storage, username: &str) -> Result<Option<String>> {
+    let op = find(s, username)?;
+    let removed = s.unlink_rpps(op.id)?;
+    s.end_operator_sessions(op.id)?;
+    Ok(removed)
+}

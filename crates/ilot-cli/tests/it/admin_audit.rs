@@ -1,6 +1,6 @@
 //! The administration commands leave a trace (issue 10, item 12): creating a team or an
 //! operator, resetting an operator's authenticator, creating a patient and reading the audit
-//! log are audited with `cli:<system user>` as the client; a user name too long and a
+//! log, linking and unlinking an RPPS are audited with `cli:<system user>` as the client; a user name too long and a
 //! `--trusted-proxy` that is not an address are refused with a clear message.
 
 use crate::support::Env;
@@ -28,6 +28,12 @@ fn administration_commands_are_audited_with_the_cli_client() {
             "--json",
         ],
     );
+    operator(
+        &sdb,
+        &["link-rpps", "--username", "dr", "--rpps", "10001234567"],
+    );
+    let said = operator(&sdb, &["unlink-rpps", "--username", "dr"]);
+    assert!(said.contains("RPPS 10001234567 unlinked from dr"), "{said}");
     let shown = operator(&sdb, &["audit"]);
     assert!(shown.contains("reset-totp"), "{shown}");
 
@@ -40,6 +46,8 @@ fn administration_commands_are_audited_with_the_cli_client() {
         actions,
         [
             "read-audit-log",
+            "unlink-rpps",
+            "link-rpps",
             "create-patient",
             "reset-totp",
             "create-operator",
@@ -52,9 +60,11 @@ fn administration_commands_are_audited_with_the_cli_client() {
         assert!(client.starts_with("cli:"), "{r:?}");
     }
     let dr = st.operator_by_username("dr").unwrap().unwrap().id;
-    assert_eq!(log[2].detail.as_ref().unwrap()["operator_id"], dr);
-    assert_eq!(log[3].detail.as_ref().unwrap()["username"], "dr");
-    assert_eq!(log[1].operator_id, Some(dr), "the prescribing physician");
+    assert_eq!(log[1].detail.as_ref().unwrap()["rpps"], "10001234567");
+    assert_eq!(log[1].detail.as_ref().unwrap()["operator_id"], dr);
+    assert_eq!(log[4].detail.as_ref().unwrap()["operator_id"], dr);
+    assert_eq!(log[5].detail.as_ref().unwrap()["username"], "dr");
+    assert_eq!(log[3].operator_id, Some(dr), "the prescribing physician");
 }
 
 #[test]

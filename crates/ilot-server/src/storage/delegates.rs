@@ -138,6 +138,9 @@ macro_rules! psc_delegates {
         fn link_rpps(&self, operator_id: i64, rpps: &str, now: DateTime<Utc>) -> Result<()> {
             self.psc_link_rpps(operator_id, rpps, now)
         }
+        fn unlink_rpps(&self, operator_id: i64) -> Result<Option<String>> {
+            self.psc_unlink_rpps(operator_id)
+        }
         fn operator_by_rpps(&self, rpps: &str) -> Result<Option<Operator>> {
             self.psc_operator_by_rpps(rpps)
         }

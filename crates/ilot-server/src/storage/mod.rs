@@ -366,6 +366,9 @@ pub trait Storage: Send + Sync + 'static {
     /// Links an RPPS number to an operator, once: refused (400) when the RPPS is already
     /// linked to an operator or the operator already has one.
     fn link_rpps(&self, operator_id: i64, rpps: &str, now: DateTime<Utc>) -> Result<()>;
+    /// Removes the operator's RPPS link (a number linked by mistake, a card given back):
+    /// answers the RPPS it held, `None` when it had none. The RPPS can then be linked again.
+    fn unlink_rpps(&self, operator_id: i64) -> Result<Option<String>>;
     /// The enabled operator the RPPS is linked to.
     fn operator_by_rpps(&self, rpps: &str) -> Result<Option<Operator>>;
     /// The RPPS linked to the operator, if any.

@@ -238,3 +238,50 @@ fn resetting_the_password_or_totp_or_disabling_ends_every_session() {
     assert_eq!(s.login_raw("dr", PASSWORD, &code(&secret)).status(), 200);
     assert!(admin::reset_totp(st, "nobody").is_err());
 }
+
+#[test]
+fn unlinking_an_rpps_frees_it_and_ends_the_operators_sessions_on_both_backends() {
+    use ilot_server::admin;
+    let pg = ilot_testpg::fresh_database("unlink_rpps");
+    for db in ["sqlite::memory:".to_string(), pg] {
+        let s = start_on(&db);
+        let st = s.state.storage();
+        let patients = |t: &str| get_status(&s, "/v1/operator/patients", t);
+        // The RPPS of the nurse linked to the physician's account by mistake.
+        admin::link_rpps(st, "dr", "10001234567", s.now()).unwrap();
+        let dr = login(&s, "dr");
+        let ide = login(&s, "ide");
+
+        assert_eq!(
+            admin::unlink_rpps(st, "dr").unwrap().as_deref(),
+            Some("10001234567"),
+            "{db}"
+        );
+        assert_eq!(st.operator_by_rpps("10001234567").unwrap(), None, "{db}");
+        assert_eq!(
+            st.rpps_of(st.operator_state("dr").unwrap().unwrap().id)
+                .unwrap(),
+            None
+        );
+        assert_eq!(patients(&dr), 401, "{db}: dr's sessions end");
+        assert_eq!(
+            patients(&ide),
+            200,
+            "{db}: another operator's session goes on"
+        );
+        // Freed: it links to the right account now; dr can take its own.
+        admin::link_rpps(st, "ide", "10001234567", s.now()).unwrap();
+        assert_eq!(
+            st.operator_by_rpps("10001234567")
+                .unwrap()
+                .unwrap()
+                .username,
+            "ide"
+        );
+        admin::link_rpps(st, "dr", "10009999999", s.now()).unwrap();
+        // Nothing linked any more after a second unlink; an unknown user name is refused.
+        admin::unlink_rpps(st, "dr").unwrap();
+        assert_eq!(admin::unlink_rpps(st, "dr").unwrap(), None, "{db}");
+        assert!(admin::unlink_rpps(st, "nobody").is_err(), "{db}");
+    }
+}

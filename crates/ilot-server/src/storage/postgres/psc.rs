@@ -86,6 +86,16 @@ impl PostgresStorage {
         Ok(())
     }
 
+    pub(super) fn psc_unlink_rpps(&self, operator_id: i64) -> Result<Option<String>> {
+        Ok(self
+            .client()?
+            .query_opt(
+                "DELETE FROM operator_rpps WHERE operator_id = $1 RETURNING rpps",
+                &[&operator_id],
+            )?
+            .map(|r| r.get(0)))
+    }
+
     pub(super) fn psc_operator_by_rpps(&self, rpps: &str) -> Result<Option<Operator>> {
         let row = self.client()?.query_opt(
             &format!(

@@ -93,6 +93,17 @@ impl SqliteStorage {
         Ok(())
     }
 
+    pub(super) fn psc_unlink_rpps(&self, operator_id: i64) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "DELETE FROM operator_rpps WHERE operator_id = ?1 RETURNING rpps",
+                [operator_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     pub(super) fn psc_operator_by_rpps(&self, rpps: &str) -> Result<Option<Operator>> {
         let raw: Option<(i64, String, String, String, String)> = self
             .conn()
