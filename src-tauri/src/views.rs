@@ -10,32 +10,8 @@ use ilot_rules::alerts::Alert;
 use ilot_store::StoredEntry;
 use serde::Serialize;
 
-/// A glucose as the UI draws it: `mg_dl` is `None` for LO/HI.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Reading {
-    pub mg_dl: Option<f64>,
-    /// `value`, `lo` or `hi`.
-    pub level: &'static str,
-}
-
-impl From<Level> for Reading {
-    fn from(l: Level) -> Self {
-        match l {
-            Level::MgDl(v) => Self {
-                mg_dl: Some(v),
-                level: "value",
-            },
-            Level::Lo => Self {
-                mg_dl: None,
-                level: "lo",
-            },
-            Level::Hi => Self {
-                mg_dl: None,
-                level: "hi",
-            },
-        }
-    }
-}
+/// A glucose as the UI draws it: `mg_dl` is `None` for LO/HI (the console takes the same).
+pub use ilot_rules::chart::Reading;
 
 /// One entry (its current version) for the logbook and the edit form.
 #[derive(Debug, Clone, Serialize)]

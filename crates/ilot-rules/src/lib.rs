@@ -9,6 +9,7 @@
 pub mod agp;
 pub mod alerts;
 pub mod assumed;
+pub mod chart;
 pub mod episodes;
 pub mod input;
 pub mod metrics;

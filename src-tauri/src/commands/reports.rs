@@ -15,17 +15,6 @@ use crate::state::{self, AppState};
 use crate::views::Reading;
 
 #[derive(Debug, Serialize)]
-pub struct AgpPoint {
-    pub minute: u32,
-    pub n: usize,
-    pub p5: Option<Reading>,
-    pub p25: Option<Reading>,
-    pub p50: Option<Reading>,
-    pub p75: Option<Reading>,
-    pub p95: Option<Reading>,
-}
-
-#[derive(Debug, Serialize)]
 pub struct Target {
     pub low_mg_dl: f64,
     pub high_mg_dl: f64,
@@ -38,7 +27,7 @@ pub struct Report {
     pub days: u32,
     pub tz: Tz,
     pub metrics: Metrics,
-    pub agp: Vec<AgpPoint>,
+    pub agp: Vec<ilot_rules::chart::AgpPoint>,
     pub target: Target,
 }
 
@@ -57,22 +46,8 @@ pub fn report_at(state: &AppState, days: u32, now: DateTime<Utc>) -> Result<Repo
     let points = store.glucose_points(Some(window.from), Some(window.to))?;
     let ranges = ilot_rules::assumed::ranges(Some(&prescription));
     let m = metrics::metrics(&points, window, &ranges);
-    let agp = ilot_rules::agp::agp(&points, window, tz, ilot_rules::assumed::AGP_BIN_MINUTES)
-        .bins
-        .into_iter()
-        .map(|b| {
-            let p = b.percentiles;
-            AgpPoint {
-                minute: b.start_minute,
-                n: b.n,
-                p5: p.map(|p| p.p5.into()),
-                p25: p.map(|p| p.p25.into()),
-                p50: p.map(|p| p.p50.into()),
-                p75: p.map(|p| p.p75.into()),
-                p95: p.map(|p| p.p95.into()),
-            }
-        })
-        .collect();
+    let agp = ilot_rules::agp::agp(&points, window, tz, ilot_rules::assumed::AGP_BIN_MINUTES);
+    let agp = ilot_rules::chart::agp_points(agp);
     Ok(Report {
         from: window.from,
         to: window.to,

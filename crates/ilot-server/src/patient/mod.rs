@@ -34,44 +34,8 @@ pub use entries::entries;
 pub use logbook::logbook;
 pub use thread::{audit, feed};
 
-/// A glucose as the charts draw it (the patient app's `Reading`): `mg_dl` is `None` for LO/HI.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Reading {
-    pub mg_dl: Option<f64>,
-    /// `value`, `lo` or `hi`.
-    pub level: &'static str,
-}
-
-impl From<ilot_rules::Level> for Reading {
-    fn from(l: ilot_rules::Level) -> Self {
-        match l {
-            ilot_rules::Level::MgDl(v) => Self {
-                mg_dl: Some(v),
-                level: "value",
-            },
-            ilot_rules::Level::Lo => Self {
-                mg_dl: None,
-                level: "lo",
-            },
-            ilot_rules::Level::Hi => Self {
-                mg_dl: None,
-                level: "hi",
-            },
-        }
-    }
-}
-
-/// One AGP bin, as the patient app's chart takes it.
-#[derive(Debug, Serialize)]
-pub struct AgpPoint {
-    pub minute: u32,
-    pub n: usize,
-    pub p5: Option<Reading>,
-    pub p25: Option<Reading>,
-    pub p50: Option<Reading>,
-    pub p75: Option<Reading>,
-    pub p95: Option<Reading>,
-}
+/// A glucose and an AGP bin as the charts draw them, the same as the patient app's.
+pub use ilot_rules::chart::{AgpPoint, Reading};
 
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Target {
@@ -157,22 +121,8 @@ pub async fn summary(
             window,
             row.tz,
             ilot_rules::assumed::AGP_BIN_MINUTES,
-        )
-        .bins
-        .into_iter()
-        .map(|b| {
-            let p = b.percentiles;
-            AgpPoint {
-                minute: b.start_minute,
-                n: b.n,
-                p5: p.map(|p| p.p5.into()),
-                p25: p.map(|p| p.p25.into()),
-                p50: p.map(|p| p.p50.into()),
-                p75: p.map(|p| p.p75.into()),
-                p95: p.map(|p| p.p95.into()),
-            }
-        })
-        .collect();
+        );
+        let agp = ilot_rules::chart::agp_points(agp);
         Ok(Summary {
             as_of: now,
             days,
