@@ -208,6 +208,7 @@ pub trait Storage: Send + Sync + 'static {
             client: None,
             detail: None,
             at: now,
+            shown: Vec::new(),
         })
     }
     fn audit_log(&self, limit: u32) -> Result<Vec<AuditRow>>;
@@ -403,9 +404,9 @@ pub trait Storage: Send + Sync + 'static {
     ) -> Result<ConsentEvent>;
     /// The patient's consent history in time order (then in recording order).
     fn consent_history(&self, patient: PatientId) -> Result<Vec<ConsentEvent>>;
-    /// The audit records of operators about the patient with an id above `after` and a time
-    /// at or after `since`, in id order, at most `limit`, with the operator as the patient
-    /// sees it.
+    /// The audit records of operators about the patient, and the list reads that showed it
+    /// ([`AuditEvent::shown`], once each), with an id above `after` and a time at or after
+    /// `since`, in id order, at most `limit`, with the operator as the patient sees it.
     fn access_log(
         &self,
         patient: PatientId,
