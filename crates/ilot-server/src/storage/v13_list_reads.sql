@@ -9,3 +9,12 @@ CREATE TABLE audit_patients (
     PRIMARY KEY (audit_id, patient_id)
 ) WITHOUT ROWID;
 CREATE INDEX audit_patients_patient ON audit_patients(patient_id, audit_id);
+-- The list reads recorded before V13 named the patients they showed in their detail (all but
+-- the triage page, which named none): they are linked too, for the patients still stored.
+INSERT OR IGNORE INTO audit_patients (audit_id, patient_id)
+    SELECT a.id, j.value
+    FROM audit a,
+         json_each(CASE WHEN json_valid(a.detail) THEN a.detail ELSE '{}' END, '$.patients') j
+    WHERE a.action IN ('list-patients', 'read-open-alerts', 'read-billing', 'export-billing')
+      AND a.operator_id IS NOT NULL
+      AND j.value IN (SELECT id FROM patients);

@@ -1,7 +1,8 @@
 //! The patient's access log holds the console's list reads that showed the patient (V13): the
 //! triage list, the patient list, the team's alerts and the billing table, each once per
 //! patient shown, merged with the direct reads in id order; never for a patient of another
-//! team or a restricted record (lists leave it out). On every backend.
+//! team or a restricted record (lists leave it out); the list reads recorded before V13 are
+//! linked by the migration from their detail. On every backend.
 
 use std::collections::BTreeSet;
 
@@ -272,6 +273,71 @@ fn paging_a_mix_of_direct_and_list_reads_returns_each_once_in_order() {
         assert_eq!(
             billing.detail,
             Some(json!({ "patients": [q.to_string(), p.to_string(), p.to_string()] })),
+            "{name}"
+        );
+    }
+}
+
+/// Records of list reads as the server wrote them before V13 (the patients in the detail, no
+/// links), then the database taken back to V12 and opened again: V13 links them.
+#[test]
+fn migration_v13_links_the_list_reads_recorded_before_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.db");
+    for (name, url) in [
+        ("sqlite file", format!("sqlite:{}", file.display())),
+        ("postgresql", ilot_testpg::fresh_database("access_v13")),
+    ] {
+        let s = ilot_server::storage::open(&url, &crate::support::key()).unwrap();
+        let ((p, _), (q, _)) = (patient(&*s, 1), patient(&*s, 2));
+        let dr = s
+            .create_operator("dr", "Dr Martin", CareRole::Physician, "x", t0())
+            .unwrap();
+        let gone = PatientId::from_bytes([9; 16]);
+        let old = |action: &str, shown: Value| {
+            s.record_audit(
+                &AuditEvent::new(action, t0())
+                    .by(dr)
+                    .detail(json!({ "month": "2026-03", "patients": shown })),
+            )
+            .unwrap();
+        };
+        old("list-patients", json!([p.to_string(), gone.to_string()]));
+        old(
+            "read-billing",
+            json!([q.to_string(), p.to_string(), p.to_string()]),
+        );
+        old("read-open-alerts", json!("not a list"));
+        // Not a list read: its detail names nobody's access.
+        old("login", json!([p.to_string()]));
+        s.audit(dr, "read-entries", Some(q), t0()).unwrap();
+        let since = t0() - TimeDelta::days(1);
+        let actions = |s: &dyn Storage, who| -> Vec<String> {
+            let log = s.access_log(who, 0, since, 100).unwrap();
+            log.into_iter().map(|r| r.action).collect()
+        };
+        assert!(actions(&*s, p).is_empty(), "{name}: no links yet");
+        drop(s);
+        if name == "postgresql" {
+            let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+            c.batch_execute(
+                "DROP TABLE audit_patients; DELETE FROM schema_version WHERE version = 13;",
+            )
+            .unwrap();
+        } else {
+            let c = rusqlite::Connection::open(&file).unwrap();
+            c.execute_batch("DROP TABLE audit_patients; PRAGMA user_version = 12;")
+                .unwrap();
+        }
+        let again = ilot_server::storage::open(&url, &crate::support::key()).unwrap();
+        assert_eq!(
+            actions(&*again, p),
+            ["list-patients", "read-billing"],
+            "{name}"
+        );
+        assert_eq!(
+            actions(&*again, q),
+            ["read-billing", "read-entries"],
             "{name}"
         );
     }
