@@ -224,6 +224,8 @@ pub trait Storage: Send + Sync + 'static {
     fn forgive_attempt(&self, keys: &[RateKey], now: DateTime<Utc>) -> Result<()>;
     /// How many counter windows are stored (closed ones are deleted by the next count).
     fn rate_windows(&self) -> Result<u64>;
+    /// Writes the record and, in the same transaction, its links to the patients a list read
+    /// showed ([`AuditEvent::shown`], migration V13; a patient named twice is linked once).
     fn record_audit(&self, event: &AuditEvent) -> Result<()>;
 
     // Care teams and the operators' second factor (migration V2). An operator sees only the
