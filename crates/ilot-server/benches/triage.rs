@@ -11,6 +11,10 @@
 //! client's wall time on loopback, so they include the server's whole answer. Requests of the
 //! two kinds alternate; p50 and p95 of 60 each after 5 of each to warm up.
 //!
+//! Then the same for `GET /v1/operator/patients` (every patient in one answer, and since V13 one
+//! access-log link per patient listed), and the audit record of a list of every patient with
+//! its links against the same record without them (the links' own cost), alternating.
+//!
 //! Run: `cargo bench -p ilot-server --bench triage`.
 
 use std::sync::Arc;
@@ -21,7 +25,9 @@ use ilot_domain::{
     DiabetesType, Entry, EntryKind, Glucose, GlucoseReading, Monitoring, Prescription, Source,
     SourceKind,
 };
-use ilot_server::storage::{DeviceRow, IngestBatch, IngestOutcome, NewPatient, Storage};
+use ilot_server::storage::{
+    AuditEvent, DeviceRow, IngestBatch, IngestOutcome, NewPatient, Storage,
+};
 use ilot_server::totp::TotpSecret;
 use ilot_server::{AppState, Config};
 use ilot_wire::{
@@ -190,7 +196,7 @@ fn main() {
     let mut config = Config::new(base.clone());
     config.clock = Arc::new(Utc::now);
     let state = AppState::new(storage, config).unwrap();
-    rt.spawn(ilot_server::serve(state, listener));
+    rt.spawn(ilot_server::serve(state.clone(), listener));
     let client = reqwest::blocking::Client::new();
     let tokens: Vec<String> = ["dr", "empty"]
         .iter()
@@ -211,10 +217,10 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(50);
-    let ask = |token: &str| -> (f64, serde_json::Value) {
+    let ask_at = |path: &str, token: &str| -> (f64, serde_json::Value) {
         let t0 = Instant::now();
         let r = client
-            .get(format!("{base}/v1/operator/triage?days=14&limit={limit}"))
+            .get(format!("{base}{path}"))
             .bearer_auth(token)
             .send()
             .unwrap();
@@ -222,6 +228,8 @@ fn main() {
         let v: serde_json::Value = r.json().unwrap();
         (t0.elapsed().as_secs_f64() * 1000.0, v)
     };
+    let triage = format!("/v1/operator/triage?days=14&limit={limit}");
+    let ask = |token: &str| ask_at(&triage, token);
     let (_, first) = ask(&tokens[0]);
     assert_eq!(first["total"], n);
     assert_eq!(
@@ -237,20 +245,25 @@ fn main() {
             .or_default() += 1;
     }
     eprintln!("first page's categories: {cats:?}");
-    for _ in 0..5 {
-        ask(&tokens[0]);
-        ask(&tokens[1]);
-    }
-    let (mut ours, mut base_ms) = (Vec::new(), Vec::new());
-    for _ in 0..60 {
-        ours.push(ask(&tokens[0]).0);
-        base_ms.push(ask(&tokens[1]).0);
-    }
-    let (p50, p95) = (percentile(&mut ours, 0.5), percentile(&mut ours, 0.95));
-    let (b50, b95) = (
-        percentile(&mut base_ms, 0.5),
-        percentile(&mut base_ms, 0.95),
-    );
+    // p50 and p95 of 60 requests of ours and of the baseline, alternating, after 5 of each.
+    let measure = |path: &str| {
+        for _ in 0..5 {
+            ask_at(path, &tokens[0]);
+            ask_at(path, &tokens[1]);
+        }
+        let (mut ours, mut base_ms) = (Vec::new(), Vec::new());
+        for _ in 0..60 {
+            ours.push(ask_at(path, &tokens[0]).0);
+            base_ms.push(ask_at(path, &tokens[1]).0);
+        }
+        (
+            percentile(&mut ours, 0.5),
+            percentile(&mut ours, 0.95),
+            percentile(&mut base_ms, 0.5),
+            percentile(&mut base_ms, 0.95),
+        )
+    };
+    let (p50, p95, b50, b95) = measure(&triage);
     println!(
         "triage of {n} patients × 14 days of 5-minute CGM (SQLite file, first page of {limit})"
     );
@@ -262,5 +275,45 @@ fn main() {
         "  ratio p95 / baseline p95: {:.1}; p95 minus baseline p95: {:.1} ms",
         p95 / b95,
         p95 - b95
+    );
+    // The whole patient list: every patient of the team in one answer (and, since V13, one
+    // access-log link per patient listed).
+    let (_, all) = ask_at("/v1/operator/patients", &tokens[0]);
+    assert_eq!(all.as_array().unwrap().len(), n as usize);
+    let (p50, p95, b50, b95) = measure("/v1/operator/patients");
+    println!("  GET /v1/operator/patients ({n} rows): p50 {p50:.1} ms, p95 {p95:.1} ms");
+    println!("  baseline, same request for an empty team: p50 {b50:.2} ms, p95 {b95:.2} ms");
+
+    // The access-log links alone (V13): the audit record of a list of every patient with its
+    // links, against the same record (same detail) without them, alternating.
+    let ids: Vec<PatientId> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().parse().unwrap())
+        .collect();
+    let st = state.storage();
+    let with = AuditEvent::new("list-patients", Utc::now()).shows(ids);
+    let mut without = with.clone();
+    without.shown.clear();
+    let (mut linked, mut bare) = (Vec::new(), Vec::new());
+    for k in 0..65 {
+        let t0 = Instant::now();
+        st.record_audit(&with).unwrap();
+        let a = t0.elapsed().as_secs_f64() * 1000.0;
+        let t0 = Instant::now();
+        st.record_audit(&without).unwrap();
+        let b = t0.elapsed().as_secs_f64() * 1000.0;
+        if k >= 5 {
+            linked.push(a);
+            bare.push(b);
+        }
+    }
+    println!(
+        "  audit record of a {n}-patient list with its {n} links: p50 {:.2} ms, p95 {:.2} ms; without links: p50 {:.2} ms, p95 {:.2} ms",
+        percentile(&mut linked, 0.5),
+        percentile(&mut linked, 0.95),
+        percentile(&mut bare, 0.5),
+        percentile(&mut bare, 0.95),
     );
 }

@@ -11,7 +11,8 @@
 //!     .detail(serde_json::json!({ "operator_id": operator_id }));
 //! assert_eq!(e.action, "reset-totp");
 //! ```
-//! then `storage.record_audit(&e)?`.
+//! then `storage.record_audit(&e)?`. A list read names the patients it showed with
+//! [`AuditEvent::shows`]: each of them sees the read in their access log.
 
 use chrono::{DateTime, Utc};
 use ilot_wire::PatientId;
@@ -28,6 +29,7 @@ impl AuditEvent {
             client: None,
             detail: None,
             at,
+            shown: Vec::new(),
         }
     }
 
@@ -49,8 +51,34 @@ impl AuditEvent {
         self
     }
 
+    /// Replaces the detail (call it before [`AuditEvent::shows`], which adds to it).
     pub fn detail(mut self, detail: serde_json::Value) -> Self {
         self.detail = Some(detail);
+        self
+    }
+
+    /// A list read that showed these patients (in the order shown): each gets the read in its
+    /// access log (an `audit_patients` link, V13, written with the record), and the detail's
+    /// `patients` holds their ids.
+    ///
+    /// Why both: the links are the index the patient's access log is read through, and they
+    /// go with the patient's record at the retention purge (they reference it); the audit
+    /// record itself is kept (the team's trace of who saw what), and its `detail` is where
+    /// that trace says which patients the list showed, after a purge too.
+    pub fn shows(mut self, patients: Vec<PatientId>) -> Self {
+        let ids: Vec<String> = patients.iter().map(ToString::to_string).collect();
+        let mut detail = match self.detail.take() {
+            Some(serde_json::Value::Object(m)) => m,
+            Some(other) => {
+                let mut m = serde_json::Map::new();
+                m.insert("detail".into(), other);
+                m
+            }
+            None => serde_json::Map::new(),
+        };
+        detail.insert("patients".into(), serde_json::json!(ids));
+        self.detail = Some(serde_json::Value::Object(detail));
+        self.shown = patients;
         self
     }
 }

@@ -328,11 +328,13 @@ fn table(s: &AppState, op: &Session, month: NaiveDate, action: &str) -> Result<M
             ))
     });
     let month = format!("{:04}-{:02}", month.year(), month.month());
-    let mut shown: Vec<String> = rows.iter().map(|r| r.patient_id.to_string()).collect();
+    // Each patient of the table sees this read in their access log (rows come by patient).
+    let mut shown: Vec<PatientId> = rows.iter().map(|r| r.patient_id).collect();
     shown.dedup();
     st.record_audit(
         &op.event(action, now)
-            .detail(json!({ "month": month, "patients": shown })),
+            .detail(json!({ "month": month }))
+            .shows(shown),
     )?;
     let billable = rows.iter().filter(|r| r.billable).count();
     let totals = Totals {

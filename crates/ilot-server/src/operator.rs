@@ -296,13 +296,12 @@ pub async fn all_alerts(State(state): State<AppState>, op: Session) -> Result<Js
     let v = state
         .blocking(move |s| {
             let alerts = team_open_alerts(s, &team_set(s, op.team)?)?;
-            let mut shown: Vec<String> = alerts.iter().map(|a| a.patient_id.to_string()).collect();
-            shown.sort();
+            // Each patient with an alert listed sees this read in their access log.
+            let mut shown: Vec<PatientId> = alerts.iter().map(|a| a.patient_id).collect();
+            shown.sort_by_key(|p| p.to_string());
             shown.dedup();
-            s.storage().record_audit(
-                &op.event("read-open-alerts", s.now())
-                    .detail(json!({ "patients": shown })),
-            )?;
+            s.storage()
+                .record_audit(&op.event("read-open-alerts", s.now()).shows(shown))?;
             Ok(serde_json::to_value(alerts)?)
         })
         .await?;

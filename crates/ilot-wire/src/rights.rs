@@ -118,7 +118,8 @@ pub struct AccessEntry {
     pub id: u64,
     pub at: DateTime<Utc>,
     pub by: CareTeamMember,
-    /// The server's action code (`read-entries`, `send-message`, …); the app words it, and
-    /// words a code it does not know as a reading of the record.
+    /// The server's action code (`read-entries`, `send-message`, …, or a list that showed the
+    /// patient: `triage`, `list-patients`, …); the app words it, and words a code it does not
+    /// know as a reading of the record.
     pub action: String,
 }

@@ -120,6 +120,10 @@ describe('i18n catalogues', () => {
       ...all(/AuditEvent::new\("([a-z-]+)", now\)\s*\.by\([^)]*\)\s*\.patient\(/g, [server]),
       // `op.event("action", now).patient(…)` (the record's life: closure, reopening, restriction).
       ...all(/\.event\("([a-z-]+)", (?:now|s\.now\(\))\)\s*\.patient\(/g, [server]),
+      // The list reads, in the access log of every patient they showed (`.shows(…)`), and the
+      // billing table, audited as its caller's action.
+      ...all(/\.event\("([a-z-]+)", (?:now|s\.now\(\))\)\s*\.shows\(/g, [server]),
+      ...all(/table\(s, &op, month, "([a-z-]+)"\)/g, [server]),
     ];
     expect(codes.length).toBeGreaterThan(15);
     expect(codes.filter((c) => accessWhat(c) === 'access.action.other')).toEqual([]);

@@ -37,6 +37,12 @@ export const KNOWN_ACTIONS = [
   'reopen-monitoring',
   'restrict-record',
   'lift-restriction',
+  // List reads: the patient was one of those a list of the console showed.
+  'triage',
+  'list-patients',
+  'read-open-alerts',
+  'read-billing',
+  'export-billing',
 ] as const;
 
 /** The catalogue key of what the care team did; an unknown code reads as opening the record. */

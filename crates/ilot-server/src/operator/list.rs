@@ -6,7 +6,6 @@ use axum::Json;
 use axum::extract::{Query, State};
 use ilot_wire::PatientId;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use super::{Session, bad};
 use crate::error::Result;
@@ -85,11 +84,10 @@ pub async fn list_patients(
                 b.0.cmp(&a.0)
                     .then(a.1.patient.pseudonym.cmp(&b.1.patient.pseudonym))
             });
-            let shown: Vec<String> = out.iter().map(|(_, r)| r.patient.id.to_string()).collect();
-            s.storage().record_audit(
-                &op.event("list-patients", s.now())
-                    .detail(json!({ "patients": shown })),
-            )?;
+            // Each patient listed sees this read in their access log.
+            let shown: Vec<PatientId> = out.iter().map(|(_, r)| r.patient.id).collect();
+            s.storage()
+                .record_audit(&op.event("list-patients", s.now()).shows(shown))?;
             Ok(out.into_iter().map(|(_, r)| r).collect())
         })
         .await?;

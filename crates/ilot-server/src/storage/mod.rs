@@ -209,6 +209,7 @@ pub trait Storage: Send + Sync + 'static {
             client: None,
             detail: None,
             at: now,
+            shown: Vec::new(),
         })
     }
     fn audit_log(&self, limit: u32) -> Result<Vec<AuditRow>>;
@@ -224,6 +225,8 @@ pub trait Storage: Send + Sync + 'static {
     fn forgive_attempt(&self, keys: &[RateKey], now: DateTime<Utc>) -> Result<()>;
     /// How many counter windows are stored (closed ones are deleted by the next count).
     fn rate_windows(&self) -> Result<u64>;
+    /// Writes the record and, in the same transaction, its links to the patients a list read
+    /// showed ([`AuditEvent::shown`], migration V13; a patient named twice is linked once).
     fn record_audit(&self, event: &AuditEvent) -> Result<()>;
 
     // Care teams and the operators' second factor (migration V2). An operator sees only the
@@ -409,9 +412,9 @@ pub trait Storage: Send + Sync + 'static {
     ) -> Result<ConsentEvent>;
     /// The patient's consent history in time order (then in recording order).
     fn consent_history(&self, patient: PatientId) -> Result<Vec<ConsentEvent>>;
-    /// The audit records of operators about the patient with an id above `after` and a time
-    /// at or after `since`, in id order, at most `limit`, with the operator as the patient
-    /// sees it.
+    /// The audit records of operators about the patient, and the list reads that showed it
+    /// ([`AuditEvent::shown`], once each), with an id above `after` and a time at or after
+    /// `since`, in id order, at most `limit`, with the operator as the patient sees it.
     fn access_log(
         &self,
         patient: PatientId,

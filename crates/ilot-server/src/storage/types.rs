@@ -212,4 +212,9 @@ pub struct AuditEvent {
     pub client: Option<String>,
     pub detail: Option<serde_json::Value>,
     pub at: DateTime<Utc>,
+    /// The patients a list read showed (the triage list, the patient list, the team's alerts,
+    /// the billing table), written as `audit_patients` links (V13) in the same transaction as
+    /// the record, so that each patient's access log holds the read. The record's `detail`
+    /// keeps its `patients` list too (see [`AuditEvent::shows`]).
+    pub shown: Vec<PatientId>,
 }

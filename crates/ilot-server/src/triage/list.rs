@@ -111,7 +111,6 @@ pub async fn triage(
     let page = state
         .blocking(move |s| {
             let now = s.now();
-            op.audit(s, "triage", None)?;
             let (mut items, context) = team_items(s, op.team, op.op.id, days, closed, now)?;
             items.retain(|i| {
                 only.is_none_or(|c| i.category == c)
@@ -143,6 +142,11 @@ pub async fn triage(
                     i.period = period(s, i.patient_id, *c, now)?;
                 }
             }
+            // The page's patients (their name, category and indicators were shown) each see
+            // this read in their access log; the others were only counted in `total`.
+            let shown = page.iter().map(|i| i.patient_id).collect();
+            s.storage()
+                .record_audit(&op.event("triage", now).shows(shown))?;
             Ok(TriagePage {
                 as_of: now,
                 days,

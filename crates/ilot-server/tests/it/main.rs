@@ -1,6 +1,7 @@
 //! Integration tests of the server: storage conformance (SQLite and PostgreSQL), the HTTP API on
 //! a real TCP port, and two API nodes sharing one PostgreSQL database.
 
+mod access_lists;
 mod at_rest;
 mod audit_headers;
 mod billing;

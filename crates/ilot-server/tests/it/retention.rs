@@ -156,6 +156,16 @@ fn a_closed_record_is_kept_20_years_after_the_last_care_then_deleted_whole() {
             t0(),
         )
         .unwrap();
+        // A list read that showed A and C (V13): A's link goes with A; the record, its detail
+        // and C's link stay.
+        s.record_audit(
+            &ilot_server::storage::AuditEvent::new("triage", t0())
+                .by(op)
+                .shows(vec![a, c]),
+        )
+        .unwrap();
+        let since = t0() - day();
+        assert_eq!(s.access_log(a, 0, since, 10).unwrap().len(), 1, "{name}");
         let last_care: DateTime<Utc> = "2026-03-31T22:00:00Z".parse().unwrap();
         let last_day = NaiveDate::from_ymd_opt(2026, 3, 31).unwrap();
         assert!(
@@ -219,6 +229,17 @@ fn a_closed_record_is_kept_20_years_after_the_last_care_then_deleted_whole() {
         assert_eq!(s.count_entry_versions(b).unwrap(), 12, "{name}");
         assert_eq!(s.count_entry_versions(c).unwrap(), 12, "{name}");
         assert!(s.patient(c).unwrap().is_some(), "{name}");
+        assert!(s.access_log(a, 0, since, 10).unwrap().is_empty(), "{name}");
+        let c_log = s.access_log(c, 0, since, 10).unwrap();
+        assert_eq!(c_log.len(), 1, "{name}: {c_log:?}");
+        assert_eq!(c_log[0].action, "triage", "{name}");
+        let listed = s.audit_log(100).unwrap();
+        let listed = listed.iter().find(|r| r.action == "triage").unwrap();
+        assert_eq!(
+            listed.detail,
+            Some(serde_json::json!({ "patients": [a.to_string(), c.to_string()] })),
+            "{name}"
+        );
         let audit: Vec<_> = s
             .audit_log(100)
             .unwrap()

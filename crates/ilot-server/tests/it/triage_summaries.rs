@@ -349,15 +349,15 @@ fn summaries_give_the_metrics_of_the_entries_on_every_backend() {
 
         // The backfill of V6: an SQLite file taken back to V5 (no summaries, and without V7's
         // pull cursor, V8's identity versions, V9's Pro Santé Connect tables, V10's record
-        // status, V11's consent history and V12's reopenings) and opened again writes the same rows as the
-        // ingests did.
+        // status, V11's consent history, V12's reopenings and V13's list-read links) and
+        // opened again writes the same rows as the ingests did.
         if let Some(dir) = dir {
             let before = s.glucose_days(team, now() - TimeDelta::days(400)).unwrap();
             let path = dir.path().join("s.db");
             {
                 let c = rusqlite::Connection::open(&path).unwrap();
                 c.execute_batch(
-                    "DROP TABLE record_status; DROP INDEX batches_received; DROP TABLE glucose_days; DROP TABLE reviews; DROP TABLE triage_observance; ALTER TABLE devices DROP COLUMN pulled_cursor; DROP TABLE identity_versions; DROP TABLE psc_flows; DROP TABLE operator_rpps; DROP TABLE consent_events; DROP TABLE monitoring_gaps; PRAGMA user_version = 5;",
+                    "DROP TABLE record_status; DROP INDEX batches_received; DROP TABLE glucose_days; DROP TABLE reviews; DROP TABLE triage_observance; ALTER TABLE devices DROP COLUMN pulled_cursor; DROP TABLE identity_versions; DROP TABLE psc_flows; DROP TABLE operator_rpps; DROP TABLE consent_events; DROP TABLE monitoring_gaps; DROP TABLE audit_patients; PRAGMA user_version = 5;",
                 )
                 .unwrap();
             }

@@ -30,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("v10_retention.sql"),
     include_str!("v11_consent.sql"),
     include_str!("v12_reopen.sql"),
+    include_str!("v13_list_reads.sql"),
 ];
 
 /// Any fixed number: the key of the advisory lock that serialises migrations across nodes.

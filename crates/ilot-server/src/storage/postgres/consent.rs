@@ -136,8 +136,12 @@ impl PostgresStorage {
         limit: u32,
     ) -> Result<Vec<AccessRow>> {
         let rows = self.client()?.query(
+            // The records about the patient and the list reads that showed it (V13): one
+            // set of ids (a record in both is once), in id order after the cursor.
             "SELECT a.id, a.at, a.action, o.name, o.role FROM audit a JOIN operators o ON o.id = a.operator_id
-             WHERE a.patient_id = $1 AND a.id > $2 AND a.at >= $3 ORDER BY a.id LIMIT $4",
+             WHERE a.id IN (SELECT id FROM audit WHERE patient_id = $1 AND id > $2
+                            UNION SELECT audit_id FROM audit_patients WHERE patient_id = $1 AND audit_id > $2)
+               AND a.at >= $3 ORDER BY a.id LIMIT $4",
             &[
                 &patient.as_bytes().as_slice(),
                 &after,

@@ -95,14 +95,38 @@ impl PostgresStorage {
         Ok(n as u64)
     }
 
+    /// The record and its links to the patients a list showed (V13), in one transaction; the
+    /// links in one statement (an array of ids), whatever their number.
     pub(super) fn lim_record_audit(&self, e: &AuditEvent) -> Result<()> {
         let p = e.patient_id.map(|p| p.as_bytes().to_vec());
         let detail = e.detail.as_ref().map(|d| d.to_string());
-        self.client()?.execute(
-            "INSERT INTO audit (operator_id, action, patient_id, at, client, detail)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-            &[&e.operator_id, &e.action, &p, &ts(e.at), &e.client, &detail],
+        let mut client = self.client()?;
+        if e.shown.is_empty() {
+            // One statement: no transaction round trips for the common record.
+            client.execute(
+                "INSERT INTO audit (operator_id, action, patient_id, at, client, detail)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                &[&e.operator_id, &e.action, &p, &ts(e.at), &e.client, &detail],
+            )?;
+            return Ok(());
+        }
+        let mut tx = client.transaction()?;
+        let id: i64 = tx
+            .query_one(
+                "INSERT INTO audit (operator_id, action, patient_id, at, client, detail)
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                &[&e.operator_id, &e.action, &p, &ts(e.at), &e.client, &detail],
+            )?
+            .get(0);
+        let shown: Vec<&[u8]> = e.shown.iter().map(|p| p.as_bytes().as_slice()).collect();
+        // A patient shown twice (several billing rows) is one link.
+        tx.execute(
+            "INSERT INTO audit_patients (audit_id, patient_id)
+             SELECT DISTINCT $1::BIGINT, p FROM unnest($2::BYTEA[]) AS p
+             ON CONFLICT DO NOTHING",
+            &[&id, &shown],
         )?;
+        tx.commit()?;
         Ok(())
     }
 }

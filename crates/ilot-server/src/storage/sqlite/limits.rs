@@ -118,8 +118,11 @@ impl SqliteStorage {
         Ok(n as u64)
     }
 
+    /// The record and its links to the patients a list showed (V13), in one transaction.
     pub(super) fn lim_record_audit(&self, e: &AuditEvent) -> Result<()> {
-        self.conn().execute(
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
             "INSERT INTO audit (operator_id, action, patient_id, at_ms, client, detail)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
@@ -131,6 +134,17 @@ impl SqliteStorage {
                 e.detail.as_ref().map(|d| d.to_string()),
             ],
         )?;
+        if !e.shown.is_empty() {
+            let id = tx.last_insert_rowid();
+            // A patient shown twice (several billing rows) is one link.
+            let mut link = tx.prepare_cached(
+                "INSERT OR IGNORE INTO audit_patients (audit_id, patient_id) VALUES (?1, ?2)",
+            )?;
+            for p in &e.shown {
+                link.execute(params![id, p.to_string()])?;
+            }
+        }
+        tx.commit()?;
         Ok(())
     }
 }

@@ -261,6 +261,14 @@ impl SqliteStorage {
                 &mut n.consent_events,
             )?;
             let mut status = 0;
+            // The list reads' links to the patient (V13) go with it; the audit records stay
+            // (their detail names the patients the list showed).
+            del(
+                &tx,
+                "DELETE FROM audit_patients WHERE patient_id = ?1",
+                p,
+                &mut status,
+            )?;
             // The reopenings (V12) are part of the record.
             del(
                 &tx,
