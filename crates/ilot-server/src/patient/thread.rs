@@ -179,13 +179,14 @@ pub async fn audit(
             .into_iter()
             .take(limit as usize)
             .map(|(a, name)| AccessRow {
+                // A list read's detail names every patient the list showed: not this page's.
+                detail: a.detail.filter(|_| a.patient_id == Some(row.id)),
                 id: a.id,
                 at: a.at,
                 action: a.action,
                 operator_id: a.operator_id,
                 operator: name,
                 client: a.client,
-                detail: a.detail,
             })
             .collect();
         let next_cursor = more

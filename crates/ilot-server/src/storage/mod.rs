@@ -338,8 +338,9 @@ pub trait Storage: Send + Sync + 'static {
         device: DeviceId,
         entry_id: i64,
     ) -> Result<Vec<ServerEntry>>;
-    /// The audit records about the patient with the name of the operator who made each,
-    /// newest first, ids below `before`, at most `limit`.
+    /// The audit records about the patient, and the list reads that showed the patient (V13),
+    /// each once, with the name of the operator who made each, newest first, ids below
+    /// `before`, at most `limit`.
     fn patient_audit(
         &self,
         patient: PatientId,

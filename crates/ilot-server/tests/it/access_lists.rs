@@ -2,7 +2,8 @@
 //! triage list, the patient list, the team's alerts and the billing table, each once per
 //! patient shown, merged with the direct reads in id order; never for a patient of another
 //! team or a restricted record (lists leave it out); the list reads recorded before V13 are
-//! linked by the migration from their detail. On every backend.
+//! linked by the migration from their detail. The physician's view of the patient's log (the
+//! console) shows them too, without the list's detail. On every backend.
 
 use std::collections::BTreeSet;
 
@@ -174,6 +175,64 @@ fn lists_reach_the_access_log(db: &str, name: &str) {
     let a = log(&s, pa);
     assert_eq!(a[..before[0].len()], before[0][..], "{name}");
     assert!(a.windows(2).all(|w| w[0].id < w[1].id), "{name}");
+
+    // The physician's view of the same log (the console's patient page) shows the list reads
+    // too, newest first, without the list's detail (it names the other patients shown).
+    let page: Value = get(
+        &s,
+        &dr,
+        &format!("/v1/operator/patients/{pa}/audit?limit=100"),
+    )
+    .json()
+    .unwrap();
+    let items = page["items"].as_array().unwrap();
+    let shown: Vec<(&str, &str)> = items
+        .iter()
+        .filter(|r| LISTS.contains(&r["action"].as_str().unwrap()))
+        .map(|r| {
+            (
+                r["action"].as_str().unwrap(),
+                r["operator"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("read-billing", "dr"),
+            ("read-open-alerts", "ide"),
+            ("list-patients", "ide"),
+            ("triage", "ide"),
+        ],
+        "{name}: {page}"
+    );
+    for r in items {
+        if LISTS.contains(&r["action"].as_str().unwrap()) {
+            assert!(r["detail"].is_null(), "{name}: {r}");
+        }
+    }
+    // Each row once, newest first, and the other team's patient's view holds none of them.
+    assert!(
+        items
+            .windows(2)
+            .all(|w| w[0]["id"].as_i64() > w[1]["id"].as_i64()),
+        "{name}"
+    );
+    let c: Value = get(
+        &s,
+        &drb,
+        &format!("/v1/operator/patients/{pc}/audit?limit=100"),
+    )
+    .json()
+    .unwrap();
+    assert!(
+        c["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| !LISTS.contains(&r["action"].as_str().unwrap())),
+        "{name}: {c}"
+    );
 }
 
 #[test]

@@ -89,7 +89,10 @@ impl PostgresStorage {
         let rows = self.client()?.query(
             &format!(
                 "SELECT {}, o.name FROM audit a LEFT JOIN operators o ON o.id = a.operator_id
-                 WHERE a.patient_id = $1 AND a.id < $2 ORDER BY a.id DESC LIMIT $3",
+                 WHERE a.id IN (SELECT id FROM audit WHERE patient_id = $1 AND id < $2
+                                UNION SELECT audit_id FROM audit_patients
+                                      WHERE patient_id = $1 AND audit_id < $2)
+                 ORDER BY a.id DESC LIMIT $3",
                 super::limits::AUDIT_COLUMNS
             ),
             &[
