@@ -36,15 +36,7 @@ fn get(s: &Srv, token: &str, path: &str) -> reqwest::blocking::Response {
 }
 
 fn create(s: &Srv, token: &str, name: &str) -> PatientId {
-    let r: Value = Client::new()
-        .post(format!("{}/v1/operator/patients", s.url))
-        .bearer_auth(token)
-        .json(&json!({"pseudonym": name, "prescription": prescription()}))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    r["patient_id"].as_str().unwrap().parse().unwrap()
+    create_patient(s, token, name).0
 }
 
 /// The whole access log of `p` (a year back from the server's clock).

@@ -15,18 +15,10 @@ use crate::support::*;
 
 /// Creates a patient (prescription from 1 March 2026, type 1 on CGM) and enrols a device.
 fn patient(s: &Srv, token: &str, pseudonym: &str) -> (PatientId, DeviceId) {
-    let r: Value = Client::new()
-        .post(format!("{}/v1/operator/patients", s.url))
-        .bearer_auth(token)
-        .json(&json!({ "pseudonym": pseudonym, "prescription": prescription() }))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    let id: PatientId = r["patient_id"].as_str().unwrap().parse().unwrap();
+    let (id, code) = create_patient(s, token, pseudonym);
     let enrol = ilot_wire::api::EnrolRequest {
         replaces: None,
-        code: r["code"].as_str().unwrap().parse().unwrap(),
+        code: code.parse().unwrap(),
         device_public_key: DeviceSecret::generate(&mut rand::rng()).public_key(),
         device_label: None,
         app_version: "test".into(),

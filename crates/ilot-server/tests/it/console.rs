@@ -243,16 +243,8 @@ fn series(
 /// Creates a patient of `token`'s team, enrols a device on it and stores `readings` as that
 /// device would send them, then evaluates the alerts as the server does after a push.
 fn patient_with(s: &Srv, token: &str, name: &str, readings: &[(DateTime<Utc>, f64)]) -> PatientId {
-    let r: Value = Client::new()
-        .post(format!("{}/v1/operator/patients", s.url))
-        .bearer_auth(token)
-        .json(&json!({"pseudonym": name, "prescription": prescription()}))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    let id: PatientId = r["patient_id"].as_str().unwrap().parse().unwrap();
-    let code: String = r["code"].as_str().unwrap().replace('-', "").to_uppercase();
+    let (id, code) = create_patient(s, token, name);
+    let code = code.replace('-', "").to_uppercase();
     let st = s.state.storage();
     let dev = DeviceRow {
         id: DeviceId::from_bytes(*id.as_bytes()),

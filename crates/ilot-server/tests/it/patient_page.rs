@@ -25,16 +25,8 @@ pub(crate) struct Patient {
 
 /// A patient of `token`'s team with an enrolled device (registered as the enrolment does).
 pub(crate) fn patient(s: &Srv, token: &str, name: &str) -> Patient {
-    let r: Value = Client::new()
-        .post(format!("{}/v1/operator/patients", s.url))
-        .bearer_auth(token)
-        .json(&json!({"pseudonym": name, "prescription": prescription()}))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    let id: PatientId = r["patient_id"].as_str().unwrap().parse().unwrap();
-    let code: String = r["code"].as_str().unwrap().replace('-', "").to_uppercase();
+    let (id, code) = create_patient(s, token, name);
+    let code = code.replace('-', "").to_uppercase();
     let dev = DeviceRow {
         id: DeviceId::from_bytes(*id.as_bytes()),
         patient_id: id,

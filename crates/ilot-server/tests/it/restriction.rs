@@ -29,18 +29,7 @@ struct World {
 const REASON: &str = "urgence vitale : appel du SAMU";
 
 fn create(s: &Srv, token: &str, name: &str) -> (PatientId, String) {
-    let r: Value = Client::new()
-        .post(format!("{}/v1/operator/patients", s.url))
-        .bearer_auth(token)
-        .json(&json!({"pseudonym": name, "prescription": prescription()}))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    (
-        r["patient_id"].as_str().unwrap().parse().unwrap(),
-        r["code"].as_str().unwrap().to_string(),
-    )
+    create_patient(s, token, name)
 }
 
 fn world(db: &str) -> World {

@@ -166,6 +166,23 @@ pub fn login(s: &Srv, user: &str) -> String {
     r["token"].as_str().unwrap().to_string()
 }
 
+/// Creates a patient of `token`'s team through `POST /v1/operator/patients` with
+/// [`prescription`]: its id and the enrolment code as the server gave it.
+pub fn create_patient(s: &Srv, token: &str, pseudonym: &str) -> (ilot_wire::PatientId, String) {
+    let r = reqwest::blocking::Client::new()
+        .post(format!("{}/v1/operator/patients", s.url))
+        .bearer_auth(token)
+        .json(&json!({"pseudonym": pseudonym, "prescription": prescription()}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200, "creating {pseudonym}");
+    let r: Value = r.json().unwrap();
+    (
+        r["patient_id"].as_str().unwrap().parse().unwrap(),
+        r["code"].as_str().unwrap().to_string(),
+    )
+}
+
 pub fn prescription() -> Prescription {
     Prescription::new(
         DiabetesType::Type1,
