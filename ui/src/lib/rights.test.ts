@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { accessWhat } from './rights';
+import { accessWhat, groupAccess } from './rights';
+import type { AccessEntry } from './care-types';
 import { locale, translate } from './i18n';
 
 // A line of the access log as the Access screen writes it (`access.line`).
@@ -25,5 +26,43 @@ describe('access log wording (Qui a consulté mes données)', () => {
   it('keeps a direct read worded as before, and an unknown action as opening the record', () => {
     expect(accessWhat('read-summary')).toBe('access.action.read-summary');
     expect(accessWhat('list-something-new')).toBe('access.action.other');
+  });
+});
+
+describe('groupAccess (one line per act, person and day)', () => {
+  const e = (id: number, at: string, name: string, action: string): AccessEntry => ({
+    id,
+    at,
+    by: { name, role: 'nurse' },
+    action,
+  });
+  const log = [
+    e(6, '2026-11-03T22:30:00Z', 'Inf. Durand', 'triage'), // 23:30 in Paris, 3 November
+    e(5, '2026-11-03T16:00:00Z', 'Dr Martin', 'read-entries'),
+    e(4, '2026-11-03T15:00:00Z', 'Inf. Durand', 'triage'),
+    e(3, '2026-11-03T08:00:00Z', 'Inf. Durand', 'triage'),
+    e(2, '2026-11-03T07:00:00Z', 'Inf. Durand', 'list-patients'),
+    e(1, '2026-11-02T23:30:00Z', 'Inf. Durand', 'triage'), // 00:30 in Paris, 3 November
+    e(0, '2026-11-02T22:30:00Z', 'Inf. Durand', 'triage'), // 23:30 in Paris, 2 November
+  ];
+
+  it("counts the same act of one person on one day of the patient's zone, where its newest act is", () => {
+    const g = groupAccess(log, 'Europe/Paris');
+    expect(g.map((x) => [x.latest.id, x.count])).toEqual([
+      [6, 4],
+      [5, 1],
+      [2, 1],
+      [0, 1],
+    ]);
+    expect(g.reduce((n, x) => n + x.count, 0)).toBe(log.length);
+  });
+
+  it('cuts days at midnight of the zone it is given', () => {
+    expect(groupAccess(log, 'UTC').map((x) => [x.latest.id, x.count])).toEqual([
+      [6, 3],
+      [5, 1],
+      [2, 1],
+      [1, 2],
+    ]);
   });
 });

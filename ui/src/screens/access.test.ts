@@ -27,6 +27,8 @@ const rights: RightsView = {
     },
   ],
   access_log: [
+    { id: 11, at: '2026-11-03T16:00:00Z', by: { name: 'Inès Petit', role: 'nurse' }, action: 'triage' },
+    { id: 10, at: '2026-11-03T09:00:00Z', by: { name: 'Inès Petit', role: 'nurse' }, action: 'triage' },
     { id: 9, at: '2026-11-03T13:05:00Z', by: { name: 'Dr Martin', role: 'physician' }, action: 'read-entries' },
     { id: 8, at: '2026-11-02T08:00:00Z', by: { name: 'Dr Martin', role: 'physician' }, action: 'a-new-server-action' },
   ],
@@ -44,8 +46,13 @@ describe('AccessScreen', () => {
   it('lists who read what and when, in plain French, an unknown action as opening the record', async () => {
     const { findAllByTestId } = render(AccessScreen, { tz: 'Europe/Paris', enrolled: true });
     const items = (await findAllByTestId('access-entry')).map((e) => e.textContent?.trim());
-    expect(items[0]).toMatch(/^Dr Martin \(médecin\) a consulté vos mesures — mardi 3 novembre 2026 à 14:05$/);
-    expect(items[1]).toMatch(/^Dr Martin \(médecin\) a consulté votre dossier — lundi 2 novembre 2026 à 09:00$/);
+    expect(items).toHaveLength(3);
+    // The same list read twice that day: one line, its latest time and the count.
+    expect(items[0]).toMatch(
+      /^Inès Petit \(infirmier·e\) a vu votre nom et vos indicateurs glycémiques dans la liste de suivi — mardi 3 novembre 2026 à 17:00 \(2 fois ce jour-là\)$/,
+    );
+    expect(items[1]).toMatch(/^Dr Martin \(médecin\) a consulté vos mesures — mardi 3 novembre 2026 à 14:05$/);
+    expect(items[2]).toMatch(/^Dr Martin \(médecin\) a consulté votre dossier — lundi 2 novembre 2026 à 09:00$/);
   });
 });
 
